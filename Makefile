@@ -1,0 +1,50 @@
+# agora — the README's two commands are `make demo` and `make test`; everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo serve test test-pg lint migrations bench system-deps clean
+
+$(STAMP): pyproject.toml package.json package-lock.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python scripts/vendor_static.py
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages: a CJK font for the printable resolution record, chromium for the browser tests.
+FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+system-deps:
+	@if [ ! -f $(FONT) ] || ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Debian packages: fonts-droid-fallback chromium"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    fonts-droid-fallback chromium >/dev/null \
+	  || { echo "could not install fonts-droid-fallback/chromium with apt-get"; exit 1; }; \
+	fi
+
+demo: install system-deps
+	$(BIN)/agora demo
+
+serve: install
+	$(BIN)/agora serve --migrate
+
+test: install system-deps
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check agora tests scripts
+
+migrations: install
+	scripts/makemigrations.sh
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor var

@@ -1,0 +1,252 @@
+"""Accounts use cases: sign-in with throttling, server-side sessions, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from agora import clock
+from agora.accounts.models import ApiToken, LoginThrottle, Session, User
+from agora.accounts.passwords import Passwords
+from agora.audit.services import record
+from agora.errors import Conflict, Invalid, NotAuthenticated, Throttled
+from agora.i18n import _
+
+LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
+
+# Throttling. A window of failures per key; the per-account block is short and fixed so that an
+# attacker rotating addresses slows guessing to a crawl but cannot lock the real owner out for long,
+# while the per-address and per-(account, address) blocks are long and only hurt the attacker.
+WINDOW = timedelta(minutes=15)
+LIMITS = {
+    "pair": (5, timedelta(minutes=15)),
+    "ip": (50, timedelta(minutes=15)),
+    "account": (10, timedelta(seconds=30)),
+}
+
+
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def check_login_format(login: str) -> str:
+    login = (login or "").strip()
+    if not LOGIN_RE.match(login):
+        raise Invalid(
+            _("A login has 3 to 64 letters, digits, dots, dashes or underscores."),
+            fields={"login": "invalid"},
+        )
+    return login
+
+
+async def create_user(
+    passwords: Passwords, login: str, password: str, display_name: str, *, is_admin: bool = False
+) -> User:
+    login = check_login_format(login)
+    display_name = (display_name or "").strip() or login
+    if len(display_name) > 100:
+        raise Invalid(_("The name is too long."), fields={"display_name": "too_long"})
+    password_hash = await passwords.hash(password)
+    try:
+        return await User.create(
+            login=login, password_hash=password_hash, display_name=display_name, is_admin=is_admin
+        )
+    except IntegrityError as exc:
+        raise Conflict(_("That login is already taken."), code="login_taken") from exc
+
+
+def _throttle_keys(login: str, ip: str) -> dict[str, str]:
+    login = login.strip().lower()[:64]
+    return {"account": f"account:{login}", "ip": f"ip:{ip}", "pair": f"pair:{login}|{ip}"}
+
+
+# Attempts whose password check is still running, per throttle key (this process). A burst of
+# concurrent guesses would otherwise all pass the check before the first failure is written.
+_in_flight: dict[str, int] = {}
+
+
+async def _check_throttle(keys: dict[str, str], login: str) -> None:
+    """Refuse while a key is blocked, or while the attempts already running on a key would use up what
+    its window still allows; otherwise reserve this attempt (release it with `_release`)."""
+    now = clock.now()
+    rows = {r.key: r for r in await LoginThrottle.filter(key__in=list(keys.values()))}
+    # From here to the reservation nothing awaits: concurrent attempts see each other's reservations.
+    blocked = {k for k, key in keys.items() if key in rows and (rows[key].blocked_until or now) > now}
+    for kind, key in keys.items():
+        row = rows.get(key)
+        failures = row.failures if row is not None and now - row.window_start <= WINDOW else 0
+        if _in_flight.get(key, 0) >= max(1, LIMITS[kind][0] - failures):
+            blocked.add(kind)
+    if not blocked:
+        for key in keys.values():
+            _in_flight[key] = _in_flight.get(key, 0) + 1
+        return
+    until = [r.blocked_until for r in rows.values() if r.blocked_until is not None and r.blocked_until > now]
+    waits = [(u - now).total_seconds() for u in until]
+    wait = int(max(waits, default=0)) + 1
+    await record("auth.throttled", object_type="login", object_id=login[:64], blocked=sorted(blocked))
+    raise Throttled(
+        _("Too many failed sign-in attempts. Please wait {seconds} seconds.", seconds=wait),
+        retry_after=wait,
+    )
+
+
+def _release(keys: dict[str, str]) -> None:
+    for key in keys.values():
+        left = _in_flight.get(key, 0) - 1
+        if left > 0:
+            _in_flight[key] = left
+        else:
+            _in_flight.pop(key, None)
+
+
+async def _note_failure(keys: dict[str, str]) -> None:
+    now = clock.now()
+    for kind, key in keys.items():
+        limit, block = LIMITS[kind]
+        row = await LoginThrottle.get_or_none(key=key)
+        if row is None:
+            try:
+                await LoginThrottle.create(key=key, failures=0, window_start=now)
+            except IntegrityError:
+                pass
+        elif now - row.window_start > WINDOW:
+            await LoginThrottle.filter(key=key, window_start=row.window_start).update(
+                failures=0, window_start=now
+            )
+        # One UPDATE, so concurrent failures on a key are all counted.
+        await LoginThrottle.filter(key=key).update(failures=F("failures") + 1)
+        failures = (await LoginThrottle.get(key=key)).failures
+        await LoginThrottle.filter(key=key).update(blocked_until=now + block if failures >= limit else None)
+
+
+async def authenticate(passwords: Passwords, login: str, password: str, ip: str) -> User:
+    """The user for these credentials, or NotAuthenticated with one message for every failure."""
+    keys = _throttle_keys(login or "", ip)
+    await _check_throttle(keys, login or "")
+    try:
+        return await _authenticate(passwords, login, password, keys)
+    finally:
+        _release(keys)
+
+
+async def _authenticate(passwords: Passwords, login: str, password: str, keys: dict[str, str]) -> User:
+    name = (login or "").strip()
+    # A login that cannot exist (too long for the column) is an unknown login, not a server error.
+    user = await User.get_or_none(login=name, is_active=True) if 0 < len(name) <= 64 else None
+    try:
+        ok, needs_rehash = await passwords.verify(user.password_hash if user else None, password or "")
+    except Throttled:  # too many hashes waiting: the flood is a security event too
+        await record("auth.throttled", object_type="login", object_id=(login or "")[:64], blocked=["busy"])
+        raise
+    if not ok or user is None:
+        await _note_failure(keys)
+        await record("auth.login_failed", object_type="login", object_id=(login or "")[:64])
+        raise NotAuthenticated(_("Wrong login or password."), code="invalid_credentials")
+    if needs_rehash:
+        user.password_hash = await passwords.hash(password)
+        await user.save(update_fields=["password_hash"])
+    await LoginThrottle.filter(key__in=[keys["pair"], keys["account"]]).delete()
+    return user
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle: timedelta
+    absolute: timedelta
+
+
+async def start_session(user: User, ip: str, user_agent: str) -> str:
+    """A new session id (fresh on every sign-in, so a planted id is never promoted)."""
+    raw = secrets.token_urlsafe(32)
+    now = clock.now()
+    await Session.create(
+        id_hash=digest(raw),
+        user=user,
+        created_at=now,
+        last_seen_at=now,
+        ip=ip[:64],
+        user_agent=user_agent[:255],
+    )
+    await record("auth.login", actor=user, object_type="user", object_id=user.id)
+    return raw
+
+
+async def load_session(raw: str, policy: SessionPolicy) -> tuple[Session, User] | None:
+    if not raw or len(raw) > 100:
+        return None
+    session = await Session.get_or_none(id_hash=digest(raw)).select_related("user")
+    if session is None or session.revoked_at is not None or not session.user.is_active:
+        return None
+    now = clock.now()
+    if now - session.last_seen_at > policy.idle or now - session.created_at > policy.absolute:
+        session.revoked_at = now
+        await session.save(update_fields=["revoked_at"])
+        return None
+    if now - session.last_seen_at > timedelta(minutes=1):
+        session.last_seen_at = now
+        await session.save(update_fields=["last_seen_at"])
+    return session, session.user
+
+
+async def end_session(raw: str) -> None:
+    session = await Session.get_or_none(id_hash=digest(raw)).select_related("user")
+    if session and session.revoked_at is None:
+        session.revoked_at = clock.now()
+        await session.save(update_fields=["revoked_at"])
+        await record("auth.logout", actor=session.user, object_type="user", object_id=session.user.id)
+        from agora.live.hub import disconnect_credential
+
+        await disconnect_credential(session.id_hash)
+
+
+async def revoke_all(user: User, reason: str) -> None:
+    """Kill every session and token of a user (removed owner, disabled account, password change)."""
+    now = clock.now()
+    await Session.filter(user=user, revoked_at=None).update(revoked_at=now)
+    await ApiToken.filter(user=user, revoked_at=None).update(revoked_at=now)
+    await record("auth.revoke_all", object_type="user", object_id=user.id, reason=reason)
+    from agora.live.hub import disconnect_user
+
+    await disconnect_user(user.id)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+async def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:
+    raw = "agt_" + secrets.token_urlsafe(32)
+    now = clock.now()
+    expires = now + lifetime
+    await ApiToken.create(token_hash=digest(raw), user=user, created_at=now, expires_at=expires)
+    await record("auth.token_issued", actor=user, object_type="user", object_id=user.id)
+    return raw, expires
+
+
+async def load_token(raw: str) -> User | None:
+    if not raw or len(raw) > 100:
+        return None
+    token = await ApiToken.get_or_none(token_hash=digest(raw)).select_related("user")
+    if token is None or token.revoked_at is not None or token.expires_at <= clock.now():
+        return None
+    return token.user if token.user.is_active else None
+
+
+async def revoke_token(raw: str) -> None:
+    token = await ApiToken.get_or_none(token_hash=digest(raw)).select_related("user")
+    if token and token.revoked_at is None:
+        token.revoked_at = clock.now()
+        await token.save(update_fields=["revoked_at"])
+        await record("auth.token_revoked", actor=token.user, object_type="user", object_id=token.user.id)
+        from agora.live.hub import disconnect_credential
+
+        await disconnect_credential(token.token_hash)

@@ -1,0 +1,409 @@
+"""The OpenAPI description of the JSON API (`GET /api/openapi.json`), written from `api.md`.
+
+Kept by hand, next to the contract it describes; `tests/test_openapi.py` checks that every API
+route the app serves is described here and that nothing described is missing from the app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+AREA = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["89.50"]}
+TIME = {"type": "string", "format": "date-time"}
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object"},
+                "lines": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"line": {"type": "integer"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def _obj(required: list[str] | None = None, **props: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {
+        str(c): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for c in codes
+    }
+
+
+def _op(
+    summary: str,
+    *,
+    body: dict[str, Any] | None = None,
+    ok: int = 200,
+    out: dict[str, Any] | None = None,
+    errors: tuple[int, ...] = (400, 401, 403, 404, 422),
+    auth: bool = True,
+    body_type: str = "application/json",
+    out_type: str = "application/json",
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {}}
+    if out is None and ok == 204:
+        op["responses"][str(ok)] = {"description": "done"}
+    else:
+        op["responses"][str(ok)] = {
+            "description": "ok",
+            "content": {out_type: {"schema": out or {"type": "object"}}},
+        }
+    op["responses"].update(_errors(*errors))
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {body_type: {"schema": body}}}
+    if not auth:
+        op["security"] = []
+    if params:
+        op["parameters"] = params
+    return op
+
+
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+PID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+LOGIN = {"name": "login", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+
+COMMENT: dict[str, Any] = _obj(
+    id={"type": "integer"},
+    parent={"type": ["integer", "null"]},
+    author={"type": "string"},
+    body_html={"type": ["string", "null"]},
+    stance={"type": "string"},
+    official={"type": "boolean"},
+    created_at=TIME,
+    hidden={"type": ["object", "null"]},
+    children={"type": "array", "items": {"type": "object"}},
+)
+PROPOSAL: dict[str, Any] = _obj(
+    id={"type": "integer"},
+    hall={"type": "string"},
+    title={"type": "string"},
+    body_html={"type": "string"},
+    matter={"enum": ["ordinary", "major", "consultation"]},
+    item={"type": ["integer", "null"]},
+    state={"type": "string"},
+    options={"type": "array"},
+    notice_at={"type": ["string", "null"]},
+    opens_at={"type": ["string", "null"]},
+    closes_at={"type": ["string", "null"]},
+    timeline={"type": "array"},
+)
+COUNT = _obj(persons={"type": "integer"}, area=AREA)
+
+
+def build_schema() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/healthz": {"get": _op("Health: 200 once the database answers", auth=False, errors=(503,))},
+        "/api/v1/auth/token": {
+            "post": _op(
+                "Sign in and get a bearer token",
+                body=_obj(["login", "password"], login={"type": "string"}, password={"type": "string"}),
+                out=_obj(["token", "expires_at"], token={"type": "string"}, expires_at=TIME),
+                errors=(400, 401, 422, 429),
+                auth=False,
+            ),
+            "delete": _op("Revoke the token used for this request", ok=204, errors=(401,)),
+        },
+        "/api/v1/auth/register": {
+            "post": _op(
+                "Register with an invitation code",
+                body=_obj(
+                    ["invite", "login", "password", "display_name"],
+                    invite={"type": "string"},
+                    login={"type": "string"},
+                    password={"type": "string"},
+                    display_name={"type": "string"},
+                ),
+                ok=201,
+                out=_obj(["login"], login={"type": "string"}),
+                errors=(400, 404, 409, 410, 422, 429),
+                auth=False,
+            )
+        },
+        "/api/v1/halls": {
+            "get": _op("Halls the caller belongs to", out=_obj(halls={"type": "array"}), errors=(401,)),
+            "post": _op(
+                "Create a hall (administrators)",
+                body=_obj(
+                    ["kind", "slug", "name"],
+                    kind={"enum": ["community", "compound", "building"]},
+                    slug={"type": "string"},
+                    name={"type": "string"},
+                    parent={"type": ["string", "null"]},
+                ),
+                ok=201,
+                out=_obj(["slug"], slug={"type": "string"}),
+                errors=(400, 401, 403, 404, 409, 422),
+            ),
+        },
+        "/api/v1/halls/{slug}": {"get": _op("A hall with its totals and my roles", params=[SLUG])},
+        "/api/v1/halls/{slug}/roll": {
+            "put": _op(
+                "Import the owners' roll (CSV); all or nothing",
+                body={"type": "string"},
+                body_type="text/csv",
+                params=[SLUG],
+                errors=(400, 401, 403, 404, 413, 422),
+            )
+        },
+        "/api/v1/halls/{slug}/roll.csv": {
+            "get": _op(
+                "Export the owners' roll (CSV, the import format)",
+                out={"type": "string"},
+                out_type="text/csv",
+                params=[SLUG],
+                errors=(401, 403, 404, 422),
+            )
+        },
+        "/api/v1/halls/{slug}/invites": {
+            "post": _op(
+                "Create a hall invitation",
+                body=_obj(
+                    ["role"],
+                    role={"type": "string"},
+                    max_uses={"type": "integer"},
+                    expires_at={"type": "string"},
+                ),
+                ok=201,
+                out=_obj(["code", "url"], code={"type": "string"}, url={"type": "string"}),
+                params=[SLUG],
+            )
+        },
+        "/api/v1/halls/{slug}/members/{login}/roles": {
+            "put": _op(
+                "Set a member's roles in a hall",
+                body=_obj(["roles"], roles={"type": "array", "items": {"type": "string"}}),
+                params=[SLUG, LOGIN],
+            )
+        },
+        "/api/v1/halls/{slug}/rules": {
+            "get": _op("The compound's rules of procedure", params=[SLUG]),
+            "put": _op("Change the rules of procedure", body={"type": "object"}, params=[SLUG]),
+        },
+        "/api/v1/halls/{slug}/proposals": {
+            "get": _op(
+                "Proposals of a hall",
+                params=[
+                    SLUG,
+                    {"name": "state", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                out=_obj(proposals={"type": "array", "items": PROPOSAL}),
+            ),
+            "post": _op(
+                "Draft a proposal",
+                body=_obj(
+                    ["title", "body", "matter"],
+                    title={"type": "string"},
+                    body={"type": "string"},
+                    category={"type": "string"},
+                    matter={"enum": ["ordinary", "major", "consultation"]},
+                    item={"type": ["integer", "null"]},
+                    options={"type": "array"},
+                    entrance={"type": ["string", "null"]},
+                ),
+                ok=201,
+                out=_obj(["id"], id={"type": "integer"}),
+                params=[SLUG],
+            ),
+        },
+        "/api/v1/proposals/{id}": {"get": _op("A proposal with its timeline", params=[PID], out=PROPOSAL)},
+        "/api/v1/proposals/{id}/transition": {
+            "post": _op(
+                "Move a proposal to another state",
+                body=_obj(
+                    ["to"], to={"type": "string"}, closes_at={"type": "string"}, reason={"type": "string"}
+                ),
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/api/v1/proposals/{id}/comments": {
+            "get": _op(
+                "The threaded discussion",
+                params=[PID],
+                out=_obj(comments={"type": "array", "items": COMMENT}),
+            ),
+            "post": _op(
+                "Comment or reply",
+                body=_obj(
+                    ["body"],
+                    body={"type": "string"},
+                    parent={"type": ["integer", "null"]},
+                    stance={"enum": ["support", "oppose", "question", "neutral"]},
+                ),
+                ok=201,
+                out=_obj(["id"], id={"type": "integer"}),
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422, 429),
+            ),
+        },
+        "/api/v1/comments/{id}/hide": {
+            "post": _op(
+                "Hide a comment with a public reason",
+                body=_obj(["reason"], reason={"type": "string"}),
+                params=[PID],
+            )
+        },
+        "/api/v1/comments/{id}/restore": {
+            "post": _op("Restore a hidden comment", body={"type": "object"}, params=[PID])
+        },
+        "/api/v1/comments/{id}/report": {
+            "post": _op("Report a comment", body=_obj(["reason"], reason={"type": "string"}), params=[PID])
+        },
+        # Proposals feature additions (see docs/proposals.md).
+        "/api/v1/proposals/{id}/second": {
+            "post": _op("Second a draft", body={"type": "object"}, params=[PID], errors=(401, 403, 404, 409))
+        },
+        "/api/v1/proposals/{id}/photos": {
+            "post": _op(
+                "Attach a photo (JPEG, PNG or WebP, at most 8 MB and 40 megapixels, at most 6 per proposal);"
+                " stored downscaled to 1600 px and re-encoded as a JPEG without any metadata",
+                body=_obj(["photo"], photo={"type": "string", "format": "binary"}),
+                body_type="multipart/form-data",
+                ok=201,
+                out=_obj(
+                    ["id", "url", "width", "height"],
+                    id={"type": "integer"},
+                    url={"type": "string"},
+                    width={"type": "integer"},
+                    height={"type": "integer"},
+                ),
+                params=[PID],
+                errors=(401, 403, 404, 409, 413, 422),
+            )
+        },
+        "/api/v1/proposals/{id}/lock": {
+            "post": _op("Lock the discussion (moderators)", body={"type": "object"}, params=[PID])
+        },
+        "/api/v1/proposals/{id}/unlock": {
+            "post": _op("Unlock the discussion (moderators)", body={"type": "object"}, params=[PID])
+        },
+        "/api/v1/comments/{id}": {
+            "get": _op("One comment", params=[PID], out=COMMENT),
+            "patch": _op("Edit one's comment", body=_obj(["body"], body={"type": "string"}), params=[PID]),
+            "delete": _op("Delete one's own comment (a tombstone stays)", ok=204, params=[PID]),
+        },
+        "/api/v1/comments/{id}/revisions": {"get": _op("Earlier versions of a comment", params=[PID])},
+        "/api/v1/comments/{id}/official": {
+            "post": _op("Mark one's own comment official", body={"type": "object"}, params=[PID])
+        },
+        "/api/v1/halls/{slug}/moderation-log": {"get": _op("The public moderation log", params=[SLUG])},
+        "/api/v1/halls/{slug}/search": {
+            "get": _op(
+                "Search proposals and comments of the hall",
+                params=[SLUG, {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}],
+            )
+        },
+        "/api/v1/proposals/{id}/ballots": {
+            "post": _op(
+                "Cast a ballot",
+                body=_obj(["choice"], choice={"type": "string"}),
+                ok=201,
+                out=_obj(
+                    ["receipt", "entry_hash"],
+                    receipt={"type": "string"},
+                    entry_hash={"type": "string"},
+                    persons={"type": "integer"},
+                    area=AREA,
+                ),
+                params=[
+                    PID,
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/api/v1/proposals/{id}/ballots/paper": {
+            "post": _op(
+                "Enter a paper ballot (canvassers)",
+                body=_obj(
+                    ["owner_ref", "choice", "witness"],
+                    owner_ref={"type": "string"},
+                    choice={"type": "string"},
+                    witness={"type": "string"},
+                    proxy={"type": ["object", "null"]},
+                ),
+                ok=201,
+                out=_obj(["receipt"], receipt={"type": "string"}),
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/api/v1/proposals/{id}/ballots/mine": {"get": _op("My ballot", params=[PID])},
+        "/api/v1/proposals/{id}/result": {
+            "get": _op("Turnout while voting; the tally after close", params=[PID])
+        },
+        "/api/v1/proposals/{id}/ledger": {
+            "get": _op("The hash-chained ledger (after close)", params=[PID], errors=(401, 403, 404, 409))
+        },
+        "/api/v1/proposals/{id}/resolution": {"get": _op("The resolution record", params=[PID])},
+        "/api/v1/proposals/{id}/resolution/certify": {
+            "post": _op("Certify the resolution (owners' committee)", body={"type": "object"}, params=[PID])
+        },
+        "/api/v1/proposals/{id}/resolution/corrections": {
+            "post": _op(
+                "Correct a posted record: a new record that supersedes it (owners' committee)",
+                body=_obj(["reason"], reason={"type": "string"}),
+                ok=201,
+                params=[PID],
+            )
+        },
+        "/api/v1/proposals/{id}/deliveries": {
+            "post": _op(
+                "Record delivery of a ballot, for deemed participation (canvassers)",
+                body=_obj(["owner_ref", "witness"], owner_ref={"type": "string"}, witness={"type": "string"}),
+                ok=201,
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/api/v1/proposals/{id}/turnout/buildings": {
+            "get": _op("Turnout per building while voting, no choices (committee)", params=[PID])
+        },
+        "/api/v1/halls/{slug}/resolutions": {
+            "get": _op(
+                "The compound's resolution records",
+                params=[SLUG, {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}],
+            )
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "agora", "version": "1", "description": "See docs/api.md for the full contract."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR, "Count": COUNT},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    return JSONResponse(build_schema())

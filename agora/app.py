@@ -1,0 +1,118 @@
+"""The application factory: explicit routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from agora.accounts.passwords import Passwords
+from agora.accounts.routes import routes as account_routes
+from agora.api_schema import openapi_json
+from agora.errors import DomainError
+from agora.i18n import _
+from agora.settings import Settings
+from agora.storage import database
+from agora.web import errors
+from agora.web.http import redirect
+from agora.web.middleware import AgoraMiddleware
+from agora.web.staticfiles import load_manifest, serve_static
+from agora.web.templating import build_environment, render
+
+log = logging.getLogger("agora")
+
+
+async def healthz(request: Request) -> Response:
+    from tortoise import connections
+
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # noqa: BLE001 — any failure means "not healthy"
+        return JSONResponse({"ok": False}, status_code=503)
+    return JSONResponse({"ok": True})
+
+
+async def home(request: Request) -> Response:
+    if request.state.user is None:
+        return redirect("/login")
+    return redirect("/halls")
+
+
+def feature_routes() -> list[BaseRoute]:
+    """Every feature's routes, in one explicit list."""
+    from agora.ballots.routes import routes as ballot_routes
+    from agora.live.routes import routes as live_routes
+    from agora.proposals.routes import routes as proposal_routes
+    from agora.rooms.routes import routes as room_routes
+
+    return [*account_routes, *room_routes, *proposal_routes, *ballot_routes, *live_routes]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await database.migrate(settings.database_url)
+        await database.init(settings.database_url)
+        try:
+            pending = await database.pending_migrations()
+            if pending:
+                raise database.StorageError(
+                    _(
+                        "The database is not migrated ({n} pending). Run `agora migrate` first.",
+                        n=len(pending),
+                    )
+                )
+            await database.check_durability(settings.allow_unsafe_durability)
+            from agora.live.hub import start_hub, stop_hub
+
+            await start_hub(app, settings)
+            scheduler = None
+            if settings.run_scheduler:
+                from agora.ballots.scheduler import start_scheduler
+
+                scheduler = await start_scheduler(app)
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    scheduler.cancel()
+                await stop_hub(app)
+        finally:
+            await database.close()
+
+    load_manifest()
+    app = Starlette(
+        debug=False,
+        routes=[
+            Route("/", home),
+            Route("/healthz", healthz),
+            Route("/api/openapi.json", openapi_json),
+            Route("/static/{digest}/{path:path}", serve_static),
+            *feature_routes(),
+        ],
+        middleware=[Middleware(GZipMiddleware, minimum_size=800), Middleware(AgoraMiddleware)],
+        exception_handlers={
+            DomainError: errors.domain_error_handler,
+            HTTPException: errors.http_exception_handler,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = build_environment(settings.timezone)
+    app.state.passwords = Passwords(settings.argon2_profile, settings.max_concurrent_hashes)
+    return app
+
+
+def render_page(request: Request, template: str, **context: object) -> Response:
+    return render(request, template, context)

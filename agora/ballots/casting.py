@@ -1,0 +1,391 @@
+"""Casting ballots: online, on paper, by proxy; delivery proofs; the voter's own ballot.
+
+Every append to a proposal's ledger happens inside one write transaction that first takes the
+proposal's lock (BEGIN IMMEDIATE on SQLite, `SELECT … FOR UPDATE` on PostgreSQL), then re-checks that
+the vote is open, reads the head and appends. The unique (proposal, person_key) slot and the unique
+(proposal, seq) entry are the database's own guard behind that lock. The transaction commits before
+the receipt is returned, so an acknowledged ballot is durable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from agora import clock
+from agora.accounts.models import User
+from agora.audit.services import record
+from agora.ballots import electorate
+from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
+from agora.ballots.electorate import Voter
+from agora.ballots.idempotency import check_key, remember, replay_of
+from agora.ballots.models import BallotSlot, DeliveryProof, LedgerRow, PaperBallot
+from agora.ballots.tally import turnout, turnout_to_json
+from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.i18n import _
+from agora.live.events import atomic, emit
+from agora.proposals.models import Proposal
+from agora.rooms.counting import format_area
+
+
+def channel_phrase(channel: str) -> str:
+    return {
+        "online": _("online"),
+        "paper": _("on paper, entered by a canvasser"),
+        "proxy": _("by proxy"),
+    }.get(channel, channel)
+
+
+def already_voted(channel: str) -> Conflict:
+    return Conflict(
+        _(
+            "A ballot for this owner was already recorded {channel}. Only one ballot per owner counts.",
+            channel=channel_phrase(channel),
+        ),
+        code="already_voted",
+    )
+
+
+def not_open(proposal: Proposal) -> Conflict:
+    if proposal.state in ("closed", "certified"):
+        message = _("Voting on this proposal has closed. Nothing is accepted after the close.")
+    else:
+        message = _("Voting on this proposal is not open.")
+    return Conflict(message, code="not_open")
+
+
+async def lock_proposal(proposal_id: int) -> Proposal:
+    """Re-read the proposal inside the writing transaction, holding its lock until commit."""
+    from agora.storage.database import is_postgres
+
+    query = Proposal.filter(id=proposal_id)
+    if is_postgres():
+        query = query.select_for_update()
+    return await query.get()
+
+
+def check_open(proposal: Proposal) -> None:
+    if (
+        proposal.state != "voting"
+        or proposal.closed_at is not None
+        or proposal.closes_at is None
+        or clock.now() >= proposal.closes_at
+    ):
+        raise not_open(proposal)
+
+
+def check_choice(proposal: Proposal, choice: Any) -> str:
+    allowed = electorate.choices_of(proposal)
+    if not isinstance(choice, str) or choice not in allowed:
+        raise Invalid(
+            _("Unknown choice. Choose one of: {choices}.", choices=", ".join(allowed)),
+            code="unknown_choice",
+            fields={"choice": "unknown"},
+        )
+    return choice
+
+
+async def turnout_now(proposal: Proposal) -> dict[str, Any]:
+    """Participation so far (never the split of choices), in the api.md shape."""
+    rows = await BallotSlot.filter(proposal_id=proposal.id).values_list("area_cents", flat=True)
+    persons_total = area_total = None
+    if electorate.is_owners_matter(proposal) and proposal.snapshot_id is not None:
+        snapshot = await electorate.load_snapshot(proposal)
+        persons_total, area_total = snapshot.persons_total, snapshot.area_cents_total
+    meter = turnout(persons_total, area_total, len(rows), sum(int(a) for a in rows))
+    return turnout_to_json(meter)
+
+
+@dataclass(frozen=True)
+class Appended:
+    seq: int
+    receipt: str
+    hash: str
+    at: str
+
+
+async def _append(
+    proposal: Proposal, voter: Voter, choice: str, channel: str, replaces: int | None
+) -> Appended:
+    """Append one entry at the head of the ledger (the caller holds the proposal's lock)."""
+    last = await LedgerRow.filter(proposal_id=proposal.id).order_by("-seq").first()
+    prev, seq = (last.hash, last.seq + 1) if last else (GENESIS, 1)
+    code = receipt_code()
+    at = clock.now().isoformat(timespec="milliseconds")
+    entry = append(
+        prev,
+        proposal.id,
+        seq,
+        receipt_hash=hash_receipt(code),
+        choice=choice,
+        persons=voter.persons,
+        area_cents=voter.area_cents,
+        channel=channel,
+        at=at,
+        replaces=replaces,
+    )
+    await LedgerRow.create(
+        proposal_id=proposal.id,
+        seq=entry.seq,
+        receipt_hash=entry.receipt_hash,
+        choice=entry.choice,
+        persons=entry.persons,
+        area_cents=entry.area_cents,
+        channel=entry.channel,
+        at=entry.at,
+        replaces=entry.replaces,
+        prev=entry.prev,
+        hash=entry.hash,
+    )
+    return Appended(seq, code, entry.hash, at)
+
+
+async def _fill_slot(
+    proposal: Proposal, voter: Voter, channel: str, user: User | None, revote: bool, choice: str
+) -> Appended:
+    slot = await BallotSlot.get_or_none(proposal_id=proposal.id, person_key=voter.person_key)
+    if slot is not None and not (revote and channel == "online" and slot.channel == "online"):
+        raise already_voted(slot.channel)
+    appended = await _append(proposal, voter, choice, channel, slot.seq if slot else None)
+    if slot is None:
+        await BallotSlot.create(
+            proposal_id=proposal.id,
+            person_key=voter.person_key,
+            seq=appended.seq,
+            channel=channel,
+            area_cents=voter.area_cents,
+            owner_ref=voter.owner_ref,
+            user=user,
+            created_at=clock.now(),
+        )
+    else:
+        moved = await BallotSlot.filter(id=slot.id, seq=slot.seq).update(
+            seq=appended.seq, user_id=user.id if user else None
+        )
+        if moved != 1:
+            raise already_voted(slot.channel)
+    return appended
+
+
+def _receipt_json(appended: Appended, voter: Voter) -> dict[str, Any]:
+    return {
+        "receipt": appended.receipt,
+        "entry_hash": appended.hash,
+        "persons": voter.persons,
+        "area": format_area(voter.area_cents),
+    }
+
+
+# --- use cases ----------------------------------------------------------------------------------
+
+
+async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key: str | None = None) -> dict:
+    """An owner's (on a consultation, a member's) ballot → `{receipt, entry_hash, persons, area}`."""
+    key = check_key(idempotency_key)
+    proposal, access = await electorate.access_proposal(user, proposal_id)
+    if key is not None:
+        replay = await replay_of(user, key, proposal.id)
+        if replay is not None:
+            return replay
+    if proposal.state not in ("voting", "closed", "certified"):
+        raise not_open(proposal)
+    voter = await electorate.voter_for_user(proposal, access, user)
+    choice = check_choice(proposal, choice)
+    revote = (await electorate.rules_for(proposal)).revote if electorate.is_owners_matter(proposal) else False
+    try:
+        async with atomic():
+            locked = await lock_proposal(proposal.id)
+            if key is not None:
+                replay = await replay_of(user, key, proposal.id)
+                if replay is not None:
+                    return replay
+            check_open(locked)
+            appended = await _fill_slot(locked, voter, "online", user, revote, choice)
+            body = _receipt_json(appended, voter)
+            if key is not None:
+                await remember(user, key, proposal.id, body)
+            await emit(locked.hall_id, "ballot.turnout", await _turnout_payload(locked), durable=False)  # type: ignore[attr-defined]
+    except IntegrityError:
+        raise await _duplicate(proposal, voter) from None
+    return body
+
+
+async def _turnout_payload(proposal: Proposal) -> dict[str, Any]:
+    return {"proposal": proposal.id, "turnout": await turnout_now(proposal)}
+
+
+async def _duplicate(proposal: Proposal, voter: Voter) -> Conflict:
+    """The database refused a second slot: say which channel came first."""
+    slot = await BallotSlot.get_or_none(proposal_id=proposal.id, person_key=voter.person_key)
+    return already_voted(slot.channel if slot else "online")
+
+
+def _proxy(value: Any) -> dict[str, str] | None:
+    if value is None or value == "" or value == {}:
+        return None
+    if not isinstance(value, dict):
+        raise Invalid(_("proxy must be null or {name, reference, scope}."), fields={"proxy": "type"})
+    result: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    for name, limit, required in (("name", 120, True), ("reference", 200, True), ("scope", 500, False)):
+        text = value.get(name)
+        if text is None or (isinstance(text, str) and not text.strip()):
+            if required:
+                fields[f"proxy.{name}"] = "required"
+            result[name] = ""
+        elif not isinstance(text, str) or len(text) > limit:
+            fields[f"proxy.{name}"] = "invalid"
+        else:
+            result[name] = text.strip()
+    if fields:
+        raise Invalid(
+            _("A proxy needs the proxy's name and the reference of the written authorization."), fields=fields
+        )
+    return result
+
+
+def proxy_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _text(data: dict[str, Any], name: str, limit: int) -> str:
+    label = {"owner_ref": _("the owner reference"), "witness": _("the witness")}.get(name, name)
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(_("Please fill in {field}.", field=label), fields={name: "required"})
+    if len(value) > limit:
+        raise Invalid(_("{field} is too long.", field=label), fields={name: "too_long"})
+    return value.strip()
+
+
+async def _canvass(user: User, proposal_id: int) -> tuple[Proposal, Any]:
+    proposal, access = await electorate.access_proposal(user, proposal_id)
+    if not access.has("canvasser"):
+        raise Forbidden(_("Only the compound's canvassers record paper ballots and deliveries."))
+    if not electorate.is_owners_matter(proposal):
+        raise Invalid(_("Paper ballots are for owners' votes only."), code="not_owners_matter")
+    return proposal, access
+
+
+async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict:
+    """A canvasser enters a signed paper ballot (or a proxy's), with a witness."""
+    proposal, _access = await _canvass(user, proposal_id)
+    owner_ref = _text(data, "owner_ref", 64)
+    witness = _text(data, "witness", 120)
+    proxy = _proxy(data.get("proxy"))
+    if proposal.state not in ("voting", "closed", "certified"):
+        raise not_open(proposal)
+    voter = electorate.owner_voter(await electorate.load_snapshot(proposal), owner_ref)
+    if voter is None:
+        raise NotFound(_("No owner with this reference is on this vote's roll."), code="unknown_owner")
+    choice = check_choice(proposal, data.get("choice"))
+    cap = (await electorate.rules_for(proposal)).proxy_cap
+    channel = "proxy" if proxy else "paper"
+    try:
+        async with atomic():
+            locked = await lock_proposal(proposal.id)
+            check_open(locked)
+            if proxy is not None:
+                held = await PaperBallot.filter(
+                    proposal_id=proposal.id, proxy_key=proxy_key(proxy["name"])
+                ).count()
+                if held >= cap:
+                    raise Conflict(
+                        _(
+                            "{name} already represents {n} owners on this vote; "
+                            "the rules allow at most {cap}.",
+                            name=proxy["name"],
+                            n=held,
+                            cap=cap,
+                        ),
+                        code="proxy_cap",
+                    )
+            appended = await _fill_slot(locked, voter, channel, None, False, choice)
+            await PaperBallot.create(
+                proposal_id=proposal.id,
+                seq=appended.seq,
+                owner_ref=owner_ref,
+                canvasser=user,
+                witness=witness,
+                proxy_name=proxy["name"] if proxy else None,
+                proxy_key=proxy_key(proxy["name"]) if proxy else None,
+                proxy_reference=proxy["reference"] if proxy else None,
+                proxy_scope=proxy["scope"] if proxy else None,
+                created_at=clock.now(),
+            )
+            await record(
+                "ballot.paper_entered",
+                actor=user,
+                object_type="proposal",
+                object_id=proposal.id,
+                hall_id=locked.hall_id,  # type: ignore[attr-defined]
+                owner_ref=owner_ref,
+                channel=channel,
+                witness=witness,
+                proxy=proxy,
+                seq=appended.seq,
+            )
+            await emit(locked.hall_id, "ballot.turnout", await _turnout_payload(locked), durable=False)  # type: ignore[attr-defined]
+    except IntegrityError:
+        raise await _duplicate(proposal, voter) from None
+    return {**_receipt_json(appended, voter), "channel": channel}
+
+
+async def record_delivery(user: User, proposal_id: int, data: dict[str, Any]) -> dict:
+    """A canvasser records that an owner was served a ballot (proof for deemed participation)."""
+    proposal, _access = await _canvass(user, proposal_id)
+    owner_ref = _text(data, "owner_ref", 64)
+    witness = _text(data, "witness", 120)
+    voter = electorate.owner_voter(await electorate.load_snapshot(proposal), owner_ref)
+    if voter is None:
+        raise NotFound(_("No owner with this reference is on this vote's roll."), code="unknown_owner")
+    try:
+        async with atomic():
+            locked = await lock_proposal(proposal.id)
+            check_open(locked)
+            now = clock.now()
+            await DeliveryProof.create(
+                proposal_id=proposal.id,
+                owner_ref=owner_ref,
+                person_key=voter.person_key,
+                delivered_at=now,
+                witness=witness,
+                canvasser=user,
+                created_at=now,
+            )
+            await record(
+                "ballot.delivery_recorded",
+                actor=user,
+                object_type="proposal",
+                object_id=proposal.id,
+                hall_id=locked.hall_id,  # type: ignore[attr-defined]
+                owner_ref=owner_ref,
+                witness=witness,
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("The delivery of this owner's ballot is already recorded."), code="already_recorded"
+        ) from None
+    return {"owner_ref": owner_ref, "delivered_at": now.isoformat(), "witness": witness}
+
+
+async def my_ballot(user: User, proposal_id: int) -> dict:
+    """The caller's effective ballot (the receipt code itself is never stored, only its hash)."""
+    proposal, access = await electorate.access_proposal(user, proposal_id)
+    try:
+        voter = await electorate.voter_for_user(proposal, access, user)
+    except (Forbidden, NotFound):
+        raise NotFound(_("You have no ballot on this proposal."), code="no_ballot") from None
+    slot = await BallotSlot.get_or_none(proposal_id=proposal.id, person_key=voter.person_key)
+    if slot is None:
+        raise NotFound(_("You have no ballot on this proposal."), code="no_ballot")
+    row = await LedgerRow.get(proposal_id=proposal.id, seq=slot.seq)
+    return {
+        "receipt": None,
+        "receipt_hash": row.receipt_hash,
+        "choice": row.choice,
+        "channel": row.channel,
+        "at": row.at,
+    }

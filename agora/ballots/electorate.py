@@ -1,0 +1,218 @@
+"""Who votes on a proposal and how much each ballot weighs, read from the roll frozen at opening.
+
+This module is also where the ballots feature meets its neighbours: the frozen roll comes from
+`agora.rooms.snapshots`, proposal access and the timeline from `agora.proposals.services`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agora.accounts.models import User
+from agora.errors import Forbidden, NotFound
+from agora.i18n import _
+from agora.proposals.models import Proposal
+from agora.rooms.access import HallAccess, access_hall_by_id
+from agora.rooms.counting import RollUnit
+from agora.rooms.models import Hall, Owner, RollSnapshot
+from agora.rooms.rules import Rules, rules_from
+
+OWNERS_MATTERS = ("major", "ordinary")
+OWNER_CHOICES = ("yes", "no", "abstain")
+
+
+@dataclass(frozen=True)
+class Voter:
+    """A ballot's weight and the slot it fills: one person (owners' matters) or one account."""
+
+    person_key: str
+    persons: int
+    area_cents: int
+    owner_ref: str = ""
+
+
+# --- neighbours' contracts ----------------------------------------------------------------------
+
+
+async def access_proposal(user: User | None, proposal_id: int) -> tuple[Proposal, HallAccess]:
+    """The proposal and the caller's roles in its hall, or NotFound (absent or not a member)."""
+    try:
+        from agora.proposals.services import access_proposal as theirs
+    except ImportError:
+        theirs = None
+    if theirs is not None:
+        return await theirs(user, proposal_id)
+    proposal = await Proposal.get_or_none(id=proposal_id)
+    if proposal is None or user is None:
+        raise NotFound(_("This proposal does not exist or you cannot see it."))
+    access = await access_hall_by_id(user, proposal.hall_id)  # type: ignore[attr-defined]
+    return proposal, access
+
+
+async def record_transition(proposal: Proposal, to: str, actor: User | None, reason: str = "") -> None:
+    """The proposals feature records the timeline; a minimal stand-in when it is not there."""
+    try:
+        from agora.proposals.services import record_transition as theirs
+    except ImportError:
+        theirs = None
+    if theirs is not None:
+        await theirs(proposal, to, actor, reason=reason)
+        return
+    from agora import clock
+    from agora.proposals.models import ProposalTransition
+
+    await ProposalTransition.create(
+        proposal=proposal, from_state=proposal.state, to_state=to, at=clock.now(), by=actor, reason=reason
+    )
+    stamp = {"closed": "closed_at", "certified": "certified_at"}.get(to)
+    proposal.state = to
+    await Proposal.filter(id=proposal.id).update(state=to, **({stamp: clock.now()} if stamp else {}))
+
+
+async def freeze_roll(hall: Hall, entrance: str | None = None) -> RollSnapshot:
+    from agora.rooms.snapshots import freeze_roll as theirs
+
+    return await theirs(hall, entrance)
+
+
+def snapshot_person_of(snapshot: RollSnapshot) -> dict[str, str]:
+    """owner_ref -> person key, from the frozen roll."""
+    try:
+        from agora.rooms.snapshots import snapshot_person_of as theirs
+    except ImportError:
+        return {ref: row[0] for row in snapshot.persons for ref in row[1]}
+    return theirs(snapshot)
+
+
+def snapshot_units(snapshot: RollSnapshot) -> list[RollUnit]:
+    try:
+        from agora.rooms.snapshots import snapshot_units as theirs
+    except ImportError:
+        return [
+            RollUnit(row[0], row[1], row[2], int(row[3]), row[4], row[5], tuple(row[6]))
+            for row in snapshot.units
+        ]
+    return theirs(snapshot)
+
+
+def unit_person_keys(snapshot: RollSnapshot) -> dict[tuple[str, str], str | None]:
+    """(building, unit) -> person key, None for a unit that does not count (parking left out)."""
+    return {(row[0], row[2]): (row[7] if len(row) > 7 else None) for row in snapshot.units}
+
+
+def person_weights(snapshot: RollSnapshot) -> dict[str, int]:
+    """person key -> area in cents of all their counted units."""
+    return {row[0]: int(row[2]) for row in snapshot.persons}
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+async def compound_of(proposal: Proposal) -> Hall:
+    hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
+    if hall.kind == "compound" or hall.compound_id is None:
+        return hall
+    return await Hall.get(id=hall.compound_id)
+
+
+async def rules_for(proposal: Proposal) -> Rules:
+    return rules_from((await compound_of(proposal)).rules)
+
+
+async def load_snapshot(proposal: Proposal) -> RollSnapshot:
+    if proposal.snapshot_id is None:
+        raise NotFound(_("This vote has no frozen roll."))
+    return await RollSnapshot.get(id=proposal.snapshot_id)
+
+
+def is_owners_matter(proposal: Proposal) -> bool:
+    return proposal.matter in OWNERS_MATTERS
+
+
+def choices_of(proposal: Proposal) -> list[str]:
+    if is_owners_matter(proposal):
+        return list(OWNER_CHOICES)
+    return [str(option.get("key")) for option in (proposal.options or []) if isinstance(option, dict)]
+
+
+def choice_labels(proposal: Proposal) -> dict[str, str]:
+    if is_owners_matter(proposal):
+        return {"yes": _("Yes"), "no": _("No"), "abstain": _("Abstain"), "invalid": _("Invalid")}
+    return {
+        str(option.get("key")): str(option.get("label") or option.get("key"))
+        for option in (proposal.options or [])
+        if isinstance(option, dict)
+    }
+
+
+def owner_voter(snapshot: RollSnapshot, owner_ref: str) -> Voter | None:
+    person = snapshot_person_of(snapshot).get(owner_ref)
+    if person is None:
+        return None
+    return Voter(person, 1, person_weights(snapshot).get(person, 0), owner_ref)
+
+
+async def voter_for_user(proposal: Proposal, access: HallAccess, user: User) -> Voter:
+    """The caller's ballot on this proposal: their person on the frozen roll, or their account.
+
+    Owners' matters: only an owner whose owner_ref is on the roll frozen at opening votes (a tenant
+    votes only as an owner's written proxy, on paper). Consultations: every member account.
+    """
+    if not is_owners_matter(proposal):
+        if not access.has("member", "owner", "tenant"):
+            raise Forbidden(_("You have no vote on this matter."), code="no_vote")
+        return Voter(f"user:{user.id}", 1, 0)
+    snapshot = await load_snapshot(proposal)
+    refs = await Owner.filter(
+        user_id=user.id,
+        compound_id=snapshot.compound_id,
+        active=True,  # type: ignore[attr-defined]
+    ).values_list("owner_ref", flat=True)
+    for ref in sorted(str(r) for r in refs):
+        voter = owner_voter(snapshot, ref)
+        if voter is not None:
+            return voter
+    raise Forbidden(
+        _("You have no vote on this matter: only owners on the roll frozen when voting opened vote."),
+        code="no_vote",
+    )
+
+
+def public_units(snapshot: RollSnapshot) -> list[dict[str, Any]]:
+    """The frozen roll without names or owner refs: person keys replaced by opaque labels."""
+    from agora.rooms.counting import DEVELOPER_KEY, format_area
+
+    opaque = opaque_persons(snapshot)
+    rows = sorted(snapshot.units, key=lambda row: (row[0], row[1], row[2]))
+    result = []
+    for row in rows:
+        person = row[7] if len(row) > 7 else None
+        label = opaque.get(person) if person is not None else None
+        if label is None:  # a unit that does not count still needs a person key of its own
+            label = DEVELOPER_KEY if row[5] in ("unsold", "undelivered") else f"X:{row[0]}/{row[2]}"
+        result.append(
+            {
+                "building": row[0],
+                "entrance": row[1] or "",
+                "unit": row[2],
+                "area": format_area(int(row[3])),
+                "kind": row[4],
+                "status": row[5],
+                "person": label,
+            }
+        )
+    return result
+
+
+def opaque_persons(snapshot: RollSnapshot) -> dict[str, str]:
+    """person key -> a public label ("P0001", …, "developer"), numbered in roll order."""
+    from agora.rooms.counting import DEVELOPER_KEY
+
+    labels: dict[str, str] = {}
+    for row in sorted(snapshot.units, key=lambda row: (row[0], row[1], row[2])):
+        person = row[7] if len(row) > 7 else None
+        if person is None or person in labels:
+            continue
+        labels[person] = DEVELOPER_KEY if person == DEVELOPER_KEY else f"P{len(labels) + 1:04d}"
+    return labels

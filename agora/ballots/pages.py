@@ -1,0 +1,307 @@
+"""The ballots feature's pages: vote (choose, confirm, receipt), result, canvassing, the record.
+
+Everything works without JavaScript; the confirm form carries an idempotency key so a double tap
+or a reload of the receipt page never casts twice and shows the same receipt.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from agora.accounts.models import User
+from agora.ballots import charts, electorate, services
+from agora.ballots.chain import hash_receipt
+from agora.ballots.labels import helpers
+from agora.ballots.models import BallotSlot, LedgerRow
+from agora.ballots.receipts import qr_svg, receipt_url
+from agora.ballots.resolution import verdict_label
+from agora.ballots.results import building_rows, result_of
+from agora.errors import DomainError, Forbidden
+from agora.i18n import _
+from agora.proposals.models import Proposal
+from agora.rooms.counting import format_area
+from agora.rooms.models import Hall
+from agora.web.http import read_form, redirect, require_user
+from agora.web.templating import render as render_template
+
+
+def render(request: Request, template: str, context: dict[str, Any], **kwargs: Any) -> Response:
+    return render_template(request, template, {**helpers(), **context}, **kwargs)
+
+
+def _id(request: Request) -> int:
+    return int(request.path_params["proposal_id"])
+
+
+def meter_labels() -> dict[str, str]:
+    return {"persons": _("Persons"), "area": _("Area (m²)"), "quorum": _("Quorum 2/3")}
+
+
+async def vote_context(user: User, proposal: Proposal, access: Any) -> dict[str, Any]:
+    """What the vote page shows: the ballot form, or the caller's ballot, and the turnout meter."""
+    context: dict[str, Any] = {
+        "proposal": proposal,
+        "labels": electorate.choice_labels(proposal),
+        "choices": electorate.choices_of(proposal),
+        "can_vote": False,
+        "no_vote_reason": None,
+        "mine": None,
+        "turnout": None,
+        "bars": [],
+        "is_canvasser": access.has("canvasser"),
+        "hall": await Hall.get(id=proposal.hall_id),  # type: ignore[attr-defined]
+        "voter": None,
+        "voter_area": None,
+    }
+    if proposal.state == "voting":
+        context["turnout"] = await services.turnout_now(proposal)
+        context["bars"] = charts.turnout_bars(context["turnout"], meter_labels())
+    try:
+        voter = await electorate.voter_for_user(proposal, access, user)
+    except (Forbidden, DomainError) as error:
+        context["no_vote_reason"] = error.message
+        return context
+    slot = await BallotSlot.get_or_none(proposal_id=proposal.id, person_key=voter.person_key)
+    if slot is not None:
+        row = await LedgerRow.get(proposal_id=proposal.id, seq=slot.seq)
+        context["mine"] = {
+            "receipt_hash": row.receipt_hash,
+            "choice": row.choice,
+            "channel": row.channel,
+            "at": row.at,
+        }
+    revote = electorate.is_owners_matter(proposal) and (await electorate.rules_for(proposal)).revote
+    context["can_vote"] = proposal.state == "voting" and (
+        slot is None or (revote and slot.channel == "online")
+    )
+    context["voter"] = voter
+    context["voter_area"] = format_area(voter.area_cents) if voter.area_cents else None
+    return context
+
+
+async def vote_page(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await electorate.access_proposal(user, _id(request))
+    context = await vote_context(user, proposal, access)
+    return render(request, "ballots/vote.html", {**context, "error": None})
+
+
+async def vote_choose(request: Request) -> Response:
+    """Step one: the chosen option, shown back for confirmation (nothing is recorded yet)."""
+    user = require_user(request)
+    proposal, access = await electorate.access_proposal(user, _id(request))
+    form = await read_form(request)
+    choice = str(form.get("choice", ""))
+    context = await vote_context(user, proposal, access)
+    if context["no_vote_reason"]:
+        # Nothing to confirm for someone who has no vote on this matter: say why at step one.
+        return render(
+            request, "ballots/vote.html", {**context, "error": context["no_vote_reason"]}, status=403
+        )
+    if not context["can_vote"]:  # not open, or already voted: a conflict with the state, as the API says
+        error = _("You cannot vote on this proposal now.")
+        return render(request, "ballots/vote.html", {**context, "error": error}, status=409)
+    if choice not in context["choices"]:
+        return render(
+            request, "ballots/vote.html", {**context, "error": _("Please choose one option.")}, status=422
+        )
+    return render(
+        request,
+        "ballots/confirm.html",
+        {**context, "choice": choice, "idempotency_key": secrets.token_urlsafe(16)},
+    )
+
+
+async def vote_confirm(request: Request) -> Response:
+    """Step two: cast, then show the receipt once (a reload replays the same receipt)."""
+    user = require_user(request)
+    form = await read_form(request)
+    try:
+        body = await services.cast_ballot(
+            user, _id(request), str(form.get("choice", "")), str(form.get("idempotency_key", "")) or None
+        )
+    except DomainError as error:
+        if error.status in (409, 422):
+            proposal, access = await electorate.access_proposal(user, _id(request))
+            context = await vote_context(user, proposal, access)
+            return render(
+                request, "ballots/vote.html", {**context, "error": error.message}, status=error.status
+            )
+        raise
+    proposal, _access = await electorate.access_proposal(user, _id(request))
+    return _receipt_page(request, proposal, body)
+
+
+def _receipt_page(request: Request, proposal: Proposal, body: dict[str, Any]) -> Response:
+    url = receipt_url(str(request.base_url), proposal.id, body["receipt"])
+    return render(
+        request,
+        "ballots/receipt.html",
+        {
+            "proposal": proposal,
+            "receipt": body["receipt"],
+            "receipt_hash": hash_receipt(body["receipt"]),
+            "entry_hash": body["entry_hash"],
+            "qr": qr_svg(url, _("QR code of your receipt {code}", code=body["receipt"])),
+            "receipt_link": url,
+        },
+        headers={"cache-control": "no-store"},
+    )
+
+
+async def result_page(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await electorate.access_proposal(user, _id(request))
+    result = await result_of(proposal)
+    context: dict[str, Any] = {
+        "proposal": proposal,
+        "result": result,
+        "labels": electorate.choice_labels(proposal),
+    }
+    if proposal.state == "voting":
+        context["bars"] = charts.turnout_bars(result["turnout"], meter_labels())
+        context["turnout"] = result["turnout"]
+        context["buildings"] = (
+            await building_rows(proposal) if (access.is_committee or access.is_moderator) else None
+        )
+    else:
+        context["rows"] = charts.result_bars(result, context["labels"])
+        context["verdict"] = verdict_label(result.get("outcome"))
+        context["threshold_x"] = charts.threshold_x
+    return render(request, "ballots/result.html", context)
+
+
+async def paper_page(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await electorate.access_proposal(user, _id(request))
+    if not access.has("canvasser"):
+        raise Forbidden(_("Only the compound's canvassers record paper ballots and deliveries."))
+    return await _paper(request, proposal, {}, None, None)
+
+
+async def _paper(
+    request: Request, proposal: Proposal, form: dict, error: str | None, done: Any, status: int = 200
+) -> Response:
+    rules = await electorate.rules_for(proposal)
+    return render(
+        request,
+        "ballots/paper.html",
+        {
+            "proposal": proposal,
+            "labels": electorate.choice_labels(proposal),
+            "choices": electorate.choices_of(proposal),
+            "form": form,
+            "error": error,
+            "done": done,
+            "deemed": rules.deemed_participation,
+            "proxy_cap": rules.proxy_cap,
+        },
+        status=status,
+    )
+
+
+async def paper_submit(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await electorate.access_proposal(user, _id(request))
+    form = await read_form(request)
+    data: dict[str, Any] = {
+        "owner_ref": str(form.get("owner_ref", "")).strip(),
+        "choice": str(form.get("choice", "")),
+        "witness": str(form.get("witness", "")),
+    }
+    try:
+        if form.get("action") == "delivery":
+            await services.record_delivery(user, proposal.id, data)
+            done = {"kind": "delivery", "owner_ref": data["owner_ref"]}
+        else:
+            if str(form.get("proxy_name", "")).strip():
+                data["proxy"] = {
+                    "name": str(form.get("proxy_name", "")),
+                    "reference": str(form.get("proxy_reference", "")),
+                    "scope": str(form.get("proxy_scope", "")),
+                }
+            body = await services.cast_paper(user, proposal.id, data)
+            done = {"kind": "ballot", "owner_ref": data["owner_ref"], **body}
+    except DomainError as error:
+        if error.status in (404, 409, 422):
+            return await _paper(request, proposal, dict(form), error.message, None, status=error.status)
+        raise
+    return await _paper(request, proposal, {}, None, done)
+
+
+async def resolution_page(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await electorate.access_proposal(user, _id(request))
+    document = await services.resolution_json(user, proposal.id)
+    receipt = request.query_params.get("receipt", "").strip()[:40]
+    found = hash_receipt(receipt) if receipt else None
+    return render(
+        request,
+        "ballots/resolution.html",
+        {
+            "proposal": proposal,
+            "doc": document,
+            "labels": electorate.choice_labels(proposal),
+            "verdict": verdict_label(document["result"]["outcome"]),
+            "rows": charts.result_bars(document["result"], electorate.choice_labels(proposal)),
+            "threshold_x": charts.threshold_x,
+            "can_certify": access.is_committee and document["status"] == "draft",
+            "receipt": receipt,
+            "found": found,
+            "found_entry": next(
+                (e for e in document["ledger"]["entries"] if e["receipt_hash"] == found), None
+            ),
+        },
+    )
+
+
+async def certify_submit(request: Request) -> Response:
+    user = require_user(request)
+    await services.certify(user, _id(request))
+    return redirect(f"/proposals/{_id(request)}/resolution")
+
+
+async def resolution_pdf(request: Request) -> Response:
+    from agora.ballots.pdf import render_pdf
+
+    user = require_user(request)
+    proposal_id = _id(request)
+    document = await services.resolution_json(user, proposal_id)
+    data = render_pdf(document)
+    filename = f"resolution-{proposal_id}.pdf"
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{filename}"'},
+    )
+
+
+async def archive_page(request: Request) -> Response:
+    user = require_user(request)
+    query = request.query_params.get("q", "")
+    hall, rows = await services.archive(user, request.path_params["slug"], query)
+    return render(
+        request,
+        "ballots/archive.html",
+        {"hall": hall, "rows": rows, "q": query[:100], "verdict_label": verdict_label},
+    )
+
+
+P = "/proposals/{proposal_id:int}"
+routes: list[BaseRoute] = [
+    Route(f"{P}/vote", vote_page, methods=["GET"]),
+    Route(f"{P}/vote", vote_choose, methods=["POST"]),
+    Route(f"{P}/vote/confirm", vote_confirm, methods=["POST"]),
+    Route(f"{P}/result", result_page, methods=["GET"]),
+    Route(f"{P}/paper", paper_page, methods=["GET"]),
+    Route(f"{P}/paper", paper_submit, methods=["POST"]),
+    Route(f"{P}/resolution", resolution_page, methods=["GET"]),
+    Route(f"{P}/resolution/certify", certify_submit, methods=["POST"]),
+    Route(f"{P}/resolution.pdf", resolution_pdf, methods=["GET"]),
+    Route("/halls/{slug}/resolutions", archive_page, methods=["GET"]),
+]

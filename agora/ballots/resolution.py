@@ -1,0 +1,337 @@
+"""The resolution record: built at close, certified by the owners' committee, then frozen.
+
+The document follows `agora-resolution/1` (see agora.ballots.verify and docs/verify.md): the plan's
+full text and hash, the timeline, the public roll (room, area and an opaque person key per unit, no
+names), the hash-chained ledger and its head, the participating units, the count with every
+threshold test, any deemed participation, channel counts, who certified it and when it was posted.
+Once posted it is never written again: a correction is a new record that `supersedes` the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agora import clock
+from agora.accounts.models import User
+from agora.audit.services import record
+from agora.ballots import electorate
+from agora.ballots.chain import GENESIS, effective
+from agora.ballots.models import BallotSlot, Certification, DeliveryProof, Resolution
+from agora.ballots.tally import CountedBallot, DeemedParticipation, result_to_json, tally_owners
+from agora.ballots.verify import FORMAT, public_roll_fingerprint
+from agora.ballots.voting import ledger_entries
+from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.i18n import _
+from agora.live.events import atomic
+from agora.proposals.models import Proposal, ProposalTransition
+from agora.rooms.counting import format_area
+from agora.rooms.models import Hall
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+DISPLAY_DAYS = 15  # kept on public display at least 15 days (domain.md, "The calendar")
+SIGNATURES_REQUIRED = 1
+VERDICTS = {"passed": "通过", "no_decision": "未形成决定", "undetermined": "无法确定"}
+
+
+def verdict_label(outcome: str | None) -> str:
+    return {
+        "passed": _("Passed"),
+        "no_decision": _("No decision made"),
+        "undetermined": _("Cannot be determined"),
+    }.get(outcome or "", _("No result"))
+
+
+def record_hash(document: dict[str, Any]) -> str:
+    """SHA-256 of the document's canonical JSON (sorted keys, no whitespace, UTF-8)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
+
+
+
+def published_ledger(entries: list[Any]) -> dict[str, Any]:
+    """The published ledger: one shape for the ledger API and the record, so exports compare."""
+    return {
+        "entries": [
+            {
+                "seq": e.seq,
+                "receipt_hash": e.receipt_hash,
+                "choice": e.choice,
+                "persons": e.persons,
+                "area": format_area(e.area_cents),
+                "channel": e.channel,
+                "at": e.at,
+                "replaces": e.replaces,
+                "prev": e.prev,
+                "hash": e.hash,
+            }
+            for e in entries
+        ],
+        "head": entries[-1].hash if entries else GENESIS,
+    }
+
+async def _timeline(proposal: Proposal) -> dict[str, Any]:
+    rows = (
+        await ProposalTransition.filter(proposal_id=proposal.id).order_by("at", "id").prefetch_related("by")
+    )
+    return {
+        "notice_at": _iso(proposal.notice_at),
+        "opens_at": _iso(proposal.opens_at),
+        "closes_at": _iso(proposal.closes_at),
+        "closed_at": _iso(proposal.closed_at),
+        "transitions": [
+            {"state": r.to_state, "at": _iso(r.at), "by": r.by.display_name if r.by else None}  # type: ignore[attr-defined]
+            for r in rows
+            if r.to_state not in ("closed", "certified")  # the close and posting are stated below
+        ],
+    }
+
+
+async def build_document(proposal: Proposal, number: str, now: datetime) -> dict[str, Any]:
+    """Count the closed vote and write the record (a draft until certified)."""
+    snapshot = await electorate.load_snapshot(proposal)
+    rules = await electorate.rules_for(proposal)
+    hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
+    compound = await electorate.compound_of(proposal)
+    entries = await ledger_entries(proposal.id)
+    counted = effective(entries)
+    units = electorate.public_units(snapshot)
+    parking_counts = snapshot.parking_counts
+    counts_unit = {
+        (u["building"], u["unit"]): (u["kind"] != "parking" or parking_counts is True) for u in units
+    }
+    unit_persons = electorate.unit_person_keys(snapshot)
+    weights = electorate.person_weights(snapshot)
+
+    def units_of(persons: set[str]) -> list[dict[str, str]]:
+        return [
+            {"building": u["building"], "unit": u["unit"], "area": u["area"]}
+            for u in units
+            if counts_unit[(u["building"], u["unit"])]
+            and unit_persons.get((u["building"], u["unit"])) in persons
+        ]
+
+    voters = set(await BallotSlot.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+    deemed = None
+    deemed_spec = None
+    if rules.deemed_participation:
+        served = set(await DeliveryProof.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+        silent = sorted(p for p in served - voters if p in weights)
+        deemed = DeemedParticipation(
+            rules.deemed_participation, [CountedBallot("abstain", 1, weights[p]) for p in silent]
+        )
+        deemed_spec = {
+            "clause": rules.deemed_participation,
+            "units": [{"building": u["building"], "unit": u["unit"]} for u in units_of(set(silent))],
+        }
+    ballots = [CountedBallot(e.choice, e.persons, e.area_cents) for e in counted]
+    result = tally_owners(
+        proposal.matter, snapshot.persons_total, snapshot.area_cents_total, ballots, deemed=deemed
+    )
+    channels = {"online": 0, "paper": 0, "proxy": 0}
+    for entry in counted:
+        channels[entry.channel] = channels.get(entry.channel, 0) + 1
+    head = entries[-1].hash if entries else GENESIS
+    body = proposal.body or ""
+    return {
+        "format": FORMAT,
+        "number": number,
+        "title": proposal.title,
+        "hall": {"slug": hall.slug, "name": hall.name, "kind": hall.kind},
+        "compound": {"slug": compound.slug, "name": compound.name},
+        "scope": snapshot.scope,
+        "proposal": {
+            "id": proposal.id,
+            "title": proposal.title,
+            "matter": proposal.matter,
+            "item": proposal.item,
+            "category": proposal.category,
+            "entrance": proposal.entrance,
+            "body": body,
+            "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        },
+        "timeline": await _timeline(proposal),
+        "roll": {
+            "parking_counts": parking_counts,
+            "fingerprint": snapshot.fingerprint,
+            "public_fingerprint": public_roll_fingerprint(units, parking_counts),
+            "units": units,
+            "totals": {
+                "persons": snapshot.persons_total,
+                "area": None if snapshot.area_cents_total is None else format_area(snapshot.area_cents_total),
+            },
+        },
+        "roll_fingerprint": snapshot.fingerprint,
+        "ledger": published_ledger(entries),
+        "head": head,
+        "participation": units_of(voters),
+        "result": result_to_json(result),
+        "verdict": {"outcome": result.outcome, "text": VERDICTS[result.outcome]},
+        "deemed_participation": deemed_spec,
+        "channels": channels,
+        "certified": [],
+        "created_at": _iso(now),
+        "posted_at": None,
+        "display_until": None,
+        "supersedes": None,
+    }
+
+
+async def _next_number(compound: Hall, now: datetime) -> tuple[int, int, str]:
+    year = now.astimezone(LOCAL_TZ).year
+    last = await Resolution.filter(compound_id=compound.id, year=year).order_by("-sequence").first()
+    sequence = (last.sequence + 1) if last else 1
+    return year, sequence, f"{compound.name}-{year}-{sequence:03d}"
+
+
+async def draft_resolution(
+    proposal: Proposal, now: datetime, *, supersedes: Resolution | None = None, reason: str = ""
+) -> Resolution:
+    compound = await electorate.compound_of(proposal)
+    year, sequence, number = await _next_number(compound, now)
+    document = await build_document(proposal, number, now)
+    if supersedes is not None:
+        document["supersedes"] = supersedes.number
+        document["correction"] = reason
+    return await Resolution.create(
+        compound=compound,
+        proposal_id=proposal.id,
+        year=year,
+        sequence=sequence,
+        number=number,
+        title=proposal.title,
+        document=document,
+        supersedes=supersedes,
+        correction_reason=reason,
+        created_at=now,
+    )
+
+
+async def current_resolution(proposal: Proposal) -> Resolution | None:
+    """The newest record of the proposal (a correction supersedes the ones before it)."""
+    return await Resolution.filter(proposal_id=proposal.id).order_by("-id").first()
+
+
+async def resolution_json(user: User, proposal_id: int) -> dict[str, Any]:
+    proposal, _access = await electorate.access_proposal(user, proposal_id)
+    resolution = await _closed_resolution(proposal)
+    return await present(resolution)
+
+
+async def _closed_resolution(proposal: Proposal) -> Resolution:
+    if proposal.state not in ("closed", "certified") or not electorate.is_owners_matter(proposal):
+        raise Conflict(
+            _("There is no resolution record: the vote has not closed, or this is not an owners' vote."),
+            code="no_resolution",
+        )
+    resolution = await current_resolution(proposal)
+    if resolution is None:
+        raise NotFound(_("The resolution record is not there."))
+    return resolution
+
+
+async def present(resolution: Resolution) -> dict[str, Any]:
+    """The document plus its status; a posted record is returned exactly as frozen."""
+    document = dict(resolution.document)
+    later = await Resolution.filter(supersedes_id=resolution.id).first()
+    document["status"] = "posted" if resolution.posted_at else "draft"
+    document["record_hash"] = resolution.hash or None
+    document["superseded_by"] = later.number if later else None
+    return document
+
+
+async def certify(user: User, proposal_id: int) -> dict[str, Any]:
+    """A committee member signs; with enough signatures the record is posted and frozen."""
+    proposal, access = await electorate.access_proposal(user, proposal_id)
+    if not access.is_committee:
+        raise Forbidden(_("Only the owners' committee certifies resolution records."))
+    async with atomic():
+        from agora.ballots.casting import lock_proposal
+
+        locked = await lock_proposal(proposal.id)
+        resolution = await _closed_resolution(locked)
+        if resolution.posted_at is not None:
+            raise Conflict(
+                _("This record is already certified and posted; it cannot change."), code="already_posted"
+            )
+        if await Certification.filter(resolution_id=resolution.id, user_id=user.id).exists():
+            raise Conflict(_("You have already certified this record."), code="already_certified")
+        now = clock.now()
+        await Certification.create(resolution=resolution, user=user, name=user.display_name, at=now)
+        signatures = await Certification.filter(resolution_id=resolution.id).order_by("at", "id")
+        document = dict(resolution.document)
+        document["certified"] = [{"by": s.name, "at": _iso(s.at)} for s in signatures]
+        if len(signatures) >= SIGNATURES_REQUIRED:
+            display_until = now + timedelta(days=DISPLAY_DAYS)
+            document["posted_at"] = _iso(now)
+            document["display_until"] = _iso(display_until)
+            resolution.posted_at, resolution.display_until = now, display_until
+            resolution.hash = record_hash(document)
+            if locked.state == "closed":
+                await electorate.record_transition(locked, "certified", user)
+        resolution.document = document
+        await resolution.save()
+        await record(
+            "resolution.certified",
+            actor=user,
+            object_type="resolution",
+            object_id=resolution.id,
+            hall_id=locked.hall_id,  # type: ignore[attr-defined]
+            number=resolution.number,
+            posted=resolution.posted_at is not None,
+        )
+    return await present(resolution)
+
+
+async def correct(user: User, proposal_id: int, reason: Any) -> dict[str, Any]:
+    """A correction: a new record, counted again, pointing at the posted one it supersedes."""
+    proposal, access = await electorate.access_proposal(user, proposal_id)
+    if not access.is_committee:
+        raise Forbidden(_("Only the owners' committee corrects resolution records."))
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid(_("A correction needs a reason."), fields={"reason": "required"})
+    async with atomic():
+        from agora.ballots.casting import lock_proposal
+
+        locked = await lock_proposal(proposal.id)
+        old = await _closed_resolution(locked)
+        if old.posted_at is None:
+            raise Conflict(
+                _("Only a posted record is corrected; this one is still a draft."), code="not_posted"
+            )
+        new = await draft_resolution(locked, clock.now(), supersedes=old, reason=reason.strip())
+        await record(
+            "resolution.corrected",
+            actor=user,
+            object_type="resolution",
+            object_id=new.id,
+            hall_id=locked.hall_id,  # type: ignore[attr-defined]
+            supersedes=old.number,
+            reason=reason.strip(),
+        )
+    return await present(new)
+
+
+async def archive(user: User, slug: str, query: str = "") -> tuple[Hall, list[Resolution]]:
+    """Every record of a compound, newest first; `query` searches titles and numbers."""
+    from agora.rooms.access import access_hall
+
+    access = await access_hall(user, slug)
+    hall = access.hall
+    compound_id = hall.id if hall.kind == "compound" else hall.compound_id
+    if compound_id is None:
+        raise NotFound(_("Resolution records are kept per compound."))
+    rows = Resolution.filter(compound_id=compound_id)
+    query = query.strip()[:100]
+    if query:
+        from tortoise.expressions import Q
+
+        rows = rows.filter(Q(title__icontains=query) | Q(number__icontains=query))
+    return hall, await rows.order_by("-year", "-sequence").prefetch_related("proposal")

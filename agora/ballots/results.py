@@ -1,0 +1,97 @@
+"""What may be seen of a vote, and when: turnout while voting, the count and the ledger after close.
+
+Before the close nothing here depends on the choices: the turnout meter and the committee's
+per-building table count participation only, so a yes-heavy and a no-heavy vote look the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agora.accounts.models import User
+from agora.ballots import electorate
+from agora.ballots.casting import turnout_now
+from agora.ballots.models import BallotSlot
+from agora.ballots.resolution import current_resolution, published_ledger
+from agora.ballots.voting import consultation_result, ledger_entries
+from agora.errors import Conflict, Forbidden
+from agora.i18n import _
+from agora.proposals.models import Proposal
+from agora.rooms.counting import format_area
+
+CLOSED = ("closed", "certified")
+
+
+async def result_of(proposal: Proposal) -> dict[str, Any]:
+    """The api.md result for a proposal the caller may see."""
+    if proposal.state == "voting":
+        return {"state": "voting", "turnout": await turnout_now(proposal)}
+    if proposal.state not in CLOSED:
+        raise Conflict(_("Voting on this proposal has not opened yet."), code="not_open")
+    if not electorate.is_owners_matter(proposal):
+        return await consultation_result(proposal)
+    resolution = await current_resolution(proposal)
+    if resolution is None:
+        raise Conflict(_("The count of this vote is not available yet."), code="not_counted")
+    document = resolution.document
+    return {
+        "state": proposal.state,
+        **document["result"],
+        "channels": document.get("channels"),
+        "head": document.get("head"),
+        "resolution": document.get("number"),
+    }
+
+
+async def result_json(user: User, proposal_id: int) -> dict[str, Any]:
+    proposal, _access = await electorate.access_proposal(user, proposal_id)
+    return await result_of(proposal)
+
+
+async def ledger_json(user: User, proposal_id: int) -> dict[str, Any]:
+    """The whole ledger, published once the vote has closed (hall members)."""
+    proposal, _access = await electorate.access_proposal(user, proposal_id)
+    if proposal.state not in CLOSED:
+        raise Conflict(
+            _("The ledger is published when the vote closes; until then only turnout is shown."),
+            code="not_closed",
+        )
+    entries = await ledger_entries(proposal.id)
+    return published_ledger(entries)
+
+
+async def building_turnout(user: User, proposal_id: int) -> list[dict[str, Any]]:
+    """Participation per building for the committee while voting: units and area voted, no choices."""
+    proposal, access = await electorate.access_proposal(user, proposal_id)
+    if not (access.is_committee or access.is_moderator):
+        raise Forbidden(_("Only the owners' committee sees turnout per building."))
+    return await building_rows(proposal)
+
+
+async def building_rows(proposal: Proposal) -> list[dict[str, Any]]:
+    if not electorate.is_owners_matter(proposal) or proposal.snapshot_id is None:
+        return []
+    snapshot = await electorate.load_snapshot(proposal)
+    voted = set(await BallotSlot.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+    rows: dict[str, dict[str, int]] = {}
+    for unit in snapshot.units:
+        person = unit[7] if len(unit) > 7 else None
+        if person is None:
+            continue
+        row = rows.setdefault(unit[0], {"units": 0, "voted": 0, "area": 0, "area_voted": 0})
+        row["units"] += 1
+        row["area"] += int(unit[3])
+        if person in voted:
+            row["voted"] += 1
+            row["area_voted"] += int(unit[3])
+    return [
+        {
+            "building": name,
+            "units": row["units"],
+            "units_voted": row["voted"],
+            "area": format_area(row["area"]),
+            "area_voted": format_area(row["area_voted"]),
+            "percent": (100 * row["voted"] // row["units"]) if row["units"] else 0,
+        }
+        for name, row in sorted(rows.items())
+    ]

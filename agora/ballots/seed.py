@@ -1,0 +1,134 @@
+"""The demo's votes in 阳光花园: one closed and certified (a real resolution record), one open.
+
+Runs after the rooms (and proposals) steps. Ballots go through the real casting code: the hash chain,
+the slots, paper ballots with a witness and one proxy. The clock is moved back to open the first vote
+in the past, forward to close it, then reset.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from agora import clock
+from agora.ballots import electorate
+from agora.ballots.casting import _fill_slot, cast_paper, lock_proposal
+from agora.ballots.resolution import certify
+from agora.ballots.voting import close_overdue, open_vote
+from agora.live.events import atomic
+from agora.proposals.models import Proposal, ProposalTransition
+from agora.rooms.models import Hall
+
+SHED_TITLE = "在小区东侧绿地增设非机动车棚及充电设施"
+SHED_BODY = """## 方案
+在小区东侧（5 幢与 6 幢之间）绿地上增设非机动车棚一处，约 120 平方米，配 40 个智能充电口。
+
+- 费用：约 18 万元，由公共收益列支，不动用专项维修资金；
+- 施工期：30 天，施工期间保留南侧步道通行；
+- 占用绿地另行补种，补种面积不少于占用面积。
+
+依据《民法典》第二百七十八条第一款第（八）项（改变共有部分用途），须经专有部分面积占比三分之二以上、
+人数占比三分之二以上的业主参与表决，并经参与表决面积四分之三以上、人数四分之三以上的业主同意。
+"""
+ELEVATOR_TITLE = "1幢1单元加装电梯"
+ELEVATOR_BODY = """## 方案
+在 1 幢 1 单元北侧加装电梯一部，平层入户。费用按楼层系数分摊，一楼不分摊；
+政府补贴按每台 20 万元申请。由本单元业主表决（《民法典》第二百七十八条第一款第（七）项）。
+"""
+
+
+async def _proposal(
+    ctx: Any, hall: Hall, *, title: str, body: str, item: int, entrance: str | None
+) -> Proposal:
+    committee = ctx.users["committee"]
+    party = ctx.users.get("party", committee)
+    now = clock.now()
+    proposal = await Proposal.create(
+        hall=hall,
+        author=committee,
+        title=title,
+        body=body,
+        category="elevator" if item == 7 else "parking",
+        matter="major",
+        item=item,
+        entrance=entrance,
+        state="notice",
+        notice_at=now - timedelta(days=17),
+    )
+    for state, days in (("consultation", 40), ("notice", 17)):
+        await ProposalTransition.create(
+            proposal=proposal,
+            from_state="draft" if state == "consultation" else "consultation",
+            to_state=state,
+            at=now - timedelta(days=days),
+            by=party,
+        )
+    return proposal
+
+
+async def _open(proposal: Proposal, ctx: Any, days: int) -> Proposal:
+    party = ctx.users.get("party", ctx.users["committee"])
+    await open_vote(proposal, closes_at=clock.now() + timedelta(days=days), actor=party)
+    await Proposal.filter(id=proposal.id).update(state="voting")
+    await ProposalTransition.create(
+        proposal=proposal, from_state="notice", to_state="voting", at=clock.now(), by=party
+    )
+    return await Proposal.get(id=proposal.id)
+
+
+async def _online(proposal: Proposal, share: float, skip: set[str], seed: int, yes: float) -> int:
+    """Online ballots for a share of the persons on the frozen roll (demo owners without accounts)."""
+    rng = random.Random(seed)
+    snapshot = await electorate.load_snapshot(proposal)
+    cast = 0
+    async with atomic():
+        locked = await lock_proposal(proposal.id)
+        for person, refs, area in snapshot.persons:
+            if set(refs) & skip or rng.random() > share:
+                continue
+            roll = rng.random()
+            choice = "yes" if roll < yes else ("no" if roll < yes + (1 - yes) * 0.7 else "abstain")
+            voter = electorate.Voter(person, 1, int(area), refs[0] if refs else "")
+            await _fill_slot(locked, voter, "online", None, False, choice)
+            cast += 1
+    return cast
+
+
+async def seed(ctx: Any) -> None:
+    sunny: Hall | None = ctx.data.get("sunny")
+    if sunny is None or "committee" not in ctx.users or "canvasser" not in ctx.users:
+        return
+    refs: dict[str, str] = ctx.data.get("owner_refs", {})
+    demo_refs = set(refs.values())
+    canvasser = ctx.users["canvasser"]
+
+    # 1. A major matter voted three weeks ago: closed, counted, certified and posted.
+    clock.travel(timedelta(days=-24))
+    try:
+        shed = await _proposal(ctx, sunny, title=SHED_TITLE, body=SHED_BODY, item=8, entrance=None)
+        shed = await _open(shed, ctx, 14)
+        await _online(shed, 0.86, demo_refs, seed=278, yes=0.9)
+        papers = [(refs.get("owner5"), "yes", None), (refs.get("owner6"), "no", None)]
+        papers.append(
+            (refs.get("owner4"), "yes", {"name": "周小明", "reference": "委托书 2026-017", "scope": "本议题"})
+        )
+        for ref, choice, proxy in papers:
+            if ref:
+                data = {"owner_ref": ref, "choice": choice, "witness": "楼长 陈阿姨", "proxy": proxy}
+                await cast_paper(canvasser, shed.id, data)
+        clock.travel(timedelta(days=14, minutes=1))
+        await close_overdue()
+        await certify(ctx.users["committee"], shed.id)
+    finally:
+        clock.reset()
+
+    # 2. An elevator for building 1, entrance 1: voting now; owner1 has not voted yet.
+    building = await Hall.get_or_none(kind="building", compound_id=sunny.id, label="1")
+    if building is not None:
+        lift = await _proposal(ctx, building, title=ELEVATOR_TITLE, body=ELEVATOR_BODY, item=7, entrance="1")
+        lift = await _open(lift, ctx, 10)
+        await _online(lift, 0.5, demo_refs, seed=279, yes=0.7)
+    ctx.lines.append(
+        "  (votes: a certified resolution record in 阳光花园, and an open elevator vote for owner1)"
+    )

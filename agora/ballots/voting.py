@@ -1,0 +1,156 @@
+"""Opening and closing votes, exactly once, also when the server was down at the closing time.
+
+`close_overdue` closes with a conditional UPDATE (`state='voting' → 'closed' WHERE closes_at <= now`):
+whichever worker's UPDATE changes the row does the close; every other worker changes nothing and
+moves on. The count, the resolution record draft and the `result.published` event happen in the same
+transaction as the state change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from agora import clock
+from agora.accounts.models import User
+from agora.audit.services import record
+from agora.ballots import electorate
+from agora.ballots.chain import LedgerEntry, effective
+from agora.ballots.models import BallotSlot, IdempotencyKey, LedgerRow
+from agora.ballots.tally import CountedBallot, tally_consultation
+from agora.errors import Conflict
+from agora.i18n import _
+from agora.live.events import atomic, emit
+from agora.proposals.models import Proposal
+from agora.rooms.models import Hall
+
+log = logging.getLogger("agora.ballots")
+
+
+async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | None) -> Proposal:
+    """Freeze the electorate and set the window (the proposals feature has checked state, role and dates)."""
+    now = clock.now()
+    # Stored in UTC: SQLite compares datetimes as text, so "+08:00" would close votes 8 hours late.
+    closes_at = closes_at.astimezone(UTC)
+    if electorate.is_owners_matter(proposal):
+        hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
+        snapshot = await electorate.freeze_roll(hall, proposal.entrance or None)
+        proposal.snapshot_id = snapshot.id
+    proposal.opens_at = now
+    proposal.closes_at = closes_at
+    await Proposal.filter(id=proposal.id).update(
+        snapshot_id=proposal.snapshot_id, opens_at=now, closes_at=closes_at
+    )
+    await record(
+        "vote.opened",
+        actor=actor,
+        object_type="proposal",
+        object_id=proposal.id,
+        hall_id=proposal.hall_id,  # type: ignore[attr-defined]
+        closes_at=closes_at.isoformat(),
+        snapshot=proposal.snapshot_id,
+    )
+    return proposal
+
+
+async def close_vote(proposal: Proposal, *, actor: User | None) -> Proposal:
+    """A moderator closes the vote now (called by the proposals feature's transition, which then
+    records the timeline); refused when the vote is no longer open."""
+    async with atomic():
+        now = clock.now()
+        if not await _claim(proposal.id, now, due_only=False):
+            raise Conflict(_("This vote is not open, so it cannot be closed."), code="not_open")
+        await _finish(proposal, actor, now)
+    return proposal
+
+
+async def close_overdue() -> int:
+    """Close every vote whose closing time has passed; safe to run in several workers at once."""
+    now = clock.now()
+    due = await Proposal.filter(state="voting", closes_at__lte=now, closed_at=None).values_list(
+        "id", flat=True
+    )
+    closed = 0
+    for proposal_id in due:
+        try:
+            async with atomic():
+                if not await _claim(proposal_id, now, due_only=True):
+                    continue  # another worker closed it
+                proposal = await Proposal.get(id=proposal_id)
+                await electorate.record_transition(proposal, "closed", None)
+                await _finish(proposal, None, now)
+                closed += 1
+        except Exception:  # noqa: BLE001 — one bad vote must not keep the others open
+            log.exception("closing vote %s failed", proposal_id)
+    return closed
+
+
+async def _claim(proposal_id: int, now: datetime, *, due_only: bool) -> bool:
+    """The one conditional UPDATE that decides who closes: only one transaction can change the row."""
+    query = Proposal.filter(id=proposal_id, state="voting", closed_at=None)
+    if due_only:
+        query = query.filter(closes_at__lte=now)
+    return await query.update(closed_at=now) == 1
+
+
+async def _finish(proposal: Proposal, actor: User | None, now: datetime) -> None:
+    """Everything a close does, inside the closing transaction: count, record draft, event."""
+    proposal.closed_at = now
+    await IdempotencyKey.filter(proposal_id=proposal.id).delete()  # sealed receipts go with the vote
+    outcome = None
+    if electorate.is_owners_matter(proposal):
+        from agora.ballots.resolution import draft_resolution
+
+        resolution = await draft_resolution(proposal, now)
+        outcome = resolution.document["result"]["outcome"]
+    await emit(
+        proposal.hall_id,  # type: ignore[attr-defined]
+        "result.published",
+        {"proposal": proposal.id, "outcome": outcome},
+    )
+    await record(
+        "vote.closed",
+        actor=actor,
+        object_type="proposal",
+        object_id=proposal.id,
+        hall_id=proposal.hall_id,  # type: ignore[attr-defined]
+        outcome=outcome,
+        by="moderator" if actor else "schedule",
+    )
+
+
+async def ledger_entries(proposal_id: int) -> list[LedgerEntry]:
+    rows = await LedgerRow.filter(proposal_id=proposal_id).order_by("seq")
+    return [
+        LedgerEntry(
+            r.seq,
+            r.receipt_hash,
+            r.choice,
+            r.persons,
+            int(r.area_cents),
+            r.channel,
+            r.at,
+            r.replaces,
+            r.prev,
+            r.hash,
+        )
+        for r in rows
+    ]
+
+
+async def counted_ballots(proposal_id: int) -> list[CountedBallot]:
+    return [
+        CountedBallot(e.choice, e.persons, e.area_cents) for e in effective(await ledger_entries(proposal_id))
+    ]
+
+
+async def consultation_result(proposal: Proposal) -> dict:
+    """A non-binding poll: persons per option, no area, no thresholds."""
+    options = electorate.choices_of(proposal)
+    counts = tally_consultation(options, await counted_ballots(proposal.id))
+    return {
+        "state": proposal.state,
+        "outcome": None,
+        "participating": {"persons": await BallotSlot.filter(proposal_id=proposal.id).count()},
+        "choices": {key: {"persons": n} for key, n in counts.items()},
+    }

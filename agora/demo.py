@@ -1,0 +1,54 @@
+"""The demo: a realistic community seeded feature by feature; also the browser tests' fixture.
+
+Each feature contributes a `seed(ctx)` step; the steps run in order and share `DemoContext`.
+Seeding is idempotent: an already-seeded database is left as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agora.accounts.models import User
+from agora.accounts.passwords import Passwords
+from agora.accounts.services import create_user
+from agora.settings import Settings
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 — printed for the demo on purpose
+
+
+@dataclass
+class DemoContext:
+    passwords: Passwords
+    users: dict[str, User] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    async def user(self, login: str, name: str, *, is_admin: bool = False) -> User:
+        user = await create_user(self.passwords, login, DEMO_PASSWORD, name, is_admin=is_admin)
+        self.users[login] = user
+        return user
+
+
+def seed_steps() -> list[Any]:
+    steps: list[Any] = []
+    for module in ("agora.rooms.seed", "agora.proposals.seed", "agora.ballots.seed"):
+        try:
+            steps.append(__import__(module, fromlist=["seed"]).seed)
+        except ImportError:
+            continue
+    return steps
+
+
+async def seed_demo(settings: Settings, passwords: Passwords | None = None) -> list[str]:
+    if await User.filter(login="admin").exists():
+        return ["agora demo: already seeded (delete ./var/ to start over)"]
+    ctx = DemoContext(passwords=passwords or Passwords(settings.argon2_profile, 2))
+    await ctx.user("admin", "管理员 Administrator", is_admin=True)
+    for step in seed_steps():
+        await step(ctx)
+    header = [
+        "agora demo accounts (password for all: " + DEMO_PASSWORD + ")",
+        "  admin        community administrator",
+    ]
+    return header + ctx.lines

@@ -1,0 +1,80 @@
+"""What the live socket asks the database: who is connecting, what they missed, are they still allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from agora import clock
+from agora.accounts import services as accounts
+from agora.accounts.models import ApiToken, Session, User
+from agora.live.events import message_for
+from agora.live.models import LiveEvent
+from agora.rooms.access import roles_by_hall
+
+CATCH_UP_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    via: str  # "session" | "token"
+    digest: str  # of the session id or token: what revocation names
+
+
+async def authenticate(bearer: str | None, session_raw: str | None, settings: Any) -> Caller | None:
+    """The caller behind a bearer token or a session cookie (the token wins when both are sent)."""
+    if bearer is not None:
+        user = await accounts.load_token(bearer)
+        return Caller(user, "token", accounts.digest(bearer)) if user is not None else None
+    if session_raw:
+        loaded = await accounts.load_session(
+            session_raw,
+            accounts.SessionPolicy(
+                idle=timedelta(seconds=settings.session_idle_seconds),
+                absolute=timedelta(seconds=settings.session_absolute_seconds),
+            ),
+        )
+        if loaded is not None:
+            return Caller(loaded[1], "session", accounts.digest(session_raw))
+    return None
+
+
+async def still_allowed(caller: Caller, hall_id: int, settings: Any) -> bool:
+    """Is the credential still valid and the hall still visible? Read-only: an open socket does not
+    keep an idle session alive."""
+    now = clock.now()
+    if caller.via == "token":
+        valid = await ApiToken.filter(
+            token_hash=caller.digest, revoked_at=None, expires_at__gt=now, user__is_active=True
+        ).exists()
+    else:
+        valid = await Session.filter(
+            id_hash=caller.digest,
+            revoked_at=None,
+            user__is_active=True,
+            last_seen_at__gt=now - timedelta(seconds=settings.session_idle_seconds),
+            created_at__gt=now - timedelta(seconds=settings.session_absolute_seconds),
+        ).exists()
+    return valid and hall_id in await visible_hall_ids(caller.user.id)
+
+
+async def visible_hall_ids(user_id: int) -> set[int]:
+    user = await User.get_or_none(id=user_id, is_active=True)
+    return set(await roles_by_hall(user)) if user is not None else set()
+
+
+async def catch_up(hall_id: int, since: int, limit: int | None = None) -> list[dict[str, Any]] | None:
+    """The hall's stored events after `since`, oldest first; None when more than `limit` were missed."""
+    limit = CATCH_UP_LIMIT if limit is None else limit
+    rows = await LiveEvent.filter(hall_id=hall_id, id__gt=since).order_by("id").limit(limit + 1)
+    if len(rows) > limit:
+        return None
+    return [message_for(row.type, row.id, hall_id, row.payload) for row in rows]
+
+
+async def latest_seq(hall_id: int) -> int:
+    """The hall's newest sequence number: pages render it so their socket can ask `?since=` it."""
+    row = await LiveEvent.filter(hall_id=hall_id).order_by("-id").first()
+    return row.id if row is not None else 0

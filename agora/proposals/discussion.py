@@ -1,0 +1,257 @@
+"""The threaded discussion: post, reply, edit (history kept), delete (tombstone), read a page of threads.
+
+Top-level comments are paged by keyset (`after` an id, oldest or newest first) and each page's
+replies come in one query by their thread's root, so a discussion with thousands of comments
+costs two indexed queries per page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from agora import clock
+from agora.accounts.models import User
+from agora.audit.services import record
+from agora.errors import Conflict, Forbidden, Invalid, NotFound, Throttled
+from agora.i18n import _
+from agora.live.events import atomic, emit
+from agora.proposals import markdown
+from agora.proposals.models import Comment, CommentRevision, ModerationEntry, Proposal
+from agora.proposals.serialize import comment_json
+from agora.proposals.services import access_proposal
+from agora.proposals.threads import STANCES, build_tree, stance_summary, walk
+from agora.rooms.access import HallAccess
+
+MAX_COMMENT = 5000
+RATE_LIMIT = 10  # comments per member …
+RATE_WINDOW = timedelta(minutes=1)  # … per minute
+PAGE_SIZE = 50
+
+
+async def access_comment(user: User | None, comment_id: int) -> tuple[Comment, Proposal, HallAccess]:
+    """The comment, its proposal and the caller's access; NotFound if absent or in a hall not theirs."""
+    comment = await Comment.get_or_none(id=comment_id).select_related("author")
+    if comment is None:
+        raise NotFound(_("This comment does not exist or you cannot see it."))
+    try:
+        proposal, access = await access_proposal(user, comment.proposal_id)  # type: ignore[attr-defined]
+    except NotFound:
+        raise NotFound(_("This comment does not exist or you cannot see it.")) from None
+    return comment, proposal, access
+
+
+def check_body(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise Invalid(_("Please write something."), fields={"body": "required"})
+    if len(raw) > MAX_COMMENT:
+        raise Invalid(_("A comment has at most {n} characters.", n=MAX_COMMENT), fields={"body": "too_long"})
+    return raw.strip()
+
+
+def official_role(access: HallAccess) -> str | None:
+    """Who an official answer speaks for: the Party branch (moderators) or the owners' committee."""
+    if access.is_moderator:
+        return "party"
+    if access.is_committee:
+        return "committee"
+    return None
+
+
+async def _check_rate(user: User) -> None:
+    since = clock.now() - RATE_WINDOW
+    recent = (
+        await Comment.filter(author_id=user.id, created_at__gt=since).order_by("created_at").limit(RATE_LIMIT)
+    )
+    if len(recent) >= RATE_LIMIT:
+        wait = (recent[0].created_at + RATE_WINDOW - clock.now()).total_seconds()
+        raise Throttled(
+            _("You are commenting too fast. Please wait {seconds} seconds.", seconds=int(wait) + 1),
+            retry_after=int(wait) + 1,
+        )
+
+
+async def post_comment(
+    access: HallAccess,
+    proposal: Proposal,
+    author: User,
+    body: Any,
+    *,
+    parent: Any = None,
+    stance: Any = None,
+    official: Any = False,
+) -> Comment:
+    if not access.has("member"):
+        raise Forbidden(_("Only members of this hall can comment."))
+    text = check_body(body)
+    stance = stance or "neutral"
+    if stance not in STANCES:
+        raise Invalid(_("Unknown stance."), fields={"stance": "invalid"})
+    official = official in (True, "true", "1", "on")
+    official_as = official_role(access) if official else None
+    if official and official_as is None:
+        raise Forbidden(_("Only the Party branch or the owners' committee can answer officially."))
+    parent_row = None
+    if parent not in (None, ""):
+        if isinstance(parent, str) and parent.isdigit():
+            parent = int(parent)
+        if not isinstance(parent, int) or isinstance(parent, bool):
+            raise Invalid(_("The comment replied to is not valid."), fields={"parent": "invalid"})
+        parent_row = await Comment.get_or_none(id=parent)
+        if parent_row is None or parent_row.proposal_id != proposal.id:  # type: ignore[attr-defined]
+            raise Invalid(
+                _("The comment replied to is not in this discussion."), fields={"parent": "invalid"}
+            )
+    await _check_rate(author)
+    async with atomic():
+        if (await Proposal.get(id=proposal.id)).locked:
+            raise Conflict(_("The moderators have locked this discussion."), code="thread_locked")
+        comment = await Comment.create(
+            proposal=proposal,
+            hall_id=access.hall.id,
+            author=author,
+            parent_id=parent_row.id if parent_row else None,
+            root_id=(parent_row.root_id or parent_row.id) if parent_row else None,
+            depth=parent_row.depth + 1 if parent_row else 0,
+            parent_author_id=parent_row.author_id if parent_row else None,  # type: ignore[attr-defined]
+            body=text,
+            body_html=str(markdown.render(text)),
+            stance=stance,
+            official=official,
+            official_as=official_as or "",
+            created_at=clock.now(),
+        )
+        comment.author = author
+        await record(
+            "comment.create",
+            actor=author,
+            object_type="comment",
+            object_id=comment.id,
+            hall_id=access.hall.id,
+        )
+        if official:
+            await ModerationEntry.create(
+                hall_id=access.hall.id,
+                action="official",
+                actor=author,
+                proposal_id=proposal.id,
+                comment_id=comment.id,
+                at=comment.created_at,
+            )
+        await emit(access.hall.id, "comment.created", comment_json(comment))
+    return comment
+
+
+async def edit_comment(access: HallAccess, comment: Comment, actor: User, body: Any) -> Comment:
+    """Only the author edits (a moderator cannot change a resident's words); the old text is kept."""
+    if comment.author_id != actor.id:  # type: ignore[attr-defined]
+        raise Forbidden(_("Only the author can edit a comment."))
+    text = check_body(body)
+    async with atomic():
+        fresh = await Comment.get(id=comment.id).select_related("author")
+        if fresh.deleted_at is not None or fresh.hidden_at is not None:
+            raise Conflict(_("A deleted or hidden comment cannot be edited."), code="not_editable")
+        if fresh.body == text:
+            return fresh
+        now = clock.now()
+        await CommentRevision.create(
+            comment=fresh, body=fresh.body, body_html=fresh.body_html, replaced_at=now
+        )
+        fresh.body, fresh.body_html, fresh.edited_at = text, str(markdown.render(text)), now
+        await fresh.save(update_fields=["body", "body_html", "edited_at"])
+        await record(
+            "comment.edit", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
+        )
+        await emit(fresh.hall_id, "comment.edited", comment_json(fresh))
+    return fresh
+
+
+async def delete_comment(access: HallAccess, comment: Comment, actor: User) -> Comment:
+    """The author withdraws their words: a tombstone keeps the thread's shape, the text is gone."""
+    if comment.author_id != actor.id:  # type: ignore[attr-defined]
+        raise Forbidden(_("Only the author can delete a comment."))
+    async with atomic():
+        fresh = await Comment.get(id=comment.id).select_related("author")
+        if fresh.deleted_at is not None:
+            raise Conflict(_("This comment is already deleted."), code="already_deleted")
+        fresh.deleted_at, fresh.body, fresh.body_html = clock.now(), "", ""
+        await fresh.save(update_fields=["deleted_at", "body", "body_html"])
+        await CommentRevision.filter(comment_id=fresh.id).delete()
+        await record(
+            "comment.delete", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
+        )
+        await emit(fresh.hall_id, "comment.deleted", comment_json(fresh))
+    return fresh
+
+
+async def pin_official(access: HallAccess, comment: Comment, actor: User) -> Comment:
+    """A moderator or committee member marks their own earlier comment as the official answer."""
+    role = official_role(access)
+    if role is None or comment.author_id != actor.id:  # type: ignore[attr-defined]
+        raise Forbidden(
+            _("Only the Party branch or the owners' committee can answer officially, with their own words.")
+        )
+    async with atomic():
+        fresh = await Comment.get(id=comment.id).select_related("author")
+        if fresh.official or fresh.deleted_at is not None or fresh.hidden_at is not None:
+            raise Conflict(_("This comment cannot be made an official answer."), code="no_change")
+        fresh.official, fresh.official_as = True, role
+        await fresh.save(update_fields=["official", "official_as"])
+        await ModerationEntry.create(
+            hall_id=fresh.hall_id,
+            action="official",
+            actor=actor,
+            proposal_id=fresh.proposal_id,  # type: ignore[attr-defined]
+            comment_id=fresh.id,
+            at=clock.now(),
+        )
+        await record(
+            "comment.official", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
+        )
+        await emit(fresh.hall_id, "comment.edited", comment_json(fresh))
+    return fresh
+
+
+async def comment_page(
+    proposal: Proposal, *, sort: str = "oldest", after: Any = None, limit: int = PAGE_SIZE
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of top-level comments with all their replies, as a tree, and the next cursor."""
+    if sort not in ("oldest", "newest"):
+        raise Invalid(_("sort is oldest or newest."), fields={"sort": "invalid"})
+    query = Comment.filter(proposal_id=proposal.id, parent_id=None)
+    if after not in (None, ""):
+        if not str(after).isdigit():
+            raise Invalid(_("The page cursor is not valid."), fields={"after": "invalid"})
+        query = query.filter(id__lt=int(after)) if sort == "newest" else query.filter(id__gt=int(after))
+    limit = max(1, min(int(limit), 200))
+    tops = await query.order_by("-id" if sort == "newest" else "id").limit(limit + 1).select_related("author")
+    more = len(tops) > limit
+    tops = tops[:limit]
+    ids = [c.id for c in tops]
+    replies = await Comment.filter(root_id__in=ids).select_related("author") if ids else []
+    tree = build_tree([comment_json(c) for c in [*tops, *replies]], roots=ids)
+    return tree, (ids[-1] if more and ids else None)
+
+
+async def thread_of(comment: Comment) -> dict[str, Any]:
+    """A comment with every reply below it (the "continue this thread" page)."""
+    root = comment.root_id or comment.id
+    rows = await Comment.filter(id=root).select_related("author")
+    rows += await Comment.filter(root_id=root).select_related("author")
+    tree = build_tree([comment_json(c) for c in rows])
+    return next(node for node in walk(tree) if node["id"] == comment.id)
+
+
+async def stances(proposal: Proposal) -> dict[str, int]:
+    rows = await Comment.filter(proposal_id=proposal.id, deleted_at=None, hidden_at=None).values_list(
+        "id", "author_id", "stance"
+    )
+    return stance_summary(rows)  # type: ignore[arg-type]
+
+
+async def revisions(comment: Comment) -> list[CommentRevision]:
+    return await CommentRevision.filter(comment_id=comment.id).order_by("id")
+
+
+async def comment_count(proposal: Proposal) -> int:
+    return await Comment.filter(proposal_id=proposal.id).count()

@@ -1,0 +1,133 @@
+"""What makes a draft valid (pure): limits, the matter and its art. 278 item, consultation options.
+
+Items 6–8 (raising the fund, rebuilding or altering, changing the use of common parts) are major
+matters; items 1–5 and 9 are ordinary; a consultation has no item. Every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agora.errors import Invalid
+from agora.i18n import _
+from agora.proposals.models import CATEGORIES, MATTERS
+
+MAX_TITLE = 200
+MAX_BODY = 20_000
+MAX_OPTION_LABEL = 200
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAJOR_ITEMS = frozenset({6, 7, 8})
+ORDINARY_ITEMS = frozenset({1, 2, 3, 4, 5, 9})
+OPTION_KEY_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class Draft:
+    title: str
+    body: str
+    category: str
+    matter: str
+    item: int | None
+    options: list[dict[str, str]] = field(default_factory=list)
+    entrance: str | None = None
+
+
+def matter_of_item(item: int) -> str:
+    return "major" if item in MAJOR_ITEMS else "ordinary"
+
+
+def _text(data: dict[str, Any], name: str, limit: int, fields: dict[str, str]) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        fields[name] = "required"
+        return ""
+    value = value.strip()
+    if len(value) > limit:
+        fields[name] = "too_long"
+    return value
+
+
+def _item(raw: Any, matter: str, fields: dict[str, str]) -> int | None:
+    if raw in (None, ""):
+        if matter in ("ordinary", "major"):
+            fields["item"] = "required"
+        return None
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 9:
+        fields["item"] = "invalid"
+        return None
+    if matter == "consultation" or (matter in MATTERS and matter_of_item(raw) != matter):
+        fields["item"] = "mismatch"
+    return raw
+
+
+def _options(raw: Any, matter: str, fields: dict[str, str]) -> list[dict[str, str]]:
+    if raw in (None, [], ""):
+        return []
+    if matter != "consultation":
+        fields["options"] = "only_consultations"
+        return []
+    if not isinstance(raw, list) or not MIN_OPTIONS <= len(raw) <= MAX_OPTIONS:
+        fields["options"] = "count"
+        return []
+    options: list[dict[str, str]] = []
+    for entry in raw:
+        key = entry.get("key") if isinstance(entry, dict) else None
+        label = entry.get("label") if isinstance(entry, dict) else None
+        if not isinstance(key, str) or not OPTION_KEY_RE.match(key):
+            fields["options"] = "key"
+            return []
+        if not isinstance(label, str) or not label.strip() or len(label.strip()) > MAX_OPTION_LABEL:
+            fields["options"] = "label"
+            return []
+        options.append({"key": key, "label": label.strip()})
+    if len({o["key"] for o in options}) != len(options):
+        fields["options"] = "duplicate_key"
+        return []
+    return options
+
+
+def options_from_lines(text: str) -> list[dict[str, str]]:
+    """The page form's options: one label per line, keys assigned in order (o1, o2, …)."""
+    labels = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return [{"key": f"o{n}", "label": label} for n, label in enumerate(labels, start=1)]
+
+
+def validate_draft(data: dict[str, Any], *, hall_kind: str) -> Draft:
+    """A clean Draft, or Invalid (422) naming every bad field."""
+    fields: dict[str, str] = {}
+    title = _text(data, "title", MAX_TITLE, fields)
+    body = _text(data, "body", MAX_BODY, fields)
+    category = data.get("category") or "other"
+    if category not in CATEGORIES:
+        fields["category"] = "invalid"
+    matter = data.get("matter")
+    if matter not in MATTERS:
+        fields["matter"] = "invalid"
+    elif matter != "consultation" and hall_kind == "community":
+        fields["matter"] = "owners_matter_needs_compound"
+    item = _item(data.get("item"), str(matter), fields)
+    options = _options(data.get("options"), str(matter), fields)
+    entrance = data.get("entrance")
+    if entrance in (None, ""):
+        entrance = None
+    elif not isinstance(entrance, str) or len(entrance.strip()) > 32 or not entrance.strip():
+        fields["entrance"] = "invalid"
+    elif hall_kind != "building":
+        fields["entrance"] = "building_only"
+    else:
+        entrance = entrance.strip()
+    if fields:
+        raise Invalid(_("Some fields of the proposal are not valid."), fields=fields)
+    return Draft(
+        title=title,
+        body=body,
+        category=str(category),
+        matter=str(matter),
+        item=item,
+        options=options,
+        entrance=entrance if isinstance(entrance, str) else None,
+    )

@@ -1,0 +1,59 @@
+"""HTML renderers for the proposals' live events: the same fragments the pages include, out of band.
+
+Registered with the hub when this module is imported (the routes module imports it). A new comment
+is appended to its parent's replies (or the proposal's top level); an edited, hidden, restored or
+deleted comment replaces its own box by id; a state change replaces the proposal's state badge.
+Each also adds a line to the proposal's `role="log"` region for screen readers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agora.live.hub import register_renderer
+from agora.proposals.labels import LABELS
+from agora.proposals.serialize import comment_view
+
+
+def _render(env: Any, template: str, **context: Any) -> str:
+    return env.get_template(template).render(**LABELS, **context)
+
+
+def _log_line(env: Any, proposal_id: int, message: dict[str, Any]) -> str:
+    line = _render(env, "proposals/_log_line.html", message=message)
+    return f'<div hx-swap-oob="beforeend:#live-log-{int(proposal_id)}">{line}</div>'
+
+
+def render_comment_created(env: Any, message: dict[str, Any]) -> str:
+    proposal_id = int(message["proposal"])
+    target = f"replies-{int(message['parent'])}" if message.get("parent") else f"replies-root-{proposal_id}"
+    thread = _render(env, "proposals/_thread.html", node=comment_view(message), depth=0, max_depth=4)
+    return f'<div hx-swap-oob="beforeend:#{target}">{thread}</div>' + _log_line(env, proposal_id, message)
+
+
+def render_comment_changed(env: Any, message: dict[str, Any]) -> str:
+    box = _render(env, "proposals/_comment.html", c=comment_view(message), oob=True)
+    return box + _log_line(env, int(message["proposal"]), message)
+
+
+def render_proposal_state(env: Any, message: dict[str, Any]) -> str:
+    proposal_id = int(message["proposal"])
+    badge = _render(env, "proposals/_state.html", proposal_id=proposal_id, state=message["state"], oob=True)
+    return badge + _log_line(env, proposal_id, message)
+
+
+def render_proposal_locked(env: Any, message: dict[str, Any]) -> str:
+    return _render(
+        env,
+        "proposals/_lock.html",
+        proposal_id=int(message["proposal"]),
+        locked=bool(message["locked"]),
+        oob=True,
+    )
+
+
+register_renderer("comment.created", render_comment_created)
+for _type in ("comment.edited", "comment.hidden", "comment.restored", "comment.deleted"):
+    register_renderer(_type, render_comment_changed)
+register_renderer("proposal.state", render_proposal_state)
+register_renderer("proposal.locked", render_proposal_locked)

@@ -1,0 +1,324 @@
+"""The proposals pages: phone first, forms that work without JavaScript (post/redirect/get).
+
+The comment form is the one htmx exception: posted with htmx it answers with a fresh form, and the
+new comment itself arrives through the hall's live feed like everyone else's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from agora.errors import DomainError, Invalid
+from agora.i18n import _
+from agora.proposals import discussion, inbox, lifecycle, markdown, moderation, photos, search, services
+from agora.proposals.drafting import options_from_lines
+from agora.proposals.labels import LABELS
+from agora.proposals.models import CATEGORIES
+from agora.proposals.serialize import comment_view
+from agora.rooms.access import access_hall
+from agora.web.http import read_form, redirect, require_user
+from agora.web.templating import is_htmx, render
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    return render(request, template, {**LABELS, **context}, status=status)
+
+
+def _id(request: Request) -> int:
+    raw = str(request.path_params["id"])
+    if not raw.isdigit():
+        raise Invalid(_("The id is not valid."), fields={"id": "invalid"})
+    return int(raw)
+
+
+def _form_defaults(**overrides: Any) -> dict[str, Any]:
+    return {"parent": None, "form_error": None, "form_posted": None, "form_body": "", **overrides}
+
+
+async def hall_proposals_page(request: Request) -> Response:
+    access = await access_hall(require_user(request), request.path_params["slug"])
+    return _page(
+        request,
+        "proposals/hall.html",
+        hall=access.hall,
+        proposals_by_state=await services.hall_proposals(access),
+        can_moderate=access.is_moderator,
+    )
+
+
+async def new_proposal_page(request: Request) -> Response:
+    access = await access_hall(require_user(request), request.path_params["slug"])
+    return _page(request, "proposals/new.html", hall=access.hall, form={}, categories=CATEGORIES, error=None)
+
+
+async def create_proposal_submit(request: Request) -> Response:
+    user = require_user(request)
+    access = await access_hall(user, request.path_params["slug"])
+    form = await read_form(request)
+    data = {**form, "options": options_from_lines(str(form.get("options") or ""))}
+    try:
+        proposal = await services.create_proposal(access, user, data)
+    except Invalid as error:
+        message = error.message + " " + ", ".join(sorted(error.fields or {}))
+        return _page(
+            request,
+            "proposals/new.html",
+            422,
+            hall=access.hall,
+            form=form,
+            categories=CATEGORIES,
+            error=message,
+        )
+    return redirect(f"/proposals/{proposal.id}")
+
+
+async def proposal_page(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await services.access_proposal(user, _id(request))
+    sort = request.query_params.get("sort", "oldest")
+    tree, cursor = await discussion.comment_page(proposal, sort=sort, after=request.query_params.get("after"))
+    actor = lifecycle.Actor(is_author=proposal.author_id == user.id, is_moderator=access.is_moderator)  # type: ignore[attr-defined]
+    voting_from = None
+    if proposal.state == "notice" and proposal.notice_at is not None:
+        rules = await services.compound_rules(access.hall)
+        voting_from = lifecycle.earliest_voting_start(proposal.notice_at, rules.notice_days)
+    seconded = await services.has_seconded(proposal, user)
+    return _page(
+        request,
+        "proposals/detail.html",
+        proposal=proposal,
+        hall=access.hall,
+        body_html=markdown.render(proposal.body),
+        timeline=await services.timeline(proposal),
+        targets=lifecycle.allowed_targets(proposal.state, proposal.matter, actor),
+        tree=[comment_view(node) for node in tree],
+        next_cursor=cursor,
+        sort=sort,
+        stances=await discussion.stances(proposal),
+        comment_count=await discussion.comment_count(proposal),
+        can_second=proposal.state == "draft" and not actor.is_author and not seconded,
+        seconded=seconded,
+        can_moderate=access.is_moderator,
+        can_official=discussion.official_role(access) is not None,
+        voting_from=voting_from,
+        photos=await photos.photos_of(proposal),
+        can_add_photo=photos.can_add(access, proposal, user),
+        max_photos=photos.MAX_PHOTOS,
+        photo_url=photos.photo_url,
+        **_form_defaults(),
+    )
+
+
+async def read_photo(request: Request) -> bytes | None:
+    """The bytes of the multipart field `photo` (at most one byte over the limit), or None.
+
+    The file name and declared content type are ignored: the image decoder decides what it is.
+    """
+    form = await request.form()
+    upload = form.get("photo")
+    if not isinstance(upload, UploadFile):
+        await form.close()
+        return None
+    try:
+        return await upload.read(photos.MAX_BYTES + 1)
+    finally:
+        await form.close()
+
+
+async def photo_submit(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await services.access_proposal(user, _id(request))
+    photos.require_can_add(access, proposal, user)  # before the body is parsed
+    await photos.add_photo(access, proposal, user, await read_photo(request))
+    return redirect(f"/proposals/{proposal.id}#photos")
+
+
+async def photo_file(request: Request) -> Response:
+    user = require_user(request)
+    proposal, _access = await services.access_proposal(user, _id(request))
+    thumb = request.query_params.get("size") == "thumb"
+    data, digest = await photos.photo_bytes(proposal, int(request.path_params["photo_id"]), thumb)
+    etag = f'"{digest[:32]}{"-t" if thumb else ""}"'
+    headers = {"Cache-Control": "private, max-age=86400", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type="image/jpeg", headers=headers)
+
+
+async def transition_submit(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await services.access_proposal(user, _id(request))
+    form = await read_form(request)
+    closes_at = services.parse_closes_at(form.get("closes_at"))
+    await services.transition(
+        access,
+        proposal,
+        str(form.get("to", "")),
+        user,
+        closes_at=closes_at,
+        reason=str(form.get("reason") or ""),
+    )
+    return redirect(f"/proposals/{proposal.id}")
+
+
+async def second_submit(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await services.access_proposal(user, _id(request))
+    await services.second(access, proposal, user)
+    return redirect(f"/proposals/{proposal.id}")
+
+
+async def lock_submit(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await services.access_proposal(user, _id(request))
+    form = await read_form(request)
+    locked = request.url.path.endswith("/lock")
+    await services.set_locked(access, proposal, user, locked, str(form.get("reason") or ""))
+    return redirect(f"/proposals/{proposal.id}")
+
+
+async def comment_submit(request: Request) -> Response:
+    user = require_user(request)
+    proposal, access = await services.access_proposal(user, _id(request))
+    form = await read_form(request)
+    parent = form.get("parent") or None
+    context = {"proposal": proposal, "can_official": discussion.official_role(access) is not None, **LABELS}
+    try:
+        comment = await discussion.post_comment(
+            access, proposal, user, form.get("body"), parent=parent, stance=form.get("stance"),
+            official=form.get("official"),
+        )  # fmt: skip
+    except DomainError as error:
+        if not is_htmx(request):
+            raise
+        fields = _form_defaults(
+            parent=parent, form_error=error.message, form_body=str(form.get("body") or "")
+        )
+        return render(request, "proposals/_comment_form.html", {**context, **fields}, headers=error.headers)
+    if is_htmx(request):
+        return render(request, "proposals/_comment_form.html", {**context, **_form_defaults(parent=parent,
+                      form_posted=comment.id)})  # fmt: skip
+    return redirect(f"/comments/{comment.id}" if parent else f"/proposals/{proposal.id}#comment-{comment.id}")
+
+
+async def comment_page(request: Request) -> Response:
+    user = require_user(request)
+    comment, proposal, access = await discussion.access_comment(user, _id(request))
+    node = comment_view(await discussion.thread_of(comment))
+    history = []
+    if comment.hidden_at is None:
+        history = [
+            {"replaced_at": r.replaced_at, "html": markdown.clean(r.body_html)}
+            for r in await discussion.revisions(comment)
+        ]
+    is_author = comment.author_id == user.id  # type: ignore[attr-defined]
+    return _page(
+        request,
+        "proposals/comment.html",
+        proposal=proposal,
+        hall=access.hall,
+        node=node,
+        history=history,
+        is_author=is_author,
+        source=comment.body if is_author else "",
+        hidden_source=comment.body if access.is_moderator and comment.hidden_at else "",
+        can_moderate=access.is_moderator,
+        can_official=discussion.official_role(access) is not None,
+        error=None,
+        **_form_defaults(parent=comment.id),
+    )
+
+
+async def comment_action_submit(request: Request) -> Response:
+    """Edit, delete, report, hide, restore, official, dismiss: one form each, back to the comment."""
+    user = require_user(request)
+    comment, proposal, access = await discussion.access_comment(user, _id(request))
+    form = await read_form(request)
+    action = request.url.path.rsplit("/", 1)[1]
+    if action == "edit":
+        await discussion.edit_comment(access, comment, user, form.get("body"))
+    elif action == "delete":
+        await discussion.delete_comment(access, comment, user)
+    elif action == "report":
+        await moderation.report(access, comment, user, form.get("reason"))
+    elif action == "hide":
+        await moderation.hide(access, comment, user, form.get("reason"))
+    elif action == "restore":
+        await moderation.restore(access, comment, user, form.get("reason") or "")
+    elif action == "official":
+        await discussion.pin_official(access, comment, user)
+    elif action == "dismiss":
+        await moderation.dismiss_reports(access, comment, user)
+        return redirect(f"/halls/{access.hall.slug}/moderation")
+    return redirect(f"/comments/{comment.id}")
+
+
+async def moderation_queue_page(request: Request) -> Response:
+    access = await access_hall(require_user(request), request.path_params["slug"])
+    return _page(
+        request, "proposals/moderation.html", hall=access.hall, entries=await moderation.queue(access)
+    )
+
+
+async def moderation_log_page(request: Request) -> Response:
+    access = await access_hall(require_user(request), request.path_params["slug"])
+    return _page(
+        request,
+        "proposals/moderation_log.html",
+        hall=access.hall,
+        entries=await moderation.public_log(access),
+    )
+
+
+async def search_page(request: Request) -> Response:
+    access = await access_hall(require_user(request), request.path_params["slug"])
+    results = await search.search(access, request.query_params.get("q", ""))
+    return _page(request, "proposals/search.html", hall=access.hall, results=results)
+
+
+async def inbox_page(request: Request) -> Response:
+    user = require_user(request)
+    items, _read_at = await inbox.items(user)
+    return _page(request, "proposals/inbox.html", items=items)
+
+
+async def inbox_read_submit(request: Request) -> Response:
+    await inbox.mark_read(require_user(request))
+    return redirect("/inbox")
+
+
+async def inbox_badge(request: Request) -> Response:
+    return render(
+        request, "proposals/_inbox_badge.html", {"unread": await inbox.unread_count(require_user(request))}
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/halls/{slug}/proposals", hall_proposals_page, methods=["GET"]),
+    Route("/halls/{slug}/proposals", create_proposal_submit, methods=["POST"]),
+    Route("/halls/{slug}/proposals/new", new_proposal_page, methods=["GET"]),
+    Route("/halls/{slug}/moderation", moderation_queue_page, methods=["GET"]),
+    Route("/halls/{slug}/moderation/log", moderation_log_page, methods=["GET"]),
+    Route("/halls/{slug}/search", search_page, methods=["GET"]),
+    Route("/proposals/{id}", proposal_page, methods=["GET"]),
+    Route("/proposals/{id}/transition", transition_submit, methods=["POST"]),
+    Route("/proposals/{id}/second", second_submit, methods=["POST"]),
+    Route("/proposals/{id}/lock", lock_submit, methods=["POST"]),
+    Route("/proposals/{id}/unlock", lock_submit, methods=["POST"]),
+    Route("/proposals/{id}/comments", comment_submit, methods=["POST"]),
+    Route("/proposals/{id}/photos", photo_submit, methods=["POST"]),
+    Route("/proposals/{id}/photos/{photo_id:int}.jpg", photo_file, methods=["GET"]),
+    Route("/comments/{id}", comment_page, methods=["GET"]),
+    *[
+        Route(f"/comments/{{id}}/{action}", comment_action_submit, methods=["POST"])
+        for action in ("edit", "delete", "report", "hide", "restore", "official", "dismiss")
+    ],
+    Route("/inbox", inbox_page, methods=["GET"]),
+    Route("/inbox/read", inbox_read_submit, methods=["POST"]),
+    Route("/inbox/badge", inbox_badge, methods=["GET"]),
+]

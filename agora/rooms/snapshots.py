@@ -1,0 +1,75 @@
+"""Freeze the electorate of a vote: the roll of its scope as it stands when voting opens.
+
+The snapshot is self-contained (labels, areas, owner refs, persons, totals, fingerprint), so a later
+roll import cannot change what a vote is counted against, and `agora verify` can re-count from it.
+"""
+
+from __future__ import annotations
+
+from agora.errors import Invalid
+from agora.i18n import _
+from agora.rooms.counting import ParkingUndecided, RollUnit, count_electorate, fingerprint
+from agora.rooms.models import Hall, RollSnapshot
+from agora.rooms.roll_store import compound_of, load_roll, parking_rule
+
+
+async def freeze_roll(hall: Hall, entrance: str | None = None) -> RollSnapshot:
+    """Freeze a compound's, a building's or one entrance's active units, with the compound's parking rule.
+
+    While parking is undecided the totals are None (the tally refuses to run), but persons are still
+    grouped with parking counted, so that every owner can be told which ballot is theirs.
+    """
+    compound = await compound_of(hall)
+    if compound is None:
+        raise Invalid(_("A community hall has no roll of its own."), code="no_roll")
+    if entrance is not None and hall.kind != "building":
+        raise Invalid(_("An entrance is chosen within a building hall."), code="entrance_needs_building")
+    building_id = hall.id if hall.kind == "building" else None
+    units = await load_roll(compound.id, building_id=building_id, entrance=entrance)
+    if not units:
+        raise Invalid(_("There are no units on the roll for this scope."), code="empty_scope")
+    rule = await parking_rule(compound)
+    try:
+        electorate = count_electorate(units, parking_counts=rule)
+        persons_total: int | None = electorate.persons_total
+        area_total: int | None = electorate.area_cents_total
+    except ParkingUndecided:
+        electorate = count_electorate(units, parking_counts=True)
+        persons_total = area_total = None
+    key_of = {unit_key: p.key for p in electorate.persons for unit_key in p.units}
+    kind = "entrance" if entrance is not None else hall.kind
+    return await RollSnapshot.create(
+        compound=compound,
+        scope={"kind": kind, "hall": hall.slug, "entrance": entrance},
+        parking_counts=rule,
+        units=[
+            [
+                u.building,
+                u.entrance,
+                u.unit,
+                u.area_cents,
+                u.kind,
+                u.status,
+                list(u.owners),
+                key_of.get(u.key),
+            ]
+            for u in units
+        ],
+        persons=[[p.key, list(p.owner_refs), p.area_cents] for p in electorate.persons],
+        persons_total=persons_total,
+        area_cents_total=area_total,
+        fingerprint=fingerprint(units, rule),
+    )
+
+
+def snapshot_person_of(snapshot: RollSnapshot) -> dict[str, str]:
+    """owner_ref -> the key of the person (ballot) that owner casts or shares, in this snapshot."""
+    return {ref: key for key, refs, _area in snapshot.persons for ref in refs}
+
+
+def snapshot_units(snapshot: RollSnapshot) -> list[RollUnit]:
+    """The frozen units, as the pure counting code takes them (re-counting gives the stored totals)."""
+    return [
+        RollUnit(building=b, entrance=e, unit=u, area_cents=a, kind=k, status=s, owners=tuple(owners))
+        for b, e, u, a, k, s, owners, _key in snapshot.units
+    ]

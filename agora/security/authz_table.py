@@ -1,0 +1,170 @@
+"""Who may call what: every route and method of the router, with the roles allowed to use it.
+
+`tests/security/test_authz_matrix.py` enumerates the router and fails on any route missing here, then
+calls every route as every role, on objects of the caller's own compound and of another compound.
+
+Roles (as the tests create them): anonymous; resident (a hall "member" by invite); tenant; owner;
+coowner (one of two owners of a unit); moderator; committee; canvasser; admin.
+
+Rules for every row unless it says otherwise:
+- objects of another compound are reported absent: 404 for everyone but an administrator;
+- anonymous callers get 401 (API) or a redirect to /login (pages) unless the row is PUBLIC;
+- a role outside `allow` is refused (403, or 404 where the object is hidden from it) and changes nothing;
+- `self_only`: the route acts on the caller's own account or objects (author-only edits, the caller's
+  own ballot), so the matrix only checks the anonymous and other-compound rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ANONYMOUS = "anonymous"
+ROLES = (
+    "anonymous",
+    "resident",
+    "tenant",
+    "owner",
+    "coowner",
+    "moderator",
+    "committee",
+    "canvasser",
+    "admin",
+)
+
+PUBLIC = frozenset(ROLES)
+SIGNED_IN = PUBLIC - {ANONYMOUS}
+MEMBERS = SIGNED_IN  # every signed-in role of the matrix is a member of its own compound
+OWNERS = frozenset({"owner", "coowner"})
+MODERATORS = frozenset({"moderator", "admin"})
+COMMITTEE = frozenset({"committee", "admin"})
+STAFF = frozenset({"moderator", "committee", "admin"})
+CANVASSERS = frozenset({"canvasser", "admin"})
+ADMIN = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    allow: frozenset[str]
+    scoped: bool = True  # the path names a hall, proposal or comment: another compound's is a 404
+    self_only: bool = False
+    note: str = ""
+
+
+def rule(allow: frozenset[str], **kw: object) -> Rule:
+    return Rule(allow, **kw)  # type: ignore[arg-type]
+
+
+UNSCOPED = {"scoped": False}
+
+TABLE: dict[tuple[str, str], Rule] = {
+    # --- site ---------------------------------------------------------------------------------
+    ("GET", "/"): rule(PUBLIC, **UNSCOPED),
+    ("GET", "/healthz"): rule(PUBLIC, **UNSCOPED),
+    ("GET", "/api/openapi.json"): rule(PUBLIC, **UNSCOPED),
+    ("GET", "/static/{digest}/{path:path}"): rule(PUBLIC, **UNSCOPED),
+    ("GET", "/login"): rule(PUBLIC, **UNSCOPED),
+    ("POST", "/login"): rule(PUBLIC, scoped=False, self_only=True, note="the credentials decide"),
+    ("POST", "/logout"): rule(PUBLIC, **UNSCOPED),
+    ("POST", "/settings/language"): rule(PUBLIC, **UNSCOPED),
+    ("POST", "/settings/text-size"): rule(PUBLIC, **UNSCOPED),
+    ("GET", "/join"): rule(PUBLIC, **UNSCOPED),
+    ("POST", "/join"): rule(PUBLIC, **UNSCOPED),
+    ("POST", "/api/v1/auth/token"): rule(PUBLIC, scoped=False, self_only=True, note="the credentials decide"),
+    ("DELETE", "/api/v1/auth/token"): rule(SIGNED_IN, scoped=False, self_only=True),
+    ("POST", "/api/v1/auth/register"): rule(PUBLIC, **UNSCOPED),
+    ("GET", "/inbox"): rule(SIGNED_IN, **UNSCOPED),
+    ("POST", "/inbox/read"): rule(SIGNED_IN, **UNSCOPED),
+    ("GET", "/inbox/badge"): rule(SIGNED_IN, **UNSCOPED),
+    # --- halls and the roll ---------------------------------------------------------------------
+    ("POST", "/api/v1/halls"): rule(ADMIN, **UNSCOPED),
+    ("GET", "/api/v1/halls"): rule(SIGNED_IN, **UNSCOPED),
+    ("GET", "/halls"): rule(SIGNED_IN, **UNSCOPED),
+    ("GET", "/api/v1/halls/{slug}"): rule(MEMBERS),
+    ("GET", "/halls/{slug}"): rule(MEMBERS),
+    ("PUT", "/api/v1/halls/{slug}/roll"): rule(COMMITTEE),
+    ("GET", "/api/v1/halls/{slug}/roll.csv"): rule(COMMITTEE),
+    ("GET", "/halls/{slug}/roll"): rule(COMMITTEE),
+    ("POST", "/halls/{slug}/roll"): rule(COMMITTEE),
+    ("POST", "/halls/{slug}/roll/preview"): rule(COMMITTEE),
+    ("POST", "/api/v1/halls/{slug}/invites"): rule(STAFF),
+    ("GET", "/halls/{slug}/invites"): rule(STAFF),
+    ("POST", "/halls/{slug}/invites"): rule(STAFF),
+    ("POST", "/halls/{slug}/invites/slips"): rule(COMMITTEE),
+    ("PUT", "/api/v1/halls/{slug}/members/{login}/roles"): rule(COMMITTEE),
+    ("GET", "/halls/{slug}/members"): rule(COMMITTEE),
+    ("POST", "/halls/{slug}/members"): rule(COMMITTEE),
+    ("GET", "/api/v1/halls/{slug}/rules"): rule(MEMBERS),
+    ("PUT", "/api/v1/halls/{slug}/rules"): rule(COMMITTEE),
+    ("GET", "/halls/{slug}/rules"): rule(MEMBERS),
+    ("POST", "/halls/{slug}/rules"): rule(COMMITTEE),
+    # --- proposals and discussion ---------------------------------------------------------------
+    ("GET", "/api/v1/halls/{slug}/proposals"): rule(MEMBERS),
+    ("POST", "/api/v1/halls/{slug}/proposals"): rule(MEMBERS),
+    ("GET", "/halls/{slug}/proposals"): rule(MEMBERS),
+    ("POST", "/halls/{slug}/proposals"): rule(MEMBERS),
+    ("GET", "/halls/{slug}/proposals/new"): rule(MEMBERS),
+    ("GET", "/api/v1/halls/{slug}/moderation-log"): rule(MEMBERS),
+    ("GET", "/halls/{slug}/moderation"): rule(MODERATORS),
+    ("GET", "/halls/{slug}/moderation/log"): rule(MEMBERS),
+    ("GET", "/api/v1/halls/{slug}/search"): rule(MEMBERS),
+    ("GET", "/halls/{slug}/search"): rule(MEMBERS),
+    ("GET", "/api/v1/proposals/{id}"): rule(MEMBERS),
+    ("GET", "/proposals/{id}"): rule(MEMBERS),
+    ("POST", "/api/v1/proposals/{id}/transition"): rule(MEMBERS, note="the lifecycle decides (409)"),
+    ("POST", "/proposals/{id}/transition"): rule(MEMBERS, note="the lifecycle decides (409)"),
+    ("POST", "/api/v1/proposals/{id}/second"): rule(MEMBERS),
+    ("POST", "/proposals/{id}/second"): rule(MEMBERS),
+    ("POST", "/api/v1/proposals/{id}/lock"): rule(MODERATORS),
+    ("POST", "/api/v1/proposals/{id}/unlock"): rule(MODERATORS),
+    ("POST", "/proposals/{id}/lock"): rule(MODERATORS),
+    ("POST", "/proposals/{id}/unlock"): rule(MODERATORS),
+    ("GET", "/api/v1/proposals/{id}/comments"): rule(MEMBERS),
+    ("POST", "/api/v1/proposals/{id}/comments"): rule(MEMBERS),
+    ("POST", "/proposals/{id}/comments"): rule(MEMBERS),
+    # The author may also add photos while the proposal is a draft or in consultation.
+    ("POST", "/api/v1/proposals/{id}/photos"): rule(MODERATORS, note="and the author (draft, consultation)"),
+    ("POST", "/proposals/{id}/photos"): rule(MODERATORS, note="and the author (draft, consultation)"),
+    ("GET", "/proposals/{id}/photos/{photo_id:int}.jpg"): rule(MEMBERS),
+    ("GET", "/api/v1/comments/{id}"): rule(MEMBERS),
+    ("PATCH", "/api/v1/comments/{id}"): rule(MEMBERS, self_only=True),
+    ("DELETE", "/api/v1/comments/{id}"): rule(MEMBERS, self_only=True),
+    ("GET", "/api/v1/comments/{id}/revisions"): rule(MEMBERS),
+    ("GET", "/comments/{id}"): rule(MEMBERS),
+    ("POST", "/comments/{id}/edit"): rule(MEMBERS, self_only=True),
+    ("POST", "/comments/{id}/delete"): rule(MEMBERS, self_only=True),
+    ("POST", "/api/v1/comments/{id}/report"): rule(MEMBERS),
+    ("POST", "/comments/{id}/report"): rule(MEMBERS),
+    ("POST", "/api/v1/comments/{id}/hide"): rule(MODERATORS),
+    ("POST", "/api/v1/comments/{id}/restore"): rule(MODERATORS),
+    ("POST", "/comments/{id}/hide"): rule(MODERATORS),
+    ("POST", "/comments/{id}/restore"): rule(MODERATORS),
+    ("POST", "/comments/{id}/dismiss"): rule(MODERATORS),
+    ("POST", "/api/v1/comments/{id}/official"): rule(STAFF, self_only=True, note="their own comment"),
+    ("POST", "/comments/{id}/official"): rule(STAFF, self_only=True, note="their own comment"),
+    # --- ballots and results --------------------------------------------------------------------
+    ("POST", "/api/v1/proposals/{proposal_id:int}/ballots"): rule(OWNERS),
+    # Step one shows the choice back for confirmation (records nothing) only to someone who can vote;
+    # /vote/confirm casts. Both refuse non-voters.
+    ("POST", "/proposals/{proposal_id:int}/vote"): rule(OWNERS),
+    ("POST", "/proposals/{proposal_id:int}/vote/confirm"): rule(OWNERS),
+    ("GET", "/proposals/{proposal_id:int}/vote"): rule(MEMBERS),
+    ("GET", "/api/v1/proposals/{proposal_id:int}/ballots/mine"): rule(MEMBERS, self_only=True),
+    ("POST", "/api/v1/proposals/{proposal_id:int}/ballots/paper"): rule(CANVASSERS),
+    ("GET", "/proposals/{proposal_id:int}/paper"): rule(CANVASSERS),
+    ("POST", "/proposals/{proposal_id:int}/paper"): rule(CANVASSERS),
+    ("POST", "/api/v1/proposals/{proposal_id:int}/deliveries"): rule(CANVASSERS),
+    ("GET", "/api/v1/proposals/{proposal_id:int}/result"): rule(MEMBERS),
+    ("GET", "/proposals/{proposal_id:int}/result"): rule(MEMBERS),
+    ("GET", "/api/v1/proposals/{proposal_id:int}/turnout/buildings"): rule(STAFF),
+    ("GET", "/api/v1/proposals/{proposal_id:int}/ledger"): rule(MEMBERS),
+    ("GET", "/api/v1/proposals/{proposal_id:int}/resolution"): rule(MEMBERS),
+    ("GET", "/proposals/{proposal_id:int}/resolution"): rule(MEMBERS),
+    ("GET", "/proposals/{proposal_id:int}/resolution.pdf"): rule(MEMBERS),
+    ("POST", "/api/v1/proposals/{proposal_id:int}/resolution/certify"): rule(COMMITTEE),
+    ("POST", "/proposals/{proposal_id:int}/resolution/certify"): rule(COMMITTEE),
+    ("POST", "/api/v1/proposals/{proposal_id:int}/resolution/corrections"): rule(COMMITTEE),
+    ("GET", "/api/v1/halls/{slug}/resolutions"): rule(MEMBERS),
+    ("GET", "/halls/{slug}/resolutions"): rule(MEMBERS),
+    # --- live -----------------------------------------------------------------------------------
+    ("WS", "/ws/halls/{slug}"): rule(MEMBERS),
+}

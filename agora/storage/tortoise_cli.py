@@ -1,0 +1,8 @@
+"""Configuration for Tortoise's own CLI.
+
+Used as `tortoise -c agora.storage.tortoise_cli.TORTOISE_ORM makemigrations` by scripts/makemigrations.sh.
+"""
+
+from agora.storage.database import tortoise_config
+
+TORTOISE_ORM = tortoise_config("sqlite://var/makemigrations.sqlite3")

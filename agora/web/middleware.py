@@ -1,0 +1,299 @@
+"""The request pipeline every HTTP request goes through, in one ASGI middleware.
+
+In order: request id and client address; language; who is asking (session cookie or bearer
+token); body size limit; CSRF for unsafe requests; security headers on the way out.
+Websockets only get the request meta and language here; `agora.live` authenticates them itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agora import i18n
+from agora.accounts import services as accounts
+from agora.errors import DomainError, Forbidden, TooLarge
+from agora.i18n import _
+from agora.web.context import RequestMeta, reset_request_meta, set_request_meta
+
+SESSION_COOKIE = "agora_session"
+PRE_COOKIE = "agora_pre"
+LANG_COOKIE = "agora_lang"
+TEXT_COOKIE = "agora_text"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+def csrf_token_for(secret: str, seed: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{seed}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token forms and htmx send back; bound to the session, or to the pre-session cookie."""
+    seed = request.state.session_raw or request.state.pre_seed
+    return csrf_token_for(request.app.state.settings.secret_key, seed)
+
+
+def client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else ""
+
+
+def choose_locale(headers: Headers, query: str, user: Any) -> str:
+    params = parse_qs(query)
+    for candidate in (
+        (params.get("lang") or [None])[0],
+        getattr(user, "locale", None),
+        _cookie(headers, LANG_COOKIE),
+        i18n.from_accept_language(headers.get("accept-language")),
+    ):
+        locale = i18n.normalize(candidate)
+        if locale:
+            return locale
+    return i18n.DEFAULT_LOCALE
+
+
+def _cookie(headers: Headers, name: str) -> str | None:
+    raw = headers.get("cookie")
+    if not raw:
+        return None
+    for part in raw.split(";"):
+        key, _sep, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+class AgoraMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        settings = scope["app"].state.settings
+        headers = Headers(scope=scope)
+        request_id = headers.get("x-request-id", "")[:32] or secrets.token_hex(8)
+        meta_token = set_request_meta(RequestMeta(ip=client_ip(scope), request_id=request_id))
+        state = scope.setdefault("state", {})
+        state.update(user=None, session_raw=None, via=None, request_id=request_id)
+        try:
+            if scope["type"] == "websocket":
+                state["locale"] = choose_locale(headers, scope.get("query_string", b"").decode(), None)
+                with i18n.use_locale(state["locale"]):
+                    await self.app(scope, receive, send)
+                return
+            await self._http(scope, receive, send, settings, headers)
+        finally:
+            reset_request_meta(meta_token)
+
+    async def _http(
+        self, scope: Scope, receive: Receive, send: Send, settings: Any, headers: Headers
+    ) -> None:
+        state = scope["state"]
+        pre = _cookie(headers, PRE_COOKIE)
+        new_pre = None
+        if not pre or len(pre) > 64:
+            pre = new_pre = secrets.token_urlsafe(24)
+        state["pre_seed"] = pre
+        state["large_text"] = _cookie(headers, TEXT_COOKIE) == "large"
+        path: str = scope["path"]
+        is_api = path.startswith("/api/")
+
+        authorization = headers.get("authorization", "")
+        session_raw = _cookie(headers, SESSION_COOKIE)
+        if authorization.lower().startswith("bearer "):
+            user = await accounts.load_token(authorization[7:].strip())
+            if user is not None:
+                state.update(user=user, via="token")
+        elif session_raw:
+            loaded = await accounts.load_session(
+                session_raw,
+                accounts.SessionPolicy(
+                    idle=_seconds(settings.session_idle_seconds),
+                    absolute=_seconds(settings.session_absolute_seconds),
+                ),
+            )
+            if loaded is not None:
+                state.update(user=loaded[1], session_raw=session_raw, via="session", session=loaded[0])
+            else:
+                state["stale_session"] = True
+        if state["user"] is not None and state["user"].large_text:
+            state["large_text"] = True
+
+        locale = choose_locale(headers, scope.get("query_string", b"").decode(), state["user"])
+        state["locale"] = locale
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS:
+                    if key.decode() not in out:
+                        out.raw.append((key, value))
+                out["x-request-id"] = request_id
+                if "cache-control" not in out:
+                    out["cache-control"] = "no-store" if state["user"] is not None else "no-cache"
+                if "vary" not in out:
+                    out["vary"] = "Cookie, Accept-Language, HX-Request"
+                if new_pre:
+                    out.append("set-cookie", _cookie_header(PRE_COOKIE, new_pre, settings.secure_cookies))
+                if state.get("stale_session"):
+                    out.append("set-cookie", f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+            await send(message)
+
+        request_id = state["request_id"]
+        with i18n.use_locale(locale):
+            try:
+                receive = await self._guard_body(scope, receive, headers, settings, is_api)
+            except DomainError as error:
+                from agora.web.errors import audit_refusal
+
+                await audit_refusal(Request(scope), error)
+                await _error_response(scope, error, is_api)(scope, receive, send_with_headers)
+                return
+            started = False
+
+            async def tracking_send(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                await send_with_headers(message)
+
+            try:
+                await self.app(scope, receive, tracking_send)
+            except Exception as exc:
+                if started:
+                    raise
+                from agora.web.errors import server_error_response
+
+                await server_error_response(Request(scope), exc)(scope, receive, send_with_headers)
+
+    async def _guard_body(
+        self, scope: Scope, receive: Receive, headers: Headers, settings: Any, is_api: bool
+    ) -> Receive:
+        """Enforce the size limit and CSRF, then hand the app a replay of the buffered body."""
+        method = scope["method"]
+        if method in SAFE_METHODS:
+            return receive
+        content_type = headers.get("content-type", "")
+        limit = (
+            settings.max_upload_bytes if content_type.startswith("multipart/") else settings.max_body_bytes
+        )
+        if scope["path"].endswith("/roll") or scope["path"].endswith("/roll/preview"):
+            limit = settings.max_upload_bytes
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise TooLarge(_("The request is too large."))
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(_("The request is too large."))
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        state = scope["state"]
+        if is_api:
+            if state["via"] == "session" or (state["via"] is None and _cookie(headers, SESSION_COOKIE)):
+                # The API takes no cookie for unsafe methods: a cross-site form cannot drive it.
+                raise Forbidden(_("The API needs a bearer token for this request."), code="token_required")
+        elif state["via"] != "token":
+            await self._check_csrf(scope, headers, content_type, body)
+
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
+
+    async def _check_csrf(self, scope: Scope, headers: Headers, content_type: str, body: bytes) -> None:
+        state = scope["state"]
+        submitted = headers.get("x-csrf-token")
+        if not submitted and content_type.startswith("application/x-www-form-urlencoded"):
+            submitted = (parse_qs(body.decode("utf-8", "replace")).get("csrf_token") or [None])[0]
+        elif not submitted and content_type.startswith("multipart/"):
+            sent = False
+
+            async def once() -> Message:
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            try:
+                form = await Request(scope, once).form()
+                value = form.get("csrf_token")
+                submitted = value if isinstance(value, str) else None
+                await form.close()
+            except Exception:  # noqa: BLE001 — a malformed form is simply a missing token
+                submitted = None
+        seed = state["session_raw"] or state["pre_seed"]
+        expected = csrf_token_for(scope["app"].state.settings.secret_key, seed)
+        if not submitted or not hmac.compare_digest(submitted, expected):
+            raise Forbidden(
+                _("This form has expired or was not sent from agora. Please reload the page and try again."),
+                code="csrf_failed",
+            )
+
+
+def _seconds(n: int):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    return timedelta(seconds=n)
+
+
+def _cookie_header(
+    name: str, value: str, secure: bool, max_age: int | None = None, http_only: bool = True
+) -> str:
+    parts = [f"{name}={value}", "Path=/", "SameSite=Lax"]
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    return "; ".join(parts)
+
+
+def _error_response(scope: Scope, error: DomainError, is_api: bool):  # type: ignore[no-untyped-def]
+    from agora.web.errors import render_error
+
+    return render_error(Request(scope), error, force_json=is_api)
+
+
+def json_dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,50 @@
+"""Static files under content-hashed URLs with long cache lifetimes.
+
+`static_url("app.css")` gives `/static/<hash>/app.css`; a phone keeps the file until it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from agora.errors import NotFound
+from agora.i18n import _
+
+STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
+_manifest: dict[str, tuple[str, bytes, str]] = {}
+
+
+def load_manifest() -> None:
+    _manifest.clear()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            data = path.read_bytes()
+            name = path.relative_to(STATIC_DIR).as_posix()
+            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            _manifest[name] = (hashlib.sha256(data).hexdigest()[:12], data, kind)
+
+
+def static_url(name: str) -> str:
+    if not _manifest:
+        load_manifest()
+    entry = _manifest.get(name)
+    if entry is None:
+        raise KeyError(f"static file not found: {name}")
+    return f"/static/{entry[0]}/{name}"
+
+
+async def serve_static(request: Request) -> Response:
+    digest, name = request.path_params["digest"], request.path_params["path"]
+    entry = _manifest.get(name)
+    if entry is None or entry[0] != digest:
+        raise NotFound(_("Not found."))
+    headers = {"cache-control": "public, max-age=31536000, immutable", "etag": f'"{entry[0]}"'}
+    if request.headers.get("if-none-match") == headers["etag"]:
+        return Response(status_code=304, headers=headers)
+    media = entry[2] + ("; charset=utf-8" if entry[2].startswith(("text/", "application/javascript")) else "")
+    return Response(entry[1], media_type=media, headers=headers)

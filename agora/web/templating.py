@@ -1,0 +1,87 @@
+"""Jinja2 environment and rendering: one template serves as full page and as htmx fragment.
+
+Autoescaping is on for every template, whatever its file name (Starlette's default escapes only
+.html/.htm/.xml).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from agora import i18n
+from agora.web.staticfiles import static_url
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def _babel_locale() -> str:
+    return "zh_Hans_CN" if i18n.get_locale() == "zh_CN" else "en"
+
+
+def build_environment(timezone: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    zone = ZoneInfo(timezone)
+
+    def when(value: datetime | None, style: str = "medium") -> str:
+        if value is None:
+            return ""
+        return format_datetime(value.astimezone(zone), format=style, locale=_babel_locale())
+
+    def number(value: object) -> str:
+        return format_decimal(value, locale=_babel_locale())  # type: ignore[arg-type]
+
+    env.globals.update(_=i18n.gettext, ngettext=i18n.ngettext, static=static_url)
+    env.filters.update(when=when, number=number, iso=lambda v: v.isoformat() if v else "")
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    from agora.web.middleware import csrf_token
+
+    env: Environment = request.app.state.templates
+    state = request.state
+    ctx = {
+        "request": request,
+        "user": state.user,
+        "locale": i18n.get_locale(),
+        "html_lang": "zh-CN" if i18n.get_locale() == "zh_CN" else "en",
+        "csrf_token": csrf_token(request),
+        "large_text": getattr(state, "large_text", False),
+        "htmx": is_htmx(request),
+        "flash": None,
+    }
+    ctx.update(context or {})
+    html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def render_fragment(env: Environment, template: str, context: dict[str, Any]) -> Markup:
+    """A fragment rendered outside a request (websocket pushes use the same templates as pages)."""
+    return Markup(env.get_template(template).render(context))  # noqa: S704 — autoescaped template output

@@ -1,0 +1,167 @@
+"""Servers under test, each a real process on a free 127.0.0.1 port: agora itself and the baselines."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+AGORA = str(Path(PYTHON).parent / "agora")
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    workers: int = 1
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def pids(self) -> list[int]:
+        """The processes that serve requests: the worker children, or the process itself."""
+        children = child_pids(self.process.pid)
+        return children if self.workers > 1 and children else [self.process.pid]
+
+    def rss_kib(self) -> int:
+        return sum(rss_kib(pid) for pid in self.pids())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of a process, from /proc/<pid>/status, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def child_pids(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name is in parentheses and may contain spaces: split after the last ')'
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def wait_ready(server: Server, path: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited ({server.process.returncode}):\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}{path}", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    if server.workers > 1:
+                        _wait_workers(server, deadline)
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"{server.name} did not become ready in {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def _wait_workers(server: Server, deadline: float) -> None:
+    """Every worker has started (each logs "Application startup complete")."""
+    while time.monotonic() < deadline:
+        if (
+            server.log_path.read_text(errors="replace").count("Application startup complete")
+            >= server.workers
+        ):
+            return
+        time.sleep(0.1)
+
+
+def agora_env(database_url: str, var_dir: Path, redis_url: str | None = None) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("AGORA_") and k not in ("VIRTUAL_ENV_PROMPT",)
+    }
+    env.update(
+        AGORA_DATABASE_URL=database_url,
+        AGORA_SECRET_KEY=secrets.token_urlsafe(48),
+        AGORA_VAR_DIR=str(var_dir),
+        AGORA_RUN_SCHEDULER="0",
+        PYTHONUNBUFFERED="1",
+    )
+    if redis_url:
+        env["AGORA_REDIS_URL"] = redis_url
+    return env
+
+
+def migrate(env: dict[str, str], log_path: Path) -> None:
+    with log_path.open("ab") as log:
+        subprocess.run([AGORA, "migrate"], env=env, cwd=ROOT, stdout=log, stderr=log, check=True, timeout=300)  # noqa: S603
+
+
+def start_agora(env: dict[str, str], work: Path, workers: int = 1, name: str = "agora") -> Server:
+    port = free_port()
+    log_path = work / f"{name}-{port}.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(  # noqa: S603
+        [AGORA, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server = Server(name, process, port, log_path, workers, env)
+    wait_ready(server, "/healthz")
+    return server
+
+
+def start_baseline(work: Path) -> Server:
+    port = free_port()
+    log_path = work / f"baseline-{port}.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(  # noqa: S603
+        [PYTHON, "-m", "bench.baseline_apps", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server = Server("baseline", process, port, log_path)
+    wait_ready(server, "/healthz")
+    return server

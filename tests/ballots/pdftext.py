@@ -1,0 +1,103 @@
+"""Just enough PDF reading to get the text out of agora's own fpdf2 output (Type0 fonts, ToUnicode)."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+_OBJ = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
+_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("f"): 12}
+
+
+def _objects(data: bytes) -> dict[int, tuple[bytes, bytes | None]]:
+    objects = {}
+    for match in _OBJ.finditer(data):
+        body = match.group(2)
+        stream = _STREAM.search(body)
+        content = None
+        if stream:
+            raw = stream.group(1)
+            try:
+                content = zlib.decompress(raw)
+            except zlib.error:
+                content = raw
+        objects[int(match.group(1))] = (body, content)
+    return objects
+
+
+def _cmap(text: bytes) -> dict[int, str]:
+    table = {}
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", text, re.S):
+        for src, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            table[int(src, 16)] = bytes.fromhex(dst.decode()).decode("utf-16-be")
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", text, re.S):
+        for lo, hi, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            start = int(dst, 16)
+            for offset, code in enumerate(range(int(lo, 16), int(hi, 16) + 1)):
+                table[code] = chr(start + offset)
+    return table
+
+
+def _literal(data: bytes, start: int) -> tuple[bytes, int]:
+    """A PDF literal string starting after '(' at `start`; returns its bytes and the index after ')'."""
+    out = bytearray()
+    depth, i = 1, start
+    while i < len(data):
+        c = data[i]
+        if c == 0x5C:  # backslash
+            nxt = data[i + 1]
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+            elif 0x30 <= nxt <= 0x37:
+                digits = re.match(rb"[0-7]{1,3}", data[i + 1 : i + 4]).group(0)  # type: ignore[union-attr]
+                out.append(int(digits, 8))
+                i += 1 + len(digits)
+            elif nxt in (0x0A, 0x0D):
+                i += 2
+            else:
+                out.append(nxt)
+                i += 2
+            continue
+        if c == 0x28:
+            depth += 1
+        elif c == 0x29:
+            depth -= 1
+            if depth == 0:
+                return bytes(out), i + 1
+        out.append(c)
+        i += 1
+    raise ValueError("unterminated string")
+
+
+def extract_text(data: bytes) -> str:
+    objects = _objects(data)
+    fonts: dict[bytes, dict[int, str]] = {}
+    for body, _content in objects.values():
+        for name, ref in re.findall(rb"/(F\d+) (\d+) 0 R", body):
+            font_body = objects.get(int(ref), (b"", None))[0]
+            to_unicode = re.search(rb"/ToUnicode (\d+) 0 R", font_body)
+            if to_unicode:
+                fonts[name] = _cmap(objects[int(to_unicode.group(1))][1] or b"")
+    pieces: list[str] = []
+    for _body, content in objects.values():
+        if not content or b" Tj" not in content:
+            continue
+        font: dict[int, str] = {}
+        i = 0
+        while i < len(content):
+            tf = re.compile(rb"/(F\d+) [\d.]+ Tf").match(content, i)
+            if tf:
+                font = fonts.get(tf.group(1), {})
+                i = tf.end()
+                continue
+            if content[i] == 0x28:
+                raw, i = _literal(content, i + 1)
+                codes = [int.from_bytes(raw[k : k + 2], "big") for k in range(0, len(raw) - 1, 2)]
+                pieces.append("".join(font.get(code, "?") for code in codes))
+                continue
+            if content[i : i + 2] == b"ET":
+                pieces.append("\n")
+            i += 1
+    return "".join(pieces)

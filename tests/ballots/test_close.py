@@ -1,0 +1,164 @@
+"""Closing: exactly once across workers, by the schedule, at start-up after downtime, by a moderator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from agora import clock
+from agora.ballots.chain import LedgerEntry, verify_chain
+from agora.ballots.models import Resolution
+from agora.ballots.voting import close_overdue
+from agora.live.models import LiveEvent
+from agora.proposals.models import Proposal, ProposalTransition
+from agora.storage.backup import backup
+from tests.ballots.factories import cast, close_now, set_roles, voting_proposal
+from tests.rooms.factories import compound_with_roll
+
+
+async def test_two_workers_closing_at_once_close_exactly_once(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    a = await compound.owner("A", "owner-a")
+    assert (await cast(client, proposal.id, a, "yes")).status_code == 201
+    clock.travel(timedelta(days=7, seconds=1))
+    counts = await asyncio.gather(close_overdue(), close_overdue(), close_overdue())
+    assert sum(counts) == 1
+    assert await Resolution.filter(proposal_id=proposal.id).count() == 1
+    assert await ProposalTransition.filter(proposal_id=proposal.id, to_state="closed").count() == 1
+    assert await LiveEvent.filter(type="result.published").count() == 1
+    assert await close_overdue() == 0
+    transition = await ProposalTransition.get(proposal_id=proposal.id, to_state="closed")
+    assert transition.by_id is None  # type: ignore[attr-defined]
+
+
+async def test_a_vote_not_yet_due_stays_open(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    clock.travel(timedelta(days=6, hours=23))
+    assert await close_overdue() == 0
+    assert (await Proposal.get(id=proposal.id)).state == "voting"
+
+
+async def test_a_moderator_closes_through_the_proposal_transition(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    moderator = await set_roles(compound, "branch-1", "moderator")
+    a = await compound.owner("A", "owner-a")
+    await cast(client, proposal.id, a, "yes")
+    response = await client.post(
+        f"/api/v1/proposals/{proposal.id}/transition", json={"to": "closed"}, headers=moderator
+    )
+    assert response.status_code == 200, response.text
+    closed = await Proposal.get(id=proposal.id)
+    assert closed.state == "closed" and closed.closed_at is not None
+    assert await ProposalTransition.filter(proposal_id=proposal.id, to_state="closed").count() == 1
+    result = (await client.get(f"/api/v1/proposals/{proposal.id}/result", headers=a)).json()
+    assert result["outcome"] == "no_decision" and result["reason"] == "quorum_not_met"
+    assert await close_overdue() == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_a_vote_due_while_the_server_was_down_is_closed_before_the_first_request(
+    client: httpx.AsyncClient, server, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    url = server.settings.database_url
+    if not url.startswith("sqlite"):
+        return  # the subprocess check reads the SQLite file directly
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    a = await compound.owner("A", "owner-a")
+    await cast(client, proposal.id, a, "yes")
+    # The window ended an hour ago, in real time, while "the server" (the scheduler) was not running.
+    await Proposal.filter(id=proposal.id).update(closes_at=clock.now() - timedelta(hours=1))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_")}
+    env.update(
+        AGORA_DATABASE_URL=url,
+        AGORA_VAR_DIR=str(tmp_path / "var2"),
+        AGORA_ARGON2_PROFILE="test",
+        AGORA_RUN_SCHEDULER="1",
+    )
+    process = subprocess.Popen(  # noqa: ASYNC220 — a second agora process, like a restart
+        [sys.executable, "-m", "agora.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as fresh:
+            while True:
+                try:
+                    first = await fresh.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                    assert time.monotonic() < deadline
+                    await asyncio.sleep(0.1)
+        assert first.status_code == 200
+        db = sqlite3.connect(url.split("://", 1)[1])
+        state = db.execute("SELECT state FROM proposals WHERE id = ?", (proposal.id,)).fetchone()[0]
+        db.close()
+        assert state == "closed"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert (await Proposal.get(id=proposal.id)).state == "closed"
+    assert await Resolution.filter(proposal_id=proposal.id).count() == 1
+
+
+async def test_backup_copies_a_database_whose_chains_verify(
+    client: httpx.AsyncClient, server, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    if not server.settings.database_url.startswith("sqlite"):
+        return
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    for ref in ("A", "B", "D", "E"):
+        await cast(client, proposal.id, await compound.owner(ref, f"owner-{ref.lower()}"), "yes")
+    await close_now(proposal)
+    target = tmp_path / "backups" / "agora-copy.sqlite3"
+    assert await backup(server.settings, target) == 0
+    db = sqlite3.connect(target)
+    ids = [row[0] for row in db.execute("SELECT DISTINCT proposal_id FROM ballot_ledger")]
+    assert ids == [proposal.id]
+    for proposal_id in ids:
+        rows = db.execute(
+            "SELECT seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash"
+            " FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq",
+            (proposal_id,),
+        ).fetchall()
+        assert len(rows) == 4
+        assert verify_chain(proposal_id, [LedgerEntry(*row) for row in rows]) == []
+    state = db.execute("SELECT state FROM proposals WHERE id = ?", (proposal.id,)).fetchone()[0]
+    assert state == "closed"
+    db.close()
+
+
+async def test_a_closing_time_given_in_beijing_time_closes_on_time(client: httpx.AsyncClient) -> None:
+    from zoneinfo import ZoneInfo
+
+    from agora.accounts.models import User
+    from agora.ballots.voting import open_vote
+
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    closes = (clock.now() + timedelta(days=5)).astimezone(ZoneInfo("Asia/Shanghai"))
+    await open_vote(proposal, closes_at=closes, actor=await User.get(login="sunny-committee"))
+    clock.travel(timedelta(days=5, seconds=1))
+    assert await close_overdue() == 1

@@ -1,0 +1,149 @@
+"""Test fixtures: a fresh database per test and a real uvicorn server on a free port.
+
+The database is SQLite by default (migrated once per session into a template file that each test
+copies) or PostgreSQL when `AGORA_TEST_DATABASE_URL` is set (migrated once, truncated per test).
+`AGORA_TEST_REDIS_URL` makes the live hub use Redis pub/sub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from tortoise import Tortoise
+
+from agora import clock
+from agora.app import create_app
+from agora.settings import Settings
+from agora.storage import database
+from tests.support import TEST_PASSWORDS
+
+PG_URL = os.environ.get("AGORA_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("AGORA_TEST_REDIS_URL") or None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database made once per session: a SQLite file, or the PostgreSQL test database."""
+    if PG_URL:
+
+        async def reset_pg() -> None:
+            import asyncpg
+
+            conn = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+            try:
+                await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            finally:
+                await conn.close()
+            await database.migrate(PG_URL)
+
+        asyncio.run(reset_pg())
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    asyncio.run(database.migrate(f"sqlite://{path}"))
+    return str(path)
+
+
+@pytest.fixture
+def db_url(template_db: str, tmp_path: Path) -> str:
+    if PG_URL:
+
+        async def truncate() -> None:
+            import asyncpg
+
+            conn = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+            try:
+                tables = await conn.fetch(
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname='public' AND tablename NOT LIKE 'tortoise%'"
+                )
+                names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+                if names:
+                    await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            finally:
+                await conn.close()
+
+        asyncio.run(truncate())
+        return PG_URL
+    target = tmp_path / "agora.sqlite3"
+    shutil.copyfile(template_db, target)
+    return f"sqlite://{target}"
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url,
+        secret_key="test-secret-key-not-for-production",
+        redis_url=REDIS_URL,
+        var_dir=tmp_path / "var",
+        argon2_profile="test",
+        max_concurrent_hashes=4,
+        run_scheduler=False,
+    )
+
+
+@dataclass
+class LiveServer:
+    url: str
+    port: int
+    app: Any
+    settings: Settings
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[LiveServer]:
+    """agora served by uvicorn on a free port, in this test's event loop."""
+    clock.reset()
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws_per_message_deflate=False,
+        lifespan="on",
+        ws_max_size=64 * 1024,
+    )
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server did not start")
+        await asyncio.sleep(0.01)
+    port = uv.servers[0].sockets[0].getsockname()[1]
+    app.state.passwords = TEST_PASSWORDS
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", port=port, app=app, settings=settings)
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        clock.reset()
+        if Tortoise._inited:
+            await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, follow_redirects=False, timeout=30) as http:
+        yield http

@@ -1,0 +1,135 @@
+"""Live updates: two members in one hall, JSON and HTML clients, pushes equal to a fresh page load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.proposals.factories import XSS_ALL, api, assert_no_xss, create, make_hall, member
+from tests.support import browser_login
+
+
+@pytest.fixture
+async def hall(server):  # type: ignore[no-untyped-def]
+    sunny = await make_hall("sunny")
+    await member("wang", sunny)
+    await member("lili", sunny)
+    await member("zhou", sunny)
+    await member("party", sunny, "moderator")
+    return sunny
+
+
+async def until(ws: ClientConnection, match: Any, timeout: float = 5.0) -> str:
+    """The first message for which `match(text)` holds (presence and other chatter are skipped)."""
+
+    async def loop() -> str:
+        while True:
+            text = str(await ws.recv())
+            if match(text):
+                return text
+
+    return await asyncio.wait_for(loop(), timeout)
+
+
+def article(html: str, comment_id: int) -> str:
+    found = re.search(rf'<article id="comment-{comment_id}".*?</article>', html, re.S)
+    assert found, html
+    return found.group(0)
+
+
+async def test_two_members_one_posts_the_other_sees_it_live(client: httpx.AsyncClient, server, hall) -> None:  # type: ignore[no-untyped-def]
+    wang, lili, zhou = await api(client, "wang"), await api(client, "lili"), await api(client, "zhou")
+    pid = await create(client, zhou, "sunny")
+    url = f"{server.ws_url}/ws/halls/sunny"
+    async with (
+        connect(url + "?format=json", additional_headers=wang) as json_ws,
+        connect(url, additional_headers=lili) as html_ws,
+    ):
+        await asyncio.sleep(0.1)
+        posted = await client.post(
+            f"/api/v1/proposals/{pid}/comments", json={"body": XSS_ALL, "stance": "support"}, headers=zhou
+        )
+        cid = posted.json()["id"]
+        message = json.loads(await until(json_ws, lambda t: '"comment.created"' in t))
+        assert message["type"] == "comment.created" and isinstance(message["seq"], int)
+        assert message["id"] == cid and message["proposal"] == pid and message["parent"] is None
+        assert message["stance"] == "support" and message["official"] is False and message["hidden"] is None
+        assert message["author"].startswith("zhou")
+        assert_no_xss(message["body_html"])
+        fragment = await until(html_ws, lambda t: f'id="comment-{cid}"' in t)
+        assert f'hx-swap-oob="beforeend:#replies-root-{pid}"' in fragment
+        assert f'id="live-log-{pid}"' in fragment or f"#live-log-{pid}" in fragment
+        assert_no_xss(fragment)
+        # The push equals what a fresh page load shows for that comment.
+        async with httpx.AsyncClient(base_url=server.url) as browser:
+            await browser_login(browser, "lili")
+            page = await browser.get(f"/proposals/{pid}")
+        assert page.status_code == 200
+        assert_no_xss(page.text)
+        assert article(fragment, cid) == article(page.text, cid)
+        assert 'ws-connect="/ws/halls/sunny"' in page.text and 'role="log"' in page.text
+
+        reply = await client.post(
+            f"/api/v1/proposals/{pid}/comments", json={"body": "回复", "parent": cid}, headers=wang
+        )
+        rid = reply.json()["id"]
+        reply_push = await until(html_ws, lambda t: f'id="comment-{rid}"' in t)
+        assert f'hx-swap-oob="beforeend:#replies-{cid}"' in reply_push
+
+        party = await api(client, "party")
+        await client.post(f"/api/v1/comments/{cid}/hide", json={"reason": f"广告 {XSS_ALL}"}, headers=party)
+        hidden = json.loads(await until(json_ws, lambda t: '"comment.hidden"' in t))
+        assert (
+            hidden["id"] == cid
+            and hidden["body_html"] is None
+            and hidden["hidden"]["reason"].startswith("广告")
+        )
+        swap = await until(html_ws, lambda t: f'id="comment-{cid}"' in t and 'hx-swap-oob="true"' in t)
+        assert_no_xss(swap)
+        assert "广告" in swap and "alert(1)" in swap  # the reason is shown, escaped
+        async with httpx.AsyncClient(base_url=server.url) as browser:
+            await browser_login(browser, "wang")
+            page = await browser.get(f"/proposals/{pid}")
+        pushed = article(swap, cid).replace(' hx-swap-oob="true"', "")
+        assert pushed == article(page.text, cid)
+
+        await client.post(f"/api/v1/comments/{cid}/restore", json={}, headers=party)
+        restored = json.loads(await until(json_ws, lambda t: '"comment.restored"' in t))
+        assert restored["hidden"] is None and restored["body_html"]
+
+        await client.post(f"/api/v1/proposals/{pid}/transition", json={"to": "consultation"}, headers=party)
+        state = json.loads(await until(json_ws, lambda t: '"proposal.state"' in t))
+        assert state["proposal"] == pid and state["state"] == "consultation" and state["from"] == "draft"
+        badge = await until(html_ws, lambda t: f'id="proposal-state-{pid}"' in t)
+        assert 'hx-swap-oob="true"' in badge and ("征求意见" in badge or "Consultation" in badge)
+
+
+async def test_a_reconnecting_client_catches_up_with_since(client: httpx.AsyncClient, server, hall) -> None:  # type: ignore[no-untyped-def]
+    wang = await api(client, "wang")
+    pid = await create(client, wang, "sunny")
+    url = f"{server.ws_url}/ws/halls/sunny?format=json"
+    async with connect(url, additional_headers=wang) as ws:
+        await client.post(f"/api/v1/proposals/{pid}/comments", json={"body": "一"}, headers=wang)
+        first = json.loads(await until(ws, lambda t: '"comment.created"' in t))
+    await client.post(f"/api/v1/proposals/{pid}/comments", json={"body": "二"}, headers=wang)
+    async with connect(f"{url}&since={first['seq']}", additional_headers=wang) as ws:
+        missed = json.loads(await until(ws, lambda t: '"comment.created"' in t))
+        assert missed["body_html"] == "<p>二</p>\n"
+
+
+async def test_a_member_of_another_hall_cannot_listen(server, hall) -> None:  # type: ignore[no-untyped-def]
+    from websockets.exceptions import InvalidStatus
+
+    rainy = await make_hall("rainy")
+    await member("outsider", rainy, "moderator")
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        headers = await api(http, "outsider")
+    with pytest.raises(InvalidStatus):
+        async with connect(f"{server.ws_url}/ws/halls/sunny?format=json", additional_headers=headers):
+            pass
