@@ -31,7 +31,10 @@ PROFILES = {
 class Passwords:
     def __init__(self, profile: str = "interactive", max_concurrent: int = 2, max_waiting: int = 32) -> None:
         self.hasher = PasswordHasher(**PROFILES[profile])
-        self._slots = asyncio.Semaphore(max_concurrent)
+        self._max_concurrent = max_concurrent
+        # One semaphore per event loop: asyncio primitives bind to the loop that first waits on
+        # them, and one Passwords may outlive a loop (CLI commands, the test suite).
+        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._waiting = 0
         self._max_waiting = max_waiting
         # A real hash of a random secret, so unknown logins cost the same as known ones.
@@ -56,10 +59,19 @@ class Passwords:
             )
         self._waiting += 1
         try:
-            async with self._slots:
+            async with self._semaphore():
                 return await run_in_threadpool(fn, *args)
         finally:
             self._waiting -= 1
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            for stale in [known for known in self._slots if known.is_closed()]:
+                del self._slots[stale]
+            slots = self._slots[loop] = asyncio.Semaphore(self._max_concurrent)
+        return slots
 
     async def hash(self, password: str) -> str:
         self.check_policy(password)
