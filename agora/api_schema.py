@@ -56,7 +56,7 @@ def _op(
     body: dict[str, Any] | None = None,
     ok: int = 200,
     out: dict[str, Any] | None = None,
-    errors: tuple[int, ...] = (400, 401, 403, 404, 422),
+    errors: tuple[int, ...] | None = None,
     auth: bool = True,
     body_type: str = "application/json",
     out_type: str = "application/json",
@@ -70,6 +70,8 @@ def _op(
             "description": "ok",
             "content": {out_type: {"schema": out or {"type": "object"}}},
         }
+    if errors is None:  # a write may conflict with the current state (api.md: 409)
+        errors = (400, 401, 403, 404, 409, 422) if body is not None else (400, 401, 403, 404, 422)
     op["responses"].update(_errors(*errors))
     if body is not None:
         op["requestBody"] = {"required": True, "content": {body_type: {"schema": body}}}
@@ -81,7 +83,9 @@ def _op(
 
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
-PID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+# Ids are 32-bit (Tortoise's IntField: PostgreSQL `integer`).
+ID = {"type": "integer", "format": "int32", "minimum": 1, "maximum": 2**31 - 1}
+PID = {"name": "id", "in": "path", "required": True, "schema": ID}
 LOGIN = {"name": "login", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 
 COMMENT: dict[str, Any] = _obj(
@@ -249,7 +253,7 @@ def build_schema() -> dict[str, Any]:
                 body=_obj(
                     ["body"],
                     body={"type": "string"},
-                    parent={"type": ["integer", "null"]},
+                    parent={"anyOf": [ID, {"type": "null"}]},
                     stance={"enum": ["support", "oppose", "question", "neutral"]},
                 ),
                 ok=201,
@@ -269,7 +273,14 @@ def build_schema() -> dict[str, Any]:
             "post": _op("Restore a hidden comment", body={"type": "object"}, params=[PID])
         },
         "/api/v1/comments/{id}/report": {
-            "post": _op("Report a comment", body=_obj(["reason"], reason={"type": "string"}), params=[PID])
+            "post": _op(
+                "Report a comment",
+                body=_obj(["reason"], reason={"type": "string"}),
+                ok=201,
+                out=_obj(["reported"], reported={"type": "boolean"}),
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422, 429),
+            )
         },
         # Proposals feature additions (see docs/proposals.md).
         "/api/v1/proposals/{id}/second": {
@@ -302,7 +313,12 @@ def build_schema() -> dict[str, Any]:
         "/api/v1/comments/{id}": {
             "get": _op("One comment", params=[PID], out=COMMENT),
             "patch": _op("Edit one's comment", body=_obj(["body"], body={"type": "string"}), params=[PID]),
-            "delete": _op("Delete one's own comment (a tombstone stays)", ok=204, params=[PID]),
+            "delete": _op(
+                "Delete one's own comment (a tombstone stays)",
+                ok=204,
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            ),
         },
         "/api/v1/comments/{id}/revisions": {"get": _op("Earlier versions of a comment", params=[PID])},
         "/api/v1/comments/{id}/official": {
@@ -362,7 +378,13 @@ def build_schema() -> dict[str, Any]:
         "/api/v1/proposals/{id}/ledger": {
             "get": _op("The hash-chained ledger (after close)", params=[PID], errors=(401, 403, 404, 409))
         },
-        "/api/v1/proposals/{id}/resolution": {"get": _op("The resolution record", params=[PID])},
+        "/api/v1/proposals/{id}/resolution": {
+            "get": _op(
+                "The resolution record (409 while the vote is open or for a consultation)",
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
         "/api/v1/proposals/{id}/resolution/certify": {
             "post": _op("Certify the resolution (owners' committee)", body={"type": "object"}, params=[PID])
         },

@@ -1,7 +1,7 @@
-"""Fuzzing (schemathesis is not installed): a hypothesis walk over every OpenAPI operation with random
-JSON bodies and query parameters, SQL-ish payloads in login, search and API parameters, random bytes
-into the roll importer, and random mutations of a valid resolution record into the verifier.
-Nothing may answer 5xx, leak a database error, or crash.
+"""Fuzzing by hand, beside schemathesis (test_schemathesis.py): a hypothesis walk over every OpenAPI
+operation with random JSON bodies and query parameters, SQL-ish payloads in login, search and API
+parameters, random bytes into the roll importer, and random mutations of a valid resolution record into
+the verifier. Nothing may answer 5xx, leak a database error, or crash.
 """
 
 from __future__ import annotations
