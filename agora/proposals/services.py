@@ -23,7 +23,7 @@ from agora.proposals import lifecycle
 from agora.proposals.drafting import validate_draft
 from agora.proposals.lifecycle import OWNERS_MATTERS, Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
-from agora.rooms.access import HallAccess, access_hall_by_id
+from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall, Unit
 from agora.rooms.rules import Rules, rules_from
 
@@ -40,11 +40,11 @@ STAMPS = {
 
 async def access_proposal(user: User | None, proposal_id: int) -> tuple[Proposal, HallAccess]:
     """The proposal and the caller's access to its hall; NotFound if absent or not visible."""
-    proposal = await Proposal.get_or_none(id=proposal_id)
+    proposal = await Proposal.get_or_none(id=proposal_id).select_related("hall")
     if proposal is None:
         raise NotFound(_("This proposal does not exist or you cannot see it."))
     try:
-        access = await access_hall_by_id(user, proposal.hall_id)  # type: ignore[attr-defined]
+        access = await access_to(user, proposal.hall)
     except NotFound:
         raise NotFound(_("This proposal does not exist or you cannot see it.")) from None
     return proposal, access

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
-from agora.rooms.models import Hall, MemberRole, Owner, Unit
+from agora.rooms.models import Hall, MemberRole, Unit
 
 MODERATE = frozenset({"moderator", "admin"})
 COMMITTEE = frozenset({"committee", "admin"})
@@ -45,65 +45,85 @@ class HallAccess:
 
 async def roles_by_hall(user: User | None) -> dict[int, set[str]]:
     """The caller's roles per hall id, reading only the halls that concern them (not every hall:
-    this runs on every request, and the database may hold many compounds)."""
+    this runs on every request, and the database may hold many compounds).
+
+    Two queries for most callers (their roles with each hall's kind, compound and parent; the units
+    they own with each unit's compound's parent), a third only for compound roles (their buildings)
+    and a fourth only for building roles whose compound was not seen otherwise (its parent)."""
     if user is None:
         return {}
     if user.is_admin:
         return {hall_id: {"admin", "member"} for hall_id in await Hall.all().values_list("id", flat=True)}
     result: dict[int, set[str]] = {}
+    # The parent of every compound seen so far (a member of a compound is a member of its parent).
+    compound_parent: dict[int, int | None] = {}
 
     def grant(hall_id: int | None, *roles: str) -> None:
         if hall_id is not None:
             result.setdefault(hall_id, set()).update(roles)
 
-    rows = await MemberRole.filter(user_id=user.id).values("hall_id", "role")
-    if rows:
-        wanted = list({r["hall_id"] for r in rows})
-        halls = {h["id"]: h for h in await Hall.filter(id__in=wanted).values("id", "kind", "compound_id")}
-        compound_roles: dict[int, set[str]] = {}
-        for row in rows:
-            hall = halls.get(row["hall_id"])
-            if hall is None:
-                continue
-            grant(hall["id"], row["role"], "member")
-            if hall["kind"] == "compound":
-                compound_roles.setdefault(hall["id"], set()).add(row["role"])
-            elif hall["kind"] == "building":
-                grant(hall["compound_id"], "member")
-        if compound_roles:
-            buildings = await Hall.filter(kind="building", compound_id__in=list(compound_roles)).values(
-                "id", "compound_id"
-            )
-            for building in buildings:
-                grant(building["id"], *compound_roles[building["compound_id"]], "member")
-    owner_ids = await Owner.filter(user_id=user.id, active=True).values_list("id", flat=True)
-    if owner_ids:
-        units = (
-            await Unit.filter(ownerships__owner_id__in=list(owner_ids), active=True)
-            .distinct()
-            .values("compound_id", "building_id")
+    rows = await MemberRole.filter(user_id=user.id).values(
+        "hall_id", "role", "hall__kind", "hall__compound_id", "hall__parent_id"
+    )
+    compound_roles: dict[int, set[str]] = {}
+    for row in rows:
+        kind = row["hall__kind"]
+        if kind is None:  # the hall is gone
+            continue
+        hall_id = row["hall_id"]
+        grant(hall_id, row["role"], "member")
+        if kind == "compound":
+            compound_roles.setdefault(hall_id, set()).add(row["role"])
+            compound_parent[hall_id] = row["hall__parent_id"]
+        elif kind == "building":
+            grant(row["hall__compound_id"], "member")
+    if compound_roles:
+        buildings = await Hall.filter(kind="building", compound_id__in=list(compound_roles)).values(
+            "id", "compound_id"
         )
-        for unit in units:
-            grant(unit["compound_id"], "owner", "member")
-            grant(unit["building_id"], "owner", "member")
-    if result:
-        for hall in await Hall.filter(id__in=list(result), kind="compound").values("parent_id"):
-            grant(hall["parent_id"], "member")
+        for building in buildings:
+            grant(building["id"], *compound_roles[building["compound_id"]], "member")
+    units = (
+        await Unit.filter(ownerships__owner__user_id=user.id, ownerships__owner__active=True, active=True)
+        .distinct()
+        .values("compound_id", "building_id", "compound__kind", "compound__parent_id")
+    )
+    for unit in units:
+        grant(unit["compound_id"], "owner", "member")
+        grant(unit["building_id"], "owner", "member")
+        if unit["compound__kind"] == "compound":
+            compound_parent[unit["compound_id"]] = unit["compound__parent_id"]
+    unknown = [hall_id for hall_id in result if hall_id not in compound_parent]
+    if unknown and any(row["hall__kind"] == "building" for row in rows):
+        for hall in await Hall.filter(id__in=unknown, kind="compound").values("id", "parent_id"):
+            compound_parent[hall["id"]] = hall["parent_id"]
+    for hall_id, parent_id in list(compound_parent.items()):
+        if hall_id in result:
+            grant(parent_id, "member")
     return result
 
 
-async def access_hall(user: User | None, slug: str) -> HallAccess:
-    hall = await Hall.get_or_none(slug=slug)
+def _refuse() -> NotFound:
+    return NotFound(_("This hall does not exist or you are not a member of it."))
+
+
+async def access_to(user: User | None, hall: Hall | None) -> HallAccess:
+    """The caller's access to a hall already loaded (or NotFound, as for a hall that is not there)."""
     if hall is None or user is None:
-        raise NotFound(_("This hall does not exist or you are not a member of it."))
-    roles = (await roles_by_hall(user)).get(hall.id)
+        raise _refuse()
+    roles = {"admin", "member"} if user.is_admin else (await roles_by_hall(user)).get(hall.id)
     if not roles:
-        raise NotFound(_("This hall does not exist or you are not a member of it."))
+        raise _refuse()
     return HallAccess(hall=hall, roles=frozenset(roles))
 
 
+async def access_hall(user: User | None, slug: str) -> HallAccess:
+    if user is None:
+        raise _refuse()
+    return await access_to(user, await Hall.get_or_none(slug=slug))
+
+
 async def access_hall_by_id(user: User | None, hall_id: int) -> HallAccess:
-    hall = await Hall.get_or_none(id=hall_id)
-    if hall is None:
-        raise NotFound(_("This hall does not exist or you are not a member of it."))
-    return await access_hall(user, hall.slug)
+    if user is None:
+        raise _refuse()
+    return await access_to(user, await Hall.get_or_none(id=hall_id))
