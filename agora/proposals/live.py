@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from agora.live.hub import register_renderer
+from agora.proposals.fragments import FRAGMENTS
 from agora.proposals.labels import LABELS
 from agora.proposals.serialize import comment_view
 
 
 def _render(env: Any, template: str, **context: Any) -> str:
-    return env.get_template(template).render(**LABELS, **context)
+    return env.get_template(template).render(**LABELS, **FRAGMENTS, **context)
 
 
 def _log_line(env: Any, proposal_id: int, message: dict[str, Any]) -> str:

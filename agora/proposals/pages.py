@@ -17,6 +17,7 @@ from agora.errors import DomainError, Invalid
 from agora.i18n import _
 from agora.proposals import discussion, inbox, lifecycle, markdown, moderation, photos, search, services
 from agora.proposals.drafting import options_from_lines
+from agora.proposals.fragments import FRAGMENTS
 from agora.proposals.labels import LABELS
 from agora.proposals.models import CATEGORIES
 from agora.proposals.serialize import comment_view
@@ -26,7 +27,7 @@ from agora.web.templating import is_htmx, render
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    return render(request, template, {**LABELS, **context}, status=status)
+    return render(request, template, {**LABELS, **FRAGMENTS, **context}, status=status)
 
 
 def _id(request: Request) -> int:

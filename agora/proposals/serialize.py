@@ -41,6 +41,27 @@ def comment_json(comment: Comment) -> dict[str, Any]:
     }
 
 
+def comment_row_json(row: dict[str, Any]) -> dict[str, Any]:
+    """`comment_json` from a plain row (`discussion.ROW_FIELDS`), without building a model."""
+    hidden_at = row["hidden_at"]
+    hidden = {"reason": row["hidden_reason"], "at": _iso(hidden_at)} if hidden_at is not None else None
+    served = hidden is None and row["deleted_at"] is None
+    return {
+        "id": row["id"],
+        "proposal": row["proposal_id"],
+        "parent": row["parent_id"],
+        "author": row["author__display_name"],
+        "body_html": row["body_html"] if served else None,
+        "stance": row["stance"],
+        "official": row["official"],
+        "official_as": row["official_as"] or None,
+        "created_at": _iso(row["created_at"]),
+        "edited_at": _iso(row["edited_at"]),
+        "deleted": row["deleted_at"] is not None,
+        "hidden": hidden,
+    }
+
+
 def comment_view(data: dict[str, Any]) -> dict[str, Any]:
     """Template data from a comment's JSON shape: times parsed, HTML cleaned once more and marked safe."""
     view = dict(data)

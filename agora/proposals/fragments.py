@@ -1,0 +1,67 @@
+"""Rendered comment boxes, cached: a page shows up to hundreds of them, each the same for everyone.
+
+A box (`proposals/_comment.html`) depends only on the comment's view data and the language (it has
+no per-viewer controls), so the HTML is kept in a bounded cache per template environment, keyed by
+the language and every field the template reads: an edited, hidden, restored, deleted or pinned
+comment, or a renamed author, has a new key and is rendered afresh. The body in the key is the
+already sanitized HTML, so nothing unsanitized can ever come out of the cache.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from jinja2 import Environment, pass_environment
+from markupsafe import Markup
+
+from agora.i18n import get_locale
+from agora.proposals.labels import LABELS
+
+MAX_BOXES = 4096
+_ATTR = "_agora_comment_boxes"
+
+
+def _key(c: dict[str, Any], locale: str) -> tuple[Any, ...]:
+    hidden = c.get("hidden")
+    return (
+        locale,
+        c["id"],
+        c["author"],
+        str(c["body_html"]) if c.get("body_html") is not None else None,
+        c["stance"],
+        bool(c["official"]),
+        c.get("official_as"),
+        c.get("created_at"),
+        c.get("edited_at"),
+        bool(c.get("deleted")),
+        (hidden.get("reason"), hidden.get("at")) if hidden else None,
+    )
+
+
+def render_box(env: Environment, c: dict[str, Any]) -> Markup:
+    """One comment's box (from `serialize.comment_view` data), rendered once per language and version."""
+    cache: OrderedDict[tuple[Any, ...], Markup] | None = getattr(env, _ATTR, None)
+    if cache is None:
+        cache = OrderedDict()
+        setattr(env, _ATTR, cache)
+    key = _key(c, get_locale())
+    box = cache.get(key)
+    if box is not None:
+        cache.move_to_end(key)
+        return box
+    html = env.get_template("proposals/_comment.html").render(**LABELS, c=c, oob=False)
+    box = Markup(html)  # noqa: S704 — autoescaped template output
+    cache[key] = box
+    if len(cache) > MAX_BOXES:
+        cache.popitem(last=False)
+    return box
+
+
+@pass_environment
+def comment_box(env: Environment, c: dict[str, Any]) -> Markup:
+    """`{{ comment_box(node) }}` in templates (see `proposals/_threads.html`)."""
+    return render_box(env, c)
+
+
+FRAGMENTS = {"comment_box": comment_box}
