@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 OWNER_CHOICES = ("yes", "no", "abstain", "invalid")
 MATTERS = ("major", "ordinary")
@@ -42,9 +43,12 @@ _REQUIRED_MAJOR = ">= 3/4"
 _REQUIRED_ORDINARY = "> 1/2"
 
 
-@dataclass(frozen=True, slots=True)
-class CountedBallot:
-    """One effective ballot as it weighs in the count (a person's ballot is ``persons=1``)."""
+class CountedBallot(NamedTuple):
+    """One effective ballot as it weighs in the count (a person's ballot is ``persons=1``).
+
+    An immutable named tuple rather than a frozen dataclass: a count builds one per effective ballot,
+    and a tuple is built several times faster.
+    """
 
     choice: str
     persons: int
@@ -114,14 +118,18 @@ def _check_ballot(ballot: CountedBallot) -> None:
 
 
 def _sum_choices(ballots: Iterable[CountedBallot]) -> dict[str, tuple[int, int]]:
-    choices = {key: (0, 0) for key in OWNER_CHOICES}
+    """(persons, area) per choice; one pass with plain integer sums, every ballot checked."""
+    persons = dict.fromkeys(OWNER_CHOICES, 0)
+    areas = dict.fromkeys(OWNER_CHOICES, 0)
     for ballot in ballots:
-        if ballot.choice not in choices:
-            raise ValueError(f"unknown choice {ballot.choice!r} for an owners' matter")
-        _check_ballot(ballot)
-        persons, area = choices[ballot.choice]
-        choices[ballot.choice] = (persons + ballot.persons, area + ballot.area_cents)
-    return choices
+        choice, n, area = ballot.choice, ballot.persons, ballot.area_cents
+        if choice not in persons:
+            raise ValueError(f"unknown choice {choice!r} for an owners' matter")
+        if n < 0 or area < 0:
+            raise ValueError(f"negative weight in ballot {ballot!r}")
+        persons[choice] += n
+        areas[choice] += area
+    return {key: (persons[key], areas[key]) for key in OWNER_CHOICES}
 
 
 def _judge(

@@ -162,3 +162,55 @@ async def test_a_closing_time_given_in_beijing_time_closes_on_time(client: httpx
     await open_vote(proposal, closes_at=closes, actor=await User.get(login="sunny-committee"))
     clock.travel(timedelta(days=5, seconds=1))
     assert await close_overdue() == 1
+
+
+async def test_the_count_reads_every_entry_and_keeps_the_latest_of_each_slot(
+    client: httpx.AsyncClient,
+) -> None:
+    """`ledger_entries` returns the stored chain entry for entry; `counted_ballots` keeps exactly what
+    `chain.effective` keeps (revotes replace), also when a replaced entry is itself a revote."""
+    from agora.ballots.chain import GENESIS, append, effective, hash_receipt, receipt_code
+    from agora.ballots.models import LedgerRow
+    from agora.ballots.tally import CountedBallot
+    from agora.ballots.voting import counted_ballots, ledger_entries
+
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    plan = [  # (choice, persons, area, replaces)
+        ("yes", 1, 8950, None),
+        ("no", 1, 12_000, None),
+        ("abstain", 1, 8950, 1),
+        ("invalid", 2, 30_001, None),
+        ("yes", 1, 8950, 3),
+        ("no", 1, 12_000, 2),
+        ("yes", 1, 4_500, None),
+    ]
+    entries, prev = [], GENESIS
+    for seq, (choice, persons, area, replaces) in enumerate(plan, 1):
+        entry = append(
+            prev,
+            proposal.id,
+            seq,
+            receipt_hash=hash_receipt(receipt_code()),
+            choice=choice,
+            persons=persons,
+            area_cents=area,
+            channel=("online", "paper", "proxy")[seq % 3],
+            at=f"2025-03-01T09:3{seq}:00+08:00",
+            replaces=replaces,
+        )
+        entries.append(entry)
+        prev = entry.hash
+    rows = [
+        LedgerRow(proposal_id=proposal.id, **{k: getattr(e, k) for k in e.__slots__})
+        for e in reversed(entries)
+    ]
+    await LedgerRow.bulk_create(rows)
+
+    stored = await ledger_entries(proposal.id)
+    assert stored == entries and verify_chain(proposal.id, stored) == []
+    assert all(type(e.area_cents) is int and type(e.seq) is int for e in stored)
+    counted = await counted_ballots(proposal.id)
+    assert counted == [CountedBallot(e.choice, e.persons, e.area_cents) for e in effective(entries)]
+    assert [b.choice for b in counted] == ["invalid", "yes", "no", "yes"]
+    assert await ledger_entries(proposal.id + 1000) == [] and await counted_ballots(proposal.id + 1000) == []
