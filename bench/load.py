@@ -186,9 +186,15 @@ class Fleet:
     connect_failures: dict[str, int] = field(default_factory=dict)
     received: int = 0
     sample: str | None = None
+    reading: int = 0  # readers still running: counted, not scanned (a scan per arrival is O(n²))
 
     def alive(self) -> int:
-        return sum(1 for task in self.readers if not task.done())
+        return self.reading
+
+    def start_reader(self, ws: Any) -> None:
+        self.sockets.append(ws)
+        self.reading += 1
+        self.readers.append(asyncio.create_task(self.read(len(self.sockets) - 1, ws)))
 
     async def read(self, index: int, ws: Any) -> None:
         try:
@@ -199,13 +205,15 @@ class Fleet:
                     self.arrivals[index] = time.perf_counter()
                     if self.sample is None:
                         self.sample = text if isinstance(text, str) else text.decode()
-                    if len(self.arrivals) >= self.alive():
+                    if len(self.arrivals) >= self.reading:
                         self.all_arrived.set()
         except Exception:  # noqa: BLE001, S110 — a closed socket ends its reader; the code is kept below
             pass
+        finally:
+            self.reading -= 1
         code = getattr(ws, "close_code", None)
         self.closed_codes[str(code)] = self.closed_codes.get(str(code), 0) + 1
-        if self.marker is not None and len(self.arrivals) >= self.alive() - 1:
+        if self.marker is not None and len(self.arrivals) >= self.reading:
             self.all_arrived.set()
 
 
@@ -236,8 +244,7 @@ async def connect_fleet(spec: dict[str, Any], deadline: float) -> tuple[Fleet, f
                 kind = type(error).__name__
                 fleet.connect_failures[kind] = fleet.connect_failures.get(kind, 0) + 1
                 return
-            fleet.sockets.append(ws)
-            fleet.readers.append(asyncio.create_task(fleet.read(len(fleet.sockets) - 1, ws)))
+            fleet.start_reader(ws)
 
     started = time.perf_counter()
     await asyncio.gather(*(one(i, c.get("headers", {})) for i, c in enumerate(clients)))
