@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -36,35 +35,72 @@ CLOSE_REVOKED = 4403  # session revoked, or no longer a member of the hall
 PONG = '{"type":"pong","seq":null}'
 
 
-@dataclass(eq=False)
 class Client:
-    websocket: WebSocket
-    user_id: int
-    hall_id: int
-    fmt: str  # "json" | "html"
-    locale: str
-    credential: str = ""  # digest of the session or token that opened it (for revocation)
-    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    held: list[tuple[int | None, str]] | None = None  # live messages that arrive during catch-up
-    replayed: set[int] = field(default_factory=set)  # seqs sent by catch-up: not sent again live
-    dropped: bool = False
-    close_code: int = CLOSE_NORMAL
-    stopped: asyncio.Event = field(default_factory=asyncio.Event)
-    on_stop: Callable[[Client], None] | None = None
+    """One hall connection. Slotted, and without an `asyncio.Queue` or helper tasks of its own: a hall
+    may hold thousands of these, so each costs only what it must (its pending texts, one future)."""
+
+    __slots__ = (
+        "websocket",
+        "user_id",
+        "hall_id",
+        "fmt",
+        "locale",
+        "credential",
+        "limit",
+        "pending",
+        "waiter",
+        "held",
+        "replayed",
+        "dropped",
+        "close_code",
+        "stopped",
+        "on_stop",
+    )
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        user_id: int,
+        hall_id: int,
+        fmt: str,  # "json" | "html"
+        locale: str,
+        credential: str = "",  # digest of the session or token that opened it (for revocation)
+    ) -> None:
+        self.websocket = websocket
+        self.user_id = user_id
+        self.hall_id = hall_id
+        self.fmt = fmt
+        self.locale = locale
+        self.credential = credential
+        self.limit = QUEUE_LIMIT  # read now: tests shrink it for one client
+        self.pending: list[str] = []  # texts not yet handed to the socket, oldest first
+        self.waiter: asyncio.Future[None] | None = None  # the sender, idle, waits on this
+        self.held: list[tuple[int | None, str]] | None = None  # live messages that arrive during catch-up
+        self.replayed: set[int] | None = None  # seqs sent by catch-up: not sent again live
+        self.dropped = False
+        self.close_code = CLOSE_NORMAL
+        self.stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.on_stop: Callable[[Client], None] | None = None
 
     def offer(self, text: str, seq: int | None = None) -> None:
         """Queue a message without ever waiting; a client that cannot keep up is dropped."""
-        if self.dropped or (seq is not None and seq in self.replayed):
+        if self.dropped or (seq is not None and self.replayed and seq in self.replayed):
             return
         if self.held is not None:
             self.held.append((seq, text))
             if len(self.held) > QUEUE_LIMIT:
                 self.stop(CLOSE_RESYNC)
             return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if len(self.pending) >= self.limit:
             self.stop(CLOSE_RESYNC)
+            return
+        self.pending.append(text)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def hold(self) -> None:
         """Keep live messages aside while stored ones are replayed (so nothing is sent twice)."""
@@ -74,7 +110,7 @@ class Client:
         """End catch-up. A replayed event may still arrive live later (through Redis, it was
         committed before the replay read it but is delivered after): it is skipped then too."""
         held, self.held = self.held or [], None
-        self.replayed = replayed
+        self.replayed = replayed or None
         for seq, text in held:
             self.offer(text, seq)
 
@@ -83,15 +119,17 @@ class Client:
         if self.dropped:
             return
         self.dropped, self.close_code, self.held = True, code, None
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
-        self.stopped.set()
+        self.pending.clear()
+        self._wake()
+        if not self.stopped.done():
+            self.stopped.set_result(None)
         if self.on_stop is not None:
             self.on_stop(self)
 
 
 class _Bucket:
+    __slots__ = ("tokens", "burst", "rate", "at")
+
     def __init__(self, burst: int, rate: float) -> None:
         self.tokens, self.burst, self.rate = float(burst), burst, rate
         self.at = asyncio.get_running_loop().time()
@@ -110,10 +148,9 @@ async def run(client: Client, still_allowed: Callable[[], Awaitable[bool]]) -> N
     """Serve the connection until it ends; `still_allowed` re-checks session and membership."""
     sender = asyncio.create_task(_send(client))
     reader = asyncio.create_task(_read(client))
-    checker = asyncio.create_task(_revalidate(client, still_allowed))
-    stopped = asyncio.create_task(client.stopped.wait())
+    checks = _Revalidation(client, still_allowed)
     try:
-        done, _ = await asyncio.wait({sender, reader, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({sender, reader, client.stopped}, return_when=asyncio.FIRST_COMPLETED)
         if reader in done and reader.result() == "gone":
             return  # the peer closed or vanished: nothing more to send
         client.stop(client.close_code if client.dropped else CLOSE_NORMAL)
@@ -122,20 +159,28 @@ async def run(client: Client, still_allowed: Callable[[], Awaitable[bool]]) -> N
         except TimeoutError:
             log.info("live client of user %s abandoned: it never took its close frame", client.user_id)
     finally:
-        for task in (sender, reader, checker, stopped):
+        checks.cancel()
+        for task in (sender, reader):
             task.cancel()
-        await asyncio.gather(sender, reader, checker, stopped, return_exceptions=True)
+        await asyncio.gather(sender, reader, return_exceptions=True)
+        if not client.stopped.done():
+            client.stopped.cancel()
 
 
 async def _send(client: Client) -> None:
     websocket = client.websocket
+    loop = asyncio.get_running_loop()
     try:
-        while True:
-            text = await client.queue.get()
-            if text is None:
-                await websocket.close(code=client.close_code)
-                return
-            await websocket.send_text(text)
+        while not client.dropped:
+            if not client.pending:
+                client.waiter = loop.create_future()
+                try:
+                    await client.waiter
+                finally:
+                    client.waiter = None
+                continue
+            await websocket.send_text(client.pending.pop(0))
+        await websocket.close(code=client.close_code)
     except (WebSocketDisconnect, RuntimeError, OSError):
         client.stop(CLOSE_GOING_AWAY)
 
@@ -168,13 +213,42 @@ async def _read(client: Client) -> str:
             client.offer(PONG)
 
 
-async def _revalidate(client: Client, still_allowed: Callable[[], Awaitable[bool]]) -> None:
-    while not client.dropped:
-        await asyncio.sleep(REVALIDATE_SECONDS)
+class _Revalidation:
+    """Re-check a long-lived connection every `REVALIDATE_SECONDS`: a timer, and a task only while
+    a check runs (an idle connection holds no task for it)."""
+
+    __slots__ = ("client", "still_allowed", "timer", "task")
+
+    def __init__(self, client: Client, still_allowed: Callable[[], Awaitable[bool]]) -> None:
+        self.client, self.still_allowed = client, still_allowed
+        self.task: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self._arm()
+
+    def _arm(self) -> None:
+        self.timer = asyncio.get_running_loop().call_later(REVALIDATE_SECONDS, self._due)
+
+    def _due(self) -> None:
+        self.timer = None
+        if not self.client.dropped:
+            self.task = asyncio.get_running_loop().create_task(self._check())
+
+    async def _check(self) -> None:
         try:
-            allowed = await still_allowed()
+            allowed = await self.still_allowed()
         except Exception:  # noqa: BLE001 — a database hiccup is not a reason to cut members off
             log.exception("re-checking a live connection failed")
-            continue
+            allowed = True
+        self.task = None
         if not allowed:
-            client.stop(CLOSE_REVOKED)
+            self.client.stop(CLOSE_REVOKED)
+        elif not self.client.dropped:
+            self._arm()
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None

@@ -45,40 +45,49 @@ async def _refuse(websocket: WebSocket) -> None:
 
 async def hall_socket(websocket: WebSocket) -> None:
     hub = current_hub()
-    if hub is None or not origin_allowed(websocket):
+    admitted = await _admit(websocket) if hub is not None and origin_allowed(websocket) else None
+    if hub is None or admitted is None:
         await _refuse(websocket)
         return
+    credential, hall_id, locale = admitted
+    if not hub.reserve(credential.user_id, MAX_SOCKETS_PER_USER):
+        await websocket.accept()  # a member, so no secret to keep: say "try again later"
+        await websocket.close(code=CLOSE_TRY_LATER)
+        return
+    try:
+        await _serve(websocket, hub, credential, hall_id, locale)
+    finally:
+        hub.release(credential.user_id)
+
+
+async def _admit(websocket: WebSocket) -> tuple[services.Credential, int, str] | None:
+    """Who is connecting, to which hall, in which language; None when they may not. Only these few
+    values outlive the handshake (not the user and hall rows: a hall may hold thousands of sockets)."""
     settings = websocket.app.state.settings
     caller = await services.authenticate(_bearer(websocket), websocket.cookies.get(SESSION_COOKIE), settings)
     try:
         access = await access_hall(caller.user if caller else None, websocket.path_params["slug"])
     except NotFound:
-        await _refuse(websocket)
-        return
+        return None
     assert caller is not None
-    if not hub.reserve(caller.user.id, MAX_SOCKETS_PER_USER):
-        await websocket.accept()  # a member, so no secret to keep: say "try again later"
-        await websocket.close(code=CLOSE_TRY_LATER)
-        return
-    try:
-        await _serve(websocket, hub, caller, access.hall.id)
-    finally:
-        hub.release(caller.user.id)
+    locale = choose_locale(websocket.headers, websocket.scope.get("query_string", b"").decode(), caller.user)
+    return caller.credential, access.hall.id, locale
 
 
-async def _serve(websocket: WebSocket, hub: Hub, caller: services.Caller, hall_id: int) -> None:
+async def _serve(
+    websocket: WebSocket, hub: Hub, credential: services.Credential, hall_id: int, locale: str
+) -> None:
     query = websocket.query_params
     fmt = "json" if query.get("format") == "json" else "html"
-    locale = choose_locale(websocket.headers, websocket.scope.get("query_string", b"").decode(), caller.user)
+    since = query.get("since", "")
     client = Client(
         websocket=websocket,
-        user_id=caller.user.id,
+        user_id=credential.user_id,
         hall_id=hall_id,
         fmt=fmt,
         locale=locale,
-        credential=caller.digest[:32],
+        credential=credential.digest[:32],
     )
-    since = query.get("since", "")
     await websocket.accept()
     if since.isdigit():
         client.hold()
@@ -88,7 +97,7 @@ async def _serve(websocket: WebSocket, hub: Hub, caller: services.Caller, hall_i
             await _catch_up(hub, client, int(since))
 
         async def still_allowed() -> bool:
-            return await services.still_allowed(caller, hall_id, websocket.app.state.settings)
+            return await services.still_allowed(credential, hall_id, websocket.app.state.settings)
 
         await connection.run(client, still_allowed)
     finally:

@@ -22,6 +22,19 @@ class Caller:
     via: str  # "session" | "token"
     digest: str  # of the session id or token: what revocation names
 
+    @property
+    def credential(self) -> Credential:
+        return Credential(self.user.id, self.via, self.digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What an open socket keeps of its caller (not the user row: a hall may hold thousands)."""
+
+    user_id: int
+    via: str
+    digest: str
+
 
 async def authenticate(bearer: str | None, session_raw: str | None, settings: Any) -> Caller | None:
     """The caller behind a bearer token or a session cookie (the token wins when both are sent)."""
@@ -41,23 +54,24 @@ async def authenticate(bearer: str | None, session_raw: str | None, settings: An
     return None
 
 
-async def still_allowed(caller: Caller, hall_id: int, settings: Any) -> bool:
+async def still_allowed(caller: Caller | Credential, hall_id: int, settings: Any) -> bool:
     """Is the credential still valid and the hall still visible? Read-only: an open socket does not
     keep an idle session alive."""
+    credential = caller.credential if isinstance(caller, Caller) else caller
     now = clock.now()
-    if caller.via == "token":
+    if credential.via == "token":
         valid = await ApiToken.filter(
-            token_hash=caller.digest, revoked_at=None, expires_at__gt=now, user__is_active=True
+            token_hash=credential.digest, revoked_at=None, expires_at__gt=now, user__is_active=True
         ).exists()
     else:
         valid = await Session.filter(
-            id_hash=caller.digest,
+            id_hash=credential.digest,
             revoked_at=None,
             user__is_active=True,
             last_seen_at__gt=now - timedelta(seconds=settings.session_idle_seconds),
             created_at__gt=now - timedelta(seconds=settings.session_absolute_seconds),
         ).exists()
-    return valid and hall_id in await visible_hall_ids(caller.user.id)
+    return valid and hall_id in await visible_hall_ids(credential.user_id)
 
 
 async def visible_hall_ids(user_id: int) -> set[int]:
