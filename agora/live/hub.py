@@ -4,6 +4,10 @@ Every envelope reaches every process's hub (`deliver`), which fans it out to its
 Each event is serialized once per format (JSON, and HTML per language) and the same text goes to
 every client of that format; no client can slow the others (see `agora.live.connection`).
 Turnout updates and presence counts are coalesced: each `TICK` sends only the latest per hall.
+A presence update goes to every member of the hall, so a big hall gets them less often (one per
+`presence_interval`: at most about `PRESENCE_SENDS_PER_SECOND` presence messages a second per hall,
+and at least one every `PRESENCE_MAX_INTERVAL` while the count changes): a burst of joins costs
+O(members) per interval, not O(members) per join. Each joining client is told the count at once.
 
 Presence across processes: each process announces its own count for a hall when it changes (and
 every `PRESENCE_HEARTBEAT`); a process whose first client joins a hall asks the others to announce.
@@ -28,6 +32,8 @@ log = logging.getLogger("agora.live")
 
 TICK = 0.25
 PRESENCE_HEARTBEAT = 10.0
+PRESENCE_SENDS_PER_SECOND = 1000  # per hall: a hall of n members hears a new count every n/1000 s...
+PRESENCE_MAX_INTERVAL = 5.0  # ...but never less often than this (and never more often than TICK)
 COALESCED = frozenset({"ballot.turnout"})
 
 # type -> renderer(templates, message) -> HTML with hx-swap-oob elements (or None), registered by features.
@@ -43,6 +49,11 @@ def dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
+def presence_interval(members: int) -> float:
+    """Seconds between two presence updates to a hall with this many local members."""
+    return min(PRESENCE_MAX_INTERVAL, max(TICK, members / PRESENCE_SENDS_PER_SECOND))
+
+
 class Hub:
     def __init__(self, app: Any, broker: Broker) -> None:
         self.app = app  # None in a publisher-only process (no clients, nothing to render)
@@ -54,6 +65,7 @@ class Hub:
         self._announce: dict[int, bool] = {}  # hall -> ask the others too
         self._presence_changed: set[int] = set()
         self._presence_sent: dict[int, int] = {}
+        self._presence_due: dict[int, float] = {}  # hall -> earliest time of its next presence update
         # Latest turnout per (hall, proposal): two open votes in one hall must not hide each other.
         self._turnout: dict[tuple[int, Any], dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -276,13 +288,20 @@ class Hub:
         for (hall_id, _proposal), message in turnout.items():
             self.fan_out(hall_id, message)
         changed, self._presence_changed = self._presence_changed, set()
+        now = asyncio.get_running_loop().time()
         for hall_id in changed:
             if hall_id not in self.halls:
                 self._presence_sent.pop(hall_id, None)
+                self._presence_due.pop(hall_id, None)
+                continue
+            if now < self._presence_due.get(hall_id, 0.0):
+                self._presence_changed.add(hall_id)  # sent recently: the next update says it
                 continue
             message = self._presence_message(hall_id)
             if self._presence_sent.get(hall_id) != message["count"]:
                 self._presence_sent[hall_id] = message["count"]
+                # Half a tick early, so that the tick the interval ends on is not missed by a hair.
+                self._presence_due[hall_id] = now + presence_interval(self.local_count(hall_id)) - TICK / 2
                 self.fan_out(hall_id, message)
 
 
