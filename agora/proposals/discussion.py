@@ -25,6 +25,7 @@ from agora.proposals.serialize import comment_json, comment_row_json
 from agora.proposals.services import access_proposal
 from agora.proposals.threads import STANCES, build_tree, walk
 from agora.rooms.access import HallAccess
+from agora.web.sql import converters, fetch, in_list, to_python
 
 MAX_COMMENT = 5000
 RATE_LIMIT = 10  # comments per member …
@@ -215,12 +216,14 @@ async def pin_official(access: HallAccess, comment: Comment, actor: User) -> Com
     return fresh
 
 
-# The columns a comment's JSON shape needs, read as plain rows (no model hydration) with the
-# author's name joined in: a page reads up to a few hundred of them.
-ROW_FIELDS = (
-    "id", "proposal_id", "parent_id", "author__display_name", "body_html", "stance", "official",
-    "official_as", "created_at", "edited_at", "deleted_at", "hidden_at", "hidden_reason",
-)  # fmt: skip
+# The columns a comment's JSON shape needs (`serialize.comment_row_json`), read as plain rows with
+# the author's name joined in: a page reads up to a few hundred of them (agora.web.sql).
+_ROWS = (
+    "SELECT c.id, c.proposal_id, c.parent_id, u.display_name AS author__display_name, c.body_html,"
+    " c.stance, c.official, c.official_as, c.created_at, c.edited_at, c.deleted_at, c.hidden_at,"
+    " c.hidden_reason FROM comments c JOIN users u ON u.id = c.author_id"
+)
+_CONVERT = converters(Comment, "official", "created_at", "edited_at", "deleted_at", "hidden_at")
 
 
 async def comment_page(
@@ -229,18 +232,21 @@ async def comment_page(
     """One page of top-level comments with all their replies, as a tree, and the next cursor."""
     if sort not in ("oldest", "newest"):
         raise Invalid(_("sort is oldest or newest."), fields={"sort": "invalid"})
-    query = Comment.filter(proposal_id=proposal.id, parent_id=None)
+    where, params = "c.proposal_id = ? AND c.parent_id IS NULL", [proposal.id]
     if after not in (None, ""):
         if not str(after).isdigit():
             raise Invalid(_("The page cursor is not valid."), fields={"after": "invalid"})
-        query = query.filter(id__lt=int(after)) if sort == "newest" else query.filter(id__gt=int(after))
+        where += " AND c.id < ?" if sort == "newest" else " AND c.id > ?"
+        params.append(int(after))
     limit = max(1, min(int(limit), 200))
-    tops = await query.order_by("-id" if sort == "newest" else "id").limit(limit + 1).values(*ROW_FIELDS)
+    order = "DESC" if sort == "newest" else "ASC"
+    tops = await fetch(f"{_ROWS} WHERE {where} ORDER BY c.id {order} LIMIT ?", *params, limit + 1)  # noqa: S608 — fixed text
     more = len(tops) > limit
     tops = tops[:limit]
     ids = [c["id"] for c in tops]
-    replies = await Comment.filter(root_id__in=ids).values(*ROW_FIELDS) if ids else []
-    tree = build_tree([comment_row_json(c) for c in [*tops, *replies]], roots=ids)
+    replies = await fetch(f"{_ROWS} WHERE c.root_id IN {in_list(ids)}", *ids) if ids else []  # noqa: S608
+    rows = [comment_row_json(to_python(c, _CONVERT)) for c in [*tops, *replies]]
+    tree = build_tree(rows, roots=ids)
     return tree, (ids[-1] if more and ids else None)
 
 

@@ -88,7 +88,8 @@ async def proposal_page(request: Request) -> Response:
     if proposal.state == "notice" and proposal.notice_at is not None:
         rules = await services.compound_rules(access.hall)
         voting_from = lifecycle.earliest_voting_start(proposal.notice_at, rules.notice_days)
-    seconded = await services.has_seconded(proposal, user)
+    # Seconding is a draft's business: other states show neither the button nor the note.
+    seconded = proposal.state == "draft" and await services.has_seconded(proposal, user)
     return _page(
         request,
         "proposals/detail.html",

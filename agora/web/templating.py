@@ -7,6 +7,7 @@ Autoescaping is on for every template, whatever its file name (Starlette's defau
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,8 +29,10 @@ def _babel_locale() -> str:
     return "zh_Hans_CN" if i18n.get_locale() == "zh_CN" else "en"
 
 
-def build_environment(timezone: str) -> Environment:
+def build_environment(timezone: str, *, auto_reload: bool = False) -> Environment:
+    """Templates are read once (`auto_reload` re-reads changed files: for development only)."""
     env = Environment(
+        auto_reload=auto_reload,
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -38,10 +41,16 @@ def build_environment(timezone: str) -> Environment:
     )
     zone = ZoneInfo(timezone)
 
+    @lru_cache(maxsize=4096)
+    def formatted(value: datetime, style: str, locale: str) -> str:
+        return format_datetime(value.astimezone(zone), format=style, locale=locale)
+
     def when(value: datetime | None, style: str = "medium") -> str:
+        """A date and time in the site's time zone and the current language (Babel, remembered:
+        a page formats the same few hundred times on every view)."""
         if value is None:
             return ""
-        return format_datetime(value.astimezone(zone), format=style, locale=_babel_locale())
+        return formatted(value, style, _babel_locale())
 
     def number(value: object) -> str:
         return format_decimal(value, locale=_babel_locale())  # type: ignore[arg-type]
