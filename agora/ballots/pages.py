@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -267,12 +268,15 @@ async def certify_submit(request: Request) -> Response:
 
 
 async def resolution_pdf(request: Request) -> Response:
-    from agora.ballots.pdf import render_pdf
+    from agora.ballots.pdf import find_font, record_pdf
 
     user = require_user(request)
     proposal_id = _id(request)
     document = await services.resolution_json(user, proposal_id)
-    data = render_pdf(document)
+    find_font()  # a missing font is a clear 503 here rather than an error from the worker thread
+    # Rendering is CPU work for fpdf2 (a second or so for a large compound): off the event loop, so the
+    # worker keeps serving everyone else meanwhile.
+    data = await run_in_threadpool(record_pdf, document)
     filename = f"resolution-{proposal_id}.pdf"
     return Response(
         data,

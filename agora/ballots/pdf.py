@@ -2,11 +2,21 @@
 
 The font is looked up in `AGORA_PDF_FONT` and then in the usual Debian/Ubuntu places; the
 Makefile installs `fonts-droid-fallback` (`make system-deps`).
+
+Speed: fpdf2's `multi_cell` with a fallback font re-measures the current line for every character
+and splits text into a fragment at every change of font or script, so a 10,000-unit participation
+list as one paragraph took half a minute. The short heading lines still go through `multi_cell`; the
+participation list is laid out here on a grid of columns, one `text()` call per unit, measured with
+the font's own width table (ASCII in the Latin font, which needs no fallback). A posted record is
+frozen, so its PDF is cached by the record hash.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +136,84 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
     line("表决方案全文：", 12, 8)
     line(proposal["body"], 10)
     line("参与表决的专有部分（仅房号与面积）：", 12, 8)
-    rows = "；".join(f"{u['building']}幢{u['unit']} {u['area']}" for u in doc["participation"])
-    line(rows or "—", 9)
+    _participation(pdf, doc["participation"], width, has_latin=latin is not None)
     line("任何人可用 agora verify 重新计票并核对哈希链。", 9)
     return bytes(pdf.output())
+
+
+UNIT_SIZE = 8  # pt, the participation grid
+UNIT_ROW = 3.8  # mm per grid row
+UNIT_GAP = 4.0  # mm between grid columns
+
+
+def _participation(pdf: Any, units: list[dict[str, str]], width: float, *, has_latin: bool) -> None:
+    """Every participating unit, grouped under its building ("1幢"), as "<unit> <area>" on a grid.
+
+    Grid cells all have the width of the widest entry, so the columns line up and each unit is one
+    `text()` call at a computed position. An entry that is not ASCII (a unit labelled in Chinese)
+    goes through `cell()`, which handles the mixed fonts; without a Latin font, everything does.
+    """
+    if not units:
+        pdf.set_font("cjk", size=9)
+        pdf.multi_cell(width, 6, "—", new_x="LMARGIN", new_y="NEXT")
+        return
+    latin = pdf.fonts["latin"] if has_latin else None
+    scale = UNIT_SIZE / 1000 / pdf.k  # font units (1/1000 em) to mm at UNIT_SIZE
+
+    def measure(text: str) -> float:
+        if latin is not None and text.isascii():
+            widths = latin.cw
+            return sum(widths[ord(ch)] for ch in text) * scale
+        pdf.set_font("cjk", size=UNIT_SIZE)
+        return pdf.get_string_width(text)
+
+    entries = [(u["building"], f"{u['unit']} {u['area']}") for u in units]
+    cell = max(measure(text) for _building, text in entries) + UNIT_GAP
+    columns = max(1, int((width + UNIT_GAP) // cell))
+    baseline = UNIT_ROW * 0.75
+    for building, group in groupby(entries, key=lambda entry: entry[0]):
+        texts = [text for _building, text in group]
+        if pdf.y + 5 + UNIT_ROW > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.set_font("cjk", size=9)
+        pdf.cell(width, 5, f"{building}幢", new_x="LMARGIN", new_y="NEXT")
+        for start in range(0, len(texts), columns):
+            if pdf.y + UNIT_ROW > pdf.page_break_trigger:
+                pdf.add_page()
+            y = pdf.y
+            for column, text in enumerate(texts[start : start + columns]):
+                x = pdf.l_margin + column * cell
+                if latin is not None and text.isascii():
+                    pdf.set_font("latin", size=UNIT_SIZE)
+                    pdf.text(x, y + baseline, text)
+                else:
+                    pdf.set_font("cjk", size=UNIT_SIZE)
+                    pdf.set_xy(x, y)
+                    pdf.cell(cell - UNIT_GAP, UNIT_ROW, text)
+            pdf.set_xy(pdf.l_margin, y + UNIT_ROW)
+        pdf.ln(1)
+
+
+_CACHE: OrderedDict[str, bytes] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 16
+
+
+def record_pdf(doc: dict[str, Any]) -> bytes:
+    """`render_pdf`, cached for a posted record: it is frozen, and its hash names its exact content.
+
+    A draft still changes (certifications), so it is rendered every time. Safe to call from a thread.
+    """
+    key = doc.get("record_hash") if doc.get("status") == "posted" else None
+    if key:
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
+    data = render_pdf(doc)
+    if key:
+        with _CACHE_LOCK:
+            _CACHE[key] = data
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return data

@@ -85,8 +85,20 @@ def extract_text(data: bytes) -> str:
         if not content or b" Tj" not in content:
             continue
         font: dict[int, str] = {}
+        saved: list[dict[int, str]] = []  # q/Q save and restore the graphics state, the font with it
         i = 0
         while i < len(content):
+            if (
+                content[i] in b"qQ"
+                and (i == 0 or content[i - 1] in b" \n")
+                and content[i + 1 : i + 2] in b" \n"
+            ):
+                if content[i] == ord("q"):
+                    saved.append(font)
+                elif saved:
+                    font = saved.pop()
+                i += 1
+                continue
             tf = re.compile(rb"/(F\d+) [\d.]+ Tf").match(content, i)
             if tf:
                 font = fonts.get(tf.group(1), {})

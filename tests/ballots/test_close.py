@@ -214,3 +214,69 @@ async def test_the_count_reads_every_entry_and_keeps_the_latest_of_each_slot(
     assert counted == [CountedBallot(e.choice, e.persons, e.area_cents) for e in effective(entries)]
     assert [b.choice for b in counted] == ["invalid", "yes", "no", "yes"]
     assert await ledger_entries(proposal.id + 1000) == [] and await counted_ballots(proposal.id + 1000) == []
+
+
+def _record_document(participation: list[dict[str, str]], **extra: object) -> dict:
+    """The fields of a resolution record that the printable PDF shows."""
+    tests = [
+        {"name": name, "value": "3/4", "required": ">= 2/3", "met": True}
+        for name in ("quorum_persons", "quorum_area", "approval_persons", "approval_area")
+    ]
+    return {
+        "number": "阳光花园-2025-001",
+        "status": "draft",
+        "proposal": {
+            "title": "加装电梯 (A) \\",
+            "matter": "major",
+            "item": 7,
+            "body": "在1幢加装电梯。",
+            "body_sha256": "b" * 64,
+        },
+        "hall": {"name": "阳光花园"},
+        "result": {
+            "outcome": "passed",
+            "reason": None,
+            "participating": {"persons": 4, "area": "400.00"},
+            "choices": {"yes": {"persons": 4, "area": "400.00"}},
+            "tests": tests,
+        },
+        "roll": {"totals": {"persons": 5, "area": "500.00"}},
+        "channels": {"online": 4},
+        "timeline": {"notice_at": None, "opens_at": "a", "closes_at": "b", "closed_at": "c"},
+        "head": "a" * 64,
+        "roll_fingerprint": "c" * 64,
+        "participation": participation,
+        **extra,
+    }
+
+
+def test_the_pdf_lists_every_participating_unit_under_its_building() -> None:
+    from agora.ballots.pdf import record_pdf, render_pdf
+    from tests.ballots.pdftext import extract_text
+
+    units = [
+        {"building": str(b), "unit": f"{floor:02d}{door:02d}", "area": f"{50 + floor}.{door:02d}"}
+        for b in (1, 2, 10)
+        for floor in range(1, 31)
+        for door in range(1, 5)
+    ]
+    odd = [
+        {"building": "东区A座", "unit": "商铺1", "area": "30.00"},
+        {"building": "东区A座", "unit": "B(2)\\x", "area": "99999.99"},
+        {"building": "C", "unit": "x" * 64, "area": "1.05"},
+    ]
+    text = extract_text(render_pdf(_record_document(units + odd)))
+    lines = set(text.split("\n"))
+    for building in ("1幢", "2幢", "10幢", "东区A座幢", "C幢"):
+        assert building in lines, building
+    for unit in units + odd:
+        assert f"{unit['unit']} {unit['area']}" in text, unit
+    assert "阳光花园-2025-001" in text and "a" * 64 in text and "（草稿，待业主委员会确认）" in text
+
+    empty = extract_text(render_pdf(_record_document([])))
+    assert "参与表决的专有部分（仅房号与面积）：\n—" in empty.replace("\n\n", "\n")
+
+    posted = _record_document(units, status="posted", record_hash="d" * 64)
+    assert record_pdf(posted) is record_pdf(posted)  # a posted record is frozen: rendered once
+    draft = _record_document(units)
+    assert record_pdf(draft) is not record_pdf(draft)
