@@ -16,16 +16,17 @@ $(STAMP): pyproject.toml package.json package-lock.json
 
 install: $(STAMP)
 
-# Debian packages: a CJK font for the printable resolution record, chromium for the browser tests.
+# Debian packages: a CJK font for the printable resolution record, chromium for the browser tests,
+# sqlmap for the SQL injection scan (tests/security/test_sqlmap.py).
 FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 system-deps:
-	@if [ ! -f $(FONT) ] || ! command -v chromium >/dev/null 2>&1; then \
-	  echo "installing Debian packages: fonts-droid-fallback chromium"; \
+	@if [ ! -f $(FONT) ] || ! command -v chromium >/dev/null 2>&1 || ! command -v sqlmap >/dev/null 2>&1; then \
+	  echo "installing Debian packages: fonts-droid-fallback chromium sqlmap"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    fonts-droid-fallback chromium >/dev/null \
-	  || { echo "could not install fonts-droid-fallback/chromium with apt-get"; exit 1; }; \
+	    fonts-droid-fallback chromium sqlmap >/dev/null \
+	  || { echo "could not install fonts-droid-fallback/chromium/sqlmap with apt-get"; exit 1; }; \
 	fi
 
 demo: install system-deps
