@@ -10,9 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tortoise.expressions import Subquery
-from tortoise.functions import Count, Max
-
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
@@ -259,25 +256,32 @@ async def thread_of(comment: Comment) -> dict[str, Any]:
     return next(node for node in walk(tree) if node["id"] == comment.id)
 
 
+_STATED = tuple(s for s in STANCES if s != "neutral")
+# `threads.stance_summary` in SQL: each author's latest visible comment that states a stance,
+# counted by stance; then every comment of the proposal (the discussion's size, tombstones included).
+_SUMMARY = (
+    "SELECT c.stance AS stance, COUNT(*) AS n FROM comments c JOIN ("
+    " SELECT author_id, MAX(id) AS latest FROM comments WHERE proposal_id = ?"
+    " AND deleted_at IS NULL AND hidden_at IS NULL AND stance IN (?, ?, ?) GROUP BY author_id"
+    ") l ON c.id = l.latest GROUP BY c.stance"
+    " UNION ALL SELECT '' AS stance, COUNT(*) AS n FROM comments WHERE proposal_id = ?"
+)
+
+
+async def summary(proposal: Proposal) -> tuple[dict[str, int], int]:
+    """The stance summary and the number of comments, in one query however long the discussion."""
+    counts = dict.fromkeys(_STATED, 0)
+    total = 0
+    for row in await fetch(_SUMMARY, proposal.id, *_STATED, proposal.id):
+        if row["stance"] == "":
+            total = int(row["n"])
+        elif row["stance"] in counts:
+            counts[row["stance"]] = int(row["n"])
+    return counts, total
+
+
 async def stances(proposal: Proposal) -> dict[str, int]:
-    """`threads.stance_summary` in SQL: each author's latest visible comment that states a stance,
-    counted by stance (one grouped query, however long the discussion)."""
-    stated = [s for s in STANCES if s != "neutral"]
-    latest = (
-        Comment.filter(proposal_id=proposal.id, deleted_at=None, hidden_at=None, stance__in=stated)
-        .group_by("author_id")
-        .annotate(latest=Max("id"))
-        .values("latest")
-    )
-    rows = (
-        await Comment.filter(id__in=Subquery(latest))
-        .group_by("stance")
-        .annotate(n=Count("id"))
-        .values_list("stance", "n")
-    )
-    counts = dict.fromkeys(stated, 0)
-    counts.update({stance: n for stance, n in rows})
-    return counts
+    return (await summary(proposal))[0]
 
 
 async def revisions(comment: Comment) -> list[CommentRevision]:

@@ -89,6 +89,7 @@ async def proposal_page(request: Request) -> Response:
         rules = await services.compound_rules(access.hall)
         voting_from = lifecycle.earliest_voting_start(proposal.notice_at, rules.notice_days)
     # Seconding is a draft's business: other states show neither the button nor the note.
+    stances, comment_count = await discussion.summary(proposal)
     seconded = proposal.state == "draft" and await services.has_seconded(proposal, user)
     return _page(
         request,
@@ -101,8 +102,8 @@ async def proposal_page(request: Request) -> Response:
         tree=[comment_view(node) for node in tree],
         next_cursor=cursor,
         sort=sort,
-        stances=await discussion.stances(proposal),
-        comment_count=await discussion.comment_count(proposal),
+        stances=stances,
+        comment_count=comment_count,
         can_second=proposal.state == "draft" and not actor.is_author and not seconded,
         seconded=seconded,
         can_moderate=access.is_moderator,

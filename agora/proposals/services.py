@@ -8,10 +8,12 @@ entry and the `proposal.state` event in one transaction.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.models import Model
 
 from agora import clock
 from agora.accounts.models import User
@@ -26,6 +28,7 @@ from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSe
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall, Unit
 from agora.rooms.rules import Rules, rules_from
+from agora.web.sql import fetch
 
 # The `*_at` field each state stamps (opens_at/closes_at are the ballots feature's, via open_vote).
 STAMPS = {
@@ -38,13 +41,40 @@ STAMPS = {
 }
 
 
+def _columns(model: type[Model], alias: str) -> str:
+    return ", ".join(f"{alias}.{column} AS {alias}__{column}" for column in sorted(model._meta.db_fields))
+
+
+@cache
+def _proposal_and_hall_sql() -> str:
+    """Built on first use: a model's foreign key columns are known only once Tortoise is set up."""
+    return (
+        f"SELECT {_columns(Proposal, 'p')}, {_columns(Hall, 'h')}"  # noqa: S608 — the models' columns
+        " FROM proposals p JOIN halls h ON h.id = p.hall_id WHERE p.id = ?"
+    )
+
+
+async def _proposal_and_hall(proposal_id: int) -> tuple[Proposal, Hall] | None:
+    """The proposal and its hall as models, from one plain query (every page of a proposal does this)."""
+    rows = await fetch(_proposal_and_hall_sql(), proposal_id)
+    if not rows:
+        return None
+    proposal_cols: dict[str, Any] = {}
+    hall_cols: dict[str, Any] = {}
+    for key, value in rows[0].items():
+        alias, column = key.split("__", 1)
+        (proposal_cols if alias == "p" else hall_cols)[column] = value
+    return Proposal._init_from_db(**proposal_cols), Hall._init_from_db(**hall_cols)
+
+
 async def access_proposal(user: User | None, proposal_id: int) -> tuple[Proposal, HallAccess]:
     """The proposal and the caller's access to its hall; NotFound if absent or not visible."""
-    proposal = await Proposal.get_or_none(id=proposal_id).select_related("hall")
-    if proposal is None:
+    found = await _proposal_and_hall(proposal_id)
+    if found is None:
         raise NotFound(_("This proposal does not exist or you cannot see it."))
+    proposal, hall = found
     try:
-        access = await access_to(user, proposal.hall)
+        access = await access_to(user, hall)
     except NotFound:
         raise NotFound(_("This proposal does not exist or you cannot see it.")) from None
     return proposal, access

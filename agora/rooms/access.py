@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
-from agora.rooms.models import Hall, MemberRole, Unit
+from agora.rooms.models import Hall
+from agora.web.sql import fetch
 
 MODERATE = frozenset({"moderator", "admin"})
 COMMITTEE = frozenset({"committee", "admin"})
@@ -43,6 +44,21 @@ class HallAccess:
         return bool(self.roles & set(roles)) or "admin" in self.roles
 
 
+# The caller's roles with each hall's kind, compound and parent; the units they own through an active
+# owner record, with each unit's compound's kind and parent (plain SQL: this runs on every request).
+_ROLES = (
+    "SELECT r.hall_id, r.role, h.kind AS hall__kind, h.compound_id AS hall__compound_id,"
+    " h.parent_id AS hall__parent_id FROM member_roles r LEFT JOIN halls h ON h.id = r.hall_id"
+    " WHERE r.user_id = ?"
+)
+_OWNED = (
+    "SELECT DISTINCT u.compound_id, u.building_id, h.kind AS compound__kind,"
+    " h.parent_id AS compound__parent_id FROM units u"
+    " JOIN ownerships o ON o.unit_id = u.id JOIN owners w ON w.id = o.owner_id"
+    " LEFT JOIN halls h ON h.id = u.compound_id WHERE w.user_id = ? AND w.active = ? AND u.active = ?"
+)
+
+
 async def roles_by_hall(user: User | None) -> dict[int, set[str]]:
     """The caller's roles per hall id, reading only the halls that concern them (not every hall:
     this runs on every request, and the database may hold many compounds).
@@ -62,9 +78,7 @@ async def roles_by_hall(user: User | None) -> dict[int, set[str]]:
         if hall_id is not None:
             result.setdefault(hall_id, set()).update(roles)
 
-    rows = await MemberRole.filter(user_id=user.id).values(
-        "hall_id", "role", "hall__kind", "hall__compound_id", "hall__parent_id"
-    )
+    rows = await fetch(_ROLES, user.id)
     compound_roles: dict[int, set[str]] = {}
     for row in rows:
         kind = row["hall__kind"]
@@ -83,11 +97,7 @@ async def roles_by_hall(user: User | None) -> dict[int, set[str]]:
         )
         for building in buildings:
             grant(building["id"], *compound_roles[building["compound_id"]], "member")
-    units = (
-        await Unit.filter(ownerships__owner__user_id=user.id, ownerships__owner__active=True, active=True)
-        .distinct()
-        .values("compound_id", "building_id", "compound__kind", "compound__parent_id")
-    )
+    units = await fetch(_OWNED, user.id, True, True)
     for unit in units:
         grant(unit["compound_id"], "owner", "member")
         grant(unit["building_id"], "owner", "member")
