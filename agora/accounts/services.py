@@ -7,6 +7,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -17,6 +19,7 @@ from agora.accounts.passwords import Passwords
 from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotAuthenticated, Throttled
 from agora.i18n import _
+from agora.web.sql import fetch
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
@@ -181,11 +184,35 @@ async def start_session(user: User, ip: str, user_agent: str) -> str:
     return raw
 
 
+@cache
+def _session_sql() -> str:
+    """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
+    columns = [f"s.{c} AS s__{c}" for c in sorted(Session._meta.db_fields)]
+    columns += [f"u.{c} AS u__{c}" for c in sorted(User._meta.db_fields)]
+    return f"SELECT {', '.join(columns)} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"  # noqa: S608
+
+
+async def _session_and_user(id_hash: str) -> tuple[Session, User] | None:
+    """The session and its user as models, from one plain query (every signed-in request does this)."""
+    rows = await fetch(_session_sql(), id_hash)
+    if not rows:
+        return None
+    session_cols: dict[str, Any] = {}
+    user_cols: dict[str, Any] = {}
+    for key, value in rows[0].items():
+        alias, column = key.split("__", 1)
+        (session_cols if alias == "s" else user_cols)[column] = value
+    return Session._init_from_db(**session_cols), User._init_from_db(**user_cols)
+
+
 async def load_session(raw: str, policy: SessionPolicy) -> tuple[Session, User] | None:
     if not raw or len(raw) > 100:
         return None
-    session = await Session.get_or_none(id_hash=digest(raw)).select_related("user")
-    if session is None or session.revoked_at is not None or not session.user.is_active:
+    found = await _session_and_user(digest(raw))
+    if found is None:
+        return None
+    session, user = found
+    if session.revoked_at is not None or not user.is_active:
         return None
     now = clock.now()
     if now - session.last_seen_at > policy.idle or now - session.created_at > policy.absolute:
@@ -195,7 +222,7 @@ async def load_session(raw: str, policy: SessionPolicy) -> tuple[Session, User] 
     if now - session.last_seen_at > timedelta(minutes=1):
         session.last_seen_at = now
         await session.save(update_fields=["last_seen_at"])
-    return session, session.user
+    return session, user
 
 
 async def end_session(raw: str) -> None:
