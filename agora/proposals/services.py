@@ -28,7 +28,7 @@ from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSe
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall, Unit
 from agora.rooms.rules import Rules, rules_from
-from agora.web.sql import fetch
+from agora.web.sql import fetch, to_datetime
 
 # The `*_at` field each state stamps (opens_at/closes_at are the ballots feature's, via open_vote).
 STAMPS = {
@@ -308,6 +308,26 @@ async def list_proposals(access: HallAccess, state: str | None = None) -> list[P
 
 async def timeline(proposal: Proposal) -> list[ProposalTransition]:
     return await ProposalTransition.filter(proposal_id=proposal.id).order_by("id").select_related("by")
+
+
+_TIMELINE = (
+    "SELECT t.to_state, t.at, t.reason, u.display_name FROM proposal_transitions t"
+    " LEFT JOIN users u ON u.id = t.by_id WHERE t.proposal_id = ? ORDER BY t.id"
+)
+
+
+async def timeline_view(proposal: Proposal) -> list[dict[str, Any]]:
+    """The timeline for the page, as plain rows: `to_state`, `at`, `by` ({display_name} or None
+    for an automatic step), `reason` (what the template reads of `timeline`'s models)."""
+    return [
+        {
+            "to_state": row["to_state"],
+            "at": to_datetime(row["at"]),
+            "by": {"display_name": row["display_name"]} if row["display_name"] is not None else None,
+            "reason": row["reason"],
+        }
+        for row in await fetch(_TIMELINE, proposal.id)
+    ]
 
 
 async def has_seconded(proposal: Proposal, user: User) -> bool:
