@@ -8,11 +8,13 @@
   ballots are refused with 503, nothing is half-written, and the same server accepts ballots again
   once space is freed — without a restart. This needs `mount` (root, as in CI's container); elsewhere
   it is skipped with that reason.
-- A read-only database is not simulated: `chmod` does not affect a file the server already holds
-  open (and root ignores it), and the kernel refuses to remount a filesystem read-only while a file
-  on it is open for writing (EBUSY). Such a fault reaches SQLite as the same class of write error as
-  a full disk (the transaction fails and rolls back); `agora.web.errors._is_storage_fault` maps both
-  ("readonly database", "disk I/O error", "database or disk is full") to 503.
+- A read-only database: `chmod` does not affect a file the server already holds open (and root
+  ignores it), and the kernel refuses to remount a filesystem read-only while a file on it is open for
+  writing (EBUSY). So the fault is injected: `readonly_shim.c`, compiled here and loaded with
+  LD_PRELOAD into the server under test only, fails every write, truncate, sync, unlink and writable
+  open of a file under the database's directory with EROFS while a flag file exists — what SQLite sees
+  when the filesystem goes read-only under it. Ballots are refused with 503, nothing is half-written,
+  and the same server accepts ballots once the flag is gone. Needs a C compiler; skipped without one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -132,7 +135,7 @@ def small_disk(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
         subprocess.run(["umount", "-l", str(disk)], check=False, capture_output=True)
 
 
-async def _storage_fault_case(server, client, tmp_path, disk, break_it, heal_it) -> None:  # type: ignore[no-untyped-def]
+async def _storage_fault_case(server, client, tmp_path, disk, break_it, heal_it, env=None) -> None:  # type: ignore[no-untyped-def]
     compound = await simple_compound(client, ROWS[:12])
     proposal = await voting_proposal(compound)
     owners = await owner_tokens(compound.slug, [r.owner_ref for r in ROWS[:12]])
@@ -140,7 +143,7 @@ async def _storage_fault_case(server, client, tmp_path, disk, break_it, heal_it)
     sqlite3.connect(source).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
     target = disk / "agora.sqlite3"
     shutil.copyfile(source, target)
-    agora = AgoraProcess(f"sqlite://{target}", tmp_path / "fault")
+    agora = AgoraProcess(f"sqlite://{target}", tmp_path / "fault", extra_env=env)
     await agora.start()
     try:
         async with httpx.AsyncClient(base_url=agora.url, timeout=30) as http:
@@ -198,3 +201,63 @@ async def test_a_full_disk_refuses_ballots_with_503_and_recovers(
             os.close(fd)
 
     await _storage_fault_case(server, client, tmp_path, small_disk, fill, lambda: filler.unlink())
+
+
+@pytest.fixture
+def readonly_shim(tmp_path: Path, settings) -> Path:  # type: ignore[no-untyped-def]
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("storage faults are simulated on the SQLite file (PostgreSQL runs elsewhere)")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs a C compiler to build the read-only fault injection shim")
+    out = tmp_path / "readonly_shim.so"
+    source = Path(__file__).with_name("readonly_shim.c")
+    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", str(out), str(source), "-ldl"], check=True)
+    return out
+
+
+async def test_a_read_only_database_refuses_ballots_with_503_and_recovers(
+    server, client, tmp_path, readonly_shim
+) -> None:  # type: ignore[no-untyped-def]
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    flag = tmp_path / "read-only-now"
+    env = {"LD_PRELOAD": str(readonly_shim), "FAULT_RO_DIR": str(disk), "FAULT_RO_FLAG": str(flag)}
+    await _storage_fault_case(server, client, tmp_path, disk, flag.touch, flag.unlink, env=env)
+
+
+def test_the_read_only_shim_really_makes_the_file_read_only(tmp_path: Path, readonly_shim: Path) -> None:
+    """The fault is real: under the shim, with the flag, SQLite cannot write to the file at all, and
+    writes again once the flag is gone."""
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    flag = tmp_path / "flag"
+    script = """
+import pathlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("CREATE TABLE t (x)")
+pathlib.Path(sys.argv[2]).touch()
+try:
+    db.execute("INSERT INTO t VALUES (1)")
+    print("written while read-only")
+except sqlite3.Error as e:
+    print("refused:", e)
+pathlib.Path(sys.argv[2]).unlink()
+db.execute("INSERT INTO t VALUES (2)")
+print("rows:", db.execute("SELECT x FROM t").fetchall())
+"""
+    env = {
+        **os.environ,
+        "LD_PRELOAD": str(readonly_shim),
+        "FAULT_RO_DIR": str(disk),
+        "FAULT_RO_FLAG": str(flag),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(disk / "x.sqlite3"), str(flag)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["refused: disk I/O error", "rows: [(2,)]"], done.stdout
