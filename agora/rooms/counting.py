@@ -155,11 +155,13 @@ def count_electorate(units: Iterable[RollUnit], *, parking_counts: bool | None) 
     if parking_counts is False:
         excluded = parking
         units = [u for u in units if u.kind != "parking"]
-    seen: set[tuple[str, str]] = set()
-    for u in units:
-        if u.key in seen:
-            raise ValueError(f"unit {u.building}/{u.unit} is listed twice")
-        seen.add(u.key)
+    keys = {(u.building, u.unit) for u in units}
+    if len(keys) != len(units):
+        seen: set[tuple[str, str]] = set()
+        for u in units:
+            if (u.building, u.unit) in seen:
+                raise ValueError(f"unit {u.building}/{u.unit} is listed twice")
+            seen.add((u.building, u.unit))
 
     # Union-find over "nodes": each owner_ref, plus one node standing for the developer's bloc.
     parent: dict[str, str] = {}
@@ -179,11 +181,12 @@ def count_electorate(units: Iterable[RollUnit], *, parking_counts: bool | None) 
 
     developer_node = "\0developer"  # cannot collide with an owner_ref from the roll
     for u in units:
-        nodes = [f"o:{ref}" for ref in u.owners]
+        nodes = ["o:" + ref for ref in u.owners]
         if u.status in DEVELOPER_STATUSES:
             nodes.append(developer_node)
         for node in nodes:
-            parent.setdefault(node, node)
+            if node not in parent:
+                parent[node] = node
         for node in nodes[1:]:
             union(nodes[0], node)
 
@@ -192,13 +195,17 @@ def count_electorate(units: Iterable[RollUnit], *, parking_counts: bool | None) 
         if u.status in DEVELOPER_STATUSES:
             root = find(developer_node)
         elif u.owners:
-            root = find(f"o:{u.owners[0]}")
+            root = find("o:" + u.owners[0])
         else:
             root = f"\0unit:{u.building}\0{u.unit}"  # a group of its own
-        groups.setdefault(root, []).append(u)
+        group = groups.get(root)
+        if group is None:
+            groups[root] = [u]
+        else:
+            group.append(u)
 
     persons = [_person(group) for group in groups.values()]
-    persons.sort(key=lambda p: p.key)
+    persons.sort(key=_person_key)
     for left, right in zip(persons, persons[1:], strict=False):
         if left.key == right.key:
             raise ValueError(f"two persons share the key {left.key!r}; a building or unit label holds '/'")
@@ -211,7 +218,21 @@ def count_electorate(units: Iterable[RollUnit], *, parking_counts: bool | None) 
     )
 
 
+def _person_key(person: Person) -> str:
+    return person.key
+
+
 def _person(group: list[RollUnit]) -> Person:
+    if len(group) == 1:  # most persons: one unit (its owners are already sorted and unique)
+        (only,) = group
+        refs = only.owners
+        if only.status in DEVELOPER_STATUSES:
+            key = DEVELOPER_KEY
+        elif refs:
+            key = f"owner:{refs[0]}"
+        else:
+            key = f"unit:{only.building}/{only.unit}"
+        return Person(key, refs, ((only.building, only.unit),), only.area_cents)
     refs = tuple(sorted({ref for u in group for ref in u.owners}))
     if any(u.status in DEVELOPER_STATUSES for u in group):
         key = DEVELOPER_KEY
@@ -223,7 +244,7 @@ def _person(group: list[RollUnit]) -> Person:
     return Person(
         key=key,
         owner_refs=refs,
-        units=tuple(sorted(u.key for u in group)),
+        units=tuple(sorted((u.building, u.unit) for u in group)),
         area_cents=sum(u.area_cents for u in group),
     )
 
