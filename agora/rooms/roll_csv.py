@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from agora.i18n import _
@@ -31,6 +32,8 @@ MAX_LENGTHS = {
 }
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,9 @@ def _prefer_gb18030(data: bytes, utf8_text: str) -> str:
     """
     import unicodedata
 
-    foreign = [ch for ch in utf8_text if ord(ch) > 127]
-    if not foreign or _has_cjk(utf8_text):
+    if utf8_text.isascii() or _CJK.search(utf8_text):  # the common cases, without a loop per character
         return utf8_text
+    foreign = [ch for ch in utf8_text if ord(ch) > 127]
     if all(unicodedata.category(ch).startswith("L") and _latin(ch) for ch in foreign):
         return utf8_text
     try:
@@ -188,7 +191,7 @@ def _check_fields(values: dict[str, str], known_buildings: set[str] | None) -> t
     """Messages for the problems of one line taken alone, and its area in cents (0 if bad)."""
     problems = []
     for column, value in values.items():
-        if any(ch < " " or ch == "\x7f" for ch in value):
+        if _CONTROL.search(value):
             problems.append(_("{column} contains a line break or a control character", column=column))
         elif len(value) > MAX_LENGTHS[column]:
             problems.append(
@@ -240,6 +243,8 @@ def parse_roll(data: bytes, *, known_buildings: set[str] | None = None) -> Parse
 
     names_seen: dict[str, tuple[str, int]] = {}  # owner_ref -> (owner_name, line)
     units: dict[tuple[str, str], _Unit] = {}
+    unnamed = [i for i, name in enumerate(names) if not name]
+    blank = dict.fromkeys(OPTIONAL_COLUMNS, "")
     for line, fields in records[1:]:
         if len(fields) != len(names):
             message = _(
@@ -247,11 +252,14 @@ def parse_roll(data: bytes, *, known_buildings: set[str] | None = None) -> Parse
             )
             errors.append(LineError(line, message))
             continue
-        if any(value for name, value in zip(names, fields, strict=True) if not name):
+        if unnamed and any(fields[i] for i in unnamed):
             errors.append(LineError(line, _("a column without a name holds a value")))
             continue
-        values = {column: "" for column in OPTIONAL_COLUMNS}
-        values.update((name, value) for name, value in zip(names, fields, strict=True) if name)
+        values = blank.copy()
+        if unnamed:
+            values.update((name, value) for name, value in zip(names, fields, strict=True) if name)
+        else:
+            values.update(zip(names, fields, strict=True))
         values["kind"] = values["kind"].lower() or "home"
         values["status"] = values["status"].lower() or "owned"
         problems, area_cents = _check_fields(values, known_buildings)
