@@ -21,7 +21,7 @@ from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
 from agora.rooms.models import Hall
-from agora.web.sql import fetch
+from agora.web.sql import fetch, in_list
 
 MODERATE = frozenset({"moderator", "admin"})
 COMMITTEE = frozenset({"committee", "admin"})
@@ -59,13 +59,15 @@ _OWNED = (
 )
 
 
-async def roles_by_hall(user: User | None) -> dict[int, set[str]]:
+async def roles_by_hall(user: User | None, *, buildings: bool = True) -> dict[int, set[str]]:
     """The caller's roles per hall id, reading only the halls that concern them (not every hall:
     this runs on every request, and the database may hold many compounds).
 
     Two queries for most callers (their roles with each hall's kind, compound and parent; the units
     they own with each unit's compound's parent), a third only for compound roles (their buildings)
-    and a fourth only for building roles whose compound was not seen otherwise (its parent)."""
+    and a fourth only for building roles whose compound was not seen otherwise (its parent).
+    `buildings=False` leaves out what compound roles give in their buildings (the third query), for a
+    caller that only asks about a hall that is not a building."""
     if user is None:
         return {}
     if user.is_admin:
@@ -91,11 +93,10 @@ async def roles_by_hall(user: User | None) -> dict[int, set[str]]:
             compound_parent[hall_id] = row["hall__parent_id"]
         elif kind == "building":
             grant(row["hall__compound_id"], "member")
-    if compound_roles:
-        buildings = await Hall.filter(kind="building", compound_id__in=list(compound_roles)).values(
-            "id", "compound_id"
-        )
-        for building in buildings:
+    if compound_roles and buildings:
+        compounds = list(compound_roles)
+        sql = f"SELECT id, compound_id FROM halls WHERE kind = ? AND compound_id IN {in_list(compounds)}"  # noqa: S608
+        for building in await fetch(sql, "building", *compounds):
             grant(building["id"], *compound_roles[building["compound_id"]], "member")
     units = await fetch(_OWNED, user.id, True, True)
     for unit in units:
@@ -105,7 +106,8 @@ async def roles_by_hall(user: User | None) -> dict[int, set[str]]:
             compound_parent[unit["compound_id"]] = unit["compound__parent_id"]
     unknown = [hall_id for hall_id in result if hall_id not in compound_parent]
     if unknown and any(row["hall__kind"] == "building" for row in rows):
-        for hall in await Hall.filter(id__in=unknown, kind="compound").values("id", "parent_id"):
+        sql = f"SELECT id, parent_id FROM halls WHERE kind = ? AND id IN {in_list(unknown)}"  # noqa: S608
+        for hall in await fetch(sql, "compound", *unknown):
             compound_parent[hall["id"]] = hall["parent_id"]
     for hall_id, parent_id in list(compound_parent.items()):
         if hall_id in result:
@@ -121,7 +123,10 @@ async def access_to(user: User | None, hall: Hall | None) -> HallAccess:
     """The caller's access to a hall already loaded (or NotFound, as for a hall that is not there)."""
     if hall is None or user is None:
         raise _refuse()
-    roles = {"admin", "member"} if user.is_admin else (await roles_by_hall(user)).get(hall.id)
+    if user.is_admin:
+        roles: set[str] | None = {"admin", "member"}
+    else:
+        roles = (await roles_by_hall(user, buildings=hall.kind == "building")).get(hall.id)
     if not roles:
         raise _refuse()
     return HallAccess(hall=hall, roles=frozenset(roles))
