@@ -117,7 +117,7 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.prefix:
         return run_prefix(args.prefix, args.source)
-    return run_verify(args.source, expected_head=args.head)
+    return run_verify(args.source, expected_head=args.head, expected_roll=args.roll)
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="re-count a resolution record and check its hash chain")
     verify.add_argument("source", help="a resolution JSON file or URL")
     verify.add_argument("--head", help="the head hash printed on the record or a receipt")
+    verify.add_argument(
+        "--roll", metavar="FINGERPRINT", help="the roll fingerprint published when voting opened"
+    )
     verify.add_argument(
         "--prefix", metavar="OLD", help="check that the earlier export OLD is an exact prefix of SOURCE"
     )

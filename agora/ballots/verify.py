@@ -25,6 +25,13 @@ identified by (building, unit); a participating person must have every counted u
 ``participation``, and each effective ballot must weigh (1, the area of that person's counted units).
 All unsold and undelivered units must share one person key (the developer counts as one person).
 
+Published at opening: the public roll fingerprint of the frozen snapshot is made public when voting
+opens (``snapshot_public_fingerprint``), before any ballot is counted. A record that carries it as
+``roll.published_fingerprint`` must have a roll whose recomputed public fingerprint equals it, and
+``verify_record(..., expected_roll=...)`` (``agora verify --roll``) checks the roll against a copy
+obtained independently (the vote page, the notice board): a roll rewritten in the database before the
+close, consistently with its totals, then no longer matches.
+
 Deemed participation: when ``result.deemed`` is not null the record must carry
 ``"deemed_participation": {"clause": "...", "units": [{"building": ..., "unit": ...}]}`` naming the
 units of owners served a ballot who did not return it; each such person adds 1 person and the area of
@@ -150,6 +157,21 @@ def public_roll_fingerprint(units_json: list[dict], parking_counts: bool | None)
         raise ValueError(str(error)) from None
 
 
+def snapshot_public_fingerprint(snapshot: object) -> str:
+    """The public roll fingerprint of a frozen roll snapshot, as its resolution record will state it.
+
+    This is the value to publish when voting opens; it is computed from the public units exactly as
+    the record's ``roll.public_fingerprint`` is, so a copy taken at opening can be checked at the end.
+    """
+    from agora.ballots.electorate import public_units
+
+    return public_roll_fingerprint(public_units(snapshot), snapshot.parking_counts)  # type: ignore[arg-type,attr-defined]
+
+
+def _normal_fingerprint(value: str) -> str:
+    return value.strip().lower()
+
+
 @dataclass
 class _Roll:
     by_key: dict[tuple[str, str], _Unit]
@@ -159,15 +181,34 @@ class _Roll:
     weights: dict[str, int]  # person key -> area of all their counted units
 
 
-def _check_roll(roll: object, problems: list[str]) -> _Roll:
+def _check_roll(roll: object, problems: list[str], expected_roll: str | None = None) -> _Roll:
     if not isinstance(roll, dict):
         raise _Bad(_("The record has no roll."))
     parking_counts = roll.get("parking_counts")
     if parking_counts is not None and not isinstance(parking_counts, bool):
         raise _Bad(_("roll.parking_counts must be true, false or null."))
     units = _parse_units(roll.get("units"))
-    if roll.get("public_fingerprint") != _fingerprint(units, parking_counts):
+    recomputed = _fingerprint(units, parking_counts)
+    if roll.get("public_fingerprint") != recomputed:
         problems.append(_("The roll does not match its public fingerprint."))
+    published = roll.get("published_fingerprint")
+    if published is not None and (
+        not isinstance(published, str) or _normal_fingerprint(published) != recomputed
+    ):
+        problems.append(
+            _(
+                "The roll is not the one published when voting opened (fingerprint {published}).",
+                published=json.dumps(published, ensure_ascii=False),
+            )
+        )
+    if expected_roll is not None and _normal_fingerprint(expected_roll) != recomputed:
+        problems.append(
+            _(
+                "The roll's fingerprint {fingerprint} is not the expected {expected}.",
+                fingerprint=recomputed,
+                expected=expected_roll,
+            )
+        )
     by_key: dict[tuple[str, str], _Unit] = {}
     for unit in units:
         if (unit.building, unit.unit) in by_key:
@@ -361,11 +402,16 @@ def _compare(path: str, claimed: object, recounted: object, problems: list[str])
         )
 
 
-def verify_record(record: dict, *, expected_head: str | None = None) -> VerifyReport:
+def verify_record(
+    record: dict, *, expected_head: str | None = None, expected_roll: str | None = None
+) -> VerifyReport:
     """Check a resolution record end to end; ``ok`` only when no problem at all was found.
 
     ``expected_head`` is a head hash obtained independently (e.g. as posted on the notice board at
-    close): without it, a consistently rewritten chain would still hold together.
+    close): without it, a consistently rewritten chain would still hold together. ``expected_roll`` is
+    the public roll fingerprint published when voting opened: without it (or the record's own
+    ``roll.published_fingerprint``), a roll rewritten before the close consistently with its totals
+    would still hold together.
     """
     problems: list[str] = []
     recount: dict = {}
@@ -375,7 +421,7 @@ def verify_record(record: dict, *, expected_head: str | None = None) -> VerifyRe
         problems.append(_("Unknown record format {format}.", format=record.get("format")))
     try:
         proposal_id, matter = _check_proposal(record, problems)
-        roll = _check_roll(record.get("roll"), problems)
+        roll = _check_roll(record.get("roll"), problems, expected_roll)
         entries = _check_ledger(record, proposal_id, expected_head, problems)
         counted = effective(entries)
         receipts = Counter(entry.receipt_hash for entry in counted)

@@ -1,4 +1,5 @@
-"""`agora verify FILE|URL [--head HASH]`: re-count a resolution record and check its hash chain.
+"""`agora verify FILE|URL [--head HASH] [--roll FINGERPRINT]`: re-count a resolution record, check its
+hash chain and, with `--roll`, that its roll is the one published when voting opened.
 
 Exit status: 0 when the record holds, 1 when it does not, 2 when it cannot be read at all.
 A URL is fetched with `Authorization: Bearer $AGORA_TOKEN` when that variable is set.
@@ -41,13 +42,13 @@ def _outcome(outcome: str | None) -> str:
     }.get(outcome or "", str(outcome))
 
 
-def run_verify(source: str, expected_head: str | None = None) -> int:
+def run_verify(source: str, expected_head: str | None = None, expected_roll: str | None = None) -> int:
     try:
         record = load(source)
     except Exception as error:  # noqa: BLE001 — any failure to read is reported the same way
         print(_("agora verify: cannot read {source}: {error}", source=source, error=error), file=sys.stderr)
         return 2
-    report = verify_record(record, expected_head=expected_head)
+    report = verify_record(record, expected_head=expected_head, expected_roll=expected_roll)
     number = record.get("number", "?") if isinstance(record, dict) else "?"
     print(_("Resolution record {number}", number=number))
     recount = report.recount
@@ -70,8 +71,25 @@ def run_verify(source: str, expected_head: str | None = None) -> int:
     if isinstance(record, dict) and isinstance(record.get("ledger"), dict):
         entries = record["ledger"].get("entries") or []
         print(_("Ledger: {n} entries, head {head}", n=len(entries), head=record["ledger"].get("head")))
+    if isinstance(record, dict) and isinstance(record.get("roll"), dict):
+        roll = record["roll"]
+        print(_("Roll: public fingerprint {fingerprint}", fingerprint=roll.get("public_fingerprint")))
+        if roll.get("published_fingerprint") is not None:
+            print(
+                _(
+                    "Roll fingerprint published when voting opened: {fingerprint}",
+                    fingerprint=roll.get("published_fingerprint"),
+                )
+            )
     if expected_head is None:
         print(_("Note: without --head, a consistently rewritten ledger cannot be told apart."))
+    if expected_roll is None:
+        print(
+            _(
+                "Note: without --roll, a roll rewritten before the close consistently with its totals"
+                " cannot be told apart."
+            )
+        )
     if report.ok:
         print(_("The record holds: the chain is intact and the count agrees."))
         return 0

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from agora.ballots.chain import GENESIS, entry_hash
 from agora.ballots.models import LedgerRow, Resolution
+from agora.ballots.verify import snapshot_public_fingerprint, verify_record
 from agora.cli import main
 from agora.proposals.models import Proposal
 from agora.rooms.models import RollSnapshot
@@ -176,6 +177,12 @@ async def _snapshot_edit(kind: str, proposal: Proposal) -> None:
         await RollSnapshot.filter(id=snap.id).update(
             units=units, area_cents_total=snap.area_cents_total + 5000
         )
+    elif kind == "non-voter's unit area, totals adjusted":
+        index = next(i for i, unit in enumerate(units) if list(unit[6]) == ["T5"])  # T5 did not vote
+        units[index][3] = int(units[index][3]) + 5000
+        await RollSnapshot.filter(id=snap.id).update(
+            units=units, area_cents_total=snap.area_cents_total + 5000
+        )
     elif kind == "unit removed":
         await RollSnapshot.filter(id=snap.id).update(units=units[:-1])
     else:  # pragma: no cover
@@ -195,6 +202,68 @@ async def test_roll_snapshot_tampering_in_the_database_is_caught(vote: Vote, tmp
         await close_now(proposal)
         record = await vote.record(proposal)
         assert main(["verify", write(tmp_path, record, "record.json")]) == 1, kind
+
+
+async def test_a_roll_rewritten_before_the_close_is_caught_by_the_fingerprint_published_at_opening(
+    vote: Vote, tmp_path: Path
+) -> None:
+    """A consistent rewrite of the frozen roll before the close (a non-voter's area and the totals
+    together) leaves a record that holds on its own; the fingerprint published when voting opened
+    catches it, given to `agora verify --roll` or carried by the record as `roll.published_fingerprint`.
+    """
+    honest = await vote.open_and_cast()
+    honest_published = snapshot_public_fingerprint(await RollSnapshot.get(id=honest.snapshot_id))
+    await close_now(honest)
+    honest_record = await vote.record(honest)
+    honest_path = write(tmp_path, honest_record, "honest.json")
+    assert main(["verify", honest_path, "--roll", honest_published]) == 0
+    assert main(["verify", honest_path, "--roll", honest_published.upper() + " "]) == 0
+    assert honest_record["roll"]["public_fingerprint"] == honest_published
+
+    proposal = await vote.open_and_cast()
+    published = snapshot_public_fingerprint(await RollSnapshot.get(id=proposal.snapshot_id))
+    await _snapshot_edit("non-voter's unit area, totals adjusted", proposal)
+    await close_now(proposal)
+    record = await vote.record(proposal)
+    bare = copy.deepcopy(record)
+    bare["roll"].pop("published_fingerprint", None)
+    assert verify_record(bare).ok  # the known limit: on its own, the rewritten roll holds together
+    path = write(tmp_path, bare, "rewritten.json")
+    assert main(["verify", path, "--roll", published]) == 1
+    assert main(["verify", path, "--roll", honest_published]) == 1
+    carried = copy.deepcopy(bare)
+    carried["roll"]["published_fingerprint"] = published
+    report = verify_record(carried)
+    assert not report.ok
+    assert any(published in problem for problem in report.problems), report.problems
+    honest_carried = copy.deepcopy(honest_record)
+    honest_carried["roll"]["published_fingerprint"] = honest_published
+    assert verify_record(honest_carried).ok
+    honest_carried["roll"]["published_fingerprint"] = 7
+    assert not verify_record(honest_carried).ok
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="publishing the roll fingerprint at opening needs agora/ballots/voting.py open_vote, the vote"
+    " page and API (agora/ballots, agora/proposals) and agora/ballots/resolution.py, owned by others;"
+    " see the issue 9 report for the exact change",
+)
+async def test_the_roll_fingerprint_is_public_from_the_opening(vote: Vote) -> None:
+    proposal = await vote.open_and_cast()
+    published = snapshot_public_fingerprint(await RollSnapshot.get(id=proposal.snapshot_id))
+    headers = vote.tokens["T0"]
+    client = vote.compound.client
+    api = await client.get(f"/api/v1/proposals/{proposal.id}", headers=headers)
+    result = await client.get(f"/api/v1/proposals/{proposal.id}/result", headers=headers)
+    page = await client.get(f"/proposals/{proposal.id}/vote", headers=headers)
+    assert api.status_code == result.status_code == page.status_code == 200
+    assert published in api.text, "the proposal's JSON (its timeline) states the roll fingerprint"
+    assert published in result.text, "the vote's JSON states the roll fingerprint"
+    assert published in page.text, "the vote page shows the roll fingerprint"
+    await close_now(proposal)
+    record = await vote.record(proposal)
+    assert record["roll"].get("published_fingerprint") == published
 
 
 async def test_stored_record_tampering_is_caught_and_an_earlier_export_is_a_prefix(
