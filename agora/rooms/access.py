@@ -51,23 +51,31 @@ _ROLES = (
     " h.parent_id AS hall__parent_id FROM member_roles r LEFT JOIN halls h ON h.id = r.hall_id"
     " WHERE r.user_id = ?"
 )
+_OWNERS = "SELECT id FROM owners WHERE user_id = ? AND active = ?"
+# Owner records of one compound: its roll's owners are found through the (compound, owner_ref) index
+# instead of reading the owners of every compound (owners.user_id has no index).
+_OWNERS_IN = "SELECT id FROM owners WHERE compound_id = ? AND user_id = ? AND active = ?"
 _OWNED = (
     "SELECT DISTINCT u.compound_id, u.building_id, h.kind AS compound__kind,"
-    " h.parent_id AS compound__parent_id FROM units u"
-    " JOIN ownerships o ON o.unit_id = u.id JOIN owners w ON w.id = o.owner_id"
-    " LEFT JOIN halls h ON h.id = u.compound_id WHERE w.user_id = ? AND w.active = ? AND u.active = ?"
+    " h.parent_id AS compound__parent_id FROM units u JOIN ownerships o ON o.unit_id = u.id"
+    " LEFT JOIN halls h ON h.id = u.compound_id WHERE u.active = ? AND o.owner_id IN "
 )
 
 
-async def roles_by_hall(user: User | None, *, buildings: bool = True) -> dict[int, set[str]]:
+async def roles_by_hall(
+    user: User | None, *, buildings: bool = True, owners_in: int | None = None
+) -> dict[int, set[str]]:
     """The caller's roles per hall id, reading only the halls that concern them (not every hall:
     this runs on every request, and the database may hold many compounds).
 
-    Two queries for most callers (their roles with each hall's kind, compound and parent; the units
-    they own with each unit's compound's parent), a third only for compound roles (their buildings)
-    and a fourth only for building roles whose compound was not seen otherwise (its parent).
+    Two queries for most callers (their roles with each hall's kind, compound and parent; their owner
+    records), one more for owners (their units with each unit's compound's parent), one for compound
+    roles (their buildings) and one for building roles whose compound was not seen otherwise (its
+    parent).
     `buildings=False` leaves out what compound roles give in their buildings (the third query), for a
-    caller that only asks about a hall that is not a building."""
+    caller that only asks about a hall that is not a building. `owners_in` reads only the caller's owner
+    records on that compound's roll (a roll's owners hold the roll's units), for a caller that only asks
+    about that compound or one of its buildings."""
     if user is None:
         return {}
     if user.is_admin:
@@ -98,7 +106,12 @@ async def roles_by_hall(user: User | None, *, buildings: bool = True) -> dict[in
         sql = f"SELECT id, compound_id FROM halls WHERE kind = ? AND compound_id IN {in_list(compounds)}"  # noqa: S608
         for building in await fetch(sql, "building", *compounds):
             grant(building["id"], *compound_roles[building["compound_id"]], "member")
-    units = await fetch(_OWNED, user.id, True, True)
+    if owners_in is None:
+        owners = await fetch(_OWNERS, user.id, True)
+    else:
+        owners = await fetch(_OWNERS_IN, owners_in, user.id, True)
+    owner_ids = [row["id"] for row in owners]
+    units = await fetch(_OWNED + in_list(owner_ids), True, *owner_ids) if owner_ids else []
     for unit in units:
         grant(unit["compound_id"], "owner", "member")
         grant(unit["building_id"], "owner", "member")
@@ -126,7 +139,10 @@ async def access_to(user: User | None, hall: Hall | None) -> HallAccess:
     if user.is_admin:
         roles: set[str] | None = {"admin", "member"}
     else:
-        roles = (await roles_by_hall(user, buildings=hall.kind == "building")).get(hall.id)
+        compound = {"compound": hall.id, "building": hall.compound_id}.get(hall.kind)
+        roles = (await roles_by_hall(user, buildings=hall.kind == "building", owners_in=compound)).get(
+            hall.id
+        )
     if not roles:
         raise _refuse()
     return HallAccess(hall=hall, roles=frozenset(roles))
