@@ -1,4 +1,8 @@
-"""`record` is the one function every privileged action and security event calls."""
+"""`record` is the one function every privileged action and security event calls.
+
+Refused requests are security events too, but a flood of them must not grow the log without end:
+past a budget, they are folded into one aggregate row per source (`agora.audit.refusals`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 import logging
 from typing import Any
 
+from agora.audit import refusals
 from agora.audit.models import AuditEntry
 from agora.web.context import current_request_meta
 
@@ -27,12 +32,29 @@ async def record(
     object_id: object = "",
     hall_id: int | None = None,
     **detail: Any,
-) -> AuditEntry:
+) -> AuditEntry | None:
+    """Write one row (and the same facts as one JSON line on the `agora.audit` logger).
+
+    For a refusal past its budget, the row is its source's aggregate row, or None while that row is
+    being written by another refusal.
+    """
     meta = current_request_meta()
     clean = _scrub(detail)
+    actor_login = getattr(actor, "login", "") or ""
+    if action in refusals.REFUSALS and not refusals.admit(action, meta.ip, actor_login):
+        return await refusals.fold(
+            action,
+            actor_id=getattr(actor, "id", None),
+            actor_login=actor_login,
+            object_type=object_type,
+            object_id=str(object_id)[:64],
+            ip=meta.ip,
+            request_id=meta.request_id,
+            reason=str(clean.get("reason") or clean.get("blocked") or ""),
+        )
     entry = await AuditEntry.create(
         actor_id=getattr(actor, "id", None),
-        actor_login=getattr(actor, "login", "") or "",
+        actor_login=actor_login,
         action=action,
         object_type=object_type,
         object_id=str(object_id),

@@ -15,6 +15,7 @@ import logging
 import httpx
 import pytest
 
+from agora import clock
 from agora.audit.models import AuditEntry
 from tests.ballots.factories import cast, paper, set_roles, voting_proposal
 from tests.rooms.factories import SMALL_ROLL, compound_with_roll, import_roll
@@ -199,3 +200,87 @@ async def test_a_refusal_whose_audit_write_fails_is_still_a_403(
     assert forged.status_code == 403
     compound_refusal = await client.post("/api/v1/halls", json={})
     assert compound_refusal.status_code == 403
+
+
+# --- a flood of refusals: bounded rows, and the signal kept --------------------------------------
+
+
+def _refusal_total(rows: list[AuditEntry]) -> int:
+    """Refusals a set of rows accounts for: one each, or an aggregate row's count."""
+    return sum(int(r.detail["count"]) if r.detail.get("aggregate") else 1 for r in rows)
+
+
+async def test_a_flood_of_refusals_is_aggregated_not_written_row_by_row(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from agora.audit import refusals
+
+    caplog.set_level(logging.INFO)
+    compound = await compound_with_roll(client)
+    owner = await compound.owner("A", "flooder")
+    proposal = await voting_proposal(compound)
+    flood = 80
+    for n in range(flood):
+        refused = await paper(client, proposal.id, {**owner, **rid(f"flood-{n}")}, "E", "yes")
+        assert refused.status_code == 403, refused.text
+    rows = await AuditEntry.filter(action="security.forbidden").order_by("id")
+    assert len(rows) == refusals.PER_SOURCE + 1, [(r.request_id, r.detail) for r in rows]
+    # The first ones are rows of their own, as any refusal...
+    singles, aggregate = rows[:-1], rows[-1]
+    assert [r.request_id for r in singles] == [f"t-flood-{n}" for n in range(refusals.PER_SOURCE)]
+    assert all(r.actor_login == "flooder" and r.ip == IP and not r.detail.get("aggregate") for r in singles)
+    # ...the rest are one row that says who, from where, at what, how many and since when.
+    assert aggregate.detail["aggregate"] is True
+    assert aggregate.detail["count"] == flood - refusals.PER_SOURCE
+    assert (aggregate.actor_login, aggregate.ip) == ("flooder", IP)
+    assert aggregate.request_id == f"t-flood-{refusals.PER_SOURCE}"
+    assert aggregate.detail["objects"] == [f"/api/v1/proposals/{proposal.id}/ballots/paper"]
+    assert aggregate.detail["ips"] == [IP]
+    assert aggregate.detail["first_at"] <= aggregate.detail["last_at"]
+    assert _refusal_total(rows) == flood
+    # The log is bounded too: a line for each row of its own, then at 1, 10, 100… folded.
+    lines = [line for line in log_lines(caplog) if line["action"] == "security.forbidden"]
+    folded = [line for line in lines if line["detail"].get("aggregate")]
+    assert len(lines) == refusals.PER_SOURCE + len(folded)
+    assert [line["detail"]["count"] for line in folded] == [1, 10]
+    # Another source in the same window still gets rows of its own: one flooder cannot hide others.
+    other = await compound.owner("B", "bystander")
+    refused = await paper(client, proposal.id, {**other, **rid("bystander")}, "E", "yes")
+    assert refused.status_code == 403
+    await one_row("security.forbidden", "t-bystander")
+    # So does the flooder once the window has passed.
+    clock.travel(refusals.WINDOW)
+    refused = await paper(client, proposal.id, {**owner, **rid("later")}, "E", "yes")
+    assert refused.status_code == 403
+    assert not (await one_row("security.forbidden", "t-later")).detail.get("aggregate")
+
+
+async def test_refusals_from_rotating_addresses_stay_bounded_and_are_all_counted(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agora.audit import refusals
+    from agora.audit.services import record
+    from agora.web.context import RequestMeta, reset_request_meta, set_request_meta
+
+    monkeypatch.setattr(refusals, "PER_WINDOW", 20)
+    monkeypatch.setattr(refusals, "MAX_SOURCES", 30)
+    flood = 300
+    for n in range(flood):
+        token = set_request_meta(RequestMeta(ip=f"198.51.100.{n % 250}-{n}", request_id=f"rot-{n}"))
+        try:
+            await record("auth.login_failed", object_type="login", object_id=f"victim-{n % 7}")
+        finally:
+            reset_request_meta(token)
+    rows = await AuditEntry.filter(action="auth.login_failed").order_by("id")
+    # 20 rows of their own, one aggregate per remembered source, then one for everybody else.
+    assert len(rows) <= 20 + 30 + 1, len(rows)
+    assert len([r for r in rows if not r.detail.get("aggregate")]) == 20
+    assert _refusal_total(rows) == flood  # nothing lost from the count
+    everybody = [r for r in rows if r.ip == refusals.ANYONE]
+    assert len(everybody) == 1 and everybody[0].detail["count"] == flood - 20 - 30
+    assert len(everybody[0].detail["ips"]) == refusals.SAMPLES
+    assert sorted(everybody[0].detail["objects"]) == sorted(f"victim-{k}" for k in range(7))
+    # Privileged actions are never folded, however many.
+    for n in range(refusals.PER_SOURCE * 3):
+        await record("hall.rules_changed", object_type="hall", object_id=n)
+    assert await AuditEntry.filter(action="hall.rules_changed").count() == refusals.PER_SOURCE * 3
