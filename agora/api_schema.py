@@ -114,6 +114,66 @@ PROPOSAL: dict[str, Any] = _obj(
     timeline={"type": "array"},
 )
 COUNT = _obj(persons={"type": "integer"}, area=AREA)
+NULLABLE_AREA = {"anyOf": [AREA, {"type": "null"}]}
+TURNOUT = _obj(
+    ["persons", "area"],
+    persons={"type": "integer"},
+    area=AREA,
+    persons_total={"type": ["integer", "null"]},
+    area_total=NULLABLE_AREA,
+    persons_needed={"type": ["integer", "null"]},
+    area_needed=NULLABLE_AREA,
+)
+RESULT: dict[str, Any] = {
+    "type": "object",
+    "required": ["state"],
+    "properties": {
+        "state": {"type": "string"},
+        "turnout": TURNOUT,
+        "outcome": {"enum": ["passed", "no_decision", "undetermined", None]},
+        "tests": {
+            "type": "array",
+            "items": _obj(["name", "met"], name={"type": "string"}, met={"type": ["boolean", "null"]}),
+        },
+    },
+}
+LEDGER_ENTRY = _obj(
+    ["seq", "receipt_hash", "choice", "persons", "area", "channel", "at", "prev", "hash"],
+    seq={"type": "integer", "minimum": 1},
+    receipt_hash={"type": "string"},
+    choice={"type": "string"},
+    persons={"type": "integer"},
+    area=AREA,
+    channel={"type": "string"},
+    at={"type": "string"},
+    replaces={"type": ["integer", "null"]},
+    prev={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    hash={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+)
+LEDGER = _obj(
+    ["entries", "head"],
+    entries={"type": "array", "items": LEDGER_ENTRY},
+    head={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+)
+RECORD = _obj(
+    ["format", "number", "proposal", "roll", "ledger", "head", "participation", "result"],
+    format={"const": "agora-resolution/1"},
+    number={"type": "string"},
+    proposal=_obj(["id", "matter"], id={"type": "integer"}, matter={"enum": ["major", "ordinary"]}),
+    roll=_obj(
+        ["parking_counts", "public_fingerprint", "units", "totals"],
+        parking_counts={"type": ["boolean", "null"]},
+        public_fingerprint={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        published_fingerprint={"type": ["string", "null"]},
+        units={"type": "array", "items": {"type": "object"}},
+        totals=_obj(["persons", "area"], persons={"type": ["integer", "null"]}, area=NULLABLE_AREA),
+    ),
+    roll_fingerprint={"type": "string"},
+    ledger=LEDGER,
+    head={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    participation={"type": "array", "items": {"type": "object"}},
+    result={"type": "object"},
+)
 
 
 def build_schema() -> dict[str, Any]:
@@ -371,17 +431,36 @@ def build_schema() -> dict[str, Any]:
                 errors=(400, 401, 403, 404, 409, 422),
             )
         },
-        "/api/v1/proposals/{id}/ballots/mine": {"get": _op("My ballot", params=[PID])},
+        "/api/v1/proposals/{id}/ballots/mine": {
+            "get": _op(
+                "My ballot (the receipt code itself is never stored: null, with the hash of it)",
+                params=[PID],
+                out=_obj(
+                    ["receipt", "receipt_hash", "choice", "channel", "at"],
+                    receipt={"type": ["string", "null"]},
+                    receipt_hash={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    choice={"type": "string"},
+                    channel={"type": "string"},
+                    at={"type": "string"},
+                ),
+            )
+        },
         "/api/v1/proposals/{id}/result": {
-            "get": _op("Turnout while voting; the tally after close", params=[PID])
+            "get": _op("Turnout while voting; the tally after close", params=[PID], out=RESULT)
         },
         "/api/v1/proposals/{id}/ledger": {
-            "get": _op("The hash-chained ledger (after close)", params=[PID], errors=(401, 403, 404, 409))
+            "get": _op(
+                "The hash-chained ledger (after close)",
+                params=[PID],
+                out=LEDGER,
+                errors=(400, 401, 403, 404, 409, 422),
+            )
         },
         "/api/v1/proposals/{id}/resolution": {
             "get": _op(
                 "The resolution record (409 while the vote is open or for a consultation)",
                 params=[PID],
+                out=RECORD,
                 errors=(400, 401, 403, 404, 409, 422),
             )
         },
