@@ -150,8 +150,9 @@ def _participation(pdf: Any, units: list[dict[str, str]], width: float, *, has_l
     """Every participating unit, grouped under its building ("1幢"), as "<unit> <area>" on a grid.
 
     Grid cells all have the width of the widest entry, so the columns line up and each unit is one
-    `text()` call at a computed position. An entry that is not ASCII (a unit labelled in Chinese)
-    goes through `cell()`, which handles the mixed fonts; without a Latin font, everything does.
+    `text()` call at a computed position. An entry that is not ASCII (a unit labelled in Chinese), or
+    one wider than the page, goes through `multi_cell()`, which handles mixed fonts and wraps; without
+    a Latin font, every entry does.
     """
     if not units:
         pdf.set_font("cjk", size=9)
@@ -160,37 +161,46 @@ def _participation(pdf: Any, units: list[dict[str, str]], width: float, *, has_l
     latin = pdf.fonts["latin"] if has_latin else None
     scale = UNIT_SIZE / 1000 / pdf.k  # font units (1/1000 em) to mm at UNIT_SIZE
 
-    def measure(text: str) -> float:
+    def measure(text: str) -> tuple[float, bool]:
+        """The entry's width, and whether it is plain ASCII that fits a line (drawn with `text()`)."""
         if latin is not None and text.isascii():
             widths = latin.cw
-            return sum(widths[ord(ch)] for ch in text) * scale
+            measured = sum(widths[ord(ch)] for ch in text) * scale
+            return measured, measured <= width
         pdf.set_font("cjk", size=UNIT_SIZE)
-        return pdf.get_string_width(text)
+        return pdf.get_string_width(text), False
 
-    entries = [(u["building"], f"{u['unit']} {u['area']}") for u in units]
-    cell = max(measure(text) for _building, text in entries) + UNIT_GAP
+    entries = [(u["building"], text, *measure(text)) for u in units for text in (f"{u['unit']} {u['area']}",)]
+    cell = min(max(entry[2] for entry in entries), width) + UNIT_GAP
     columns = max(1, int((width + UNIT_GAP) // cell))
     baseline = UNIT_ROW * 0.75
     for building, group in groupby(entries, key=lambda entry: entry[0]):
-        texts = [text for _building, text in group]
+        row = list(group)
         if pdf.y + 5 + UNIT_ROW > pdf.page_break_trigger:
             pdf.add_page()
         pdf.set_font("cjk", size=9)
         pdf.cell(width, 5, f"{building}幢", new_x="LMARGIN", new_y="NEXT")
-        for start in range(0, len(texts), columns):
-            if pdf.y + UNIT_ROW > pdf.page_break_trigger:
+        for start in range(0, len(row), columns):
+            # A wrapped entry takes more than one grid row: the whole row must fit on the page.
+            lines = max(
+                1 if simple else 2 + int(w // (cell - UNIT_GAP))
+                for _b, _t, w, simple in row[start : start + columns]
+            )
+            if pdf.y + lines * UNIT_ROW > pdf.page_break_trigger:
                 pdf.add_page()
-            y = pdf.y
-            for column, text in enumerate(texts[start : start + columns]):
+            y = bottom = pdf.y
+            for column, (_building, text, _width, simple) in enumerate(row[start : start + columns]):
                 x = pdf.l_margin + column * cell
-                if latin is not None and text.isascii():
+                if simple:
                     pdf.set_font("latin", size=UNIT_SIZE)
                     pdf.text(x, y + baseline, text)
+                    bottom = max(bottom, y + UNIT_ROW)
                 else:
                     pdf.set_font("cjk", size=UNIT_SIZE)
                     pdf.set_xy(x, y)
-                    pdf.cell(cell - UNIT_GAP, UNIT_ROW, text)
-            pdf.set_xy(pdf.l_margin, y + UNIT_ROW)
+                    pdf.multi_cell(cell - UNIT_GAP, UNIT_ROW, text, new_x="LMARGIN", new_y="NEXT")
+                    bottom = max(bottom, pdf.y)
+            pdf.set_xy(pdf.l_margin, bottom)
         pdf.ln(1)
 
 

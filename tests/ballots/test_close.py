@@ -265,12 +265,18 @@ def test_the_pdf_lists_every_participating_unit_under_its_building() -> None:
         {"building": "东区A座", "unit": "B(2)\\x", "area": "99999.99"},
         {"building": "C", "unit": "x" * 64, "area": "1.05"},
     ]
-    text = extract_text(render_pdf(_record_document(units + odd)))
+    wide = [  # wider than a line: wrapped, never cut
+        {"building": "C", "unit": "W" * 64, "area": "88888.88"},
+        {"building": "D", "unit": "楼" * 64, "area": "7.50"},
+    ]
+    text = extract_text(render_pdf(_record_document(units + odd + wide)))
     lines = set(text.split("\n"))
-    for building in ("1幢", "2幢", "10幢", "东区A座幢", "C幢"):
+    for building in ("1幢", "2幢", "10幢", "东区A座幢", "C幢", "D幢"):
         assert building in lines, building
     for unit in units + odd:
         assert f"{unit['unit']} {unit['area']}" in text, unit
+    for unit in wide:
+        assert unit["unit"] in text.replace("\n", "") and unit["area"] in text
     assert "阳光花园-2025-001" in text and "a" * 64 in text and "（草稿，待业主委员会确认）" in text
 
     empty = extract_text(render_pdf(_record_document([])))
