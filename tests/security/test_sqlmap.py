@@ -123,6 +123,17 @@ async def test_sqlmap_finds_no_injection_in_login_search_and_api_parameters(
             "login",
             "--ignore-code=401",  # a payload that breaks the login is a failed sign-in, not the end
         ),
+        # the browser's sign-in form, with a fresh CSRF token fetched for every request (a wrong
+        # password: a session cookie would take the form away)
+        "login form": (
+            f"{base}/login",
+            f"--data=login={login}&password=wrong-password&csrf_token=x",
+            "--csrf-token=csrf_token",
+            f"--csrf-url={base}/login",
+            "-p",
+            "login",
+            "--ignore-code=401",
+        ),
         "search": (f"{base}/api/v1/halls/{compound.slug}/search?q=elevator", auth, "-p", "q"),
         "search page": (f"{base}/halls/{compound.slug}/search?q=elevator", auth, "-p", "q"),
         "proposals state": (
