@@ -212,9 +212,9 @@ def build_schema() -> dict[str, Any]:
                 body=_obj(
                     ["kind", "slug", "name"],
                     kind={"enum": ["community", "compound", "building"]},
-                    slug={"type": "string"},
+                    slug={"type": "string", "maxLength": 64},
                     name={"type": "string"},
-                    parent={"type": ["string", "null"]},
+                    parent={"type": ["string", "null"], "maxLength": 64},
                 ),
                 ok=201,
                 out=_obj(["slug"], slug={"type": "string"}),
