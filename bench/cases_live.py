@@ -141,6 +141,7 @@ def _brief(measured: dict[str, Any]) -> dict[str, Any]:
     brief = {k: measured.get(k) for k in keys}
     brief.update(
         last_ms=measured["last_ms"],
+        trigger_ms=measured.get("trigger_ms"),  # the POST alone: how much of last_ms is the write
         connect_s=round(measured["connect_s"], 2),
         closed_codes=measured["closed_codes"],
         connect_failures=measured["connect_failures"],
