@@ -6,6 +6,7 @@ This module is also where the ballots feature meets its neighbours: the frozen r
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,13 +118,101 @@ async def compound_of(proposal: Proposal) -> Hall:
 
 
 async def rules_for(proposal: Proposal) -> Rules:
+    if is_owners_matter(proposal) and proposal.snapshot_id is not None:
+        return (await snapshot_info(proposal)).rules  # the frozen roll's compound: one query, no Hall model
     return rules_from((await compound_of(proposal)).rules)
 
 
 async def load_snapshot(proposal: Proposal) -> RollSnapshot:
+    """The whole frozen roll, every unit and person decoded: for the count and the record, not per ballot."""
     if proposal.snapshot_id is None:
         raise NotFound(_("This vote has no frozen roll."))
     return await RollSnapshot.get(id=proposal.snapshot_id)
+
+
+# --- the frozen roll, indexed once per process ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotIndex:
+    """What casting needs from a frozen roll: owner_ref -> person key, and each person's weight.
+
+    Built once per snapshot and process (a snapshot never changes once saved) and kept in a small
+    cache keyed on (id, fingerprint, created_at), so a reused id (tables truncated, ids restarted)
+    never serves another roll's index. The totals and the compound come from the row on every read.
+    """
+
+    person_of: dict[str, str]
+    weights: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One light read of a proposal's frozen roll: its totals, its compound and that compound's rules."""
+
+    id: int
+    compound_id: int
+    persons_total: int | None
+    area_cents_total: int | None
+    rules: Rules
+    index: SnapshotIndex
+
+
+_INDEX_CACHE_SIZE = 64
+_index_cache: OrderedDict[tuple[int, str, str], SnapshotIndex] = OrderedDict()
+
+
+def index_of_persons(persons: list[list[Any]]) -> SnapshotIndex:
+    """The index of a snapshot's `persons` ([[person_key, [owner_refs], area_cents]])."""
+    return SnapshotIndex(
+        person_of={ref: row[0] for row in persons for ref in row[1]},
+        weights={row[0]: int(row[2]) for row in persons},
+    )
+
+
+async def snapshot_info(proposal: Proposal) -> SnapshotInfo:
+    """The proposal's frozen roll without decoding its units: one small query, the index cached."""
+    if proposal.snapshot_id is None:
+        raise NotFound(_("This vote has no frozen roll."))
+    rows = await RollSnapshot.filter(id=proposal.snapshot_id).values(
+        "id",
+        "fingerprint",
+        "compound_id",
+        "persons_total",
+        "area_cents_total",
+        "created_at",
+        "compound__rules",
+    )
+    if not rows:
+        raise NotFound(_("This vote has no frozen roll."))
+    row = rows[0]
+    key = (int(row["id"]), str(row["fingerprint"]), str(row["created_at"]))
+    index = _index_cache.get(key)
+    if index is None:
+        persons = await RollSnapshot.filter(id=proposal.snapshot_id).values_list("persons", flat=True)
+        index = index_of_persons(persons[0] if persons else [])
+        _index_cache[key] = index
+        while len(_index_cache) > _INDEX_CACHE_SIZE:
+            _index_cache.popitem(last=False)
+    else:
+        _index_cache.move_to_end(key)
+    return SnapshotInfo(
+        id=int(row["id"]),
+        compound_id=int(row["compound_id"]),
+        persons_total=row["persons_total"],
+        area_cents_total=row["area_cents_total"],
+        rules=rules_from(_decoded(row["compound__rules"])),
+        index=index,
+    )
+
+
+def _decoded(value: Any) -> dict[str, Any] | None:
+    """A JSON column read through a join may come back as text (SQLite) or already decoded."""
+    if isinstance(value, str | bytes):
+        import json
+
+        value = json.loads(value)
+    return value if isinstance(value, dict) else None
 
 
 def is_owners_matter(proposal: Proposal) -> bool:
@@ -146,7 +235,14 @@ def choice_labels(proposal: Proposal) -> dict[str, str]:
     }
 
 
-def owner_voter(snapshot: RollSnapshot, owner_ref: str) -> Voter | None:
+def owner_voter(snapshot: RollSnapshot | SnapshotIndex | SnapshotInfo, owner_ref: str) -> Voter | None:
+    if isinstance(snapshot, SnapshotInfo):
+        snapshot = snapshot.index
+    if isinstance(snapshot, SnapshotIndex):
+        person = snapshot.person_of.get(owner_ref)
+        if person is None:
+            return None
+        return Voter(person, 1, snapshot.weights.get(person, 0), owner_ref)
     person = snapshot_person_of(snapshot).get(owner_ref)
     if person is None:
         return None
@@ -163,14 +259,18 @@ async def voter_for_user(proposal: Proposal, access: HallAccess, user: User) -> 
         if not access.has("member", "owner", "tenant"):
             raise Forbidden(_("You have no vote on this matter."), code="no_vote")
         return Voter(f"user:{user.id}", 1, 0)
-    snapshot = await load_snapshot(proposal)
+    return await owner_voter_for_user(await snapshot_info(proposal), user)
+
+
+async def owner_voter_for_user(info: SnapshotInfo, user: User) -> Voter:
+    """On an owners' matter, the caller's person on the frozen roll (the first of their refs on it)."""
     refs = await Owner.filter(
         user_id=user.id,
-        compound_id=snapshot.compound_id,
+        compound_id=info.compound_id,
         active=True,  # type: ignore[attr-defined]
     ).values_list("owner_ref", flat=True)
     for ref in sorted(str(r) for r in refs):
-        voter = owner_voter(snapshot, ref)
+        voter = owner_voter(info.index, ref)
         if voter is not None:
             return voter
     raise Forbidden(
