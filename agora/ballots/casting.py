@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count, Sum
 
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate
+from agora.ballots import electorate, writer
 from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import check_key, remember, replay_of
@@ -89,13 +90,17 @@ def check_choice(proposal: Proposal, choice: Any) -> str:
 
 async def turnout_now(proposal: Proposal) -> dict[str, Any]:
     """Participation so far (never the split of choices), in the api.md shape."""
-    rows = await BallotSlot.filter(proposal_id=proposal.id).values_list("area_cents", flat=True)
+    rows = (
+        await BallotSlot.filter(proposal_id=proposal.id)
+        .annotate(voted=Count("id"), area=Sum("area_cents"))
+        .values("voted", "area")
+    )
+    voted, area = (int(rows[0]["voted"] or 0), int(rows[0]["area"] or 0)) if rows else (0, 0)
     persons_total = area_total = None
     if electorate.is_owners_matter(proposal) and proposal.snapshot_id is not None:
-        snapshot = await electorate.load_snapshot(proposal)
-        persons_total, area_total = snapshot.persons_total, snapshot.area_cents_total
-    meter = turnout(persons_total, area_total, len(rows), sum(int(a) for a in rows))
-    return turnout_to_json(meter)
+        info = await electorate.snapshot_info(proposal)
+        persons_total, area_total = info.persons_total, info.area_cents_total
+    return turnout_to_json(turnout(persons_total, area_total, voted, area))
 
 
 @dataclass(frozen=True)
@@ -191,9 +196,26 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
             return replay
     if proposal.state not in ("voting", "closed", "certified"):
         raise not_open(proposal)
-    voter = await electorate.voter_for_user(proposal, access, user)
+    if electorate.is_owners_matter(proposal):
+        info = await electorate.snapshot_info(proposal)  # one light read; the roll's index is cached
+        voter = await electorate.owner_voter_for_user(info, user)
+        revote = info.rules.revote
+    else:
+        voter = await electorate.voter_for_user(proposal, access, user)
+        revote = False
     choice = check_choice(proposal, choice)
-    revote = (await electorate.rules_for(proposal)).revote if electorate.is_owners_matter(proposal) else False
+    outcome = await writer.submit(proposal.id, voter, choice, user, key, revote)
+    if isinstance(outcome, dict):
+        return outcome
+    if isinstance(outcome, writer.Refused):
+        raise outcome.error()
+    return await _cast_alone(user, proposal, voter, choice, key, revote)
+
+
+async def _cast_alone(
+    user: User, proposal: Proposal, voter: Voter, choice: str, key: str | None, revote: bool
+) -> dict:
+    """One online ballot in its own transaction (when a shared batch could not be written)."""
     try:
         async with atomic():
             locked = await lock_proposal(proposal.id)
@@ -277,11 +299,12 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
     proxy = _proxy(data.get("proxy"))
     if proposal.state not in ("voting", "closed", "certified"):
         raise not_open(proposal)
-    voter = electorate.owner_voter(await electorate.load_snapshot(proposal), owner_ref)
+    info = await electorate.snapshot_info(proposal)
+    voter = electorate.owner_voter(info, owner_ref)
     if voter is None:
         raise NotFound(_("No owner with this reference is on this vote's roll."), code="unknown_owner")
     choice = check_choice(proposal, data.get("choice"))
-    cap = (await electorate.rules_for(proposal)).proxy_cap
+    cap = info.rules.proxy_cap
     channel = "proxy" if proxy else "paper"
     try:
         async with atomic():
@@ -338,7 +361,7 @@ async def record_delivery(user: User, proposal_id: int, data: dict[str, Any]) ->
     proposal, _access = await _canvass(user, proposal_id)
     owner_ref = _text(data, "owner_ref", 64)
     witness = _text(data, "witness", 120)
-    voter = electorate.owner_voter(await electorate.load_snapshot(proposal), owner_ref)
+    voter = electorate.owner_voter(await electorate.snapshot_info(proposal), owner_ref)
     if voter is None:
         raise NotFound(_("No owner with this reference is on this vote's roll."), code="unknown_owner")
     try:

@@ -49,26 +49,47 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-async def replay_of(user: User, key: str, proposal_id: int) -> dict[str, Any] | None:
-    row = await IdempotencyKey.get_or_none(user_id=user.id, key_hash=hashlib.sha256(key.encode()).hexdigest())
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_reused() -> Conflict:
+    return Conflict(
+        _("This Idempotency-Key was already used for another request."), code="idempotency_key_reused"
+    )
+
+
+async def stored_response(user_id: int, key: str) -> tuple[int, dict[str, Any]] | None:
+    """The proposal and the (unsealed) response first given for this user's key, if any."""
+    row = await IdempotencyKey.get_or_none(user_id=user_id, key_hash=key_hash(key))
     if row is None:
         return None
-    if row.proposal_id != proposal_id:
-        raise Conflict(
-            _("This Idempotency-Key was already used for another request."), code="idempotency_key_reused"
-        )
     body = dict(row.response)
     body["receipt"] = unseal(key, body["receipt"])
-    return body
+    return row.proposal_id, body
 
 
-async def remember(user: User, key: str, proposal_id: int, body: dict[str, Any]) -> None:
+async def replay_of(user: User, key: str, proposal_id: int) -> dict[str, Any] | None:
+    stored = await stored_response(user.id, key)
+    if stored is None:
+        return None
+    if stored[0] != proposal_id:
+        raise key_reused()
+    return stored[1]
+
+
+def key_row(user_id: int, key: str, proposal_id: int, body: dict[str, Any]) -> IdempotencyKey:
+    """The row that remembers a response (not saved: the caller saves it in its transaction)."""
     stored = {**body, "receipt": seal(key, body["receipt"])}
-    await IdempotencyKey.create(
-        user=user,
-        key_hash=hashlib.sha256(key.encode()).hexdigest(),
+    return IdempotencyKey(
+        user_id=user_id,
+        key_hash=key_hash(key),
         proposal_id=proposal_id,
         status=201,
         response=json.loads(json.dumps(stored)),
         created_at=clock.now(),
     )
+
+
+async def remember(user: User, key: str, proposal_id: int, body: dict[str, Any]) -> None:
+    await key_row(user.id, key, proposal_id, body).save()
