@@ -197,8 +197,8 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
     if proposal.state not in ("voting", "closed", "certified"):
         raise not_open(proposal)
     if electorate.is_owners_matter(proposal):
-        info = await electorate.snapshot_info(proposal)  # one light read; the roll's index is cached
-        voter = await electorate.owner_voter_for_user(info, user)
+        info, refs = await electorate.snapshot_and_refs(proposal, user)  # one read; the index is cached
+        voter = electorate.voter_of_refs(info, refs)
         revote = info.rules.revote
     else:
         voter = await electorate.voter_for_user(proposal, access, user)

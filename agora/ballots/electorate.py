@@ -18,6 +18,7 @@ from agora.rooms.access import HallAccess, access_hall_by_id
 from agora.rooms.counting import RollUnit
 from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
+from agora.web.sql import fetch
 
 OWNERS_MATTERS = ("major", "ordinary")
 OWNER_CHOICES = ("yes", "no", "abstain")
@@ -170,26 +171,44 @@ def index_of_persons(persons: list[list[Any]]) -> SnapshotIndex:
     )
 
 
+_INFO_SQL = (
+    "SELECT s.id, s.fingerprint, s.compound_id, s.persons_total, s.area_cents_total, s.created_at,"
+    " h.rules AS rules{owner} FROM roll_snapshots s JOIN halls h ON h.id = s.compound_id{join}"
+    " WHERE s.id = ?"
+)
+_SNAPSHOT_SQL = _INFO_SQL.format(owner="", join="")
+_OWNER_SQL = _INFO_SQL.format(
+    owner=", o.owner_ref AS owner_ref",
+    join=" LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ? AND o.active = ?",
+)
+
+
 async def snapshot_info(proposal: Proposal) -> SnapshotInfo:
     """The proposal's frozen roll without decoding its units: one small query, the index cached."""
     if proposal.snapshot_id is None:
         raise NotFound(_("This vote has no frozen roll."))
-    rows = await RollSnapshot.filter(id=proposal.snapshot_id).values(
-        "id",
-        "fingerprint",
-        "compound_id",
-        "persons_total",
-        "area_cents_total",
-        "created_at",
-        "compound__rules",
-    )
+    rows = await fetch(_SNAPSHOT_SQL, proposal.snapshot_id)
     if not rows:
         raise NotFound(_("This vote has no frozen roll."))
-    row = rows[0]
+    return await _info_of(rows[0])
+
+
+async def snapshot_and_refs(proposal: Proposal, user: User) -> tuple[SnapshotInfo, list[str]]:
+    """The frozen roll's info and the caller's active owner refs in its compound, in one query."""
+    if proposal.snapshot_id is None:
+        raise NotFound(_("This vote has no frozen roll."))
+    rows = await fetch(_OWNER_SQL, user.id, True, proposal.snapshot_id)
+    if not rows:
+        raise NotFound(_("This vote has no frozen roll."))
+    refs = sorted(str(row["owner_ref"]) for row in rows if row["owner_ref"] is not None)
+    return await _info_of(rows[0]), refs
+
+
+async def _info_of(row: dict[str, Any]) -> SnapshotInfo:
     key = (int(row["id"]), str(row["fingerprint"]), str(row["created_at"]))
     index = _index_cache.get(key)
     if index is None:
-        persons = await RollSnapshot.filter(id=proposal.snapshot_id).values_list("persons", flat=True)
+        persons = await RollSnapshot.filter(id=row["id"]).values_list("persons", flat=True)
         index = index_of_persons(persons[0] if persons else [])
         _index_cache[key] = index
         while len(_index_cache) > _INDEX_CACHE_SIZE:
@@ -199,9 +218,9 @@ async def snapshot_info(proposal: Proposal) -> SnapshotInfo:
     return SnapshotInfo(
         id=int(row["id"]),
         compound_id=int(row["compound_id"]),
-        persons_total=row["persons_total"],
-        area_cents_total=row["area_cents_total"],
-        rules=rules_from(_decoded(row["compound__rules"])),
+        persons_total=None if row["persons_total"] is None else int(row["persons_total"]),
+        area_cents_total=None if row["area_cents_total"] is None else int(row["area_cents_total"]),
+        rules=rules_from(_decoded(row["rules"])),
         index=index,
     )
 
@@ -269,7 +288,12 @@ async def owner_voter_for_user(info: SnapshotInfo, user: User) -> Voter:
         compound_id=info.compound_id,
         active=True,  # type: ignore[attr-defined]
     ).values_list("owner_ref", flat=True)
-    for ref in sorted(str(r) for r in refs):
+    return voter_of_refs(info, sorted(str(r) for r in refs))
+
+
+def voter_of_refs(info: SnapshotInfo, refs: list[str]) -> Voter:
+    """The first of these (sorted) owner refs that is on the frozen roll, or Forbidden."""
+    for ref in refs:
         voter = owner_voter(info.index, ref)
         if voter is not None:
             return voter
