@@ -5,10 +5,12 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+LOGIN_MAX_LENGTH = 64
+
 
 class User(Model):
     id = fields.IntField(primary_key=True)
-    login = fields.CharField(max_length=64, unique=True)
+    login = fields.CharField(max_length=LOGIN_MAX_LENGTH, unique=True)
     password_hash = fields.CharField(max_length=255)
     display_name = fields.CharField(max_length=100)
     is_admin = fields.BooleanField(default=False)

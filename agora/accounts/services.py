@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from agora import clock
-from agora.accounts.models import ApiToken, LoginThrottle, Session, User
+from agora.accounts.models import LOGIN_MAX_LENGTH, ApiToken, LoginThrottle, Session, User
 from agora.accounts.passwords import Passwords
 from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotAuthenticated, Throttled
@@ -142,7 +142,7 @@ async def authenticate(passwords: Passwords, login: str, password: str, ip: str)
 async def _authenticate(passwords: Passwords, login: str, password: str, keys: dict[str, str]) -> User:
     name = (login or "").strip()
     # A login that cannot exist (too long for the column) is an unknown login, not a server error.
-    user = await User.get_or_none(login=name, is_active=True) if 0 < len(name) <= 64 else None
+    user = await User.get_or_none(login=name, is_active=True) if 0 < len(name) <= LOGIN_MAX_LENGTH else None
     try:
         ok, needs_rehash = await passwords.verify(user.password_hash if user else None, password or "")
     except Throttled:  # too many hashes waiting: the flood is a security event too

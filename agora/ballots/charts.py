@@ -107,6 +107,6 @@ def threshold_x(required: str) -> int | None:
     """Where a test's bound sits on a bar: ">= 2/3" -> 200 of 300."""
     fraction = required.lstrip("><= ").strip()
     num, _sep, den = fraction.partition("/")
-    if not num.isdigit() or not den.isdigit() or int(den) == 0:
+    if not num.isdecimal() or not den.isdecimal() or int(den) == 0:
         return None
     return (BAR_WIDTH * int(num)) // int(den)

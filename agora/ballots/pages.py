@@ -27,7 +27,7 @@ from agora.i18n import _
 from agora.proposals.models import Proposal
 from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
-from agora.web.http import read_form, redirect, require_user
+from agora.web.http import path_id, read_form, redirect, require_user
 from agora.web.templating import render as render_template
 
 
@@ -36,7 +36,7 @@ def render(request: Request, template: str, context: dict[str, Any], **kwargs: A
 
 
 def _id(request: Request) -> int:
-    return int(request.path_params["proposal_id"])
+    return path_id(request, "proposal_id")
 
 
 def meter_labels() -> dict[str, str]:

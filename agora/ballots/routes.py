@@ -8,11 +8,11 @@ from starlette.routing import BaseRoute, Route
 
 from agora.ballots import live, services
 from agora.ballots.pages import routes as page_routes
-from agora.web.http import json_response, read_json, require_user
+from agora.web.http import json_response, path_id, read_json, require_user
 
 
 def _id(request: Request) -> int:
-    return int(request.path_params["proposal_id"])
+    return path_id(request, "proposal_id")
 
 
 async def cast(request: Request) -> Response:

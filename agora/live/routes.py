@@ -89,11 +89,11 @@ async def _serve(
         credential=credential.digest[:32],
     )
     await websocket.accept()
-    if since.isdigit():
+    if since.isdecimal():
         client.hold()
     hub.join(client)
     try:
-        if since.isdigit():
+        if since.isdecimal():
             await _catch_up(hub, client, int(since))
 
         async def still_allowed() -> bool:

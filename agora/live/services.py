@@ -82,6 +82,7 @@ async def visible_hall_ids(user_id: int) -> set[int]:
 async def catch_up(hall_id: int, since: int, limit: int | None = None) -> list[dict[str, Any]] | None:
     """The hall's stored events after `since`, oldest first; None when more than `limit` were missed."""
     limit = CATCH_UP_LIMIT if limit is None else limit
+    since = min(since, 2**63 - 1)  # a cursor past every event still fits the BIGINT column
     rows = await LiveEvent.filter(hall_id=hall_id, id__gt=since).order_by("id").limit(limit + 1)
     if len(rows) > limit:
         return None

@@ -22,6 +22,7 @@ from agora.proposals.serialize import comment_json, comment_row_json
 from agora.proposals.services import access_proposal
 from agora.proposals.threads import STANCES, build_tree, walk
 from agora.rooms.access import HallAccess
+from agora.web.http import MAX_ID, parse_id
 from agora.web.sql import converters, fetch, in_list, to_python
 
 MAX_COMMENT = 5000
@@ -94,11 +95,10 @@ async def post_comment(
         raise Forbidden(_("Only the Party branch or the owners' committee can answer officially."))
     parent_row = None
     if parent not in (None, ""):
-        if isinstance(parent, str) and parent.isdigit():
-            parent = int(parent)
-        if not isinstance(parent, int) or isinstance(parent, bool):
+        parent_id = parse_id(parent)
+        if parent_id is None:
             raise Invalid(_("The comment replied to is not valid."), fields={"parent": "invalid"})
-        parent_row = await Comment.get_or_none(id=parent)
+        parent_row = await Comment.get_or_none(id=parent_id)
         if parent_row is None or parent_row.proposal_id != proposal.id:  # type: ignore[attr-defined]
             raise Invalid(
                 _("The comment replied to is not in this discussion."), fields={"parent": "invalid"}
@@ -231,10 +231,10 @@ async def comment_page(
         raise Invalid(_("sort is oldest or newest."), fields={"sort": "invalid"})
     where, params = "c.proposal_id = ? AND c.parent_id IS NULL", [proposal.id]
     if after not in (None, ""):
-        if not str(after).isdigit():
+        if not str(after).isascii() or not str(after).isdigit():
             raise Invalid(_("The page cursor is not valid."), fields={"after": "invalid"})
         where += " AND c.id < ?" if sort == "newest" else " AND c.id > ?"
-        params.append(int(after))
+        params.append(min(int(after), MAX_ID))  # past every id, still within the column's type
     limit = max(1, min(int(limit), 200))
     order = "DESC" if sort == "newest" else "ASC"
     tops = await fetch(f"{_ROWS} WHERE {where} ORDER BY c.id {order} LIMIT ?", *params, limit + 1)  # noqa: S608 — fixed text

@@ -54,7 +54,7 @@ def _item(raw: Any, matter: str, fields: dict[str, str]) -> int | None:
         if matter in ("ordinary", "major"):
             fields["item"] = "required"
         return None
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isdecimal():
         raw = int(raw.strip())
     if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 9:
         fields["item"] = "invalid"

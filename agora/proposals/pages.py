@@ -14,7 +14,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora.errors import DomainError, Invalid
-from agora.i18n import _
 from agora.proposals import discussion, inbox, lifecycle, markdown, moderation, photos, search, services
 from agora.proposals.drafting import options_from_lines
 from agora.proposals.fragments import FRAGMENTS
@@ -22,7 +21,7 @@ from agora.proposals.labels import LABELS
 from agora.proposals.models import CATEGORIES
 from agora.proposals.serialize import comment_view
 from agora.rooms.access import access_hall
-from agora.web.http import read_form, redirect, require_user
+from agora.web.http import path_id, read_form, redirect, require_user
 from agora.web.templating import is_htmx, render
 
 
@@ -31,10 +30,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 
 
 def _id(request: Request) -> int:
-    raw = str(request.path_params["id"])
-    if not raw.isdigit():
-        raise Invalid(_("The id is not valid."), fields={"id": "invalid"})
-    return int(raw)
+    return path_id(request)
 
 
 def _form_defaults(**overrides: Any) -> dict[str, Any]:
@@ -145,7 +141,7 @@ async def photo_file(request: Request) -> Response:
     user = require_user(request)
     proposal, _access = await services.access_proposal(user, _id(request))
     thumb = request.query_params.get("size") == "thumb"
-    data, digest = await photos.photo_bytes(proposal, int(request.path_params["photo_id"]), thumb)
+    data, digest = await photos.photo_bytes(proposal, path_id(request, "photo_id"), thumb)
     etag = f'"{digest[:32]}{"-t" if thumb else ""}"'
     headers = {"Cache-Control": "private, max-age=86400", "ETag": etag}
     if request.headers.get("if-none-match") == etag:

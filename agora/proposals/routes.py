@@ -17,14 +17,11 @@ from agora.proposals.pages import read_photo
 from agora.proposals.pages import routes as page_routes
 from agora.proposals.serialize import comment_json, proposal_json
 from agora.rooms.access import access_hall
-from agora.web.http import json_response, no_content, read_json, require_user
+from agora.web.http import json_response, no_content, path_id, read_json, require_user
 
 
 def _id(request: Request) -> int:
-    raw = request.path_params["id"]
-    if not str(raw).isdigit():
-        raise Invalid(_("The id is not valid."), fields={"id": "invalid"})
-    return int(raw)
+    return path_id(request)
 
 
 async def _proposal_data(proposal, slug: str) -> dict:  # type: ignore[no-untyped-def]
@@ -106,7 +103,7 @@ async def comments_api(request: Request) -> Response:
         return json_response({"id": comment.id}, status=201)
     params = request.query_params
     limit = params.get("limit", str(discussion.PAGE_SIZE))
-    if not limit.isdigit():
+    if not limit.isdecimal():
         raise Invalid(_("limit must be a number."), fields={"limit": "invalid"})
     tree, cursor = await discussion.comment_page(
         proposal, sort=params.get("sort", "oldest"), after=params.get("after"), limit=int(limit)

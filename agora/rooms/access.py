@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
-from agora.rooms.models import Hall
+from agora.rooms.models import SLUG_MAX_LENGTH, Hall
 from agora.web.sql import fetch, in_list
 
 MODERATE = frozenset({"moderator", "admin"})
@@ -151,7 +151,9 @@ async def access_to(user: User | None, hall: Hall | None) -> HallAccess:
 async def access_hall(user: User | None, slug: str) -> HallAccess:
     if user is None:
         raise _refuse()
-    return await access_to(user, await Hall.get_or_none(slug=slug))
+    # A slug longer than the column cannot name a hall; Tortoise would refuse it with a server error.
+    hall = await Hall.get_or_none(slug=slug) if len(slug) <= SLUG_MAX_LENGTH else None
+    return await access_to(user, hall)
 
 
 async def access_hall_by_id(user: User | None, hall_id: int) -> HallAccess:

@@ -7,12 +7,13 @@ from tortoise.models import Model
 
 HALL_KINDS = ("community", "compound", "building")
 ROLES = ("member", "tenant", "moderator", "committee", "canvasser")
+SLUG_MAX_LENGTH = 64
 
 
 class Hall(Model):
     id = fields.IntField(primary_key=True)
     kind = fields.CharField(max_length=16)
-    slug = fields.CharField(max_length=64, unique=True)
+    slug = fields.CharField(max_length=SLUG_MAX_LENGTH, unique=True)
     name = fields.CharField(max_length=120)
     parent = fields.ForeignKeyField(
         "agora.Hall", related_name="children", null=True, on_delete=fields.RESTRICT

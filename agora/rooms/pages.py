@@ -207,7 +207,7 @@ def _rules_form(form: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in ("notice_days", "min_voting_days", "max_voting_days", "proxy_cap"):
         raw = str(form.get(key, "")).strip()
-        data[key] = int(raw) if raw.isdigit() else raw
+        data[key] = int(raw) if raw.isdecimal() else raw
     data["parking_counts"] = {"true": True, "false": False}.get(str(form.get("parking_counts", "")))
     data["revote"] = form.get("revote") == "on"
     clause = str(form.get("deemed_participation", "")).strip()

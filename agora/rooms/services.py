@@ -12,14 +12,14 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from agora.accounts.models import User
+from agora.accounts.models import LOGIN_MAX_LENGTH, User
 from agora.audit.services import record
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.rooms import permissions
 from agora.rooms.access import HallAccess, roles_by_hall
-from agora.rooms.models import HALL_KINDS, ROLES, Hall, MemberRole, Owner
+from agora.rooms.models import HALL_KINDS, ROLES, SLUG_MAX_LENGTH, Hall, MemberRole, Owner
 from agora.rooms.roll_store import compound_of, hall_totals
 from agora.rooms.rules import Rules, rules_from, validate_rules
 
@@ -62,7 +62,7 @@ async def create_hall(actor: User, data: dict[str, Any]) -> Hall:
     if parent_slug is not None:
         if not isinstance(parent_slug, str):
             raise Invalid(_("parent must be a hall's slug."), fields={"parent": "type"})
-        parent = await Hall.get_or_none(slug=parent_slug)
+        parent = await Hall.get_or_none(slug=parent_slug) if len(parent_slug) <= SLUG_MAX_LENGTH else None
         if parent is None:
             raise Invalid(_("There is no hall {slug}.", slug=parent_slug), fields={"parent": "unknown"})
     allowed = PARENT_KINDS[kind]
@@ -244,7 +244,7 @@ async def set_roles(access: HallAccess, actor: User, login: str, roles: Any) -> 
             ),
             fields={"roles": "unknown"},
         )
-    target = await User.get_or_none(login=login)
+    target = await User.get_or_none(login=login) if len(login) <= LOGIN_MAX_LENGTH else None
     if target is None:
         raise NotFound(_("There is no account {login}.", login=login))
     hall = access.hall

@@ -204,7 +204,7 @@ class AgoraMiddleware:
         if scope["path"].endswith("/roll") or scope["path"].endswith("/roll/preview"):
             limit = settings.max_upload_bytes
         declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isdecimal() and int(declared) > limit:
             raise TooLarge(_("The request is too large."))
         chunks: list[bytes] = []
         size = 0
