@@ -99,6 +99,11 @@ COMMENT: dict[str, Any] = _obj(
     hidden={"type": ["object", "null"]},
     children={"type": "array", "items": {"type": "object"}},
 )
+FINGERPRINT = {
+    "type": ["string", "null"],
+    "pattern": "^[0-9a-f]{64}$",
+    "description": "the frozen roll's public fingerprint, published when voting opened (owners' votes)",
+}
 PROPOSAL: dict[str, Any] = _obj(
     id={"type": "integer"},
     hall={"type": "string"},
@@ -111,6 +116,7 @@ PROPOSAL: dict[str, Any] = _obj(
     notice_at={"type": ["string", "null"]},
     opens_at={"type": ["string", "null"]},
     closes_at={"type": ["string", "null"]},
+    roll_fingerprint=FINGERPRINT,
     timeline={"type": "array"},
 )
 COUNT = _obj(persons={"type": "integer"}, area=AREA)
@@ -130,6 +136,7 @@ RESULT: dict[str, Any] = {
     "properties": {
         "state": {"type": "string"},
         "turnout": TURNOUT,
+        "roll_fingerprint": FINGERPRINT,
         "outcome": {"enum": ["passed", "no_decision", "undetermined", None]},
         "tests": {
             "type": "array",

@@ -130,6 +130,9 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
         line(f"公布时间：{doc['posted_at']}，公示至 {doc['display_until']}")
     line(f"账本头哈希：{doc['head']}", 8)
     line(f"名册指纹：{doc['roll_fingerprint']}", 8)
+    published = doc["roll"].get("published_fingerprint")
+    if published:
+        line(f"开始表决时公布的名册公开指纹：{published}", 8)
     line(f"方案文本 SHA-256：{proposal['body_sha256']}", 8)
     if doc.get("record_hash"):
         line(f"公告哈希：{doc['record_hash']}", 8)

@@ -162,6 +162,7 @@ async def build_document(proposal: Proposal, number: str, now: datetime) -> dict
             "parking_counts": parking_counts,
             "fingerprint": snapshot.fingerprint,
             "public_fingerprint": public_roll_fingerprint(units, parking_counts),
+            "published_fingerprint": proposal.roll_fingerprint,
             "units": units,
             "totals": {
                 "persons": snapshot.persons_total,

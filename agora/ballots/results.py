@@ -25,7 +25,11 @@ CLOSED = ("closed", "certified")
 async def result_of(proposal: Proposal) -> dict[str, Any]:
     """The api.md result for a proposal the caller may see."""
     if proposal.state == "voting":
-        return {"state": "voting", "turnout": await turnout_now(proposal)}
+        return {
+            "state": "voting",
+            "turnout": await turnout_now(proposal),
+            "roll_fingerprint": proposal.roll_fingerprint,
+        }
     if proposal.state not in CLOSED:
         raise Conflict(_("Voting on this proposal has not opened yet."), code="not_open")
     if not electorate.is_owners_matter(proposal):
@@ -40,6 +44,7 @@ async def result_of(proposal: Proposal) -> dict[str, Any]:
         "channels": document.get("channels"),
         "head": document.get("head"),
         "resolution": document.get("number"),
+        "roll_fingerprint": document["roll"].get("published_fingerprint"),
     }
 
 

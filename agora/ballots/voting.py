@@ -21,6 +21,7 @@ from agora.ballots import electorate
 from agora.ballots.chain import LedgerEntry
 from agora.ballots.models import BallotSlot, IdempotencyKey, LedgerRow
 from agora.ballots.tally import CountedBallot, tally_consultation
+from agora.ballots.verify import snapshot_public_fingerprint
 from agora.errors import Conflict
 from agora.i18n import _
 from agora.live.events import atomic, emit
@@ -39,10 +40,15 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
         hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
         snapshot = await electorate.freeze_roll(hall, proposal.entrance or None)
         proposal.snapshot_id = snapshot.id
+        # Published now, before any ballot: a roll rewritten later no longer matches it.
+        proposal.roll_fingerprint = snapshot_public_fingerprint(snapshot)
     proposal.opens_at = now
     proposal.closes_at = closes_at
     await Proposal.filter(id=proposal.id).update(
-        snapshot_id=proposal.snapshot_id, opens_at=now, closes_at=closes_at
+        snapshot_id=proposal.snapshot_id,
+        roll_fingerprint=proposal.roll_fingerprint,
+        opens_at=now,
+        closes_at=closes_at,
     )
     await record(
         "vote.opened",
@@ -52,6 +58,7 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
         hall_id=proposal.hall_id,  # type: ignore[attr-defined]
         closes_at=closes_at.isoformat(),
         snapshot=proposal.snapshot_id,
+        roll_fingerprint=proposal.roll_fingerprint,
     )
     return proposal
 

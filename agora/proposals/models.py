@@ -7,6 +7,7 @@ The lifecycle is kept as `*_at` timestamps plus `state`; every transition is als
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 STATES = ("draft", "consultation", "notice", "voting", "closed", "certified", "withdrawn", "rejected")
@@ -50,6 +51,8 @@ class Proposal(Model):
     end_reason = fields.TextField(default="")
     # The electorate frozen when voting opened (agora.rooms.models.RollSnapshot id).
     snapshot_id = fields.IntField(null=True)
+    # The frozen roll's public fingerprint, published when voting opens and carried into the record.
+    roll_fingerprint = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "proposals"
@@ -68,6 +71,7 @@ class ProposalTransition(Model):
 
     class Meta:
         table = "proposal_transitions"
+        indexes = (Index(fields=("proposal_id",), name="proposal_transitions_proposal"),)
 
 
 class ProposalSecond(Model):
@@ -194,3 +198,4 @@ class ProposalPhoto(Model):
 
     class Meta:
         table = "proposal_photos"
+        indexes = (Index(fields=("proposal_id",), name="proposal_photos_proposal"),)

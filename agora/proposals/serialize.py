@@ -109,6 +109,7 @@ def proposal_json(
         "closes_at": _iso(proposal.closes_at),
         "closed_at": _iso(proposal.closed_at),
         "certified_at": _iso(proposal.certified_at),
+        "roll_fingerprint": proposal.roll_fingerprint,
         "timeline": timeline_json(timeline),
     }
     if with_body:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 HALL_KINDS = ("community", "compound", "building")
@@ -44,6 +45,7 @@ class Owner(Model):
 
     class Meta:
         table = "owners"
+        indexes = (Index(fields=("user_id",), name="owners_user"),)
         unique_together = (("compound", "owner_ref"),)
 
 
@@ -69,6 +71,7 @@ class Ownership(Model):
 
     class Meta:
         table = "ownerships"
+        indexes = (Index(fields=("owner_id",), name="ownerships_owner"),)
         unique_together = (("unit", "owner"),)
 
 

@@ -33,6 +33,8 @@ async def test_a_major_matter_from_first_ballot_to_posted_record(client: httpx.A
 
     # While voting: turnout only; no ledger, no record.
     during = (await client.get(f"/api/v1/proposals/{pid}/result", headers=a)).json()
+    published = during.pop("roll_fingerprint")  # the frozen roll's public fingerprint, from the opening
+    assert len(published) == 64 and int(published, 16) >= 0
     assert during == {
         "state": "voting",
         "turnout": {

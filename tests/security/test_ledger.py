@@ -243,12 +243,6 @@ async def test_a_roll_rewritten_before_the_close_is_caught_by_the_fingerprint_pu
     assert not verify_record(honest_carried).ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publishing the roll fingerprint at opening needs agora/ballots/voting.py open_vote, the vote"
-    " page and API (agora/ballots, agora/proposals) and agora/ballots/resolution.py, owned by others;"
-    " see the issue 9 report for the exact change",
-)
 async def test_the_roll_fingerprint_is_public_from_the_opening(vote: Vote) -> None:
     proposal = await vote.open_and_cast()
     published = snapshot_public_fingerprint(await RollSnapshot.get(id=proposal.snapshot_id))
