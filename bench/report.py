@@ -149,6 +149,28 @@ def write_results(out: Path, meta: dict[str, Any], results: list[Result], merge:
 START, END = "<!-- latest results: start -->", "<!-- latest results: end -->"
 
 
+def _section(latest_md: str, title: str) -> str:
+    """One `## title` section of latest.md, without its heading."""
+    part = latest_md.split(f"\n## {title}\n", 1)[1]
+    return part.split("\n## ", 1)[0].strip()
+
+
+def update_readme(readme: Path, latest_md: str) -> None:
+    """Put the targets table, and the figures folded under it, into the README between its markers."""
+    text = readme.read_text()
+    if START not in text or END not in text:
+        return
+    first = latest_md.split("\n", 3)[2]  # "Run <date> on commit <sha>, N run(s) per figure, ..."
+    figures = _section(latest_md, "Figures")
+    body = (
+        f"{first}\n\n{_section(latest_md, 'Targets')}\n\n<details><summary>Every figure (min / median / max, "
+        f"and the ratio to its baseline)</summary>\n\n{figures}\n\n</details>"
+    )
+    head, _rest = text.split(START, 1)
+    _old, tail = _rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{body.strip()}\n{END}{tail}")
+
+
 def update_docs(docs: Path, latest_md: str) -> None:
     """Put the latest tables into docs/bench.md, between its two markers."""
     text = docs.read_text()

@@ -19,10 +19,11 @@ from typing import Any
 
 from bench import cases_data, cases_http, cases_live
 from bench.harness import Context, NotMeasurable, Pending, Result, Sizes
-from bench.report import update_docs, write_results
+from bench.report import update_docs, update_readme, write_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCS = RESULTS.parent.parent / "docs" / "bench.md"
+README = RESULTS.parent.parent / "README.md"
 PG_URL = os.environ.get("AGORA_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/agora_bench")
 REDIS_URL = os.environ.get("AGORA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -202,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     write_results(out, _meta(ctx, args, started), results, args.merge)
     if out == RESULTS and (args.merge or not args.only) and not args.quick:
         update_docs(DOCS, (out / "latest.md").read_text())
+        update_readme(README, (out / "latest.md").read_text())
     ctx.log(f"results in {out}/latest.md")
     return 0 if all(r.status != "failed" for r in results) else 1
 

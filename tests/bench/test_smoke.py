@@ -60,6 +60,24 @@ def test_markdown_table_and_plots_are_written(quick_results: dict) -> None:
             assert (out / f"{result['name']}.svg").read_text().startswith("<svg")
 
 
+def test_readme_and_docs_take_the_latest_tables(quick_results: dict, tmp_path: Path) -> None:
+    """A full run rewrites the README's table and docs/bench.md between their markers, nothing else."""
+    from bench.report import END, START, update_docs, update_readme
+
+    latest = (quick_results["out"] / "latest.md").read_text()
+    for update in (update_readme, update_docs):
+        page = tmp_path / "page.md"
+        page.write_text(f"# Title\n\nbefore\n\n{START}\nold table\n{END}\n\nafter\n")
+        update(page, latest)
+        text = page.read_text()
+        assert text.startswith("# Title\n\nbefore\n\n") and text.endswith(f"{END}\n\nafter\n")
+        assert "old table" not in text
+        assert "| Benchmark | Target | Verdict |" in text
+        assert "| Benchmark | Figure | min | median | max |" in text
+    readme = (ROOT / "README.md").read_text()
+    assert START in readme and END in readme, "the README shows the benchmark table between its markers"
+
+
 def test_load_generator_refuses_other_hosts() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "bench.load"],
