@@ -19,7 +19,7 @@ from agora.accounts.passwords import Passwords
 from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotAuthenticated, Throttled
 from agora.i18n import _
-from agora.web.sql import fetch
+from agora.web.sql import fetch, to_datetime
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
@@ -259,13 +259,28 @@ async def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:
     return raw, expires
 
 
+@cache
+def _token_sql() -> str:
+    """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
+    columns = ["t.revoked_at AS t__revoked_at", "t.expires_at AS t__expires_at"]
+    columns += [f"u.{c} AS u__{c}" for c in sorted(User._meta.db_fields)]
+    joined = "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
+    return f"SELECT {', '.join(columns)} {joined}"  # noqa: S608
+
+
 async def load_token(raw: str) -> User | None:
+    """The token's user, read with the token in one plain query on every request (no cache: a revoked
+    token or a disabled account stops working on the next request, in every worker)."""
     if not raw or len(raw) > 100:
         return None
-    token = await ApiToken.get_or_none(token_hash=digest(raw)).select_related("user")
-    if token is None or token.revoked_at is not None or token.expires_at <= clock.now():
+    rows = await fetch(_token_sql(), digest(raw))
+    if not rows:
         return None
-    return token.user if token.user.is_active else None
+    row = rows[0]
+    if row["t__revoked_at"] is not None or to_datetime(row["t__expires_at"]) <= clock.now():
+        return None
+    user = User._init_from_db(**{key[3:]: value for key, value in row.items() if key.startswith("u__")})
+    return user if user.is_active else None
 
 
 async def revoke_token(raw: str) -> None:
