@@ -44,22 +44,24 @@ class HallAccess:
         return bool(self.roles & set(roles)) or "admin" in self.roles
 
 
-# The caller's roles with each hall's kind, compound and parent; the units they own through an active
-# owner record, with each unit's compound's kind and parent (plain SQL: this runs on every request).
-_ROLES = (
-    "SELECT r.hall_id, r.role, h.kind AS hall__kind, h.compound_id AS hall__compound_id,"
-    " h.parent_id AS hall__parent_id FROM member_roles r LEFT JOIN halls h ON h.id = r.hall_id"
-    " WHERE r.user_id = ?"
+# One read of everything the derivation starts from, as rows of one shape (plain SQL: this runs on
+# every request):
+# - "r" rows: the caller's roles, with each hall's kind, compound and parent (`hall_id`, `role`,
+#   `kind`, `compound_id`, `parent_id`);
+# - "u" rows: the units they own through an active owner record, with each unit's compound's kind and
+#   parent (`hall_id` is the unit's compound, `compound_id` its building, `role` is NULL).
+# `{owners}` limits the owner records: to the caller's, or to theirs on one compound's roll (found
+# through the (compound, owner_ref) index, and a roll's owners hold that roll's units).
+_ROLES_AND_UNITS = (
+    "SELECT 'r' AS src, r.hall_id AS hall_id, r.role AS role, h.kind AS kind, h.compound_id AS compound_id,"
+    " h.parent_id AS parent_id FROM member_roles r LEFT JOIN halls h ON h.id = r.hall_id WHERE r.user_id = ?"
+    " UNION ALL"
+    " SELECT DISTINCT 'u', u.compound_id, NULL, h.kind, u.building_id, h.parent_id"
+    " FROM owners w JOIN ownerships o ON o.owner_id = w.id JOIN units u ON u.id = o.unit_id"
+    " LEFT JOIN halls h ON h.id = u.compound_id WHERE {owners}w.user_id = ? AND w.active = ? AND u.active = ?"
 )
-_OWNERS = "SELECT id FROM owners WHERE user_id = ? AND active = ?"
-# Owner records of one compound: its roll's owners are found through the (compound, owner_ref) index
-# instead of reading the owners of every compound (owners.user_id has no index).
-_OWNERS_IN = "SELECT id FROM owners WHERE compound_id = ? AND user_id = ? AND active = ?"
-_OWNED = (
-    "SELECT DISTINCT u.compound_id, u.building_id, h.kind AS compound__kind,"
-    " h.parent_id AS compound__parent_id FROM units u JOIN ownerships o ON o.unit_id = u.id"
-    " LEFT JOIN halls h ON h.id = u.compound_id WHERE u.active = ? AND o.owner_id IN "
-)
+_ALL_OWNERS = _ROLES_AND_UNITS.format(owners="")
+_OWNERS_IN = _ROLES_AND_UNITS.format(owners="w.compound_id = ? AND ")
 
 
 async def roles_by_hall(
@@ -68,11 +70,10 @@ async def roles_by_hall(
     """The caller's roles per hall id, reading only the halls that concern them (not every hall:
     this runs on every request, and the database may hold many compounds).
 
-    Two queries for most callers (their roles with each hall's kind, compound and parent; their owner
-    records), one more for owners (their units with each unit's compound's parent), one for compound
-    roles (their buildings) and one for building roles whose compound was not seen otherwise (its
-    parent).
-    `buildings=False` leaves out what compound roles give in their buildings (the third query), for a
+    One query for most callers (their roles with each hall's kind, compound and parent, and the units
+    they own with each unit's compound's parent), one more for compound roles (their buildings) and
+    one for building roles whose compound was not seen otherwise (its parent).
+    `buildings=False` leaves out what compound roles give in their buildings (the second query), for a
     caller that only asks about a hall that is not a building. `owners_in` reads only the caller's owner
     records on that compound's roll (a roll's owners hold the roll's units), for a caller that only asks
     about that compound or one of its buildings."""
@@ -88,37 +89,37 @@ async def roles_by_hall(
         if hall_id is not None:
             result.setdefault(hall_id, set()).update(roles)
 
-    rows = await fetch(_ROLES, user.id)
+    if owners_in is None:
+        rows = await fetch(_ALL_OWNERS, user.id, user.id, True, True)
+    else:
+        rows = await fetch(_OWNERS_IN, user.id, owners_in, user.id, True, True)
+    roles = [row for row in rows if row["src"] == "r"]
     compound_roles: dict[int, set[str]] = {}
-    for row in rows:
-        kind = row["hall__kind"]
+    for row in roles:
+        kind = row["kind"]
         if kind is None:  # the hall is gone
             continue
         hall_id = row["hall_id"]
         grant(hall_id, row["role"], "member")
         if kind == "compound":
             compound_roles.setdefault(hall_id, set()).add(row["role"])
-            compound_parent[hall_id] = row["hall__parent_id"]
+            compound_parent[hall_id] = row["parent_id"]
         elif kind == "building":
-            grant(row["hall__compound_id"], "member")
+            grant(row["compound_id"], "member")
     if compound_roles and buildings:
         compounds = list(compound_roles)
         sql = f"SELECT id, compound_id FROM halls WHERE kind = ? AND compound_id IN {in_list(compounds)}"  # noqa: S608
         for building in await fetch(sql, "building", *compounds):
             grant(building["id"], *compound_roles[building["compound_id"]], "member")
-    if owners_in is None:
-        owners = await fetch(_OWNERS, user.id, True)
-    else:
-        owners = await fetch(_OWNERS_IN, owners_in, user.id, True)
-    owner_ids = [row["id"] for row in owners]
-    units = await fetch(_OWNED + in_list(owner_ids), True, *owner_ids) if owner_ids else []
-    for unit in units:
-        grant(unit["compound_id"], "owner", "member")
-        grant(unit["building_id"], "owner", "member")
-        if unit["compound__kind"] == "compound":
-            compound_parent[unit["compound_id"]] = unit["compound__parent_id"]
+    for unit in rows:
+        if unit["src"] != "u":
+            continue
+        grant(unit["hall_id"], "owner", "member")
+        grant(unit["compound_id"], "owner", "member")  # on a "u" row, the unit's building
+        if unit["kind"] == "compound":
+            compound_parent[unit["hall_id"]] = unit["parent_id"]
     unknown = [hall_id for hall_id in result if hall_id not in compound_parent]
-    if unknown and any(row["hall__kind"] == "building" for row in rows):
+    if unknown and any(row["kind"] == "building" for row in roles):
         sql = f"SELECT id, parent_id FROM halls WHERE kind = ? AND id IN {in_list(unknown)}"  # noqa: S608
         for hall in await fetch(sql, "compound", *unknown):
             compound_parent[hall["id"]] = hall["parent_id"]
