@@ -10,6 +10,7 @@ the receipt is returned, so an acknowledged ballot is durable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -28,7 +29,10 @@ from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals.models import Proposal
+from agora.rooms.access import HallAccess, access_to
 from agora.rooms.counting import format_area
+from agora.rooms.models import Hall
+from agora.web.sql import fetch
 
 
 def channel_phrase(channel: str) -> str:
@@ -183,13 +187,71 @@ def _receipt_json(appended: Appended, voter: Voter) -> dict[str, Any]:
     }
 
 
+# --- the online cast's one read ------------------------------------------------------------------
+
+
+@cache
+def _cast_read_sql() -> str:
+    """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
+    columns = [f"p.{c} AS p__{c}" for c in sorted(Proposal._meta.db_fields)]
+    columns += [f"h.{c} AS h__{c}" for c in sorted(Hall._meta.db_fields)]
+    columns += [
+        f"s.{c} AS s__{c}"
+        for c in ("id", "fingerprint", "compound_id", "persons_total", "area_cents_total", "created_at")
+    ]
+    columns += ["c.id AS c__id", "c.rules AS s__rules", "o.owner_ref AS o__owner_ref"]
+    return (
+        f"SELECT {', '.join(columns)} FROM proposals p JOIN halls h ON h.id = p.hall_id"  # noqa: S608
+        " LEFT JOIN roll_snapshots s ON s.id = p.snapshot_id LEFT JOIN halls c ON c.id = s.compound_id"
+        " LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ? AND o.active = ?"
+        " WHERE p.id = ?"
+    )
+
+
+@dataclass(frozen=True)
+class _CastRead:
+    proposal: Proposal
+    access: HallAccess
+    snapshot: dict[str, Any] | None  # the frozen roll's row as `electorate.snapshot_info` reads it
+    refs: list[str]  # the caller's active owner refs in the frozen roll's compound
+
+
+async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
+    """What an online cast reads before the writer, in one query then the caller's roles in the hall:
+    the proposal and its hall (as `electorate.access_proposal`), the frozen roll's totals and compound
+    rules, and the caller's active owner refs in that compound (as `electorate.snapshot_and_refs`).
+    Nothing is cached across requests: a removed owner or a lost role counts on the next cast."""
+    rows = await fetch(_cast_read_sql(), user.id, True, proposal_id)
+    if not rows:
+        raise NotFound(_("This proposal does not exist or you cannot see it."))
+    columns: dict[str, dict[str, Any]] = {"p": {}, "h": {}, "s": {}, "c": {}, "o": {}}
+    for key, value in rows[0].items():
+        alias, column = key.split("__", 1)
+        columns[alias][column] = value
+    proposal = Proposal._init_from_db(**columns["p"])
+    try:
+        access = await access_to(user, Hall._init_from_db(**columns["h"]))
+    except NotFound:
+        raise NotFound(_("This proposal does not exist or you cannot see it.")) from None
+    snapshot = columns["s"] if columns["s"]["id"] is not None and columns["c"]["id"] is not None else None
+    refs = sorted(str(row["o__owner_ref"]) for row in rows if row["o__owner_ref"] is not None)
+    return _CastRead(proposal, access, snapshot, refs)
+
+
+async def _snapshot_of(read: _CastRead) -> electorate.SnapshotInfo:
+    if read.snapshot is None:
+        raise NotFound(_("This vote has no frozen roll."))
+    return await electorate._info_of(read.snapshot)  # the index of persons is cached per snapshot
+
+
 # --- use cases ----------------------------------------------------------------------------------
 
 
 async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key: str | None = None) -> dict:
     """An owner's (on a consultation, a member's) ballot → `{receipt, entry_hash, persons, area}`."""
     key = check_key(idempotency_key)
-    proposal, access = await electorate.access_proposal(user, proposal_id)
+    read = await _read_for_cast(user, proposal_id)
+    proposal, access = read.proposal, read.access
     if key is not None:
         replay = await replay_of(user, key, proposal.id)
         if replay is not None:
@@ -197,8 +259,8 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
     if proposal.state not in ("voting", "closed", "certified"):
         raise not_open(proposal)
     if electorate.is_owners_matter(proposal):
-        info, refs = await electorate.snapshot_and_refs(proposal, user)  # one read; the index is cached
-        voter = electorate.voter_of_refs(info, refs)
+        info = await _snapshot_of(read)
+        voter = electorate.voter_of_refs(info, read.refs)
         revote = info.rules.revote
     else:
         voter = await electorate.voter_for_user(proposal, access, user)
