@@ -72,8 +72,15 @@ EXAMPLE_HASH = "90920ccf368d45953f743b24f3ec4dcf85a66e65d83b11921bf604a5f53747b0
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LedgerEntry:
+    """One entry as stored and published: the fields of the canonical form, plus its hash.
+
+    Not ``frozen``: a frozen dataclass sets each field through ``object.__setattr__``, which made
+    building the entries of a 10,000-ballot ledger cost more than reading them. Nothing assigns to an
+    entry, and ``verify_chain`` recomputes every hash whatever an entry holds.
+    """
+
     seq: int
     receipt_hash: str
     choice: str

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
-
-from tortoise.queryset import ValuesListQuery
 
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots import electorate
 from agora.ballots.chain import LedgerEntry
-from agora.ballots.models import BallotSlot, IdempotencyKey, LedgerRow
+from agora.ballots.models import BallotSlot, IdempotencyKey
 from agora.ballots.tally import CountedBallot, tally_consultation
 from agora.ballots.verify import snapshot_public_fingerprint
 from agora.errors import Conflict
@@ -27,6 +24,7 @@ from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals.models import Proposal
 from agora.rooms.models import Hall
+from agora.web.sql import fetch_rows
 
 log = logging.getLogger("agora.ballots")
 
@@ -129,48 +127,30 @@ async def _finish(proposal: Proposal, actor: User | None, now: datetime) -> None
     )
 
 
-LEDGER_COLUMNS = (
-    "seq", "receipt_hash", "choice", "persons", "area_cents", "channel", "at", "replaces", "prev", "hash"
-)  # fmt: skip
-
-
-async def _raw_rows(query: ValuesListQuery) -> list[Any]:
-    """The rows of a `values_list` query as the driver returns them (positional, no per-value work).
-
-    Tortoise's own `values_list` calls a converter for every value of every row; the ledger's columns
-    are plain integers and text, so a 10,000-ballot ledger does not need 100,000 calls. The SQL and its
-    placeholders still come from Tortoise (any backend), on the connection of the current transaction.
-    """
-    query.sql()  # chooses the connection (the transaction's, inside one) and builds the statement
-    sql, params = query.query.get_parameterized_sql()
-    _count, rows = await query._db.execute_query(sql, params)
-    return list(rows)
+_LEDGER_SQL = "SELECT {columns} FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq"
+_ENTRIES_SQL = _LEDGER_SQL.format(
+    columns="seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash"
+)  # LedgerEntry's fields, in order
+_COUNTED_SQL = _LEDGER_SQL.format(columns="seq, replaces, choice, persons, area_cents")
 
 
 async def ledger_entries(proposal_id: int) -> list[LedgerEntry]:
-    """Every entry of a proposal's ledger, in order, as the chain module takes them."""
-    query = LedgerRow.filter(proposal_id=proposal_id).order_by("seq").values_list(*LEDGER_COLUMNS)
+    """Every entry of a proposal's ledger, in order, as the chain module takes them.
+
+    One fixed query, an entry straight from each row: the ledger's columns are plain integers and
+    text on every backend, so Tortoise's query building and per-value converters are not needed.
+    """
     entry = LedgerEntry
-    return [
-        entry(seq, receipt, choice, persons, int(area), channel, at, replaces, prev, digest)
-        for seq, receipt, choice, persons, area, channel, at, replaces, prev, digest in await _raw_rows(query)
-    ]
+    return [entry(*row) for row in await fetch_rows(_ENTRIES_SQL, proposal_id)]
 
 
 async def counted_ballots(proposal_id: int) -> list[CountedBallot]:
     """The effective ballots (the entries no later entry replaces), reading only what the count needs."""
-    query = (
-        LedgerRow.filter(proposal_id=proposal_id)
-        .order_by("seq")
-        .values_list("seq", "replaces", "choice", "persons", "area_cents")
-    )
-    rows = await _raw_rows(query)
+    rows = await fetch_rows(_COUNTED_SQL, proposal_id)
     replaced = {replaces for _seq, replaces, *_rest in rows if replaces is not None}
     ballot = CountedBallot
     return [
-        ballot(choice, persons, int(area))
-        for seq, _replaces, choice, persons, area in rows
-        if seq not in replaced
+        ballot(choice, persons, area) for seq, _replaces, choice, persons, area in rows if seq not in replaced
     ]
 
 

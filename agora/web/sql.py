@@ -10,12 +10,13 @@ come back as the driver gives them: `to_python` converts the columns that differ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import DatetimeField
 from tortoise.models import Model
 
@@ -28,12 +29,28 @@ def _numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda _match: f"${next(counter)}", sql)
 
 
-async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
-    """Rows as dicts; `sql` uses `?` for every parameter (and no literal question mark)."""
+def _connection(sql: str) -> tuple[BaseDBAsyncClient, str]:
+    """The current connection (the transaction's, inside one) and `sql` in its placeholder style."""
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _numbered(sql)
+    return conn, sql
+
+
+async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows as dicts; `sql` uses `?` for every parameter (and no literal question mark)."""
+    conn, sql = _connection(sql)
     return await conn.execute_query_dict(sql, list(params))
+
+
+async def fetch_rows(sql: str, *params: Any) -> Sequence[Sequence[Any]]:
+    """Rows as the driver returns them, positional (sqlite3.Row, asyncpg Record), in SELECT order.
+
+    For reads of thousands of rows (a whole ledger): a dict per row would cost more than the query.
+    """
+    conn, sql = _connection(sql)
+    _count, rows = await conn.execute_query(sql, list(params))
+    return rows
 
 
 def in_list(values: Iterable[Any]) -> str:
