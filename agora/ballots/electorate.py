@@ -6,8 +6,10 @@ This module is also where the ballots feature meets its neighbours: the frozen r
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from agora.accounts.models import User
@@ -18,7 +20,7 @@ from agora.rooms.access import HallAccess, access_hall_by_id
 from agora.rooms.counting import RollUnit
 from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
-from agora.web.sql import fetch
+from agora.web.sql import fetch, to_datetime
 
 OWNERS_MATTERS = ("major", "ordinary")
 OWNER_CHOICES = ("yes", "no", "abstain")
@@ -78,7 +80,7 @@ async def freeze_roll(hall: Hall, entrance: str | None = None) -> RollSnapshot:
     return await theirs(hall, entrance)
 
 
-def snapshot_person_of(snapshot: RollSnapshot) -> dict[str, str]:
+def snapshot_person_of(snapshot: RollSnapshot | FrozenRoll) -> dict[str, str]:
     """owner_ref -> person key, from the frozen roll."""
     try:
         from agora.rooms.snapshots import snapshot_person_of as theirs
@@ -87,7 +89,7 @@ def snapshot_person_of(snapshot: RollSnapshot) -> dict[str, str]:
     return theirs(snapshot)
 
 
-def snapshot_units(snapshot: RollSnapshot) -> list[RollUnit]:
+def snapshot_units(snapshot: RollSnapshot | FrozenRoll) -> list[RollUnit]:
     try:
         from agora.rooms.snapshots import snapshot_units as theirs
     except ImportError:
@@ -98,12 +100,12 @@ def snapshot_units(snapshot: RollSnapshot) -> list[RollUnit]:
     return theirs(snapshot)
 
 
-def unit_person_keys(snapshot: RollSnapshot) -> dict[tuple[str, str], str | None]:
+def unit_person_keys(snapshot: RollSnapshot | FrozenRoll) -> dict[tuple[str, str], str | None]:
     """(building, unit) -> person key, None for a unit that does not count (parking left out)."""
     return {(row[0], row[2]): (row[7] if len(row) > 7 else None) for row in snapshot.units}
 
 
-def person_weights(snapshot: RollSnapshot) -> dict[str, int]:
+def person_weights(snapshot: RollSnapshot | FrozenRoll) -> dict[str, int]:
     """person key -> area in cents of all their counted units."""
     return {row[0]: int(row[2]) for row in snapshot.persons}
 
@@ -124,11 +126,50 @@ async def rules_for(proposal: Proposal) -> Rules:
     return rules_from((await compound_of(proposal)).rules)
 
 
-async def load_snapshot(proposal: Proposal) -> RollSnapshot:
-    """The whole frozen roll, every unit and person decoded: for the count and the record, not per ballot."""
+_ROLL_SQL = (
+    "SELECT id, compound_id, scope, parking_counts, units, persons, persons_total, area_cents_total,"
+    " fingerprint, created_at FROM roll_snapshots WHERE id = ?"
+)
+
+
+class FrozenRoll:
+    """A saved `RollSnapshot` as one plain row, its `units` and `persons` decoded on first use.
+
+    Decoding a 20,000-unit roll costs more than the rest of a 10,000-ballot count, which needs only
+    the totals; the record reads the units and persons, the turnout table only the units.
+    """
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.id = int(row["id"])
+        self.compound_id = int(row["compound_id"])
+        self.scope = _json(row["scope"])
+        self.parking_counts = None if row["parking_counts"] is None else bool(row["parking_counts"])
+        self.persons_total = _int_or_none(row["persons_total"])
+        self.area_cents_total = _int_or_none(row["area_cents_total"])
+        self.fingerprint = str(row["fingerprint"])
+        self.created_at = to_datetime(row["created_at"])
+        self._units = row["units"]
+        self._persons = row["persons"]
+
+    @cached_property
+    def units(self) -> list[list[Any]]:
+        """[[building, entrance, unit, area_cents, kind, status, [owner_refs], person_key]]"""
+        return _json(self._units)
+
+    @cached_property
+    def persons(self) -> list[list[Any]]:
+        """[[person_key, [owner_refs], area_cents]]"""
+        return _json(self._persons)
+
+
+async def load_snapshot(proposal: Proposal) -> FrozenRoll:
+    """The proposal's frozen roll: for the count and the record, not per ballot (see `snapshot_info`)."""
     if proposal.snapshot_id is None:
         raise NotFound(_("This vote has no frozen roll."))
-    return await RollSnapshot.get(id=proposal.snapshot_id)
+    rows = await fetch(_ROLL_SQL, proposal.snapshot_id)
+    if not rows:
+        raise NotFound(_("This vote has no frozen roll."))
+    return FrozenRoll(rows[0])
 
 
 # --- the frozen roll, indexed once per process ---------------------------------------------------
@@ -225,13 +266,19 @@ async def _info_of(row: dict[str, Any]) -> SnapshotInfo:
     )
 
 
-def _decoded(value: Any) -> dict[str, Any] | None:
-    """A JSON column read through a join may come back as text (SQLite) or already decoded."""
-    if isinstance(value, str | bytes):
-        import json
+def _json(value: Any) -> Any:
+    """A JSON column read as plain SQL: text (SQLite, PostgreSQL's jsonb through asyncpg) or decoded."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
-        value = json.loads(value)
+
+def _decoded(value: Any) -> dict[str, Any] | None:
+    """A JSON object column (the compound's rules), None when it holds anything else."""
+    value = _json(value)
     return value if isinstance(value, dict) else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def is_owners_matter(proposal: Proposal) -> bool:
@@ -254,7 +301,9 @@ def choice_labels(proposal: Proposal) -> dict[str, str]:
     }
 
 
-def owner_voter(snapshot: RollSnapshot | SnapshotIndex | SnapshotInfo, owner_ref: str) -> Voter | None:
+def owner_voter(
+    snapshot: RollSnapshot | FrozenRoll | SnapshotIndex | SnapshotInfo, owner_ref: str
+) -> Voter | None:
     if isinstance(snapshot, SnapshotInfo):
         snapshot = snapshot.index
     if isinstance(snapshot, SnapshotIndex):
@@ -303,7 +352,7 @@ def voter_of_refs(info: SnapshotInfo, refs: list[str]) -> Voter:
     )
 
 
-def public_units(snapshot: RollSnapshot) -> list[dict[str, Any]]:
+def public_units(snapshot: RollSnapshot | FrozenRoll) -> list[dict[str, Any]]:
     """The frozen roll without names or owner refs: person keys replaced by opaque labels."""
     from agora.rooms.counting import DEVELOPER_KEY, format_area
 
@@ -329,7 +378,7 @@ def public_units(snapshot: RollSnapshot) -> list[dict[str, Any]]:
     return result
 
 
-def opaque_persons(snapshot: RollSnapshot) -> dict[str, str]:
+def opaque_persons(snapshot: RollSnapshot | FrozenRoll) -> dict[str, str]:
     """person key -> a public label ("P0001", …, "developer"), numbered in roll order."""
     from agora.rooms.counting import DEVELOPER_KEY
 
