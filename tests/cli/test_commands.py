@@ -161,6 +161,7 @@ def test_upgrading_an_existing_database_keeps_every_row(tmp_path: Path) -> None:
     cascades: a regenerated FK index once emptied `ownerships`. Later migrations must be additive."""
     import asyncio
 
+    from tortoise import Tortoise
     from tortoise.migrations.api.migrate import migrate as run_migrations
 
     from agora.storage.database import tortoise_config
@@ -168,7 +169,13 @@ def test_upgrading_an_existing_database_keeps_every_row(tmp_path: Path) -> None:
     names = sorted(p.stem for p in Path("agora/migrations").glob("0*.py"))
     path = tmp_path / "agora.sqlite3"
     config = tortoise_config(f"sqlite://{path}")
-    asyncio.run(run_migrations(config=config, app_labels=["agora"], target=f"agora.{names[0]}"))
+    async def first_only() -> None:
+        try:
+            await run_migrations(config=config, app_labels=["agora"], target=f"agora.{names[0]}")
+        finally:
+            await Tortoise.close_connections()  # an open aiosqlite thread would keep pytest from exiting
+
+    asyncio.run(first_only())
     before = _one_row_in_every_table(path)
     assert before and all(count == 1 for count in before.values())
     env = make_env(tmp_path)
