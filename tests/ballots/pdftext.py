@@ -5,24 +5,42 @@ from __future__ import annotations
 import re
 import zlib
 
-_OBJ = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_OBJ = re.compile(rb"(\d+) 0 obj")
+_LENGTH = re.compile(rb"/Length (\d+)(?! \d+ R)")
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("f"): 12}
 
 
 def _objects(data: bytes) -> dict[int, tuple[bytes, bytes | None]]:
+    """Each object's dictionary and its (inflated) stream.
+
+    A stream is cut by its /Length, not by searching for "endstream": compressed bytes can contain
+    "endobj" or "endstream" by chance, and the fingerprints and times in a record change them each run.
+    """
     objects = {}
-    for match in _OBJ.finditer(data):
-        body = match.group(2)
-        stream = _STREAM.search(body)
+    position = 0
+    while match := _OBJ.search(data, position):
+        start = match.end()
+        end = data.find(b"endobj", start)
+        stream_at = data.find(b"stream", start)
         content = None
-        if stream:
-            raw = stream.group(1)
+        if stream_at != -1 and (end == -1 or stream_at < end):
+            body = data[start:stream_at]
+            length = _LENGTH.search(body)
+            begin = stream_at + len(b"stream")
+            begin += 2 if data[begin : begin + 2] == b"\r\n" else 1
+            if length:
+                raw = data[begin : begin + int(length.group(1))]
+            else:
+                raw = data[begin : data.find(b"endstream", begin)].rstrip(b"\r\n")
             try:
                 content = zlib.decompress(raw)
             except zlib.error:
                 content = raw
+            end = data.find(b"endobj", begin + len(raw))
+        else:
+            body = data[start:end]
         objects[int(match.group(1))] = (body, content)
+        position = end + len(b"endobj") if end != -1 else len(data)
     return objects
 
 
