@@ -17,6 +17,8 @@ VOTERS = {"A": "o-a", "B": "o-b", "D": "o-d", "E": "o-e"}
 
 def normalize(text: str, own_id: int, other_id: int) -> str:
     text = re.sub(r"\d{4}-\d\d-\d\d[T ][\d:.]+(?:[+-]\d\d:?\d\d|Z)?", "<time>", text)
+    # Times as pages print them ("2027年1月8日 14:35:21"): two votes opened a second apart differ here.
+    text = re.sub(r"\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d\d(?::\d\d)?", "<time>", text)
     text = re.sub(r'(name="(?:csrf_token|idempotency_key)" value=")[^"]+', r"\1<tok>", text)
     text = re.sub(r'("X-CSRF-Token":\s*")[^"]+', r"\1<tok>", text)
     text = re.sub(r'csrf[^"]*"[^"]*"', "<csrf>", text)
