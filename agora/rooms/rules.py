@@ -21,6 +21,10 @@ DEFAULTS: dict[str, Any] = {
     "revote": False,
     "proxy_cap": 3,
     "deemed_participation": None,
+    # The procedure after a vote (domain.md, "The calendar"; api.md, "Procedure").
+    "certify_signatures": 1,
+    "objection_days": 7,
+    "proxy_bar_property_staff": True,
 }
 
 
@@ -33,6 +37,9 @@ class Rules:
     revote: bool = False
     proxy_cap: int = 3
     deemed_participation: str | None = None  # the text of the clause that allows it, or None
+    certify_signatures: int = 1  # committee members who sign a record before it is posted
+    objection_days: int = 7  # days owners may object to a preliminary record
+    proxy_bar_property_staff: bool = True  # property-management staff may not act as proxies
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,11 +70,32 @@ def validate_rules(data: dict[str, Any], current: Rules) -> Rules:
             fields["min_voting_days"] = _("the voting window needs 1 <= minimum <= maximum days")
     if merged["parking_counts"] not in (None, True, False):
         fields["parking_counts"] = _("must be true, false or null")
-    if not isinstance(merged["revote"], bool):
-        fields["revote"] = _("must be true or false")
+    for key in ("revote", "proxy_bar_property_staff"):
+        if not isinstance(merged[key], bool):
+            fields[key] = _("must be true or false")
+    for key, low, high in (("certify_signatures", 1, 15), ("objection_days", 0, 60)):
+        value = merged[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < low or value > high:
+            fields[key] = _("must be a whole number from {low} to {high}", low=low, high=high)
     clause = merged["deemed_participation"]
     if clause is not None and (not isinstance(clause, str) or not clause.strip() or len(clause) > 2000):
         fields["deemed_participation"] = _("must be null or the text of the clause that allows it")
     if fields:
         raise Invalid(_("Some rules are not valid."), fields=fields)
     return rules_from(merged)
+
+
+def frozen_rules(rules: Rules) -> dict[str, Any]:
+    """The rules as frozen into a proposal at its notice: every setting, spelled out."""
+    return rules.to_json()
+
+
+def rules_in_force(frozen: dict[str, Any] | None, live: Rules) -> Rules:
+    """A proposal's rules: those frozen at its notice; the compound's current ones only before it.
+
+    A setting added to agora after a proposal's notice was not part of what was announced: it takes
+    its default, never the compound's later choice.
+    """
+    if frozen is None:
+        return live
+    return rules_from(frozen)

@@ -103,6 +103,9 @@ async def test_rules_get_put_and_validation(client: httpx.AsyncClient) -> None:
         "revote": False,
         "proxy_cap": 3,
         "deemed_participation": None,
+        "certify_signatures": 1,
+        "objection_days": 7,
+        "proxy_bar_property_staff": True,
     }
     bad = await client.put(
         f"/api/v1/halls/{c.slug}/rules",
