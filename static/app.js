@@ -1,4 +1,5 @@
-// agora's own small script: live-feed catch-up and reconnect, and "copy receipt".
+// agora's own small script: live-feed catch-up and reconnect, "copy receipt", print, and the
+// ballot's confirmation in place.
 // Everything works without it; it only makes live updates resume where they stopped.
 // Written against htmx 2 and htmx-ext-ws 2.0.4 (node_modules/htmx-ext-ws/dist/ws.js). Protocol: docs/live.md.
 (function () {
@@ -82,13 +83,62 @@
   });
   document.addEventListener("htmx:wsClose", onClose);
 
-  document.addEventListener("click", function (evt) {
-    var btn = evt.target.closest ? evt.target.closest("[data-copy]") : null;
-    if (btn && navigator.clipboard) {
-      navigator.clipboard.writeText(btn.getAttribute("data-copy"));
-      btn.setAttribute("aria-pressed", "true");
+  // "Copy the receipt": copy, then say so (role=status) — a silent button leaves people unsure.
+  function copied(btn) {
+    var status = document.getElementById(btn.getAttribute("aria-describedby") || "");
+    if (status) status.textContent = btn.getAttribute("data-copied") || "";
+    btn.setAttribute("aria-pressed", "true");
+  }
+
+  // Plain http on a local network, or a refused permission: select a hidden field and copy that.
+  function legacyCopy(btn, text) {
+    var field = document.createElement("textarea");
+    field.value = text;
+    field.setAttribute("readonly", "");
+    field.className = "visually-hidden";
+    document.body.appendChild(field);
+    field.select();
+    try { if (document.execCommand("copy")) copied(btn); } catch (e) { /* nothing to copy with */ }
+    document.body.removeChild(field);
+    btn.focus();
+  }
+
+  function copyText(btn) {
+    var text = btn.getAttribute("data-copy");
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { copied(btn); }, function () { legacyCopy(btn, text); });
+    } else {
+      legacyCopy(btn, text);
     }
+  }
+
+  document.addEventListener("click", function (evt) {
+    if (!evt.target.closest) return;
+    var btn = evt.target.closest("[data-copy]");
+    if (btn) { copyText(btn); return; }
+    if (evt.target.closest("[data-print]")) window.print();
   });
+
+  // The ballot: choosing an option shows the confirmation in place (tap two casts it).
+  document.addEventListener("change", function (evt) {
+    var radio = evt.target;
+    if (!radio.matches || !radio.matches("form[data-confirm-in-place] input[type=radio]")) return;
+    var form = radio.form;
+    var here = form.querySelector(".confirm-here");
+    var next = form.querySelector(".continue-step");
+    var chosen = form.querySelector("[data-chosen]");
+    if (!here || !chosen) return;
+    chosen.textContent = radio.getAttribute("data-label") || radio.value;
+    here.hidden = false;
+    if (next) next.hidden = true;
+  });
+
+  function showScriptOnly() {
+    var els = document.querySelectorAll("[data-print]");
+    for (var i = 0; i < els.length; i++) els[i].hidden = false;
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showScriptOnly);
+  else showScriptOnly();
 
   if (!window.htmx) document.addEventListener("DOMContentLoaded", installSocketFactory);
 })();

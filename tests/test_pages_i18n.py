@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 
 from agora import clock
@@ -192,7 +191,8 @@ async def posted_pages(server, world: World, lang: str) -> list[tuple[str, str]]
             f"/proposals/{vote}/vote/confirm",
             data={"csrf_token": token, "choice": "yes", "idempotency_key": csrf_from(confirm.text)[:20]},
         )
-        pages.append(("POST vote/confirm", receipt.text))
+        assert receipt.url.path.endswith("/vote/receipt"), receipt.url  # post/redirect/get
+        pages.append(("GET vote/receipt", receipt.text))
         done = world.ids["done"]
         found = await owner.get(f"/proposals/{done}/resolution?receipt={world.receipts['done:owner1']}")
         pages.append(("resolution?receipt", found.text))
@@ -231,6 +231,20 @@ def shanghai_moment_on_another_day() -> None:
     clock.travel(target - now)
 
 
+RAW_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|[+-]00:00\b|\bUTC\b")
+
+
+def assert_no_raw_times(pages: list[tuple[str, str]]) -> None:
+    """No page shows a machine time (ISO, seconds, UTC) to a resident: every time goes through the
+    one `when` filter (Asia/Shanghai, to the minute). Hashes and codes in <code> are not text here."""
+    raw = {
+        url: found
+        for url, html in pages
+        if (found := [text for _lang, text in parse(html).items if RAW_TIME.search(text)])
+    }
+    assert not raw, f"raw times on pages: {raw}"
+
+
 async def test_english_pages_have_no_chinese_left(server) -> None:  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
         world = await seed_world(server, api, lang="en")
@@ -246,6 +260,7 @@ async def test_english_pages_have_no_chinese_left(server) -> None:  # type: igno
         if found:
             leftovers[url] = found[:5]
     assert not leftovers, f"Chinese left in English pages: {leftovers}"
+    assert_no_raw_times(pages)
 
     # Dates: English format, Shanghai time (04:30 on the day after the UTC date).
     owner = await client_for(server, "owner2", "en")
@@ -256,7 +271,8 @@ async def test_english_pages_have_no_chinese_left(server) -> None:  # type: igno
     moment = datetime.fromisoformat(stamp.group(1)).astimezone(UTC)
     local = moment.astimezone(ZoneInfo("Asia/Shanghai"))
     assert local.date() != moment.date() and local.hour == 4
-    assert stamp.group(2).strip() == format_datetime(local, "short", locale="en")
+    # To the minute, 24-hour: "5 Dec 2026, 04:30".
+    assert stamp.group(2).strip() == f"{local.day} {local:%b} {local.year}, {local:%H:%M}"
 
 
 async def test_chinese_pages_have_no_english_chrome_left(server) -> None:  # type: ignore[no-untyped-def]
@@ -279,6 +295,7 @@ async def test_chinese_pages_have_no_english_chrome_left(server) -> None:  # typ
         if found:
             leftovers[url] = sorted(set(found))[:6]
     assert not leftovers, f"English left in Chinese pages: {leftovers}"
+    assert_no_raw_times(pages)
 
     owner = await client_for(server, "owner2", "zh-CN")
     html = (await owner.get(f"/proposals/{world.ids['talk']}")).text
@@ -287,4 +304,5 @@ async def test_chinese_pages_have_no_english_chrome_left(server) -> None:  # typ
     assert stamp, "the comment shows its time"
     local = datetime.fromisoformat(stamp.group(1)).astimezone(ZoneInfo("Asia/Shanghai"))
     assert local.hour == 4
-    assert stamp.group(2).strip() == format_datetime(local, "short", locale="zh_Hans_CN")
+    # The glossary's form: 2026年12月5日 04:30.
+    assert stamp.group(2).strip() == f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from agora.accounts.models import User
 from agora.ballots import charts, electorate, services
 from agora.ballots.chain import hash_receipt
+from agora.ballots.idempotency import MAX_KEY_LENGTH, stored_response
 from agora.ballots.labels import helpers
 from agora.ballots.models import BallotSlot, LedgerRow
 from agora.ballots.receipts import qr_svg, receipt_url
@@ -58,6 +59,8 @@ async def vote_context(user: User, proposal: Proposal, access: Any) -> dict[str,
         "hall": await Hall.get(id=proposal.hall_id),  # type: ignore[attr-defined]
         "voter": None,
         "voter_area": None,
+        # One key per rendered ballot form: a double tap or a resent form casts once.
+        "idempotency_key": secrets.token_urlsafe(16),
     }
     if proposal.state == "voting":
         context["turnout"] = await services.turnout_now(proposal)
@@ -114,18 +117,27 @@ async def vote_choose(request: Request) -> Response:
     return render(
         request,
         "ballots/confirm.html",
-        {**context, "choice": choice, "idempotency_key": secrets.token_urlsafe(16)},
+        {**context, "choice": choice},
     )
 
 
+RECEIPT_COOKIE = "agora_receipt"
+RECEIPT_COOKIE_SECONDS = 15 * 60
+
+
+def receipt_path(proposal_id: int) -> str:
+    return f"/proposals/{proposal_id}/vote/receipt"
+
+
 async def vote_confirm(request: Request) -> Response:
-    """Step two: cast, then show the receipt once (a reload replays the same receipt)."""
+    """Step two: cast, then redirect to the receipt (post/redirect/get: Back and reload never ask to
+    resend the form). The idempotency key travels to the receipt page in a short-lived cookie scoped
+    to that page, not in the URL (history, logs): with it the page unseals the stored receipt."""
     user = require_user(request)
     form = await read_form(request)
+    key = str(form.get("idempotency_key", "")) or secrets.token_urlsafe(16)
     try:
-        body = await services.cast_ballot(
-            user, _id(request), str(form.get("choice", "")), str(form.get("idempotency_key", "")) or None
-        )
+        await services.cast_ballot(user, _id(request), str(form.get("choice", "")), key)
     except DomainError as error:
         if error.status in (409, 422):
             proposal, access = await electorate.access_proposal(user, _id(request))
@@ -134,8 +146,29 @@ async def vote_confirm(request: Request) -> Response:
                 request, "ballots/vote.html", {**context, "error": error.message}, status=error.status
             )
         raise
+    response = redirect(receipt_path(_id(request)))
+    response.set_cookie(
+        RECEIPT_COOKIE,
+        key,
+        max_age=RECEIPT_COOKIE_SECONDS,
+        path=receipt_path(_id(request)),
+        secure=request.app.state.settings.secure_cookies,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+async def receipt_page(request: Request) -> Response:
+    """The receipt of the ballot just cast, for a few minutes after casting (reload shows it again);
+    afterwards, or on another phone, the vote page (which says the ballot is recorded)."""
+    user = require_user(request)
     proposal, _access = await electorate.access_proposal(user, _id(request))
-    return _receipt_page(request, proposal, body)
+    key = request.cookies.get(RECEIPT_COOKIE, "")
+    stored = await stored_response(user.id, key) if key and len(key) <= MAX_KEY_LENGTH else None
+    if stored is None or stored[0] != proposal.id:
+        return redirect(f"/proposals/{proposal.id}/vote")
+    return _receipt_page(request, proposal, stored[1])
 
 
 def _receipt_page(request: Request, proposal: Proposal, body: dict[str, Any]) -> Response:
@@ -148,6 +181,7 @@ def _receipt_page(request: Request, proposal: Proposal, body: dict[str, Any]) ->
             "receipt": body["receipt"],
             "receipt_hash": hash_receipt(body["receipt"]),
             "entry_hash": body["entry_hash"],
+            "cast_at": body.get("at"),
             "qr": qr_svg(url, _("QR code of your receipt {code}", code=body["receipt"])),
             "receipt_link": url,
         },
@@ -301,6 +335,7 @@ routes: list[BaseRoute] = [
     Route(f"{P}/vote", vote_page, methods=["GET"]),
     Route(f"{P}/vote", vote_choose, methods=["POST"]),
     Route(f"{P}/vote/confirm", vote_confirm, methods=["POST"]),
+    Route(f"{P}/vote/receipt", receipt_page, methods=["GET"]),
     Route(f"{P}/result", result_page, methods=["GET"]),
     Route(f"{P}/paper", paper_page, methods=["GET"]),
     Route(f"{P}/paper", paper_submit, methods=["POST"]),

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora.accounts import services as accounts
+from agora.ballots.needs import open_votes
 from agora.errors import BadRequest, DomainError, Invalid
 from agora.i18n import _
 from agora.rooms import joining, permissions, roll_import, services
@@ -66,6 +67,7 @@ async def hall_page(request: Request) -> Response:
         "members": await services.member_count(access.hall),
         "abilities": permissions.abilities(access),
         "proposals_by_state": await _proposals(access),
+        "open_votes": await open_votes(access, user),
     }
     try:
         return render(request, "rooms/hall.html", context)

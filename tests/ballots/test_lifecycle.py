@@ -140,14 +140,37 @@ async def test_the_vote_page_takes_two_taps_and_shows_the_receipt_once(client: h
     assert confirm.status_code == 200 and "确认" in confirm.text and "150.00" in confirm.text
     key = re.search(r'name="idempotency_key" value="([^"]+)"', confirm.text).group(1)  # type: ignore[union-attr]
     form = {"csrf_token": token, "choice": "no", "idempotency_key": key}
-    receipt = await client.post(f"/proposals/{proposal.id}/vote/confirm", data=form)
+    cast = await client.post(f"/proposals/{proposal.id}/vote/confirm", data=form)
+    # Post/redirect/get: Back or reload on the receipt never asks to resend the form.
+    assert cast.status_code == 303 and cast.headers["location"] == f"/proposals/{proposal.id}/vote/receipt"
+    assert f"Path=/proposals/{proposal.id}/vote/receipt" in cast.headers["set-cookie"]
+    assert key not in cast.headers["location"]  # the key stays out of the URL (history, logs)
+    receipt = await client.get(cast.headers["location"])
     assert receipt.status_code == 200 and "<svg" in receipt.text and "请保存好您的回执" in receipt.text
+    assert receipt.headers["cache-control"] == "no-store"
     code = re.search(r'data-copy="([A-Z0-9-]+)"', receipt.text).group(1)  # type: ignore[union-attr]
-    reload = await client.post(f"/proposals/{proposal.id}/vote/confirm", data=form)
-    assert code in reload.text  # a reload replays the same receipt, nothing is cast twice
+    assert (await client.get(cast.headers["location"])).text.count(code) >= 1  # a reload shows it again
+    again = await client.post(f"/proposals/{proposal.id}/vote/confirm", data=form)
+    assert again.status_code == 303  # a resent form replays the same receipt, nothing is cast twice
+    assert code in (await client.get(again.headers["location"])).text
+    result = await client.get(f"/api/v1/proposals/{proposal.id}/result")
+    assert result.json()["turnout"]["persons"] == 1
     after = await client.get(f"/proposals/{proposal.id}/vote")
     assert code not in after.text and "无法再次显示" in after.text and 'name="choice"' not in after.text
     assert 'style="' not in receipt.text  # the CSP forbids inline styles
+
+
+async def test_the_receipt_page_needs_the_casting_phone(client: httpx.AsyncClient) -> None:
+    """Without the cookie set by casting (another phone, or later), the receipt page is the vote page."""
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    await compound.owner("D", "owner-d")
+    await browser_login(client, "owner-d")
+    page = await client.get(f"/proposals/{proposal.id}/vote/receipt")
+    assert page.status_code == 303 and page.headers["location"] == f"/proposals/{proposal.id}/vote"
+    client.cookies.set("agora_receipt", "forged-key", path=f"/proposals/{proposal.id}/vote/receipt")
+    page = await client.get(f"/proposals/{proposal.id}/vote/receipt")
+    assert page.status_code == 303
 
 
 async def test_a_tenant_is_told_why_there_is_no_ballot(client: httpx.AsyncClient) -> None:

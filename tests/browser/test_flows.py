@@ -88,24 +88,44 @@ async def test_voting_keeping_the_receipt_and_finding_it_in_the_ledger(
 ) -> None:
     phone = await signed_in(phone_factory, "owner1")
     page = phone.page
-    await phone.tap(f"a[href='/proposals/{world.ids['vote']}']")
-    await phone.tap(f"a[href='/proposals/{world.ids['vote']}/vote']")
-    assert phone.taps == 2
-    meter = page.locator(f"#turnout-{world.ids['vote']} svg[role=img]")
+    vote = world.ids["vote"]
+    # What needs me now: the open vote is the first card after the hall's name, with its deadline,
+    # turnout and 「您尚未投票」.
+    needs = page.locator("section.needs")
+    assert await needs.count() == 1
+    card = needs.locator("li.open-vote", has=page.locator(f"a[href='/proposals/{vote}/vote']"))
+    text = await card.inner_text()
+    assert "您尚未投票" in text and "截止" in text and "位业主" in text
+    box = await needs.bounding_box()
+    assert box is not None and box["y"] < 800, f"the open vote starts {box} down the hall page"
+    await phone.tap(f"section.needs a.button[href='/proposals/{vote}/vote']")
+    assert phone.taps == 1
+    meter = page.locator(f"#turnout-{vote} svg[role=img]")
     assert "三分之二" in (await meter.get_attribute("aria-label") or "")
     await phone.screenshot("vote")
+    # Two taps: choose, then confirm in place (no page between them).
     await page.locator("label.choice", has_text="同意").click()
-    async with page.expect_navigation():
-        await page.locator("form button.primary").click()
+    confirm = page.locator("form[data-confirm-in-place] .confirm-here button")
+    await confirm.wait_for(state="visible")
+    assert "同意" in await page.locator("form[data-confirm-in-place] [data-chosen]").inner_text()
     await phone.check()
     async with page.expect_navigation():
-        await page.locator("form button.primary").click()
+        await confirm.click()
     await phone.check()
+    assert page.url.endswith(f"/proposals/{vote}/vote/receipt")
     receipt = (await page.locator(".receipt strong").inner_text()).strip()
     assert len(receipt) >= 8
+    size = await page.locator(".receipt strong").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 1.5 * 17, "the receipt code is larger than body text"
+    await page.locator("button[data-copy]").click()
+    await page.locator("#copy-status", has_text="已复制").wait_for()
+    assert await page.locator("button[data-print]").is_visible()
     await phone.screenshot("receipt")
-    # Back on the vote page the choice is shown, the receipt is not (it was shown only once).
-    await phone.goto(f"/proposals/{world.ids['vote']}/vote")
+    # Back from the receipt is the vote page (post/redirect/get: no "Confirm Form Resubmission");
+    # the choice is shown, the receipt is not (it was shown only once).
+    await page.go_back()
+    assert page.url.endswith(f"/proposals/{vote}/vote")
+    await page.reload()
     await phone.check()
     assert receipt not in await page.content()
 
@@ -327,9 +347,7 @@ async def test_a_proposal_from_draft_to_certified_record_with_live_updates(
     await author.tap(f"a[href='/proposals/{pid}/vote']")
     await page.locator("label.choice", has_text="同意").click()
     async with page.expect_navigation():
-        await page.locator("form button.primary").click()
-    async with page.expect_navigation():
-        await page.locator("form button.primary").click()
+        await page.locator("form[data-confirm-in-place] .confirm-here button").click()
     await author.check()
     receipt = (await page.locator(".receipt strong").inner_text()).strip()
     canvasser = await signed_in(phone_factory, "canvasser")
