@@ -148,6 +148,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/proposals/{proposal_id:int}/vote"): rule(OWNERS),
     ("POST", "/proposals/{proposal_id:int}/vote/confirm"): rule(OWNERS),
     ("GET", "/proposals/{proposal_id:int}/vote"): rule(MEMBERS),
+    # The caller's own receipt, unsealed with the key in the cookie set by casting; without it, a
+    # redirect to the vote page.
+    ("GET", "/proposals/{proposal_id:int}/vote/receipt"): rule(MEMBERS, self_only=True),
     ("GET", "/api/v1/proposals/{proposal_id:int}/ballots/mine"): rule(MEMBERS, self_only=True),
     ("POST", "/api/v1/proposals/{proposal_id:int}/ballots/paper"): rule(CANVASSERS),
     ("GET", "/proposals/{proposal_id:int}/paper"): rule(CANVASSERS),
