@@ -22,7 +22,7 @@ from agora.audit.services import record
 from agora.ballots import electorate, writer
 from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
-from agora.ballots.idempotency import check_key, remember, replay_of
+from agora.ballots.idempotency import check_key, remember, replay_of, request_digest
 from agora.ballots.models import BallotSlot, DeliveryProof, LedgerRow, PaperBallot
 from agora.ballots.tally import turnout, turnout_to_json
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
@@ -253,7 +253,7 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
     read = await _read_for_cast(user, proposal_id)
     proposal, access = read.proposal, read.access
     if key is not None:
-        replay = await replay_of(user, key, proposal.id)
+        replay = await replay_of(user, key, proposal.id, request_digest(key, choice))
         if replay is not None:
             return replay
     if proposal.state not in ("voting", "closed", "certified"):
@@ -282,14 +282,14 @@ async def _cast_alone(
         async with atomic():
             locked = await lock_proposal(proposal.id)
             if key is not None:
-                replay = await replay_of(user, key, proposal.id)
+                replay = await replay_of(user, key, proposal.id, request_digest(key, choice))
                 if replay is not None:
                     return replay
             check_open(locked)
             appended = await _fill_slot(locked, voter, "online", user, revote, choice)
             body = _receipt_json(appended, voter)
             if key is not None:
-                await remember(user, key, proposal.id, body)
+                await remember(user, key, proposal.id, body, request_digest(key, choice))
             await emit(locked.hall_id, "ballot.turnout", await _turnout_payload(locked), durable=False)  # type: ignore[attr-defined]
     except IntegrityError:
         raise await _duplicate(proposal, voter) from None

@@ -1,5 +1,8 @@
 """Idempotency-Key: a retried cast gets the very response (and receipt) the first one got.
 
+The key is bound to a hash of the request (`request_digest`): the same key sent with another choice
+is refused with 422 `idempotency_mismatch` instead of answered with the first receipt.
+
 Only a hash of the key is stored, and the receipt inside the stored response is sealed with the key
 itself (XOR with a SHA-256 keystream), so whoever reads the table cannot recover a receipt. The rows
 of a proposal are deleted when its vote closes.
@@ -8,6 +11,7 @@ of a proposal are deleted when its vote closes.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -53,34 +57,57 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def request_digest(key: str, choice: Any) -> str:
+    """What the key is bound to: a hash of the request's content (its canonical JSON), keyed with the
+    key itself so that whoever reads the table cannot test which choice a stored request made."""
+    canonical = json.dumps({"choice": choice}, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def mismatch() -> Invalid:
+    return Invalid(
+        _("This Idempotency-Key was already used with a different request body."),
+        code="idempotency_mismatch",
+    )
+
+
 def key_reused() -> Conflict:
     return Conflict(
         _("This Idempotency-Key was already used for another request."), code="idempotency_key_reused"
     )
 
 
-async def stored_response(user_id: int, key: str) -> tuple[int, dict[str, Any]] | None:
-    """The proposal and the (unsealed) response first given for this user's key, if any."""
+async def stored_response(user_id: int, key: str) -> tuple[int, dict[str, Any], str | None] | None:
+    """The proposal, the (unsealed) response first given for this user's key and the digest of the
+    request it answered (None for rows written before keys were bound to the request), if any."""
     row = await IdempotencyKey.get_or_none(user_id=user_id, key_hash=key_hash(key))
     if row is None:
         return None
     body = dict(row.response)
+    request = body.pop("request", None)
     body["receipt"] = unseal(key, body["receipt"])
-    return row.proposal_id, body
+    return row.proposal_id, body, request
 
 
-async def replay_of(user: User, key: str, proposal_id: int) -> dict[str, Any] | None:
+def check_replay(stored: tuple[int, dict[str, Any], str | None], proposal_id: int, request: str) -> None:
+    """Refuse a replay whose key was used on another proposal (409) or with another body (422)."""
+    if stored[0] != proposal_id:
+        raise key_reused()
+    if stored[2] is not None and stored[2] != request:
+        raise mismatch()
+
+
+async def replay_of(user: User, key: str, proposal_id: int, request: str) -> dict[str, Any] | None:
     stored = await stored_response(user.id, key)
     if stored is None:
         return None
-    if stored[0] != proposal_id:
-        raise key_reused()
+    check_replay(stored, proposal_id, request)
     return stored[1]
 
 
-def key_row(user_id: int, key: str, proposal_id: int, body: dict[str, Any]) -> IdempotencyKey:
+def key_row(user_id: int, key: str, proposal_id: int, body: dict[str, Any], request: str) -> IdempotencyKey:
     """The row that remembers a response (not saved: the caller saves it in its transaction)."""
-    stored = {**body, "receipt": seal(key, body["receipt"])}
+    stored = {**body, "receipt": seal(key, body["receipt"]), "request": request}
     return IdempotencyKey(
         user_id=user_id,
         key_hash=key_hash(key),
@@ -91,5 +118,5 @@ def key_row(user_id: int, key: str, proposal_id: int, body: dict[str, Any]) -> I
     )
 
 
-async def remember(user: User, key: str, proposal_id: int, body: dict[str, Any]) -> None:
-    await key_row(user.id, key, proposal_id, body).save()
+async def remember(user: User, key: str, proposal_id: int, body: dict[str, Any], request: str) -> None:
+    await key_row(user.id, key, proposal_id, body, request).save()

@@ -32,7 +32,7 @@ from agora import clock
 from agora.accounts.models import User
 from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
-from agora.ballots.idempotency import key_reused, key_row, stored_response
+from agora.ballots.idempotency import key_reused, key_row, mismatch, request_digest, stored_response
 from agora.ballots.models import BallotSlot, IdempotencyKey, LedgerRow
 from agora.errors import DomainError
 from agora.live.events import atomic, emit
@@ -137,7 +137,7 @@ async def _write(batch: list[Cast]) -> list[Any]:
     by_proposal: dict[int, list[int]] = {}
     for position, cast in enumerate(batch):
         by_proposal.setdefault(cast.proposal_id, []).append(position)
-    keys: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}  # (user id, key) -> first answer here
+    keys: dict[tuple[int, str], tuple[int, dict[str, Any], str | None]] = {}  # (user id, key) -> first answer
     async with atomic():
         for proposal_id, positions in by_proposal.items():
             locked = await lock_proposal(proposal_id)
@@ -168,7 +168,7 @@ async def _write_proposal(
     proposal: Any,
     casts: list[Cast],
     closed: Refused | None,
-    keys: dict[tuple[int, str], tuple[int, dict[str, Any]]],
+    keys: dict[tuple[int, str], tuple[int, dict[str, Any], str | None]],
 ) -> list[Any]:
     from agora.ballots.casting import _turnout_payload
 
@@ -191,7 +191,12 @@ async def _write_proposal(
         if cast.key is not None:
             replay = keys.get((cast.user.id, cast.key)) or await stored_response(cast.user.id, cast.key)
             if replay is not None:
-                outcomes.append(dict(replay[1]) if replay[0] == proposal.id else Refused(key_reused))
+                if replay[0] != proposal.id:
+                    outcomes.append(Refused(key_reused))
+                elif replay[2] is not None and replay[2] != request_digest(cast.key, cast.choice):
+                    outcomes.append(Refused(mismatch))
+                else:
+                    outcomes.append(dict(replay[1]))
                 continue
         if closed is not None:
             outcomes.append(closed)
@@ -260,8 +265,9 @@ async def _write_proposal(
             "area": format_area(voter.area_cents),
         }
         if cast.key is not None:
-            keys[(cast.user.id, cast.key)] = (proposal.id, body)
-            remembered.append(key_row(cast.user.id, cast.key, proposal.id, body))
+            request = request_digest(cast.key, cast.choice)
+            keys[(cast.user.id, cast.key)] = (proposal.id, body, request)
+            remembered.append(key_row(cast.user.id, cast.key, proposal.id, body, request))
         outcomes.append(body)
     if ledger:
         await LedgerRow.bulk_create(ledger)

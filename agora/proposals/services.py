@@ -28,6 +28,7 @@ from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSe
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall, Unit
 from agora.rooms.rules import Rules, rules_from
+from agora.web.http import check_time_bounds
 from agora.web.sql import fetch, to_datetime
 
 # The `*_at` field each state stamps (opens_at/closes_at are the ballots feature's, via open_vote).
@@ -346,5 +347,6 @@ def parse_closes_at(raw: Any) -> datetime | None:
         raise Invalid(_("closes_at must be a date and time."), fields={"closes_at": "invalid"}) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=lifecycle.LOCAL_TZ)
+    check_time_bounds(value, "closes_at")
     # Stored in UTC: SQLite compares the stored text, so "+08:00" would close the vote 8 hours late.
     return value.astimezone(UTC)

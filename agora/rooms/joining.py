@@ -28,6 +28,7 @@ from agora.live.events import atomic
 from agora.rooms import permissions
 from agora.rooms.access import HallAccess
 from agora.rooms.models import Hall, Invite, MemberRole, Owner, Unit
+from agora.web.http import check_time_bounds
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
@@ -138,6 +139,7 @@ def _expiry(value: Any) -> datetime:
         )
     if when <= clock.now():
         raise Invalid(_("expires_at must be in the future."), fields={"expires_at": "past"})
+    check_time_bounds(when, "expires_at")
     return when
 
 

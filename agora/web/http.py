@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from agora import clock
 from agora.accounts.models import User
 from agora.errors import BadRequest, Invalid, NotAuthenticated, NotFound
 from agora.i18n import _
+from agora.web import inputs
 
 MAX_ID = 2**31 - 1
 """The largest row id any table holds: ids are 32-bit integers on PostgreSQL (and in the OpenAPI schema)."""
@@ -55,20 +58,53 @@ def require_user(request: Request) -> User:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """The JSON object body, or a clear 400 for anything else."""
+    """The JSON object body, or a clear 400 for anything else (also nesting past
+    `inputs.MAX_JSON_DEPTH`); a string that cannot be stored is a 422 naming its field."""
     body = await request.body()
     try:
-        data = json.loads(body.decode("utf-8")) if body else None
+        data = inputs.parse_json(body) if body else None
+    except inputs.TooDeep as exc:
+        raise BadRequest(
+            _("The request body nests too deeply (at most {n} levels).", n=inputs.MAX_JSON_DEPTH),
+            code="json_too_deep",
+        ) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(_("The request body is not valid JSON."), code="malformed_json") from exc
     if not isinstance(data, dict):
         raise BadRequest(_("The request body must be a JSON object."), code="malformed_json")
+    check_text(data)
     return data
+
+
+def check_text(data: Any) -> None:
+    """422 naming the field when a string holds a NUL or a lone surrogate (before any database)."""
+    found = inputs.find_bad_text(data)
+    if found is None:
+        return
+    path, reason = found
+    name = inputs.field_name(path)
+    if reason == "nul":
+        message = _("{field} contains a NUL character, which is not allowed.", field=name)
+    else:
+        message = _("{field} contains characters that are not valid Unicode text.", field=name)
+    raise Invalid(message, code="invalid_text", fields={name: reason})
 
 
 async def read_form(request: Request) -> dict[str, Any]:
     form = await request.form()
-    return {key: value for key, value in form.multi_items() if key != "csrf_token"}
+    data = {key: value for key, value in form.multi_items() if key != "csrf_token"}
+    check_text({key: value for key, value in data.items() if isinstance(value, str)})
+    return data
+
+
+def check_time_bounds(value: datetime, field: str) -> None:
+    """Invalid unless an aware time lies between 2000 and ten years from now. Compared before any
+    conversion: a year-9999 time with a negative offset overflows astimezone()."""
+    if inputs.time_out_of_bounds(value, clock.now()):
+        raise Invalid(
+            _("{field} must be between the year 2000 and ten years from now.", field=field),
+            fields={field: "out_of_range"},
+        )
 
 
 def string_field(data: dict[str, Any], name: str, *, required: bool = True, max_length: int = 10000) -> str:

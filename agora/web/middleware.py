@@ -12,7 +12,7 @@ import hmac
 import json
 import secrets
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agora import i18n
 from agora.accounts import services as accounts
-from agora.errors import DomainError, Forbidden, TooLarge
+from agora.errors import DomainError, Forbidden, Invalid, TooLarge
 from agora.i18n import _
 from agora.web.context import RequestMeta, reset_request_meta, set_request_meta
 
@@ -166,6 +166,7 @@ class AgoraMiddleware:
         request_id = state["request_id"]
         with i18n.use_locale(locale):
             try:
+                _refuse_nul_in_url(scope)
                 receive = await self._guard_body(scope, receive, headers, settings, is_api)
             except DomainError as error:
                 from agora.web.errors import audit_refusal
@@ -268,6 +269,25 @@ class AgoraMiddleware:
                 _("This form has expired or was not sent from agora. Please reload the page and try again."),
                 code="csrf_failed",
             )
+
+
+def _refuse_nul_in_url(scope: Scope) -> None:
+    """A NUL in the path or a query parameter never reaches a lookup (PostgreSQL's text cannot hold
+    it, so it would be a 500 there): 404 for the path, 422 naming the parameter."""
+    if "\x00" in scope["path"]:
+        from agora.errors import NotFound
+
+        raise NotFound(_("Not found."))
+    query = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in key or "\x00" in value:
+                name = key.replace("\x00", "\\0")[:64]
+                raise Invalid(
+                    _("{field} contains a NUL character, which is not allowed.", field=name),
+                    code="invalid_text",
+                    fields={name: "nul"},
+                )
 
 
 def _seconds(n: int):  # type: ignore[no-untyped-def]
