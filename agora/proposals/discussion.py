@@ -20,7 +20,7 @@ from agora.proposals import markdown
 from agora.proposals.models import Comment, CommentRevision, ModerationEntry, Proposal
 from agora.proposals.serialize import comment_json, comment_row_json
 from agora.proposals.services import access_proposal
-from agora.proposals.threads import STANCES, build_tree, walk
+from agora.proposals.threads import MAX_DEPTH, STANCES, attach_point, build_tree, walk
 from agora.rooms.access import HallAccess
 from agora.web.http import MAX_ID, parse_id
 from agora.web.sql import converters, fetch, in_list, to_python
@@ -104,6 +104,9 @@ async def post_comment(
                 _("The comment replied to is not in this discussion."), fields={"parent": "invalid"}
             )
     await _check_rate(author)
+    replied_author = parent_row.author_id if parent_row else None  # type: ignore[attr-defined]
+    if parent_row is not None and parent_row.depth >= MAX_DEPTH:
+        parent_row = await _attach_point(parent_row)
     async with atomic():
         if (await Proposal.get(id=proposal.id)).locked:
             raise Conflict(_("The moderators have locked this discussion."), code="thread_locked")
@@ -114,7 +117,7 @@ async def post_comment(
             parent_id=parent_row.id if parent_row else None,
             root_id=(parent_row.root_id or parent_row.id) if parent_row else None,
             depth=parent_row.depth + 1 if parent_row else 0,
-            parent_author_id=parent_row.author_id if parent_row else None,  # type: ignore[attr-defined]
+            parent_author_id=replied_author,
             body=text,
             body_html=str(markdown.render(text)),
             stance=stance,
@@ -141,6 +144,21 @@ async def post_comment(
             )
         await emit(access.hall.id, "comment.created", comment_json(comment))
     return comment
+
+
+async def _attach_point(replied: Comment) -> Comment:
+    """The comment a reply to `replied` (at the deepest level) hangs under: see `threads.MAX_DEPTH`.
+    One query for the thread's (id, parent, depth), then a walk up in memory."""
+    root = replied.root_id or replied.id
+    rows = await Comment.filter(root_id=root).values_list("id", "parent_id", "depth")
+    up = {row[0]: (row[1], row[2]) for row in rows}
+    chain: list[tuple[int, int]] = []
+    current: int | None = replied.id
+    while current is not None and current in up and len(chain) <= len(up):
+        chain.append((current, up[current][1]))
+        current = up[current][0]
+    chain.append((root, 0))
+    return await Comment.get(id=attach_point(chain))
 
 
 async def edit_comment(access: HallAccess, comment: Comment, actor: User, body: Any) -> Comment:
@@ -243,7 +261,7 @@ async def comment_page(
     ids = [c["id"] for c in tops]
     replies = await fetch(f"{_ROWS} WHERE c.root_id IN {in_list(ids)}", *ids) if ids else []  # noqa: S608
     rows = [comment_row_json(to_python(c, _CONVERT)) for c in [*tops, *replies]]
-    tree = build_tree(rows, roots=ids)
+    tree = build_tree(rows, roots=ids, max_depth=MAX_DEPTH)
     return tree, (ids[-1] if more and ids else None)
 
 
@@ -252,7 +270,7 @@ async def thread_of(comment: Comment) -> dict[str, Any]:
     root = comment.root_id or comment.id
     rows = await Comment.filter(id=root).select_related("author")
     rows += await Comment.filter(root_id=root).select_related("author")
-    tree = build_tree([comment_json(c) for c in rows])
+    tree = build_tree([comment_json(c) for c in rows], max_depth=MAX_DEPTH)
     return next(node for node in walk(tree) if node["id"] == comment.id)
 
 

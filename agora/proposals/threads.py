@@ -11,23 +11,55 @@ from typing import Any
 
 STANCES = ("support", "oppose", "question", "neutral")
 
+MAX_DEPTH = 8
+"""The deepest level a reply sits at (0 = top level). A reply to a comment at this level joins it as
+a sibling, under the same parent, as Discourse and Reddit do: a thread cannot grow a chain deep
+enough to make rendering or serializing it recurse without bound."""
 
-def build_tree(rows: Iterable[dict[str, Any]], roots: Sequence[int] | None = None) -> list[dict[str, Any]]:
+
+def attach_point(chain: Sequence[tuple[int, int]], max_depth: int = MAX_DEPTH) -> int:
+    """The comment a new reply hangs under, given the replied-to comment and its ancestors as
+    (id, depth) pairs, nearest first: the nearest one whose depth leaves room for one more level.
+
+    >>> attach_point([(9, 8), (7, 7), (1, 0)])   # a reply to a comment at the deepest level
+    7
+    """
+    for comment_id, depth in chain:
+        if depth < max_depth:
+            return comment_id
+    return chain[-1][0]
+
+
+def build_tree(
+    rows: Iterable[dict[str, Any]], roots: Sequence[int] | None = None, *, max_depth: int | None = None
+) -> list[dict[str, Any]]:
     """Nest rows (`id`, `parent`) under their parents, replies oldest first.
 
     A row whose parent is not among the rows is a root (a top-level comment, or the comment a
     "continue this thread" page starts from). `roots` fixes the order of the roots (newest-first
     pages); otherwise they are oldest first. Each returned node is a copy with `children`.
+
+    With `max_depth`, no node sits deeper than that below its root: a reply to a node at the
+    deepest level is shown beside it (its `parent` says where it is shown). This keeps rows written
+    before the depth limit existed, or chains of any length, from nesting without bound.
     """
     nodes = {row["id"]: {**row, "children": []} for row in rows}
     top: list[dict[str, Any]] = []
+    depth: dict[int, int] = {}
+    host: dict[int, dict[str, Any]] = {}
     for node_id in sorted(nodes):
         node = nodes[node_id]
         parent = nodes.get(node["parent"]) if node["parent"] is not None else None
-        if parent is None or parent is node:
+        if parent is None or parent is node or parent["id"] not in depth:
             top.append(node)
-        else:
-            parent["children"].append(node)
+            depth[node_id] = 0
+            continue
+        if max_depth is not None and depth[parent["id"]] >= max_depth and parent["id"] in host:
+            parent = host[parent["id"]]  # at most one step: no node is deeper than max_depth
+            node["parent"] = parent["id"]
+        parent["children"].append(node)
+        depth[node_id] = depth[parent["id"]] + 1
+        host[node_id] = parent
     if roots is not None:
         position = {root_id: index for index, root_id in enumerate(roots)}
         top = sorted((n for n in top if n["id"] in position), key=lambda n: position[n["id"]])
