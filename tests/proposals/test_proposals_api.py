@@ -142,7 +142,7 @@ async def test_roles_and_states_refuse_with_409(client: httpx.AsyncClient, hall)
     assert (await move(client, party, pid, "notice")).status_code == 409  # no skipping consultation
     assert (await move(client, party, pid, "consultation")).status_code == 200
     assert (
-        await move(client, party, pid, "voting", closes_at="2099-01-01T00:00:00+08:00")
+        await move(client, party, pid, "voting", closes_at="2030-01-01T00:00:00+08:00")
     ).status_code == 409
     assert (await move(client, party, pid, "certified")).status_code == 409
     assert (await move(client, party, pid, "bogus")).status_code == 422
