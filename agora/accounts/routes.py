@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agora.accounts import services
+from agora.accounts import devices, services
 from agora.errors import DomainError
 from agora.i18n import _
 from agora.web.http import json_response, no_content, read_form, read_json, redirect, require_user, safe_next
@@ -30,15 +30,35 @@ async def login_page(request: Request) -> Response:
     )
 
 
+def _device(request: Request, login: str) -> str | None:
+    """The device id of this client's device cookie when it was issued for `login`."""
+    secret = request.app.state.settings.secret_key
+    return devices.device_for(secret, request.cookies.get(devices.COOKIE), login)
+
+
+def _remember_device(request: Request, response: Response, login: str, known: str | None) -> None:
+    """After a successful sign-in, a device cookie for this account (unless it has one already)."""
+    if known is not None:
+        return
+    settings = request.app.state.settings
+    value = devices.issue(settings.secret_key, login)
+    response.headers.append(
+        "set-cookie", _cookie_header(devices.COOKIE, value, settings.secure_cookies, devices.MAX_AGE)
+    )
+
+
 async def login_submit(request: Request) -> Response:
     form = await read_form(request)
     next_url = safe_next(str(form.get("next") or ""))
+    login = str(form.get("login", ""))
+    device = _device(request, login)
     try:
         user = await services.authenticate(
             _passwords(request),
-            str(form.get("login", "")),
+            login,
             str(form.get("password", "")),
             client_ip(request.scope),
+            device,
         )
     except DomainError as error:
         return render(
@@ -54,6 +74,7 @@ async def login_submit(request: Request) -> Response:
     response = redirect(next_url)
     settings = request.app.state.settings
     response.headers.append("set-cookie", _cookie_header(SESSION_COOKIE, raw, settings.secure_cookies))
+    _remember_device(request, response, user.login, device)
     return response
 
 
@@ -74,10 +95,13 @@ async def api_token_create(request: Request) -> Response:
         raise Invalid(
             _("login and password are required."), fields={"login": "required", "password": "required"}
         )
-    user = await services.authenticate(_passwords(request), login, password, client_ip(request.scope))
+    device = _device(request, login)
+    user = await services.authenticate(_passwords(request), login, password, client_ip(request.scope), device)
     settings = request.app.state.settings
     token, expires = await services.issue_token(user, timedelta(seconds=settings.token_seconds))
-    return json_response({"token": token, "expires_at": expires.isoformat()})
+    response = json_response({"token": token, "expires_at": expires.isoformat()})
+    _remember_device(request, response, user.login, device)
+    return response
 
 
 async def api_token_delete(request: Request) -> Response:

@@ -23,14 +23,35 @@ from agora.web.sql import fetch, to_datetime
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
-# Throttling. A window of failures per key; the per-account block is short and fixed so that an
-# attacker rotating addresses slows guessing to a crawl but cannot lock the real owner out for long,
-# while the per-address and per-(account, address) blocks are long and only hurt the attacker.
-WINDOW = timedelta(minutes=15)
+# Throttling (docs/security.md). Failures are counted per key; from the `limit`-th failure on, each
+# failure blocks the key for `base` doubled per further failure, up to `cap` (growing delays). A
+# key's count starts again after RESET_AFTER without failures, which is longer than any cap, so
+# waiting out a block does not hand an attacker a fresh allowance.
+#   pair     per (account, client): the client is the known device, or else the address;
+#   ip       per address, for clients without a device cookie of the account;
+#   account  per account, for clients without a device cookie of the account — an attacker
+#            rotating addresses is slowed to a few guesses an hour, while the owner's known
+#            device counts only its own failures and is never blocked by anyone else's.
+RESET_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Limit:
+    limit: int
+    base: timedelta
+    cap: timedelta
+
+    def block_for(self, failures: int) -> timedelta | None:
+        """How long `failures` failures block the key (None below the limit)."""
+        if failures < self.limit:
+            return None
+        return min(self.cap, self.base * 2 ** min(failures - self.limit, 20))
+
+
 LIMITS = {
-    "pair": (5, timedelta(minutes=15)),
-    "ip": (50, timedelta(minutes=15)),
-    "account": (10, timedelta(seconds=30)),
+    "pair": Limit(5, timedelta(minutes=1), timedelta(minutes=30)),
+    "ip": Limit(50, timedelta(minutes=1), timedelta(minutes=30)),
+    "account": Limit(10, timedelta(seconds=30), timedelta(minutes=15)),
 }
 
 
@@ -64,8 +85,11 @@ async def create_user(
         raise Conflict(_("That login is already taken."), code="login_taken") from exc
 
 
-def _throttle_keys(login: str, ip: str) -> dict[str, str]:
+def _throttle_keys(login: str, ip: str, device: str | None = None) -> dict[str, str]:
+    """The keys an attempt counts against: a known device only against itself (`devices`)."""
     login = login.strip().lower()[:64]
+    if device:
+        return {"pair": f"pair:{login}|device:{device[:40]}"}
     return {"account": f"account:{login}", "ip": f"ip:{ip}", "pair": f"pair:{login}|{ip}"}
 
 
@@ -83,8 +107,8 @@ async def _check_throttle(keys: dict[str, str], login: str) -> None:
     blocked = {k for k, key in keys.items() if key in rows and (rows[key].blocked_until or now) > now}
     for kind, key in keys.items():
         row = rows.get(key)
-        failures = row.failures if row is not None and now - row.window_start <= WINDOW else 0
-        if _in_flight.get(key, 0) >= max(1, LIMITS[kind][0] - failures):
+        failures = row.failures if row is not None and now - row.window_start <= RESET_AFTER else 0
+        if _in_flight.get(key, 0) >= max(1, LIMITS[kind].limit - failures):
             blocked.add(kind)
     if not blocked:
         for key in keys.values():
@@ -93,7 +117,10 @@ async def _check_throttle(keys: dict[str, str], login: str) -> None:
     until = [r.blocked_until for r in rows.values() if r.blocked_until is not None and r.blocked_until > now]
     waits = [(u - now).total_seconds() for u in until]
     wait = int(max(waits, default=0)) + 1
-    await record("auth.throttled", object_type="login", object_id=login[:64], blocked=sorted(blocked))
+    client = "device" if "account" not in keys else "address"
+    await record(
+        "auth.throttled", object_type="login", object_id=login[:64], blocked=sorted(blocked), client=client
+    )
     raise Throttled(
         _("Too many failed sign-in attempts. Please wait {seconds} seconds.", seconds=wait),
         retry_after=wait,
@@ -110,28 +137,32 @@ def _release(keys: dict[str, str]) -> None:
 
 
 async def _note_failure(keys: dict[str, str]) -> None:
+    """Count a failure on every key (`window_start` holds the latest failure) and set its block."""
     now = clock.now()
     for kind, key in keys.items():
-        limit, block = LIMITS[kind]
         row = await LoginThrottle.get_or_none(key=key)
         if row is None:
             try:
                 await LoginThrottle.create(key=key, failures=0, window_start=now)
             except IntegrityError:
                 pass
-        elif now - row.window_start > WINDOW:
-            await LoginThrottle.filter(key=key, window_start=row.window_start).update(
-                failures=0, window_start=now
-            )
+        elif now - row.window_start > RESET_AFTER:
+            await LoginThrottle.filter(key=key, window_start=row.window_start).update(failures=0)
         # One UPDATE, so concurrent failures on a key are all counted.
-        await LoginThrottle.filter(key=key).update(failures=F("failures") + 1)
+        await LoginThrottle.filter(key=key).update(failures=F("failures") + 1, window_start=now)
         failures = (await LoginThrottle.get(key=key)).failures
-        await LoginThrottle.filter(key=key).update(blocked_until=now + block if failures >= limit else None)
+        block = LIMITS[kind].block_for(failures)
+        await LoginThrottle.filter(key=key).update(blocked_until=now + block if block else None)
 
 
-async def authenticate(passwords: Passwords, login: str, password: str, ip: str) -> User:
-    """The user for these credentials, or NotAuthenticated with one message for every failure."""
-    keys = _throttle_keys(login or "", ip)
+async def authenticate(
+    passwords: Passwords, login: str, password: str, ip: str, device: str | None = None
+) -> User:
+    """The user for these credentials, or NotAuthenticated with one message for every failure.
+
+    `device` is the device id of a valid device cookie for this login (`devices.device_for`):
+    such an attempt is throttled only by that device's own failures."""
+    keys = _throttle_keys(login or "", ip, device)
     await _check_throttle(keys, login or "")
     try:
         return await _authenticate(passwords, login, password, keys)
@@ -150,12 +181,15 @@ async def _authenticate(passwords: Passwords, login: str, password: str, keys: d
         raise
     if not ok or user is None:
         await _note_failure(keys)
-        await record("auth.login_failed", object_type="login", object_id=(login or "")[:64])
+        client = "device" if "account" not in keys else "address"
+        await record("auth.login_failed", object_type="login", object_id=(login or "")[:64], client=client)
         raise NotAuthenticated(_("Wrong login or password."), code="invalid_credentials")
     if needs_rehash:
         user.password_hash = await passwords.hash(password)
         await user.save(update_fields=["password_hash"])
-    await LoginThrottle.filter(key__in=[keys["pair"], keys["account"]]).delete()
+    # A success clears this client's count; from an unknown client the account's count too (a known
+    # device's success leaves it, so an attacker elsewhere gets no fresh allowance from it).
+    await LoginThrottle.filter(key__in=[keys["pair"], keys.get("account", keys["pair"])]).delete()
     return user
 
 
