@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import cases_data, cases_http, cases_live
+from bench import cases_data, cases_http, cases_live, cases_secret
 from bench.harness import Context, NotMeasurable, Pending, Result, Sizes
 from bench.report import update_docs, update_readme, write_results
 
@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, tuple[str, Bench]] = {
     "idle_memory": ("Memory per idle connection", cases_live.bench_idle_memory),
     "fanout_redis": ("Fan-out through Redis", cases_live.bench_fanout_redis),
     "tally": ("Tally", cases_data.bench_tally),
+    "secret_tally": ("Secret vote: close and verify", cases_secret.bench_secret_tally),
     "roll_import": ("Roll import", cases_data.bench_roll_import),
     "resolution_pdf": ("Resolution PDF", cases_data.bench_resolution_pdf),
     "page_growth": ("Page time against comments", cases_http.bench_page_growth),
