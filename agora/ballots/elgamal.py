@@ -36,6 +36,7 @@ Wire formats (all published in the ledger and the record as lowercase hex; ``doc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
@@ -302,30 +303,43 @@ def check_ballot(public: bytes, proposal_id: int, receipt_hash: str, ciphertext:
 def weighted_sums(
     ballots: Iterable[tuple[bytes, int]], choices: int = len(CHOICES)
 ) -> list[tuple[bytes, bytes]]:
-    """Per choice, the ciphertext of ``sum(weight·bit)`` over ``(ciphertext, weight)`` pairs.
+    """Per choice, the ciphertext of ``sum(weight·bit)`` over ``(ciphertext, weight)`` pairs."""
+    return tally_sums(ballots, 1, choices)[0]
 
-    Ballots of equal weight are added first and multiplied once (flats of one type share an area),
-    then each distinct weight costs one scalar multiplication per point. Every point is validated.
-    An empty tally is the encryption of 0 with no randomness: (identity, identity).
+
+def tally_sums(
+    ballots: Iterable[tuple[bytes, ...]], columns: int, choices: int = len(CHOICES)
+) -> list[list[tuple[bytes, bytes]]]:
+    """For each weight column of ``(ciphertext, weight, weight, ...)`` rows, the per-choice ciphertext
+    of ``sum(weight·bit)`` -- e.g. one column of persons and one of area, in a single pass.
+
+    Every point is validated once. Ballots of equal weight are added first and multiplied once
+    (flats of one type share an area), so each distinct weight costs one scalar multiplication per
+    point. An empty tally is the encryption of 0 with no randomness: (identity, identity).
     """
-    by_weight: dict[int, list[bytes]] = {}
-    for ciphertext, weight in ballots:
-        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
-            raise ValueError(f"a weight must be a non-negative integer, not {weight!r}")
+    grouped: list[dict[int, list[bytes]]] = [{} for _column in range(columns)]
+    for row in ballots:
+        ciphertext, weights = row[0], row[1:]
         if len(ciphertext) != ciphertext_size(choices):
             raise BadProof("a ballot has the wrong size")
         points = [ciphertext[i : i + POINT] for i in range(0, len(ciphertext), POINT)]
         if not all(valid_point(point) for point in points):
             raise BadProof("a ballot holds a point outside the group")
-        sums = by_weight.get(weight)
-        by_weight[weight] = (
-            points if sums is None else [_add(p, q) for p, q in zip(sums, points, strict=True)]
-        )
-    totals = [IDENTITY] * (2 * choices)
-    for weight, sums in by_weight.items():
-        w = _scalar(weight)
-        totals = [_add(total, _mul(w, point)) for total, point in zip(totals, sums, strict=True)]
-    return [(totals[2 * i], totals[2 * i + 1]) for i in range(choices)]
+        for by_weight, weight in zip(grouped, weights, strict=True):
+            if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+                raise ValueError(f"a weight must be a non-negative integer, not {weight!r}")
+            sums = by_weight.get(weight)
+            by_weight[weight] = (
+                points if sums is None else [_add(p, q) for p, q in zip(sums, points, strict=True)]
+            )
+    results = []
+    for by_weight in grouped:
+        totals = [IDENTITY] * (2 * choices)
+        for weight, sums in by_weight.items():
+            w = _scalar(weight)
+            totals = [_add(total, _mul(w, point)) for total, point in zip(totals, sums, strict=True)]
+        results.append([(totals[2 * i], totals[2 * i + 1]) for i in range(choices)])
+    return results
 
 
 def _decryption_challenge(election: bytes, public: bytes, label: bytes, a: bytes, b: bytes, share: bytes,
@@ -334,19 +348,26 @@ def _decryption_challenge(election: bytes, public: bytes, label: bytes, a: bytes
     return _challenge(b"decrypt", election, public, label, a, b, share, u, v)
 
 
-def discrete_log(point: bytes, bound: int) -> int:
-    """The m in [0, bound] with m·G = point (baby-step giant-step); raises BadProof when there is none."""
-    if point == IDENTITY:
-        return 0
-    step = max(1, int(bound**0.5) + 1)
-    baby: dict[bytes, int] = {IDENTITY: 0}
+@functools.lru_cache(maxsize=4)
+def _baby_steps(step: int) -> dict[bytes, int]:
+    """j·G -> j for 0 <= j < step, kept for the next total of the same size (a close decrypts eight)."""
+    baby = {IDENTITY: 0}
     current = IDENTITY
     for j in range(1, step):
         current = _add(current, G)
         baby[current] = j
-    giant = encode(step) if step < L else IDENTITY
+    return baby
+
+
+def discrete_log(point: bytes, bound: int) -> int:
+    """The m in [0, bound] with m·G = point (baby-step giant-step); raises BadProof when there is none."""
+    if point == IDENTITY:
+        return 0
+    step = 1 << max(1, (bound.bit_length() + 1) // 2)  # a power of two >= sqrt(bound): tables are shared
+    baby = _baby_steps(step)
+    giant = encode(step)
     current = point
-    for i in range(step + 1):
+    for i in range(bound // step + 1):
         j = baby.get(current)
         if j is not None and i * step + j <= bound:
             return i * step + j

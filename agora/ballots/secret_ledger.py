@@ -152,11 +152,9 @@ def tally_secret(
     ``persons_bound``/``area_bound`` bound the discrete logarithm: no total can exceed the weights
     of the ballots counted. Raises ``elgamal.BadProof`` when a stored ballot is not a group element.
     """
-    ciphertexts = [bytes.fromhex(entry.ciphertext) for entry in counted]
-    sums = {
-        "persons": elgamal.weighted_sums(zip(ciphertexts, (e.persons for e in counted), strict=True)),
-        "area": elgamal.weighted_sums(zip(ciphertexts, (e.area_cents for e in counted), strict=True)),
-    }
+    rows = ((bytes.fromhex(e.ciphertext), e.persons, e.area_cents) for e in counted)
+    by_persons, by_area = elgamal.tally_sums(rows, 2)
+    sums = {"persons": by_persons, "area": by_area}
     bounds = {"persons": persons_bound, "area": area_bound}
     values: dict[str, dict[str, int]] = {"persons": {}, "area": {}}
     published: dict[str, dict[str, dict[str, str]]] = {"persons": {}, "area": {}}

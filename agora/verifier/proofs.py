@@ -109,38 +109,13 @@ def ballot_holds(
         return False
 
 
-def _check_chunk(args: tuple[bytes, bytes, int, list[tuple[int, bytes, bytes, bytes]]]) -> list[int]:
-    election, public, k, items = args
-    return [
-        seq
-        for seq, receipt, ciphertext, proof in items
-        if not ballot_holds(election, public, receipt, ciphertext, proof, k)
-    ]
+Item = tuple[int, bytes, bytes, bytes, int, int]  # seq, receipt, ciphertext, proof, persons, area
 
 
-def failing_ballots(
-    election: bytes, public: bytes, k: int, items: Sequence[tuple[int, bytes, bytes, bytes]]
-) -> list[int]:
-    """The seqs of the ballots ``(seq, receipt, ciphertext, proof)`` whose proofs do not hold.
-
-    A large ledger is split over every core: a 10,000-ballot vote is mostly these checks.
-    """
-    workers = min(os.cpu_count() or 1, 8)
-    if len(items) < PARALLEL_FROM or workers < 2:
-        return _check_chunk((election, public, k, list(items)))
-    size = -(-len(items) // (workers * 4))
-    chunks = [(election, public, k, list(items[i : i + size])) for i in range(0, len(items), size)]
-    bad: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(_check_chunk, chunks):
-            bad.extend(result)
-    return bad
-
-
-def weighted_totals(items: Sequence[tuple[bytes, int]], k: int) -> list[tuple[bytes, bytes]]:
-    """Per choice, ``(sum of w·a_i, sum of w·b_i)`` over ``(ciphertext, w)``; points already checked."""
+def _sums(rows: Sequence[tuple[bytes, int]], k: int) -> list[bytes]:
+    """The 2k points of ``sum(w·ciphertext)``; ballots of one weight are added, then multiplied once."""
     grouped: dict[int, list[bytes]] = {}
-    for ciphertext, weight in items:
+    for ciphertext, weight in rows:
         points = [ciphertext[i : i + 32] for i in range(0, 64 * k, 32)]
         seen = grouped.get(weight)
         grouped[weight] = points if seen is None else [plus(x, y) for x, y in zip(seen, points, strict=True)]
@@ -148,7 +123,46 @@ def weighted_totals(items: Sequence[tuple[bytes, int]], k: int) -> list[tuple[by
     for weight, points in grouped.items():
         w = weight.to_bytes(32, "little")
         totals = [plus(t, times(w, p)) for t, p in zip(totals, points, strict=True)]
-    return [(totals[2 * i], totals[2 * i + 1]) for i in range(k)]
+    return totals
+
+
+def _check_chunk(args: tuple[bytes, bytes, int, list[Item]]) -> tuple[list[int], list[bytes], list[bytes]]:
+    """The seqs whose proofs fail, and the chunk's sums by persons and by area over those that hold."""
+    election, public, k, items = args
+    bad, good = [], []
+    for item in items:
+        if ballot_holds(election, public, item[1], item[2], item[3], k):
+            good.append(item)
+        else:
+            bad.append(item[0])
+    return bad, _sums([(i[2], i[4]) for i in good], k), _sums([(i[2], i[5]) for i in good], k)
+
+
+def check_and_sum(
+    election: bytes, public: bytes, k: int, items: Sequence[Item]
+) -> tuple[list[int], list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+    """Check every ballot ``(seq, receipt, ciphertext, proof, persons, area)`` and add them up.
+
+    Returns the seqs whose proofs do not hold, and per choice ``(sum w·a_i, sum w·b_i)`` weighted by
+    persons and by area over the ballots that hold. A large ledger is split over every core: a
+    10,000-ballot vote is mostly these checks.
+    """
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_FROM or workers < 2:
+        results = [_check_chunk((election, public, k, list(items)))]
+    else:
+        size = -(-len(items) // (workers * 2))
+        chunks = [(election, public, k, list(items[i : i + size])) for i in range(0, len(items), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_check_chunk, chunks))
+    bad: list[int] = []
+    persons, area = [NEUTRAL] * (2 * k), [NEUTRAL] * (2 * k)
+    for failed, by_persons, by_area in results:
+        bad.extend(failed)
+        persons = [plus(x, y) for x, y in zip(persons, by_persons, strict=True)]
+        area = [plus(x, y) for x, y in zip(area, by_area, strict=True)]
+    pairs = lambda points: [(points[2 * i], points[2 * i + 1]) for i in range(k)]  # noqa: E731
+    return bad, pairs(persons), pairs(area)
 
 
 def decryption_holds(

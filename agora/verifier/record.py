@@ -481,16 +481,14 @@ def secret_sums(record: dict, proposal_id: int, roll: Roll, counted: list[Entry]
     if election.get("id") != tag.decode("ascii"):
         problems.append(_("The election id {id} does not name this proposal.", id=election.get("id")))
     k = len(CHOICES)
-    items = [(e.seq, bytes.fromhex(e.receipt), e.ciphertext, e.proof) for e in counted]
-    for seq in proofs.failing_ballots(tag, public, k, items):
-        problems.append(_("The encrypted ballot of entry {seq} is not proven well formed.", seq=seq))
+    items = [(e.seq, bytes.fromhex(e.receipt), e.ciphertext, e.proof, e.persons, e.area) for e in counted]
     try:
-        totals = {
-            "persons": proofs.weighted_totals([(e.ciphertext, e.persons) for e in counted], k),
-            "area": proofs.weighted_totals([(e.ciphertext, e.area) for e in counted], k),
-        }
+        failing, by_persons, by_area = proofs.check_and_sum(tag, public, k, items)
     except (*proofs.ERRORS, IndexError):
         raise Broken(_("The encrypted ballots cannot be added up.")) from None
+    for seq in failing:
+        problems.append(_("The encrypted ballot of entry {seq} is not proven well formed.", seq=seq))
+    totals = {"persons": by_persons, "area": by_area}
     claimed = record.get("result") if isinstance(record.get("result"), dict) else {}
     choices = claimed.get("choices") if isinstance(claimed.get("choices"), dict) else {}
     decryption = record.get("decryption") if isinstance(record.get("decryption"), dict) else {}

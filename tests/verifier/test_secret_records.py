@@ -184,3 +184,14 @@ def test_a_malformed_secret_record_is_reported_not_raised():
         forged = copy.deepcopy(RECORD)
         mutate(forged)
         assert problems(forged)
+
+
+def test_the_checks_split_over_processes_agree_and_still_catch_a_bad_ballot(monkeypatch):
+    from agora.verifier import proofs
+
+    monkeypatch.setattr(proofs, "PARALLEL_FROM", 2)
+    assert problems(RECORD) == []
+    forged = copy.deepcopy(RECORD)
+    forged["ledger"]["entries"][3]["proof"] = forged["ledger"]["entries"][0]["proof"]
+    rechain(forged)
+    assert any("entry 4 is not proven well formed" in p for p in problems(forged, head=None))
