@@ -42,6 +42,38 @@ def test_label(name: str) -> str:
     }.get(name, name)
 
 
+def test_sentence(test: dict[str, Any]) -> str:
+    """A threshold test as a resident reads it: 「参与人数 634/950，达到三分之二以上」.
+
+    `test` is one of the result's `tests` ({name, value, required, met}); the bounds are the
+    words of art. 278 (三分之二以上, 四分之三以上, 过半数), never `>= 2/3`."""
+    from agora.i18n import _
+
+    subject = {
+        "quorum_persons": _("Persons who took part"),
+        "quorum_area": _("Area that took part"),
+        "approval_persons": _("Persons voting yes, of those who took part"),
+        "approval_area": _("Area voting yes, of the area that took part"),
+    }.get(str(test.get("name")), test_label(str(test.get("name"))))
+    value = str(test.get("value"))
+    if str(test.get("name", "")).endswith("_area"):
+        value = _("{value} m²", value=value)
+    met = test.get("met")
+    if met is None:
+        return _("{subject} {value}, cannot be determined", subject=subject, value=value)
+    words = {
+        ">= 2/3": (_("{subject} {value}, two thirds or more"), _("{subject} {value}, less than two thirds")),
+        ">= 3/4": (
+            _("{subject} {value}, three quarters or more"),
+            _("{subject} {value}, less than three quarters"),
+        ),
+        "> 1/2": (_("{subject} {value}, more than half"), _("{subject} {value}, not more than half")),
+    }.get(str(test.get("required")))
+    if words is None:
+        return f"{subject} {value} ({test.get('required')})"
+    return (words[0] if met else words[1]).format(subject=subject, value=value)
+
+
 def channel_label(channel: str) -> str:
     from agora.i18n import _
 
@@ -54,5 +86,6 @@ def helpers() -> dict[str, Any]:
         "verdict_of": verdict_of,
         "reason_text": reason_text,
         "test_label": test_label,
+        "test_sentence": test_sentence,
         "channel_label": channel_label,
     }

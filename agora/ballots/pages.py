@@ -6,9 +6,11 @@ or a reload of the receipt page never casts twice and shows the same receipt.
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +27,7 @@ from agora.ballots.resolution import verdict_label
 from agora.ballots.results import building_rows, result_of
 from agora.errors import DomainError, Forbidden
 from agora.i18n import _
+from agora.proposals import markdown
 from agora.proposals.models import Proposal
 from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
@@ -269,6 +272,20 @@ async def paper_submit(request: Request) -> Response:
     return await _paper(request, proposal, {}, None, done)
 
 
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def plan_html(body: str) -> Markup:
+    """The voted plan as residents read it: Markdown rendered and sanitized (as on the proposal page),
+    with quotes in its text written as entities too, so that no attribute-like text from the plan
+    ever appears raw on the record page. nh3's output escapes every `<` of the text, so splitting on
+    tags is exact."""
+    parts = _TAG.split(str(markdown.render(body)))
+    return Markup(  # noqa: S704 — nh3-sanitized HTML, text quotes escaped
+        "".join(p if p.startswith("<") else p.replace('"', "&#34;").replace("'", "&#39;") for p in parts)
+    )
+
+
 async def resolution_page(request: Request) -> Response:
     user = require_user(request)
     proposal, access = await electorate.access_proposal(user, _id(request))
@@ -286,6 +303,10 @@ async def resolution_page(request: Request) -> Response:
             "rows": charts.result_bars(document["result"], electorate.choice_labels(proposal)),
             "threshold_x": charts.threshold_x,
             "can_certify": access.is_committee and document["status"] == "draft",
+            # The plan as the text residents read (sanitized Markdown), not its source.
+            "plan_html": plan_html(document["proposal"]["body"]),
+            # The machine-readable record is for the committee and checkers, not a button for everyone.
+            "show_json": access.is_committee or access.is_moderator,
             "receipt": receipt,
             "found": found,
             "found_entry": next(

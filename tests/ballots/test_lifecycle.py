@@ -101,6 +101,15 @@ async def test_a_major_matter_from_first_ballot_to_posted_record(client: httpx.A
     page = await client.get(f"/proposals/{pid}/resolution", params={"receipt": receipts["A"].lower()})
     assert page.status_code == 200 and "您的选票是第 1 条记录" in page.text
     assert_escaped(page.text)
+    # A record a resident can read: thresholds as sentences, the plan as text, the checks folded
+    # under one heading with distinct names, no machine-readable button for residents.
+    assert "参与人数 5/6，达到三分之二以上" in page.text
+    assert "同意人数（占参与人数） 4/5，达到四分之三以上" in page.text  # a major matter
+    assert "&gt;= 2/3" not in page.text and ">= 2/3" not in page.text
+    assert '<pre class="plan">' not in page.text and 'class="plan-text"' in page.text
+    assert page.text.count('<details class="for-checking"') == 1
+    assert "冻结名册内部校验值" in page.text and ">名册指纹<" not in page.text
+    assert "公告 JSON" not in page.text
     pdf = await client.get(f"/proposals/{pid}/resolution.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     words = extract_text(pdf.content)
