@@ -20,8 +20,10 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from agora.ballots.labels import test_sentence
 from agora.errors import Unavailable
-from agora.i18n import _
+from agora.i18n import _, use_locale
+from agora.timefmt import local_time
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
@@ -46,12 +48,6 @@ REASONS = {
     "deemed_majority_unclear": "视为同意多数的方向不明确",
 }
 CHOICES = {"yes": "同意", "no": "反对", "abstain": "弃权", "invalid": "无效"}
-TESTS = {
-    "quorum_persons": "参与表决人数",
-    "quorum_area": "参与表决面积",
-    "approval_persons": "同意人数",
-    "approval_area": "同意面积",
-}
 
 
 def find_font() -> Path:
@@ -69,7 +65,50 @@ def find_font() -> Path:
     )
 
 
-def render_pdf(doc: dict[str, Any]) -> bytes:
+SEAL_SIZE = 42  # mm: room for a round 38–42 mm committee seal
+
+
+def _seal_and_signatures(pdf: Any, width: float) -> None:
+    """Where the printed record is signed and sealed: the owners' committee's seal (an empty
+    square), the chair's and two members' signatures with dates, and the residents' committee's
+    acknowledgement. Kept on one page: a seal split from its signatures proves nothing."""
+    needed = SEAL_SIZE + 12
+    if pdf.y + needed > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.ln(4)
+    top = pdf.y
+    left = pdf.l_margin
+    seal_x = left + width - SEAL_SIZE
+    pdf.set_draw_color(120, 120, 120)
+    pdf.set_line_width(0.3)
+    pdf.rect(seal_x, top, SEAL_SIZE, SEAL_SIZE)
+    pdf.set_font("cjk", size=9)
+    pdf.set_xy(seal_x, top + SEAL_SIZE - 7)
+    pdf.cell(SEAL_SIZE, 6, "业主委员会（盖章）", align="C")
+    lines = ("业主委员会主任（签字）：", "业主委员会委员（签字）：", "业主委员会委员（签字）：")
+    lines += ("居委会（已知悉）：",)
+    row = SEAL_SIZE / len(lines)
+    label_width = 48
+    line_end = seal_x - 6
+    pdf.set_font("cjk", size=10)
+    for index, label in enumerate(lines):
+        y = top + index * row + row - 3
+        pdf.set_xy(left, y - 5)
+        pdf.cell(label_width, 6, label)
+        pdf.line(left + label_width, y, line_end - 30, y)
+        pdf.set_xy(line_end - 29, y - 5)
+        pdf.cell(10, 6, "日期")
+        pdf.line(line_end - 19, y, line_end, y)
+    pdf.set_xy(left, top + SEAL_SIZE + 4)
+
+
+def render_pdf(doc: dict[str, Any], timezone: str = "Asia/Shanghai") -> bytes:
+    """The record as an A4 PDF, always in Chinese; times in `timezone`, to the minute."""
+    with use_locale("zh_CN"):
+        return _render_pdf(doc, timezone)
+
+
+def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
     from fpdf import FPDF
 
     font = find_font()
@@ -107,8 +146,7 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
     for key, figures in result["choices"].items():
         line(f"{CHOICES.get(key, key)}：{figures['persons']} 人，{figures['area']} 平方米")
     for test in result["tests"]:
-        met = "—" if test["met"] is None else ("达到" if test["met"] else "未达到")
-        line(f"{TESTS.get(test['name'], test['name'])}：{test['value']}，要求 {test['required']}，{met}")
+        line(test_sentence(test))
     if result.get("deemed"):
         deemed = result["deemed"]
         line(
@@ -121,21 +159,27 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
         f"委托 {channels.get('proxy', 0)}"
     )
     timeline = doc["timeline"]
-    line(f"公告时间：{timeline.get('notice_at') or '—'}")
-    line(f"表决期间：{timeline.get('opens_at')} 至 {timeline.get('closes_at')}")
-    line(f"计票时间：{timeline.get('closed_at')}")
+
+    def at(value: Any) -> str:
+        return local_time(value, timezone, "zh_Hans_CN") or "—"
+
+    line(f"公告时间：{at(timeline.get('notice_at'))}")
+    line(f"表决期间：{at(timeline.get('opens_at'))} 至 {at(timeline.get('closes_at'))}")
+    line(f"计票时间：{at(timeline.get('closed_at'))}")
     for signature in doc.get("certified") or []:
-        line(f"业主委员会确认：{signature['by']}　{signature['at']}")
+        line(f"业主委员会确认：{signature['by']}　{at(signature['at'])}")
     if doc.get("posted_at"):
-        line(f"公布时间：{doc['posted_at']}，公示至 {doc['display_until']}")
-    line(f"账本头哈希：{doc['head']}", 8)
-    line(f"名册指纹：{doc['roll_fingerprint']}", 8)
+        line(f"公布时间：{at(doc['posted_at'])}，公示至 {at(doc['display_until'])}")
+    _seal_and_signatures(pdf, width)
+    line("供核对：", 10, 7)
+    line(f"选票账本末条哈希：{doc['head']}", 8)
     published = doc["roll"].get("published_fingerprint")
     if published:
-        line(f"开始表决时公布的名册公开指纹：{published}", 8)
-    line(f"方案文本 SHA-256：{proposal['body_sha256']}", 8)
+        line(f"名册公开指纹（开始表决时公布）：{published}", 8)
+    line(f"冻结名册内部校验值：{doc['roll_fingerprint']}", 8)
+    line(f"方案全文哈希（SHA-256）：{proposal['body_sha256']}", 8)
     if doc.get("record_hash"):
-        line(f"公告哈希：{doc['record_hash']}", 8)
+        line(f"表决结果公告哈希：{doc['record_hash']}", 8)
     line("表决方案全文：", 12, 8)
     line(proposal["body"], 10)
     line("参与表决的专有部分（仅房号与面积）：", 12, 8)
@@ -212,18 +256,18 @@ _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 16
 
 
-def record_pdf(doc: dict[str, Any]) -> bytes:
+def record_pdf(doc: dict[str, Any], timezone: str = "Asia/Shanghai") -> bytes:
     """`render_pdf`, cached for a posted record: it is frozen, and its hash names its exact content.
 
     A draft still changes (certifications), so it is rendered every time. Safe to call from a thread.
     """
-    key = doc.get("record_hash") if doc.get("status") == "posted" else None
+    key = f"{doc.get('record_hash')}:{timezone}" if doc.get("status") == "posted" else None
     if key:
         with _CACHE_LOCK:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
-    data = render_pdf(doc)
+    data = render_pdf(doc, timezone)
     if key:
         with _CACHE_LOCK:
             _CACHE[key] = data

@@ -6,13 +6,10 @@ Autoescaping is on for every template, whatever its file name (Starlette's defau
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -20,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from agora import i18n
+from agora.timefmt import local_time
 from agora.web.staticfiles import static_url
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -27,20 +25,6 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
 def _babel_locale() -> str:
     return "zh_Hans_CN" if i18n.get_locale() == "zh_CN" else "en"
-
-
-# Babel patterns: to the minute, 24-hour, in the site's time zone (the glossary's "2026年12月4日 21:43").
-PATTERNS = {
-    "zh_Hans_CN": {"minute": "y年M月d日 HH:mm", "date": "y年M月d日", "time": "HH:mm"},
-    "en": {"minute": "d MMM y, HH:mm", "date": "d MMM y", "time": "HH:mm"},
-}
-
-
-def local_pattern(style: str, locale: str) -> str:
-    """Every older style name ("short", "medium", ...) means to the minute: seconds and
-    microseconds mean nothing to a resident."""
-    patterns = PATTERNS.get(locale, PATTERNS["en"])
-    return patterns.get(style, patterns["minute"])
 
 
 def build_environment(timezone: str, *, auto_reload: bool = False) -> Environment:
@@ -53,27 +37,13 @@ def build_environment(timezone: str, *, auto_reload: bool = False) -> Environmen
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    zone = ZoneInfo(timezone)
-
-    @lru_cache(maxsize=4096)
-    def formatted(value: datetime, style: str, locale: str) -> str:
-        return format_datetime(value.astimezone(zone), format=local_pattern(style, locale), locale=locale)
 
     def when(value: datetime | str | None, style: str = "minute") -> str:
         """A date and time in the site's time zone, to the minute, 24-hour, in the current language
-        (2026年12月4日 21:43 / 4 Dec 2026, 21:43). The one way a page shows a time: it also takes
-        the ISO strings of JSON documents (the resolution record), so no page prints raw ISO or UTC.
-        `style="date"` drops the time. Remembered: a page formats the same few hundred times."""
-        if value is None or value == "":
-            return ""
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                return value
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return formatted(value, style, _babel_locale())
+        (2026年12月4日 21:43 / 4 Dec 2026, 21:43): the one way a page shows a time. It also takes the
+        ISO strings of JSON documents (the resolution record), so no page prints raw ISO or UTC.
+        `style="date"` drops the time."""
+        return local_time(value, timezone, _babel_locale(), style)
 
     def number(value: object) -> str:
         return format_decimal(value, locale=_babel_locale())  # type: ignore[arg-type]

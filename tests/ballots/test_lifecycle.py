@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -115,6 +116,12 @@ async def test_a_major_matter_from_first_ballot_to_posted_record(client: httpx.A
     words = extract_text(pdf.content)
     assert "业主共同决定表决结果公告" in words and "表决结果：通过" in words
     assert record["number"] in words and ledger["head"] in words
+    # Printed to be signed and sealed; times to the minute in Shanghai time; thresholds in words.
+    assert "业主委员会（盖章）" in words and "业主委员会主任（签字）" in words and "居委会（已知悉）" in words
+    assert "参与人数 5/6，达到三分之二以上" in words and "要求 >=" not in words
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T|\d{2}:\d{2}:\d{2}", words), words
+    local = datetime.fromisoformat(record["timeline"]["closed_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"计票时间：{local.year}年{local.month}月{local.day}日 {local:%H:%M}" in words
     archive = await client.get("/halls/sunny/resolutions", params={"q": record["number"][-8:]})
     assert archive.status_code == 200 and record["number"] in archive.text
     assert_escaped(archive.text)
