@@ -49,11 +49,19 @@ async def home(request: Request) -> Response:
 def feature_routes() -> list[BaseRoute]:
     """Every feature's routes, in one explicit list."""
     from agora.ballots.routes import routes as ballot_routes
+    from agora.implementation.routes import routes as implementation_routes
     from agora.live.routes import routes as live_routes
     from agora.proposals.routes import routes as proposal_routes
     from agora.rooms.routes import routes as room_routes
 
-    return [*account_routes, *room_routes, *proposal_routes, *ballot_routes, *live_routes]
+    return [
+        *account_routes,
+        *room_routes,
+        *proposal_routes,
+        *ballot_routes,
+        *implementation_routes,
+        *live_routes,
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -77,16 +85,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             from agora.live.hub import start_hub, stop_hub
 
             await start_hub(app, settings)
-            scheduler = None
+            scheduler = implementation_sweeper = None
             if settings.run_scheduler:
                 from agora.ballots.scheduler import start_scheduler
+                from agora.implementation.scheduler import start_sweeper
 
                 scheduler = await start_scheduler(app)
+                implementation_sweeper = await start_sweeper()
             try:
                 yield
             finally:
-                if scheduler is not None:
-                    scheduler.cancel()
+                for task in (scheduler, implementation_sweeper):
+                    if task is not None:
+                        task.cancel()
                 await stop_hub(app)
         finally:
             await database.close()

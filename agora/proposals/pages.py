@@ -13,7 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from agora import clock
 from agora.errors import DomainError, Invalid
+from agora.implementation.labels import LABELS as IMPLEMENTATION_LABELS
+from agora.implementation.queries import summary_for
 from agora.proposals import discussion, inbox, lifecycle, markdown, moderation, photos, search, services
 from agora.proposals.drafting import options_from_lines
 from agora.proposals.fragments import FRAGMENTS
@@ -109,6 +112,8 @@ async def proposal_page(request: Request) -> Response:
         can_add_photo=photos.can_add(access, proposal, user),
         max_photos=photos.MAX_PHOTOS,
         photo_url=photos.photo_url,
+        implementation=await summary_for(proposal, clock.now()),
+        **IMPLEMENTATION_LABELS,
         **_form_defaults(),
     )
 

@@ -207,7 +207,9 @@ async def members_submit(request: Request) -> Response:
 
 def _rules_form(form: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for key in ("notice_days", "min_voting_days", "max_voting_days", "proxy_cap"):
+    for key in ("notice_days", "min_voting_days", "max_voting_days", "proxy_cap", "budget_margin_percent"):
+        if key == "budget_margin_percent" and key not in form:
+            continue  # an older form without the field keeps the rule as it is
         raw = str(form.get(key, "")).strip()
         data[key] = int(raw) if raw.isdecimal() else raw
     data["parking_counts"] = {"true": True, "false": False}.get(str(form.get("parking_counts", "")))

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "certify_signatures": 1,
     "objection_days": 7,
     "proxy_bar_property_staff": True,
+    "budget_margin_percent": 10,
 }
 
 
@@ -40,6 +41,8 @@ class Rules:
     certify_signatures: int = 1  # committee members who sign a record before it is posted
     objection_days: int = 7  # days owners may object to a preliminary record
     proxy_bar_property_staff: bool = True  # property-management staff may not act as proxies
+    # How far spending may exceed an approved budget before a new vote is needed (agora.implementation).
+    budget_margin_percent: int = 10
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,7 +76,11 @@ def validate_rules(data: dict[str, Any], current: Rules) -> Rules:
     for key in ("revote", "proxy_bar_property_staff"):
         if not isinstance(merged[key], bool):
             fields[key] = _("must be true or false")
-    for key, low, high in (("certify_signatures", 1, 15), ("objection_days", 0, 60)):
+    for key, low, high in (
+        ("certify_signatures", 1, 15),
+        ("objection_days", 0, 60),
+        ("budget_margin_percent", 0, 100),
+    ):
         value = merged[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < low or value > high:
             fields[key] = _("must be a whole number from {low} to {high}", low=low, high=high)

@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "agora.proposals.models",
     "agora.ballots.models",
     "agora.live.models",
+    "agora.implementation.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 15000
 

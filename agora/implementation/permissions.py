@@ -1,0 +1,26 @@
+"""Who may do what with an implementation: pure predicates over the caller's access, no I/O.
+
+- any member of the hall reads the implementation (the access check itself says who is a member);
+- the owners' committee opens it, amends the budget after a new vote and chooses a quote;
+- the committee or the named lead posts updates, adds and completes milestones and adds quotes.
+"""
+
+from __future__ import annotations
+
+from agora.rooms.access import HallAccess
+
+
+def can_open(access: HallAccess) -> bool:
+    return access.is_committee
+
+
+def can_report(access: HallAccess, user_id: int, lead_id: int) -> bool:
+    return access.is_committee or user_id == lead_id
+
+
+def can_choose_quote(access: HallAccess) -> bool:
+    return access.is_committee
+
+
+def can_amend_budget(access: HallAccess) -> bool:
+    return access.is_committee
