@@ -114,7 +114,7 @@ class ImplementationPhoto(Model):
 
 
 class Quote(Model):
-    """A supplier's quote; the chosen one is the contract."""
+    """A supplier's quote. The chosen one is the contract."""
 
     id = fields.IntField(primary_key=True)
     implementation = fields.ForeignKeyField(

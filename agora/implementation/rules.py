@@ -26,7 +26,7 @@ STAGES = ("before", "during", "after")
 SOURCES = ("maintenance_fund", "self_raised", "public", "other")
 DEFAULT_MARGIN_PERCENT = 10
 MAX_MONEY_FEN = 10**13  # 1,000 亿元: far above any compound's works, far below 64-bit overflow
-_MONEY_RE = re.compile(r"(\d{1,12})(?:\.(\d{1,2}))?")
+_MONEY_RE = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")  # ASCII digits only
 
 
 class RuleError(ValueError):

@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
                 ('chosen_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'implementation_quotes', 'app': 'agora', 'indexes': [Index(fields=['implementation_id'], name='impl_quotes_impl')], 'pk_attr': 'id', 'table_description': "A supplier's quote; the chosen one is the contract."},
+            options={'table': 'implementation_quotes', 'app': 'agora', 'indexes': [Index(fields=['implementation_id'], name='impl_quotes_impl')], 'pk_attr': 'id', 'table_description': "A supplier's quote. The chosen one is the contract."},
             bases=['Model'],
         ),
     ]
