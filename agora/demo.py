@@ -32,7 +32,12 @@ class DemoContext:
 
 def seed_steps() -> list[Any]:
     steps: list[Any] = []
-    for module in ("agora.rooms.seed", "agora.proposals.seed", "agora.ballots.seed"):
+    for module in (
+        "agora.rooms.seed",
+        "agora.proposals.seed",
+        "agora.ballots.seed",
+        "agora.implementation.seed",
+    ):
         try:
             steps.append(__import__(module, fromlist=["seed"]).seed)
         except ImportError:

@@ -31,14 +31,21 @@ class Decision:
         return f"/api/v1/proposals/{self.proposal_id}/implementation"
 
 
-async def voted(client: httpx.AsyncClient, compound: Compound | None = None, *, yes: bool = True, certify: bool = True,
-                owners: dict[str, dict[str, str]] | None = None, title: str = f"修缮屋顶防水 {XSS}") -> Decision:
+async def voted(
+    client: httpx.AsyncClient,
+    compound: Compound | None = None,
+    *,
+    yes: bool = True,
+    certify: bool = True,
+    owners: dict[str, dict[str, str]] | None = None,
+    title: str = f"修缮屋顶防水 {XSS}",
+) -> Decision:
     """A/B/D/E take part (4 of 6 persons, 461.80 of 687.55 m²: quorum met); all yes passes it."""
     compound = compound or await compound_with_roll(client)
     proposal = await voting_proposal(compound, title=title)
     if owners is None:
         owners = {ref: await compound.owner(ref, f"owner-{ref.lower()}") for ref in ("A", "B", "D", "E")}
-    for ref, headers in owners.items():
+    for headers in owners.values():
         response = await cast(client, proposal.id, headers, "yes" if yes else "no")
         assert response.status_code == 201, response.text
     assert await close_now(proposal) == 1
@@ -88,4 +95,6 @@ async def post_update(
 ) -> httpx.Response:
     files = [("photos", (f"p{i}.jpg", data, "image/jpeg")) for i, data in enumerate(photos or [])]
     data = {"body": body, "progress": str(progress), "spent": str(spent), "stage": stage, "note": note}
-    return await decision.client.post(decision.url + "/updates", data=data, files=files or None, headers=headers)
+    return await decision.client.post(
+        decision.url + "/updates", data=data, files=files or None, headers=headers
+    )

@@ -72,22 +72,34 @@ async def test_opening_needs_a_final_passed_record_and_the_committee(client: htt
     stranger = await other.owner("A", "rainy-a")
     assert (await client.get(decision.url, headers=stranger)).status_code == 404
     assert (await client.get(decision.url, headers=other.committee)).status_code == 404
-    assert (await client.post(decision.url + "/milestones", json={"title": "x", "due_at": "2027-01-01"},
-                              headers=other.committee)).status_code == 404
+    assert (
+        await client.post(
+            decision.url + "/milestones", json={"title": "x", "due_at": "2027-01-01"}, headers=other.committee
+        )
+    ).status_code == 404
 
 
 async def test_updates_progress_money_and_photos(client: httpx.AsyncClient) -> None:
     decision = await voted(client)
     committee = decision.compound.committee
     lead = await set_roles(decision.compound, "lead-wang", "canvasser")
-    assert (await client.post(decision.url, json=opening(lead="lead-wang"), headers=committee)).status_code == 201
+    assert (
+        await client.post(decision.url, json=opening(lead="lead-wang"), headers=committee)
+    ).status_code == 201
     owner = decision.owners["A"]
     seq_before = await LiveEvent.filter(type="implementation.update").count()
 
     # Only the committee or the named lead report.
     assert (await post_update(decision, owner)).status_code == 403
-    response = await post_update(decision, lead, progress=30, spent="60000", photos=[jpeg((150, 60, 40))],
-                                 stage="before", body=f"**拆除旧防水层** <script>alert(1)</script>")
+    response = await post_update(
+        decision,
+        lead,
+        progress=30,
+        spent="60000",
+        photos=[jpeg((150, 60, 40))],
+        stage="before",
+        body=f"**拆除旧防水层** <script>alert(1)</script>",
+    )
     assert response.status_code == 201, response.text
     view = (await client.get(decision.url, headers=owner)).json()
     assert view["status"] == "in_progress" and view["progress"] == 30 and view["spent"] == "60000.00"
@@ -128,14 +140,21 @@ async def test_updates_progress_money_and_photos(client: httpx.AsyncClient) -> N
     assert view["progress"] == 25 and view["updates"][-1]["note"] == "上次进度估计过高"
 
     # Milestones.
-    response = await client.post(decision.url + "/milestones", json={"title": "防水层施工", "due_at": "2027-03-01"},
-                                 headers=lead)
+    response = await client.post(
+        decision.url + "/milestones", json={"title": "防水层施工", "due_at": "2027-03-01"}, headers=lead
+    )
     assert response.status_code == 201, response.text
     mid = response.json()["id"]
-    assert (await client.post(decision.url + "/milestones", json={"title": "x", "due_at": "2027-03-01"},
-                              headers=owner)).status_code == 403
-    assert (await client.post(decision.url + "/milestones", json={"title": "", "due_at": "2027-03-01"},
-                              headers=lead)).status_code == 422
+    assert (
+        await client.post(
+            decision.url + "/milestones", json={"title": "x", "due_at": "2027-03-01"}, headers=owner
+        )
+    ).status_code == 403
+    assert (
+        await client.post(
+            decision.url + "/milestones", json={"title": "", "due_at": "2027-03-01"}, headers=lead
+        )
+    ).status_code == 422
     done = await client.post(f"{decision.url}/milestones/{mid}/done", headers=committee)
     assert done.status_code == 200 and done.json()["milestones"][0]["done_at"] is not None
     assert (await client.post(f"{decision.url}/milestones/{mid}/done", headers=committee)).status_code == 409
@@ -148,18 +167,30 @@ async def test_quotes_contract_and_a_new_budget_by_a_new_vote(client: httpx.Asyn
     assert (await client.post(decision.url, json=opening(), headers=committee)).status_code == 201
     quotes = {}
     for supplier, amount in (("甲防水公司", "360000.00"), ("乙建筑", "170000"), ("丙工程", "220000.00")):
-        response = await client.post(decision.url + "/quotes",
-                                     json={"supplier": supplier, "amount": amount, "date": "2026-11-20"},
-                                     headers=committee)
+        response = await client.post(
+            decision.url + "/quotes",
+            json={"supplier": supplier, "amount": amount, "date": "2026-11-20"},
+            headers=committee,
+        )
         assert response.status_code == 201, response.text
         quotes[supplier] = response.json()["id"]
-    bad = await client.post(decision.url + "/quotes", json={"supplier": "丁", "amount": "1.001", "date": "2026-11-20"},
-                            headers=committee)
+    bad = await client.post(
+        decision.url + "/quotes",
+        json={"supplier": "丁", "amount": "1.001", "date": "2026-11-20"},
+        headers=committee,
+    )
     assert bad.status_code == 422
-    assert (await client.post(decision.url + "/quotes", json={"supplier": "丁", "amount": "1", "date": "11/20"},
-                              headers=committee)).status_code == 422
+    assert (
+        await client.post(
+            decision.url + "/quotes",
+            json={"supplier": "丁", "amount": "1", "date": "11/20"},
+            headers=committee,
+        )
+    ).status_code == 422
     owner = decision.owners["A"]
-    assert (await client.post(f"{decision.url}/quotes/{quotes['乙建筑']}/choose", headers=owner)).status_code == 403
+    assert (
+        await client.post(f"{decision.url}/quotes/{quotes['乙建筑']}/choose", headers=owner)
+    ).status_code == 403
     # 360,000 is beyond 200,000 + 10 %: refused until a new vote approves a higher budget.
     over = await client.post(f"{decision.url}/quotes/{quotes['甲防水公司']}/choose", headers=committee)
     assert over.status_code == 409 and over.json()["error"]["code"] == "over_budget"
@@ -168,35 +199,57 @@ async def test_quotes_contract_and_a_new_budget_by_a_new_vote(client: httpx.Asyn
     chosen = await client.post(f"{decision.url}/quotes/{quotes['乙建筑']}/choose", headers=committee)
     view = chosen.json()
     assert [(q["supplier"], q["amount"], q["chosen"]) for q in view["quotes"]] == [
-        ("甲防水公司", "360000.00", False), ("乙建筑", "170000.00", True), ("丙工程", "220000.00", False)
+        ("甲防水公司", "360000.00", False),
+        ("乙建筑", "170000.00", True),
+        ("丙工程", "220000.00", False),
     ]
 
     # A new budget needs a later vote of the hall whose record is final and passed.
     new_budget = {"budget": "400000.00", "funding": [{"source": "maintenance_fund", "amount": "400000.00"}]}
-    refused = await client.post(decision.url + "/budget", json={**new_budget, "proposal": decision.proposal_id},
-                                headers=committee)
+    refused = await client.post(
+        decision.url + "/budget", json={**new_budget, "proposal": decision.proposal_id}, headers=committee
+    )
     assert refused.status_code == 422
-    failed = await voted(client, decision.compound, owners=decision.owners, yes=False, title="追加预算（未通过）")
-    refused = await client.post(decision.url + "/budget", json={**new_budget, "proposal": failed.proposal_id},
-                                headers=committee)
+    failed = await voted(
+        client, decision.compound, owners=decision.owners, yes=False, title="追加预算（未通过）"
+    )
+    refused = await client.post(
+        decision.url + "/budget", json={**new_budget, "proposal": failed.proposal_id}, headers=committee
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "decision_not_final"
     raise_vote = await voted(client, decision.compound, owners=decision.owners, title="追加预算")
-    assert (await client.post(decision.url + "/budget", json={**new_budget, "proposal": raise_vote.proposal_id},
-                              headers=owner)).status_code == 403
-    amended = await client.post(decision.url + "/budget", json={**new_budget, "proposal": raise_vote.proposal_id},
-                                headers=committee)
+    assert (
+        await client.post(
+            decision.url + "/budget", json={**new_budget, "proposal": raise_vote.proposal_id}, headers=owner
+        )
+    ).status_code == 403
+    amended = await client.post(
+        decision.url + "/budget", json={**new_budget, "proposal": raise_vote.proposal_id}, headers=committee
+    )
     assert amended.status_code == 200, amended.text
-    assert amended.json()["budget"] == "400000.00" and amended.json()["budget_amendments"][0]["old_budget"] == "200000.00"
-    assert (await client.post(f"{decision.url}/quotes/{quotes['甲防水公司']}/choose",
-                              headers=committee)).status_code == 200
+    assert (
+        amended.json()["budget"] == "400000.00"
+        and amended.json()["budget_amendments"][0]["old_budget"] == "200000.00"
+    )
+    assert (
+        await client.post(f"{decision.url}/quotes/{quotes['甲防水公司']}/choose", headers=committee)
+    ).status_code == 200
 
 
 async def test_done_opens_the_acceptance_poll_and_residents_accept(client: httpx.AsyncClient) -> None:
     decision = await voted(client)
     committee = decision.compound.committee
     assert (await client.post(decision.url, json=opening(), headers=committee)).status_code == 201
-    assert (await post_update(decision, committee, progress=100, spent="180000.00", stage="after",
-                              photos=[jpeg((200, 200, 200))])).status_code == 201
+    assert (
+        await post_update(
+            decision,
+            committee,
+            progress=100,
+            spent="180000.00",
+            stage="after",
+            photos=[jpeg((200, 200, 200))],
+        )
+    ).status_code == 201
     view = (await client.get(decision.url, headers=decision.owners["A"])).json()
     assert view["status"] == "done" and view["acceptance"]["state"] == "voting"
     poll = view["acceptance"]["proposal"]
@@ -250,8 +303,14 @@ async def test_pages_link_record_and_work_and_escape_everything(client: httpx.As
     record = await client.get(f"/proposals/{decision.proposal_id}/resolution")
     assert f'href="/proposals/{decision.proposal_id}/implementation"' in record.text
     token = csrf_from(page.text)
-    form = {"csrf_token": token, "lead": "sunny-committee", "due_at": "2027-06-30", "budget": "100000",
-            "fund_maintenance_fund": "60000", "fund_public": "40000.00"}
+    form = {
+        "csrf_token": token,
+        "lead": "sunny-committee",
+        "due_at": "2027-06-30",
+        "budget": "100000",
+        "fund_maintenance_fund": "60000",
+        "fund_public": "40000.00",
+    }
     opened = await client.post(f"/proposals/{decision.proposal_id}/implementation", data=form)
     assert opened.status_code == 303, opened.text
     files = [("photos", ("a.jpg", jpeg((90, 90, 90)), "image/jpeg"))]
@@ -271,6 +330,8 @@ async def test_pages_link_record_and_work_and_escape_everything(client: httpx.As
     summary = detail.text.split(f'id="impl-summary-{decision.proposal_id}"')[1].split("</section>")[0]
     assert_escaped(summary)
     # Without the CSRF token nothing is posted.
-    refused = await client.post(f"/proposals/{decision.proposal_id}/implementation/updates",
-                                data={"body": "x", "progress": "20", "spent": "5000"})
+    refused = await client.post(
+        f"/proposals/{decision.proposal_id}/implementation/updates",
+        data={"body": "x", "progress": "20", "spent": "5000"},
+    )
     assert refused.status_code == 403 and await ImplementationUpdate.all().count() == 1

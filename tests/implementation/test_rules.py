@@ -40,7 +40,24 @@ def test_money_parses_to_exact_fen(text: object, fen: int) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "-1", "1.234", "1,000", "1e3", "¥100", "12.", ".5", "abc", "1 000", "１２", 1.5, None, True, [], "nan"],
+    [
+        "",
+        "-1",
+        "1.234",
+        "1,000",
+        "1e3",
+        "¥100",
+        "12.",
+        ".5",
+        "abc",
+        "1 000",
+        "１２",
+        1.5,
+        None,
+        True,
+        [],
+        "nan",
+    ],
 )
 def test_malformed_or_negative_amounts_are_refused(bad: object) -> None:
     with pytest.raises(RuleError) as error:
@@ -118,7 +135,9 @@ def test_within_budget_matches_exact_fractions(spent: int, budget: int, margin: 
     reference = Fraction(spent) <= Fraction(budget) * (1 + Fraction(margin, 100))
     assert rules.within_budget(spent, budget, margin) is reference
     ceiling = rules.spending_ceiling(budget, margin)
-    assert rules.within_budget(ceiling, budget, margin) and not rules.within_budget(ceiling + 1, budget, margin)
+    assert rules.within_budget(ceiling, budget, margin) and not rules.within_budget(
+        ceiling + 1, budget, margin
+    )
 
 
 def test_funding_must_add_up_and_name_known_sources_once() -> None:
