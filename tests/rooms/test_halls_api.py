@@ -106,7 +106,13 @@ async def test_rules_get_put_and_validation(client: httpx.AsyncClient) -> None:
         "certify_signatures": 1,
         "objection_days": 7,
         "proxy_bar_property_staff": True,
+        "budget_margin_percent": 10,  # agora.implementation: spending beyond the budget needs a new vote
     }
+    for margin in (-1, 101, "10", 10.5):
+        refused = await client.put(
+            f"/api/v1/halls/{c.slug}/rules", json={"budget_margin_percent": margin}, headers=c.committee
+        )
+        assert refused.status_code == 422 and "budget_margin_percent" in refused.json()["error"]["fields"]
     bad = await client.put(
         f"/api/v1/halls/{c.slug}/rules",
         json={
