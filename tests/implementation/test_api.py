@@ -98,7 +98,7 @@ async def test_updates_progress_money_and_photos(client: httpx.AsyncClient) -> N
         spent="60000",
         photos=[jpeg((150, 60, 40))],
         stage="before",
-        body=f"**拆除旧防水层** <script>alert(1)</script>",
+        body="**拆除旧防水层** <script>alert(1)</script>",
     )
     assert response.status_code == 201, response.text
     view = (await client.get(decision.url, headers=owner)).json()
