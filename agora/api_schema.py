@@ -183,6 +183,109 @@ RECORD = _obj(
 )
 
 
+MONEY = {"type": "string", "pattern": "^[0-9]{1,12}(\\.[0-9]{1,2})?$", "description": "yuan, two places"}
+FUNDING = {
+    "type": "array",
+    "items": _obj(
+        ["source", "amount"],
+        source={"enum": ["maintenance_fund", "self_raised", "public", "other"]},
+        amount=MONEY,
+    ),
+}
+IMPLEMENTATION = _obj(
+    ["status", "progress", "budget", "spent", "funding", "milestones", "updates"],
+    status={"enum": ["planned", "in_progress", "done", "accepted", "stalled"]},
+    progress={"type": "integer", "minimum": 0, "maximum": 100},
+    budget=MONEY,
+    spent=MONEY,
+    funding=FUNDING,
+    milestones={"type": "array", "items": {"type": "object"}},
+    updates={"type": "array", "items": {"type": "object"}},
+)
+
+
+def _implementation_paths() -> dict[str, Any]:
+    """api.md, "Implementation after a decision" (docs/implementation.md)."""
+    base = "/api/v1/proposals/{id}/implementation"
+    mid = {"name": "mid", "in": "path", "required": True, "schema": ID}
+    qid = {"name": "qid", "in": "path", "required": True, "schema": ID}
+    dated = _obj(["title", "due_at"], title={"type": "string"}, due_at={"type": "string"})
+    created = _obj(["id"], id={"type": "integer"})
+    return {
+        base: {
+            "get": _op("The implementation of a decision", params=[PID], out=IMPLEMENTATION),
+            "post": _op(
+                "Open the implementation of a decision whose record is final and passed (committee)",
+                body=_obj(
+                    ["lead", "due_at", "budget", "funding"],
+                    lead={"type": "string"},
+                    due_at={"type": "string"},
+                    budget=MONEY,
+                    funding=FUNDING,
+                ),
+                ok=201,
+                out=IMPLEMENTATION,
+                params=[PID],
+            ),
+        },
+        base + "/milestones": {"post": _op("Add a milestone", body=dated, ok=201, out=created, params=[PID])},
+        base + "/milestones/{mid}/done": {
+            "post": _op(
+                "Mark a milestone done", out=IMPLEMENTATION, params=[PID, mid], errors=(401, 403, 404, 409)
+            )
+        },
+        base + "/updates": {
+            "post": _op(
+                "Post an update: progress, cumulative spending, text and photos (committee or lead)",
+                body=_obj(
+                    ["body", "progress", "spent"],
+                    body={"type": "string"},
+                    progress={"type": "integer"},
+                    spent=MONEY,
+                    stage={"enum": ["before", "during", "after"]},
+                    note={"type": "string"},
+                    photos={"type": "array", "items": {"type": "string", "format": "binary"}},
+                ),
+                body_type="multipart/form-data",
+                ok=201,
+                out=created,
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 413, 422),
+            )
+        },
+        base + "/quotes": {
+            "post": _op(
+                "Attach a supplier's quote",
+                body=_obj(
+                    ["supplier", "amount", "date"],
+                    supplier={"type": "string"},
+                    amount=MONEY,
+                    date={"type": "string", "format": "date"},
+                ),  # fmt: skip
+                ok=201,
+                out=created,
+                params=[PID],
+            )
+        },
+        base + "/quotes/{qid}/choose": {
+            "post": _op(
+                "Choose the quote: the contract (committee)",
+                out=IMPLEMENTATION,
+                params=[PID, qid],
+                errors=(401, 403, 404, 409),
+            )  # fmt: skip
+        },
+        base + "/budget": {
+            "post": _op(
+                "A new approved budget, citing the later vote that approved it (committee)",
+                body=_obj(["proposal", "budget", "funding"], proposal=ID, budget=MONEY, funding=FUNDING),
+                out=IMPLEMENTATION,
+                params=[PID],
+            )
+        },
+    }
+
+
 def build_schema() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/healthz": {"get": _op("Health: 200 once the database answers", auth=False, errors=(503,))},
@@ -494,6 +597,7 @@ def build_schema() -> dict[str, Any]:
         "/api/v1/proposals/{id}/turnout/buildings": {
             "get": _op("Turnout per building while voting, no choices (committee)", params=[PID])
         },
+        **_implementation_paths(),
         "/api/v1/halls/{slug}/resolutions": {
             "get": _op(
                 "The compound's resolution records",

@@ -56,6 +56,7 @@ def rule(allow: frozenset[str], **kw: object) -> Rule:
 
 UNSCOPED = {"scoped": False}
 
+LEAD = "and the work's named lead"
 TABLE: dict[tuple[str, str], Rule] = {
     # --- site ---------------------------------------------------------------------------------
     ("GET", "/"): rule(PUBLIC, **UNSCOPED),
@@ -168,6 +169,25 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/proposals/{proposal_id:int}/resolution/corrections"): rule(COMMITTEE),
     ("GET", "/api/v1/halls/{slug}/resolutions"): rule(MEMBERS),
     ("GET", "/halls/{slug}/resolutions"): rule(MEMBERS),
+    # --- implementation (落实) -------------------------------------------------------------------
+    # Reading: every member. Opening, choosing a quote, a new budget: the committee. Reporting
+    # (updates, milestones, quotes): the committee and the named lead (any member may be named).
+    ("GET", "/api/v1/proposals/{id}/implementation"): rule(MEMBERS),
+    ("POST", "/api/v1/proposals/{id}/implementation"): rule(COMMITTEE),
+    ("POST", "/api/v1/proposals/{id}/implementation/milestones"): rule(COMMITTEE, note=LEAD),
+    ("POST", "/api/v1/proposals/{id}/implementation/milestones/{mid:int}/done"): rule(COMMITTEE, note=LEAD),
+    ("POST", "/api/v1/proposals/{id}/implementation/updates"): rule(COMMITTEE, note=LEAD),
+    ("POST", "/api/v1/proposals/{id}/implementation/quotes"): rule(COMMITTEE, note=LEAD),
+    ("POST", "/api/v1/proposals/{id}/implementation/quotes/{qid:int}/choose"): rule(COMMITTEE),
+    ("POST", "/api/v1/proposals/{id}/implementation/budget"): rule(COMMITTEE),
+    ("GET", "/proposals/{id}/implementation"): rule(MEMBERS),
+    ("POST", "/proposals/{id}/implementation"): rule(COMMITTEE),
+    ("POST", "/proposals/{id}/implementation/updates"): rule(COMMITTEE, note=LEAD),
+    ("POST", "/proposals/{id}/implementation/milestones"): rule(COMMITTEE, note=LEAD),
+    ("POST", "/proposals/{id}/implementation/milestones/{mid:int}/done"): rule(COMMITTEE, note=LEAD),
+    ("POST", "/proposals/{id}/implementation/quotes"): rule(COMMITTEE, note=LEAD),
+    ("POST", "/proposals/{id}/implementation/quotes/{qid:int}/choose"): rule(COMMITTEE),
+    ("GET", "/proposals/{id}/implementation/photos/{photo_id:int}.jpg"): rule(MEMBERS),
     # --- live -----------------------------------------------------------------------------------
     ("WS", "/ws/halls/{slug}"): rule(MEMBERS),
 }

@@ -105,6 +105,7 @@ def concrete(path: str, objects: dict[str, Any]) -> str:
     if path.startswith(("/comments/", "/api/v1/comments/")):
         path = path.replace("{id}", str(objects["comment"]))
     path = path.replace("{id}", str(objects["voting"])).replace("{photo_id:int}", "1")
+    path = path.replace("{mid:int}", "1").replace("{qid:int}", "1")  # an implementation's milestone, quote
     path = path.replace("{slug}", objects["slug"]).replace("{login}", "mx-resident")
     return path.replace("{digest}/{path:path}", "0/x.css")
 

@@ -1,0 +1,175 @@
+"""The figures a community or street office reports upward, as pure functions over plain rows.
+
+No Tortoise, no Starlette: `figures(rows, start, end)` turns rows read elsewhere (in a bounded number
+of queries) into the api.md "Figures" shape. Counts are exact integers; rates are decimal strings
+with three places rounded down (never shown higher than they are); the median days to resolve is a
+decimal string with one place, rounded down. A range `[start, end)` filters each row by the moment it
+belongs to: a concern by when it was received, a proposal by when it was created, a vote by when it
+closed. A roll-up is the figures of the union of the children's rows (never an average of averages).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+RESOLVED = "resolved"
+UNRESOLVED = "closed_unresolved"
+DONE_CONCERN = frozenset({RESOLVED, UNRESOLVED, "merged"})
+
+
+@dataclass(frozen=True)
+class ConcernRow:
+    kind: str  # "concern" | "wish"
+    category: str
+    status: str
+    created_at: datetime
+    resolved_at: datetime | None
+    satisfied: bool | None  # the submitter's feedback, None when none was given
+    building: str | None = None
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    state: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VoteRow:
+    outcome: str  # "passed" | "no_decision" | "undetermined"
+    closed_at: datetime
+    persons: int  # who took part
+    persons_total: int  # the frozen roll's persons
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    status: str
+    spent_fen: int
+
+
+def rate(part: int, whole: int) -> str | None:
+    """part / whole with three places, rounded down; None when nothing was counted."""
+    if whole <= 0:
+        return None
+    thousandths = (1000 * part) // whole
+    return f"{thousandths // 1000}.{thousandths % 1000:03d}"
+
+
+def median_tenths(values: list[int], unit: int) -> str | None:
+    """The median of integer `values` divided by `unit`, one place, rounded down (exact arithmetic)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    n = len(ordered)
+    # median = (a + b) / 2 with a, b the middle values (a == b for an odd count)
+    twice = ordered[(n - 1) // 2] + ordered[n // 2]
+    tenths = (10 * twice) // (2 * unit)
+    return f"{tenths // 10}.{tenths % 10}"
+
+
+def _in(moment: datetime | None, start: datetime | None, end: datetime | None) -> bool:
+    if moment is None:
+        return False
+    return (start is None or moment >= start) and (end is None or moment < end)
+
+
+def concern_figures(rows: Iterable[ConcernRow]) -> dict[str, Any]:
+    concerns = [r for r in rows if r.kind != "wish"]
+    resolved = [r for r in concerns if r.status == RESOLVED]
+    unresolved = sum(1 for r in concerns if r.status == UNRESOLVED)
+    open_count = sum(1 for r in concerns if r.status not in DONE_CONCERN)
+    feedback = [r for r in concerns if r.satisfied is not None]
+    days = [
+        int((r.resolved_at - r.created_at).total_seconds()) for r in resolved if r.resolved_at is not None
+    ]
+    by_category: dict[str, dict[str, int]] = {}
+    by_building: dict[str, dict[str, int]] = {}
+    for row in concerns:
+        for table, key in ((by_category, row.category), (by_building, row.building or "")):
+            entry = table.setdefault(key, {"received": 0, "resolved": 0, "open": 0})
+            entry["received"] += 1
+            entry["resolved"] += row.status == RESOLVED
+            entry["open"] += row.status not in DONE_CONCERN
+    return {
+        "received": len(concerns),
+        "resolved": len(resolved),
+        "closed_unresolved": unresolved,
+        "open": open_count,
+        "resolution_rate": rate(len(resolved), len(concerns)),
+        "median_days_to_resolve": median_tenths(days, 86400),
+        "satisfied": sum(1 for r in feedback if r.satisfied),
+        "feedback": len(feedback),
+        "satisfaction_rate": rate(sum(1 for r in feedback if r.satisfied), len(feedback)),
+        "by_category": dict(sorted(by_category.items())),
+        "by_building": dict(sorted((k, v) for k, v in by_building.items() if k)),
+    }
+
+
+def vote_figures(rows: Iterable[VoteRow]) -> dict[str, Any]:
+    votes = list(rows)
+    outcomes = Counter(v.outcome for v in votes)
+    # The median of participating / total as an exact fraction, compared by cross-multiplication.
+    shares = sorted(
+        (v for v in votes if v.persons_total > 0), key=lambda v: _Fraction(v.persons, v.persons_total)
+    )
+    median = None
+    if shares:
+        low, high = shares[(len(shares) - 1) // 2], shares[len(shares) // 2]
+        num = low.persons * high.persons_total + high.persons * low.persons_total
+        den = 2 * low.persons_total * high.persons_total
+        median = rate(num, den)
+    return {
+        "held": len(votes),
+        "passed": outcomes["passed"],
+        "no_decision": outcomes["no_decision"],
+        "turnout_persons_median": median,
+    }
+
+
+class _Fraction:
+    """A sort key for a / b (b > 0) without floats."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a: int, b: int) -> None:
+        self.a, self.b = a, b
+
+    def __lt__(self, other: _Fraction) -> bool:
+        return self.a * other.b < other.a * self.b
+
+
+def figures(
+    concerns: Iterable[ConcernRow],
+    proposals: Iterable[ProposalRow],
+    votes: Iterable[VoteRow],
+    works: Iterable[WorkRow],
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, Any]:
+    """The api.md "Figures" for the rows of a hall (and its children), within `[start, end)`."""
+    chosen = [r for r in concerns if _in(r.created_at, start, end)]
+    wishes = [r for r in chosen if r.kind == "wish"]
+    proposals_in = [p for p in proposals if _in(p.created_at, start, end)]
+    work_rows = list(works)
+    return {
+        "concerns": concern_figures(chosen),
+        "wishes": {"received": len(wishes), "fulfilled": sum(1 for w in wishes if w.status == RESOLVED)},
+        "proposals": {"by_state": dict(sorted(Counter(p.state for p in proposals_in).items()))},
+        "votes": vote_figures(v for v in votes if _in(v.closed_at, start, end)),
+        "implementation": {
+            "active": sum(1 for w in work_rows if w.status in ("planned", "in_progress", "stalled")),
+            "done": sum(1 for w in work_rows if w.status in ("done", "accepted")),
+            "accepted": sum(1 for w in work_rows if w.status == "accepted"),
+            "spent": _yuan(sum(w.spent_fen for w in work_rows)),
+        },
+    }
+
+
+def _yuan(fen: int) -> str:
+    whole, fraction = divmod(fen, 100)
+    return f"{whole}.{fraction:02d}"
