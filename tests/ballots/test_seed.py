@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from agora.ballots.models import Resolution
+from agora.ballots.seed import SHED_TITLE
 from agora.ballots.verify import verify_record
 from agora.demo import DEMO_PASSWORD, seed_demo
 from agora.proposals.models import Proposal
@@ -14,7 +15,8 @@ from tests.support import TEST_PASSWORDS, bearer
 
 async def test_the_demo_has_a_real_record_and_an_open_vote(client: httpx.AsyncClient, server) -> None:  # type: ignore[no-untyped-def]
     await seed_demo(server.settings, TEST_PASSWORDS)
-    certified = await Proposal.get(state="certified")
+    # (The implementation step adds a second certified vote, the roof: this is the shed's record.)
+    certified = await Proposal.get(state="certified", title=SHED_TITLE)
     record = await Resolution.get(proposal_id=certified.id)
     assert record.posted_at is not None and record.number == "阳光花园-" + record.number.split("-", 1)[1]
     assert verify_record(record.document).ok
