@@ -21,7 +21,7 @@ from agora.errors import DomainError
 from agora.i18n import _
 from agora.settings import Settings
 from agora.storage import database
-from agora.web import errors
+from agora.web import errors, serving
 from agora.web.http import redirect
 from agora.web.middleware import AgoraMiddleware
 from agora.web.staticfiles import load_manifest, serve_static
@@ -66,6 +66,7 @@ def feature_routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    serving.install_log_redaction()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -140,5 +140,17 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showScriptOnly);
   else showScriptOnly();
 
+  // A receipt or invitation QR code carries its code in the fragment (#receipt=… or #code=…), which
+  // browsers never send to the server (nor into its logs): fill the form's field from it, then drop it.
+  function fillFromFragment() {
+    var m = /^#(receipt|code)=([A-Za-z0-9-]{1,40})$/.exec(window.location.hash || "");
+    if (!m) return;
+    var field = document.querySelector(m[1] === "code" ? "input[name=invite]" : "input[name=receipt]");
+    if (field && !field.value) field.value = m[2];
+    if (window.history && history.replaceState) history.replaceState(null, "", window.location.pathname);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fillFromFragment);
+  else fillFromFragment();
+
   if (!window.htmx) document.addEventListener("DOMContentLoaded", installSocketFactory);
 })();

@@ -287,10 +287,15 @@ def plan_html(body: str) -> Markup:
 
 
 async def resolution_page(request: Request) -> Response:
+    """The record; "Find your ballot" posts the receipt (a code in a URL would land in logs and
+    history). `?receipt=` still works for links printed before, and is redacted from the access log."""
     user = require_user(request)
     proposal, access = await electorate.access_proposal(user, _id(request))
     document = await services.resolution_json(user, proposal.id)
-    receipt = request.query_params.get("receipt", "").strip()[:40]
+    if request.method == "POST":
+        receipt = str((await read_form(request)).get("receipt", "")).strip()[:40]
+    else:
+        receipt = request.query_params.get("receipt", "").strip()[:40]
     found = hash_receipt(receipt) if receipt else None
     return render(
         request,
@@ -360,7 +365,7 @@ routes: list[BaseRoute] = [
     Route(f"{P}/result", result_page, methods=["GET"]),
     Route(f"{P}/paper", paper_page, methods=["GET"]),
     Route(f"{P}/paper", paper_submit, methods=["POST"]),
-    Route(f"{P}/resolution", resolution_page, methods=["GET"]),
+    Route(f"{P}/resolution", resolution_page, methods=["GET", "POST"]),
     Route(f"{P}/resolution/certify", certify_submit, methods=["POST"]),
     Route(f"{P}/resolution.pdf", resolution_pdf, methods=["GET"]),
     Route("/halls/{slug}/resolutions", archive_page, methods=["GET"]),

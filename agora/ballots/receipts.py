@@ -8,7 +8,9 @@ from markupsafe import Markup
 
 
 def receipt_url(base_url: str, proposal_id: int, code: str) -> str:
-    return f"{base_url.rstrip('/')}/proposals/{proposal_id}/resolution?receipt={code}"
+    """The record's page with the code in the fragment: never sent to the server, so never in a log
+    (static/app.js fills the page's lookup form from it; the form is a POST)."""
+    return f"{base_url.rstrip('/')}/proposals/{proposal_id}/resolution#receipt={code}"
 
 
 def qr_svg(text: str, title: str) -> Markup:

@@ -39,10 +39,28 @@ COALESCED = frozenset({"ballot.turnout"})
 # type -> renderer(templates, message) -> HTML with hx-swap-oob elements (or None), registered by features.
 HtmlRenderer = Callable[[Any, dict[str, Any]], str | None]
 _renderers: dict[str, HtmlRenderer] = {}
+JsonShaper = Callable[[dict[str, Any]], dict[str, Any]]
+_json_shapers: dict[str, JsonShaper] = {}
 
 
 def register_renderer(event_type: str, renderer: HtmlRenderer) -> None:
     _renderers[event_type] = renderer
+
+
+def register_json_shaper(event_type: str, shaper: JsonShaper) -> None:
+    """How JSON clients get an event type whose message carries `*_html` fields (sanitized again)."""
+    _json_shapers[event_type] = shaper
+
+
+def json_text(message: dict[str, Any]) -> str:
+    """The text JSON clients get: never a fragment. A type with a registered shaper keeps the
+    fields it vouches for (re-sanitized); any other `*html` field is dropped."""
+    shaper = _json_shapers.get(str(message.get("type", "")))
+    if shaper is not None:
+        message = shaper(message)
+    else:
+        message = {k: v for k, v in message.items() if not str(k).endswith("html")}
+    return dumps(message)
 
 
 def dumps(message: dict[str, Any]) -> str:
@@ -229,7 +247,7 @@ class Hub:
                 client.offer(text, seq)
 
     def serialize(self, message: dict[str, Any], fmt: str, locale: str) -> str | None:
-        return dumps(message) if fmt == "json" else self.render_html(message, locale)
+        return json_text(message) if fmt == "json" else self.render_html(message, locale)
 
     def render_html(self, message: dict[str, Any], locale: str) -> str | None:
         from agora import i18n
@@ -316,7 +334,7 @@ async def start_hub(app: Any, settings: Any) -> Hub:
     """The process's hub; `app` may be None for a process that only publishes (a job, a script)."""
     global _hub
     broker: Broker = (
-        RedisBroker(settings.redis_url, channel_for(settings.database_url))
+        RedisBroker(settings.redis_url, channel_for(settings.database_url), settings.secret_key)
         if settings.redis_url
         else InProcessBroker()
     )

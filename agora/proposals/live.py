@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agora.live.hub import register_renderer
+from agora.live.hub import register_json_shaper, register_renderer
+from agora.proposals import markdown
 from agora.proposals.fragments import FRAGMENTS
 from agora.proposals.labels import LABELS
 from agora.proposals.serialize import comment_view
@@ -53,8 +54,19 @@ def render_proposal_locked(env: Any, message: dict[str, Any]) -> str:
     )
 
 
+def comment_for_json(message: dict[str, Any]) -> dict[str, Any]:
+    """A comment event for JSON clients: the data, with `body_html` sanitized again (as every page
+    does) and no other markup."""
+    shaped = {k: v for k, v in message.items() if not str(k).endswith("html")}
+    if isinstance(message.get("body_html"), str):
+        shaped["body_html"] = str(markdown.clean(message["body_html"]))
+    return shaped
+
+
 register_renderer("comment.created", render_comment_created)
 for _type in ("comment.edited", "comment.hidden", "comment.restored", "comment.deleted"):
     register_renderer(_type, render_comment_changed)
+for _type in ("comment.created", "comment.edited", "comment.hidden", "comment.restored", "comment.deleted"):
+    register_json_shaper(_type, comment_for_json)
 register_renderer("proposal.state", render_proposal_state)
 register_renderer("proposal.locked", render_proposal_locked)

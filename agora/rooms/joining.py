@@ -183,7 +183,9 @@ def check_can_invite(access: HallAccess) -> None:
 
 
 def join_url(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}/join?code={code}"
+    """The join page with the code in the fragment (never sent to the server, so never in a log);
+    static/app.js fills the form from it."""
+    return f"{base_url.rstrip('/')}/join#code={code}"
 
 
 async def find_invite(raw: str) -> Invite:

@@ -163,6 +163,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/proposals/{proposal_id:int}/ledger"): rule(MEMBERS),
     ("GET", "/api/v1/proposals/{proposal_id:int}/resolution"): rule(MEMBERS),
     ("GET", "/proposals/{proposal_id:int}/resolution"): rule(MEMBERS),
+    ("POST", "/proposals/{proposal_id:int}/resolution"): rule(MEMBERS),
     ("GET", "/proposals/{proposal_id:int}/resolution.pdf"): rule(MEMBERS),
     ("POST", "/api/v1/proposals/{proposal_id:int}/resolution/certify"): rule(COMMITTEE),
     ("POST", "/proposals/{proposal_id:int}/resolution/certify"): rule(COMMITTEE),

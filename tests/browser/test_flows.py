@@ -226,9 +226,10 @@ async def test_committee_roll_import_with_preview_slips_and_joining_from_a_slip(
     assert await slip.locator("svg.qr[role=img] title").count() == 1
     await phone.screenshot("invite-slips")
 
-    # The new owner scans the slip's QR code: /join?code=… with the code filled in.
+    # The new owner scans the slip's QR code: /join#code=… with the code filled in (by app.js, from
+    # the fragment, which never reaches the server or its logs).
     newcomer = await phone_factory()
-    await newcomer.goto("/join?code=" + code.replace("-", "").replace(" ", ""))
+    await newcomer.goto("/join#code=" + code.replace("-", "").replace(" ", ""))
     await newcomer.check()
     assert (await newcomer.page.input_value("#invite")).replace("-", "").replace(" ", "") == code.replace(
         "-", ""

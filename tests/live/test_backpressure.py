@@ -274,5 +274,5 @@ async def test_the_redis_listener_reports_a_broken_subscription() -> None:
         heard.append(envelope)
 
     with pytest.raises(asyncio.CancelledError):
-        await RedisBroker("redis://unused", "agora:live:test")._listen(BrokenPubSub(), deliver)
+        await RedisBroker("redis://unused", "agora:live:test", "test-secret")._listen(BrokenPubSub(), deliver)
     assert heard == [{"kind": "resync"}]

@@ -156,7 +156,7 @@ async def test_members_rules_and_invites_pages_post_redirect_get(client: httpx.A
     assert invite.status_code == 200 and '<svg class="qr"' in invite.text
     code = re.search(r'<p class="invite-code">([A-Z0-9-]+)</p>', invite.text)
     assert code and await Invite.filter(role="tenant", max_uses=3).count() == 1
-    assert "/join?code=" in invite.text
+    assert "/join#code=" in invite.text
     assert await AuditEntry.filter(action="hall.rules_changed").count() >= 2
 
 
