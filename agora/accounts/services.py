@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -14,6 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from agora import clock
+from agora.accounts import names
 from agora.accounts.models import LOGIN_MAX_LENGTH, ApiToken, LoginThrottle, Session, User
 from agora.accounts.passwords import Passwords
 from agora.audit.services import record
@@ -52,11 +54,49 @@ LIMITS = {
     "pair": Limit(5, timedelta(minutes=1), timedelta(minutes=30)),
     "ip": Limit(50, timedelta(minutes=1), timedelta(minutes=30)),
     "account": Limit(10, timedelta(seconds=30), timedelta(minutes=15)),
+    # Registration answers that tell something (an unknown invite, a login already taken), counted per
+    # invite and per address: holding a valid invite does not make logins or codes cheap to enumerate.
+    "probe_invite": Limit(5, timedelta(minutes=10), timedelta(hours=6)),
+    "probe_ip": Limit(20, timedelta(minutes=10), timedelta(hours=6)),
 }
+
+
+async def check_probe_throttle(keys: dict[str, str], what: str) -> None:
+    """429 while any of these probe keys is blocked (recorded as `auth.throttled`)."""
+    now = clock.now()
+    rows = await LoginThrottle.filter(key__in=list(keys.values()))
+    until = [r.blocked_until for r in rows if r.blocked_until is not None and r.blocked_until > now]
+    if not until:
+        return
+    wait = int(max((u - now).total_seconds() for u in until)) + 1
+    blocked = sorted(r.key.split(":", 1)[0] for r in rows if r.blocked_until in until)
+    await record("auth.throttled", object_type=what, object_id="", blocked=blocked)
+    raise Throttled(_("Too many attempts. Please wait {seconds} seconds.", seconds=wait), retry_after=wait)
+
+
+async def note_probe(keys: dict[str, str]) -> None:
+    """Count an answer that told the caller something on every probe key."""
+    await _note_failure(keys)
 
 
 def digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def check_display_name(name: str, held: Collection[str]) -> str:
+    """The normalised display name, or Invalid naming `display_name` (see `accounts.names`)."""
+    normal, reason = names.check_display_name(name, held)
+    if reason is None:
+        return normal
+    messages = {
+        "empty": _("Please fill in {field}.", field=_("display_name")),
+        "too_long": _("The name is too long."),
+        "invisible": _("The name contains invisible or right-to-left control characters."),
+        "role": _(
+            "This name looks like a role you do not hold (administrator, owners' committee, Party branch)."
+        ),
+    }
+    raise Invalid(messages[reason], code="invalid_name", fields={"display_name": reason})
 
 
 def check_login_format(login: str) -> str:
@@ -73,9 +113,8 @@ async def create_user(
     passwords: Passwords, login: str, password: str, display_name: str, *, is_admin: bool = False
 ) -> User:
     login = check_login_format(login)
-    display_name = (display_name or "").strip() or login
-    if len(display_name) > 100:
-        raise Invalid(_("The name is too long."), fields={"display_name": "too_long"})
+    # Accounts made by an administrator (or the command line) may carry any role's name.
+    display_name = check_display_name((display_name or "").strip() or login, names.ROLE_WORDS.keys())
     password_hash = await passwords.hash(password)
     try:
         return await User.create(

@@ -29,6 +29,7 @@ MAX_COMMENT = 5000
 RATE_LIMIT = 10  # comments per member …
 RATE_WINDOW = timedelta(minutes=1)  # … per minute
 PAGE_SIZE = 50
+PAGE_DEPTH = 4  # the levels a proposal page nests (templates: max_depth); deeper: "continue this thread"
 
 
 async def access_comment(user: User | None, comment_id: int) -> tuple[Comment, Proposal, HallAccess]:
@@ -242,9 +243,17 @@ _CONVERT = converters(Comment, "official", "created_at", "edited_at", "deleted_a
 
 
 async def comment_page(
-    proposal: Proposal, *, sort: str = "oldest", after: Any = None, limit: int = PAGE_SIZE
+    proposal: Proposal,
+    *,
+    sort: str = "oldest",
+    after: Any = None,
+    limit: int = PAGE_SIZE,
+    shown_depth: int | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of top-level comments with all their replies, as a tree, and the next cursor."""
+    """One page of top-level comments with all their replies, as a tree, and the next cursor.
+
+    A page that shows `shown_depth` levels reads replies one level deeper only (enough to offer
+    "continue this thread"), so a thread of thousands of replies costs a page what it shows."""
     if sort not in ("oldest", "newest"):
         raise Invalid(_("sort is oldest or newest."), fields={"sort": "invalid"})
     where, params = "c.proposal_id = ? AND c.parent_id IS NULL", [proposal.id]
@@ -259,7 +268,8 @@ async def comment_page(
     more = len(tops) > limit
     tops = tops[:limit]
     ids = [c["id"] for c in tops]
-    replies = await fetch(f"{_ROWS} WHERE c.root_id IN {in_list(ids)}", *ids) if ids else []  # noqa: S608
+    deep = "" if shown_depth is None else f" AND c.depth <= {int(shown_depth) + 1}"
+    replies = await fetch(f"{_ROWS} WHERE c.root_id IN {in_list(ids)}{deep}", *ids) if ids else []  # noqa: S608
     rows = [comment_row_json(to_python(c, _CONVERT)) for c in [*tops, *replies]]
     tree = build_tree(rows, roots=ids, max_depth=MAX_DEPTH)
     return tree, (ids[-1] if more and ids else None)

@@ -58,8 +58,9 @@ def comment_for_json(message: dict[str, Any]) -> dict[str, Any]:
     """A comment event for JSON clients: the data, with `body_html` sanitized again (as every page
     does) and no other markup."""
     shaped = {k: v for k, v in message.items() if not str(k).endswith("html")}
-    if isinstance(message.get("body_html"), str):
-        shaped["body_html"] = str(markdown.clean(message["body_html"]))
+    if "body_html" in message:
+        body = message["body_html"]
+        shaped["body_html"] = str(markdown.clean(body)) if isinstance(body, str) else None
     return shaped
 
 

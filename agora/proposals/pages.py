@@ -81,7 +81,9 @@ async def proposal_page(request: Request) -> Response:
     user = require_user(request)
     proposal, access = await services.access_proposal(user, _id(request))
     sort = request.query_params.get("sort", "oldest")
-    tree, cursor = await discussion.comment_page(proposal, sort=sort, after=request.query_params.get("after"))
+    tree, cursor = await discussion.comment_page(
+        proposal, sort=sort, after=request.query_params.get("after"), shown_depth=discussion.PAGE_DEPTH
+    )
     actor = lifecycle.Actor(is_author=proposal.author_id == user.id, is_moderator=access.is_moderator)  # type: ignore[attr-defined]
     voting_from = None
     if proposal.state == "notice" and proposal.notice_at is not None:

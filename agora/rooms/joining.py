@@ -9,6 +9,7 @@ hall invite gives a role in that hall.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from tortoise.expressions import F
 from agora import clock
 from agora.accounts.models import User
 from agora.accounts.passwords import Passwords
-from agora.accounts.services import check_login_format
+from agora.accounts.services import check_display_name, check_login_format, check_probe_throttle, note_probe
 from agora.audit.services import record
 from agora.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from agora.i18n import _
@@ -212,8 +213,23 @@ async def find_invite(raw: str) -> Invite:
     return invite
 
 
-async def register(passwords: Passwords, data: dict[str, Any]) -> User:
-    """A new account through an invite; on any failure no account is created and the invite is untouched."""
+def _probe_keys(raw: Any, ip: str) -> dict[str, str]:
+    code = re.sub(r"[^A-Z0-9]", "", str(raw or "").upper())[:40]
+    return {
+        "probe_invite": "probe-invite:" + hashlib.sha256(code.encode()).hexdigest()[:32],
+        "probe_ip": f"probe-ip:{ip[:64]}",
+    }
+
+
+async def register(passwords: Passwords, data: dict[str, Any], ip: str = "") -> User:
+    """A new account through an invite; on any failure no account is created and the invite is untouched.
+
+    Every value is checked (and the password hashed, the slow part) before asking whether the login
+    is taken, so a taken login and a free one are told apart only by a request that would create the
+    account, in the same time; answers that tell something (unknown invite, login taken) are counted
+    per invite and per address and throttled (`accounts.services.LIMITS`)."""
+    probe = _probe_keys(data.get("invite"), ip)
+    await check_probe_throttle(probe, "register")
     raw = data.get("invite")
     login, password, display_name = data.get("login"), data.get("password"), data.get("display_name")
     if not all(isinstance(v, str) for v in (raw, login, password)) or not isinstance(
@@ -222,14 +238,19 @@ async def register(passwords: Passwords, data: dict[str, Any]) -> User:
         raise Invalid(
             _("invite, login, password and display_name are required."), fields={"invite": "required"}
         )
-    invite = await find_invite(raw)  # type: ignore[arg-type]
+    try:
+        invite = await find_invite(raw)  # type: ignore[arg-type]
+    except NotFound:
+        await note_probe(probe)
+        raise
     login = check_login_format(login)  # type: ignore[arg-type]
     name = (display_name or "").strip() or (invite.owner.name if invite.owner else login)
-    if len(name) > 100 or any(ch < " " for ch in name):
-        raise Invalid(_("The name is too long."), fields={"display_name": "too_long"})
-    if await User.filter(login=login).exists():
-        raise Conflict(_("That login is already taken."), code="login_taken")
+    held = {"owner"} if invite.owner is not None else {invite.role}
+    name = check_display_name(name, held)
     password_hash = await passwords.hash(password)  # type: ignore[arg-type]  # slow: outside the transaction
+    if await User.filter(login=login).exists():
+        await note_probe(probe)
+        raise Conflict(_("That login is already taken."), code="login_taken")
     async with atomic():
         invite = await find_invite(raw)  # type: ignore[arg-type]  # re-checked inside
         claimed = await Invite.filter(id=invite.id, uses__lt=F("max_uses")).update(uses=F("uses") + 1)

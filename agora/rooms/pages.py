@@ -273,7 +273,7 @@ async def join_submit(request: Request) -> Response:
     form = await read_form(request)
     data = {k: str(form.get(k, "")) for k in ("invite", "login", "password", "display_name")}
     try:
-        user = await joining.register(request.app.state.passwords, data)
+        user = await joining.register(request.app.state.passwords, data, client_ip(request.scope))
     except DomainError as error:
         shown = {k: v[:120] for k, v in data.items() if k != "password"}
         return render(

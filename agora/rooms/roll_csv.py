@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from agora.i18n import _
 from agora.rooms.counting import KINDS, STATUSES, RollUnit, format_area, parse_area
+from agora.security.spreadsheets import restore_cell
 
 MAX_ROLL_BYTES = 10 * 1024 * 1024
 REQUIRED_COLUMNS = ("building", "unit", "area", "owner_ref", "owner_name")
@@ -149,7 +150,7 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
     next_line = 1
     for row in reader:
         start, next_line = next_line, reader.line_num + 1
-        fields = [field.strip() for field in row]
+        fields = [restore_cell(field.strip()) for field in row]  # our own export's quoted formulas
         if any(fields):  # blank lines and Excel's ",,,," rows are skipped
             records.append((start, fields))
     return records

@@ -14,6 +14,7 @@ from typing import Any
 from agora.rooms.counting import ParkingUndecided, RollUnit, count_electorate, format_area
 from agora.rooms.models import Hall, Ownership, Unit
 from agora.rooms.rules import rules_from
+from agora.security.spreadsheets import neutralise_row
 
 EXPORT_COLUMNS = ("building", "entrance", "unit", "area", "kind", "status", "owner_ref", "owner_name")
 CHUNK = 500  # ids per `IN (...)`: well under SQLite's variable limit
@@ -136,5 +137,6 @@ async def export_roll_csv(compound: Hall) -> str:
     for u in units:
         for ref in u.owners:
             area = format_area(u.area_cents)
-            writer.writerow([u.building, u.entrance, u.unit, area, u.kind, u.status, ref, names.get(ref, "")])
+            row = [u.building, u.entrance, u.unit, area, u.kind, u.status, ref, names.get(ref, "")]
+            writer.writerow(neutralise_row(row))  # no cell starts a spreadsheet formula (OWASP)
     return "\ufeff" + out.getvalue()

@@ -10,6 +10,7 @@ from agora.rooms import joining, roll_import, services
 from agora.rooms.access import access_hall
 from agora.rooms.pages import routes as page_routes
 from agora.web.http import json_response, read_json, require_user
+from agora.web.middleware import client_ip
 
 
 def base_url(request: Request) -> str:
@@ -80,7 +81,8 @@ async def api_put_rules(request: Request) -> Response:
 
 
 async def api_register(request: Request) -> Response:
-    user = await joining.register(request.app.state.passwords, await read_json(request))
+    data = await read_json(request)
+    user = await joining.register(request.app.state.passwords, data, client_ip(request.scope))
     return json_response({"login": user.login}, status=201)
 
 

@@ -82,7 +82,8 @@ async def test_bad_invites_say_why_and_create_no_account(client: httpx.AsyncClie
     # A bad password or login leaves the invite usable.
     assert (await attempt(c.invites["A"], password="short")).status_code == 422
     assert (await attempt(c.invites["A"], login="a b")).status_code == 422
-    taken = await attempt(c.invites["A"], login="sunny-committee")
+    # (a name of the person's own: the login, "sunny-committee", would read as the committee's)
+    taken = await attempt(c.invites["A"], login="sunny-committee", display_name="张三")
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "login_taken"
     assert (
         await register(client, c.invites["A"].lower(), "zhangsan")
