@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora.accounts.models import User
-from agora.ballots import charts, electorate, services
+from agora.ballots import canvass, charts, electorate, services
 from agora.ballots.chain import hash_receipt
 from agora.ballots.idempotency import MAX_KEY_LENGTH, stored_response
 from agora.ballots.labels import helpers
@@ -215,15 +215,25 @@ async def result_page(request: Request) -> Response:
 
 
 async def paper_page(request: Request) -> Response:
+    """Find the owner (building and room, or name), then fill in the ballot; nothing is recorded
+    before the canvasser has seen the owner's name, unit and area and confirmed."""
     user = require_user(request)
-    proposal, access = await electorate.access_proposal(user, _id(request))
-    if not access.has("canvasser"):
-        raise Forbidden(_("Only the compound's canvassers record paper ballots and deliveries."))
-    return await _paper(request, proposal, {}, None, None)
+    query = request.query_params.get("q", "").strip()[:60]
+    proposal, found = await canvass.find_owners(user, _id(request), query)
+    owner_ref = request.query_params.get("owner", "").strip()[:64]
+    selected = await canvass.owner_on_roll(user, proposal.id, owner_ref) if owner_ref else None
+    form = {"owner_ref": owner_ref} if owner_ref else {}
+    return await _paper(request, proposal, form, None, None, query=query, found=found, selected=selected)
 
 
 async def _paper(
-    request: Request, proposal: Proposal, form: dict, error: str | None, done: Any, status: int = 200
+    request: Request,
+    proposal: Proposal,
+    form: dict,
+    error: str | None,
+    done: Any,
+    status: int = 200,
+    **extra: Any,
 ) -> Response:
     rules = await electorate.rules_for(proposal)
     return render(
@@ -238,6 +248,11 @@ async def _paper(
             "done": done,
             "deemed": rules.deemed_participation,
             "proxy_cap": rules.proxy_cap,
+            "query": "",
+            "found": None,
+            "selected": None,
+            "review": False,
+            **extra,
         },
         status=status,
     )
@@ -252,10 +267,21 @@ async def paper_submit(request: Request) -> Response:
         "choice": str(form.get("choice", "")),
         "witness": str(form.get("witness", "")),
     }
+    action = str(form.get("action", "ballot"))
+    owner = await canvass.owner_on_roll(user, proposal.id, data["owner_ref"]) if data["owner_ref"] else None
+    if owner is None:
+        error = _("No owner with this reference is on this vote's roll.")
+        return await _paper(request, proposal, dict(form), error, None, status=404)
+    if form.get("confirmed") != "1":
+        # Step one: show back who and what would be recorded; nothing is written yet.
+        if action == "ballot" and data["choice"] not in electorate.choices_of(proposal):
+            error = _("Please choose one option.")
+            return await _paper(request, proposal, dict(form), error, None, status=422, selected=owner)
+        return await _paper(request, proposal, dict(form), None, None, selected=owner, review=True)
     try:
-        if form.get("action") == "delivery":
+        if action == "delivery":
             await services.record_delivery(user, proposal.id, data)
-            done = {"kind": "delivery", "owner_ref": data["owner_ref"]}
+            done = {"kind": "delivery", "owner": owner}
         else:
             if str(form.get("proxy_name", "")).strip():
                 data["proxy"] = {
@@ -264,10 +290,12 @@ async def paper_submit(request: Request) -> Response:
                     "scope": str(form.get("proxy_scope", "")),
                 }
             body = await services.cast_paper(user, proposal.id, data)
-            done = {"kind": "ballot", "owner_ref": data["owner_ref"], **body}
+            done = {"kind": "ballot", "owner": owner, **body}
     except DomainError as error:
         if error.status in (404, 409, 422):
-            return await _paper(request, proposal, dict(form), error.message, None, status=error.status)
+            return await _paper(
+                request, proposal, dict(form), error.message, None, status=error.status, selected=owner
+            )
         raise
     return await _paper(request, proposal, {}, None, done)
 

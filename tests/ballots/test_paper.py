@@ -80,17 +80,21 @@ async def test_the_canvasser_page_records_a_ballot_on_a_phone(client: httpx.Asyn
     page = await client.get(f"/proposals/{proposal.id}/paper")
     assert page.status_code == 200 and 'name="witness"' in page.text
     assert_escaped(page.text)
-    done = await client.post(
-        f"/proposals/{proposal.id}/paper",
-        data={
-            "csrf_token": csrf_from(page.text),
-            "owner_ref": "G",
-            "choice": "abstain",
-            "witness": "楼长 陈",
-            "action": "ballot",
-        },
-    )
-    assert done.status_code == 200 and "业主 G 的选票已录入" in done.text
+    form = {
+        "csrf_token": csrf_from(page.text),
+        "owner_ref": "G",
+        "choice": "abstain",
+        "witness": "楼长 陈",
+        "action": "ballot",
+    }
+    review = await client.post(f"/proposals/{proposal.id}/paper", data=form)
+    # Nothing is recorded before the canvasser has seen who it is: name, unit and area.
+    assert review.status_code == 200 and "请核对后录入" in review.text
+    assert "孙记商铺，1幢 S01，45.00 平方米" in review.text and 'name="confirmed" value="1"' in review.text
+    assert await PaperBallot.filter(proposal_id=proposal.id).count() == 0
+    done = await client.post(f"/proposals/{proposal.id}/paper", data={**form, "confirmed": "1"})
+    assert done.status_code == 200 and "孙记商铺，1幢 S01，45.00 平方米 的选票已录入" in done.text
+    assert await PaperBallot.filter(proposal_id=proposal.id).count() == 1
     again = await client.post(
         f"/proposals/{proposal.id}/paper",
         data={
@@ -99,6 +103,36 @@ async def test_the_canvasser_page_records_a_ballot_on_a_phone(client: httpx.Asyn
             "choice": "yes",
             "witness": "陈",
             "action": "ballot",
+            "confirmed": "1",
         },
     )
     assert again.status_code == 409 and "纸质" in again.text
+
+
+async def test_the_canvasser_finds_the_owner_by_room_or_by_name(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    await set_roles(compound, "grid-1", "canvasser")
+    await set_roles(compound, "tenant-1", "tenant")
+    await browser_login(client, "grid-1")
+    url = f"/proposals/{proposal.id}/paper"
+    by_room = await client.get(url, params={"q": "1幢2单元201室"})
+    assert by_room.status_code == 200 and "赵六，1幢 201，75.00 平方米" in by_room.text
+    assert "张三" not in by_room.text  # 1幢101 is another door
+    assert_escaped(by_room.text)
+    by_name = await client.get(url, params={"q": "李四"})
+    assert "李四，1幢 102，102.30 平方米" in by_name.text and "王五" not in by_name.text
+    nobody = await client.get(url, params={"q": "9-9-909"})
+    assert "没有符合的业主" in nobody.text
+    chosen = await client.get(url, params={"owner": "B"})
+    assert 'name="owner_ref" value="B"' in chosen.text and "李四，1幢 102" in chosen.text
+    # An owner who has voted is marked as such where the canvasser finds them.
+    token = csrf_from(chosen.text)
+    form = {"csrf_token": token, "owner_ref": "B", "choice": "yes", "witness": "陈", "action": "ballot"}
+    assert (await client.post(url, data={**form, "confirmed": "1"})).status_code == 200
+    again = await client.get(url, params={"q": "李四"})
+    assert "已投票" in again.text
+    # A tenant (not a canvasser) cannot search the roll's names.
+    client.cookies.clear()
+    await browser_login(client, "tenant-1")
+    assert (await client.get(url, params={"q": "李四"})).status_code == 403

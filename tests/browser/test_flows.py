@@ -252,14 +252,31 @@ async def test_canvasser_enters_a_paper_ballot(world: World, phone_factory: Any)
     await phone.tap(f"a[href='/proposals/{vote}/vote']")
     await phone.tap(f"a[href='/proposals/{vote}/paper']")
     assert phone.taps == 3
-    await page.fill("#owner_ref", "SG0003")
+    # The canvasser finds the owner by what the door says, sees name, unit and area, and confirms.
+    await page.fill("#q", "7幢1单元102")
+    async with page.expect_navigation():
+        await page.locator("form[role=search] button").click()
+    await phone.check()
+    found = page.locator("ul.found-owners li a").first
+    line = await found.inner_text()
+    assert "7幢 1-102" in line and "平方米" in line
+    name = line.split("，")[0]
+    async with page.expect_navigation():
+        await found.click()
+    await phone.check()
+    assert name in await page.locator(".selected-owner").inner_text()
     await page.locator("label.choice", has_text="反对").click()
     await page.fill("#witness", "业委会 张主任")
     async with page.expect_navigation():
         await page.locator("button[name=action][value=ballot]").click()
     await phone.check()
+    review = await page.locator(".confirm-box").inner_text()
+    assert name in review and "反对" in review and "业委会 张主任" in review
+    async with page.expect_navigation():
+        await page.locator(".confirm-box button[type=submit]").click()
+    await phone.check()
     status = page.locator("[role=status]").first
-    assert "SG0003" in await status.inner_text()
+    assert name in await status.inner_text()
     assert len((await page.locator("strong.receipt").inner_text()).strip()) >= 8
     await phone.screenshot("paper-ballot")
 
@@ -359,6 +376,10 @@ async def test_a_proposal_from_draft_to_certified_record_with_live_updates(
     async with canvasser.page.expect_navigation():
         await canvasser.page.locator("button[name=action][value=ballot]").click()
     await canvasser.check()
+    async with canvasser.page.expect_navigation():
+        await canvasser.page.locator(".confirm-box button[type=submit]").click()
+    await canvasser.check()
+    assert await canvasser.page.locator("strong.receipt").count() == 1
 
     # The window passes and the vote closes by itself; the committee certifies the record.
     clock.travel(timedelta(days=7, hours=1))
