@@ -284,6 +284,201 @@ def _implementation_paths() -> dict[str, Any]:
             )
         },
     }
+# --- concerns (诉求, 微心愿) and the governance list (api.md "Additions (second wave)") -------------
+CONCERN_STATUSES = ["received", "accepted", "in_progress", "resolved", "closed_unresolved", "merged"]
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+HISTORY_ITEM = _obj(
+    ["action", "status", "at", "by", "note"],
+    action={"type": "string"},
+    status={"enum": CONCERN_STATUSES},
+    at=TIME,
+    by={"type": ["string", "null"]},
+    note={"type": "string"},
+)
+CONCERN: dict[str, Any] = _obj(
+    [
+        "id",
+        "ref",
+        "title",
+        "body_html",
+        "kind",
+        "category",
+        "status",
+        "urgency",
+        "route",
+        "created_at",
+        "due_at",
+        "resolved_at",
+        "history",
+        "feedback",
+    ],
+    id={"type": "integer"},
+    ref={"type": "string"},
+    hall={"type": "string"},
+    building={"type": ["string", "null"]},
+    building_name={"type": ["string", "null"]},
+    title={"type": "string"},
+    body_html={"type": "string"},
+    kind={"enum": ["concern", "wish"]},
+    category={"type": "string"},
+    visibility={"enum": ["public", "moderators"]},
+    status={"enum": CONCERN_STATUSES},
+    effective_status={"enum": CONCERN_STATUSES},
+    merged_into={"type": ["object", "null"]},
+    urgency={"type": ["integer", "null"], "minimum": 1, "maximum": 3},
+    route={"enum": ["self_help", "list", "proposal", "refer", None]},
+    assignee={"type": "string"},
+    created_at=TIME,
+    accepted_at=NULLABLE_TIME,
+    due_at=NULLABLE_TIME,
+    resolved_at=NULLABLE_TIME,
+    closed_at=NULLABLE_TIME,
+    overdue={"type": "boolean"},
+    submitter={"type": ["string", "null"]},
+    on_behalf={"type": ["string", "null"]},
+    history={"type": "array", "items": HISTORY_ITEM},
+    replies={"type": "array"},
+    photos={"type": "array"},
+    proposals={"type": "array"},
+    feedback={"type": ["object", "null"]},
+)
+CONCERN_ERRORS = (400, 401, 403, 404, 409, 422)
+Q = {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}
+
+
+def _query(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+
+
+CONCERN_PATHS: dict[str, Any] = {
+    "/api/v1/halls/{slug}/concerns": {
+        "get": _op(
+            "The compound's concerns the caller may see (a building's hall: that building's)",
+            params=[SLUG, _query("status"), _query("category"), _query("kind"), Q],
+            out=_obj(["concerns"], concerns={"type": "array", "items": CONCERN}),
+            errors=CONCERN_ERRORS,
+        ),
+        "post": _op(
+            "Raise a concern or a wish (canvassers: on behalf of a named resident, who gets a follow code)",
+            body=_obj(
+                ["title", "body", "category"],
+                title={"type": "string"},
+                body={"type": "string"},
+                category={"type": "string"},
+                kind={"enum": ["concern", "wish"]},
+                building={"type": ["string", "null"]},
+                visibility={"enum": ["public", "moderators"]},
+                on_behalf={"type": ["string", "object", "null"]},
+            ),
+            ok=201,
+            out=_obj(
+                ["id", "ref"], id={"type": "integer"}, ref={"type": "string"}, follow_code={"type": "string"}
+            ),
+            params=[SLUG],
+            errors=(*CONCERN_ERRORS, 413),
+        ),
+    },
+    "/api/v1/halls/{slug}/concerns/search": {
+        "get": _op(
+            "Search the compound's concerns and proposals by words (Chinese word segmentation)",
+            params=[SLUG, Q],
+            out=_obj(
+                ["q", "concerns", "proposals"],
+                q={"type": "string"},
+                words={"type": "array"},
+                concerns={"type": "array"},
+                proposals={"type": "array"},
+            ),
+            errors=CONCERN_ERRORS,
+        )
+    },
+    "/api/v1/halls/{slug}/concern-categories": {
+        "get": _op(
+            "The compound's concern categories",
+            params=[SLUG],
+            errors=CONCERN_ERRORS,
+            out=_obj(["categories"], categories={"type": "array"}),
+        ),
+        "post": _op(
+            "Add a category of the compound's own (moderators)",
+            body=_obj(["label"], label={"type": "string"}),
+            ok=201,
+            out=_obj(["key", "label"], key={"type": "string"}, label={"type": "string"}),
+            params=[SLUG],
+            errors=CONCERN_ERRORS,
+        ),
+    },
+    "/api/v1/halls/{slug}/governance": {
+        "get": _op(
+            "The governance list: triaged open items, most urgent and oldest first",
+            params=[SLUG],
+            out=_obj(
+                ["items", "awaiting_triage"], items={"type": "array"}, awaiting_triage={"type": "integer"}
+            ),
+            errors=CONCERN_ERRORS,
+        )
+    },
+    "/api/v1/concerns/{id}": {"get": _op("A concern with its history", params=[PID], out=CONCERN)},
+    "/api/v1/concerns/{id}/triage": {
+        "post": _op(
+            "Triage (moderators): route, urgency, category, due date; received → accepted",
+            body=_obj(
+                ["route", "urgency", "category"],
+                route={"enum": ["self_help", "list", "proposal", "refer"]},
+                urgency={"type": "integer", "minimum": 1, "maximum": 3},
+                category={"type": "string"},
+                due_at={"type": ["string", "null"]},
+                assignee={"type": "string"},
+                note={"type": "string"},
+            ),
+            params=[PID],
+            out=CONCERN,
+        )
+    },
+    "/api/v1/concerns/{id}/status": {
+        "post": _op(
+            "Change the status (moderators)",
+            body=_obj(["to"], to={"type": "string"}, note={"type": "string"}),
+            params=[PID],
+            out=CONCERN,
+        )
+    },
+    "/api/v1/concerns/{id}/merge": {
+        "post": _op(
+            "Merge a duplicate into another concern (moderators)",
+            body=_obj(["into"], into={"type": "integer"}),
+            params=[PID],
+            out=CONCERN,
+        )
+    },
+    "/api/v1/concerns/{id}/feedback": {
+        "post": _op(
+            "The submitter's follow-up once resolved",
+            body=_obj(["satisfied"], satisfied={"type": "boolean"}, comment={"type": "string"}),
+            params=[PID],
+            out=CONCERN,
+        )
+    },
+    "/api/v1/concerns/{id}/replies": {
+        "post": _op(
+            "An official reply (Party branch, owners' committee)",
+            body=_obj(["body"], body={"type": "string"}),
+            ok=201,
+            out=_obj(["id"], id={"type": "integer"}),
+            params=[PID],
+        )
+    },
+    "/api/v1/concerns/{id}/photos": {
+        "post": _op(
+            "Add a photo (the submitter while received, moderators)",
+            body=_obj(["photo"], photo={"type": "string", "format": "binary"}),
+            body_type="multipart/form-data",
+            ok=201,
+            params=[PID],
+            errors=(400, 401, 403, 404, 409, 413, 422),
+        )
+    },
+}
 
 
 def build_schema() -> dict[str, Any]:
@@ -605,6 +800,7 @@ def build_schema() -> dict[str, Any]:
             )
         },
     }
+    paths.update(CONCERN_PATHS)
     return {
         "openapi": "3.1.0",
         "info": {"title": "agora", "version": "1", "description": "See docs/api.md for the full contract."},

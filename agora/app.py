@@ -49,6 +49,7 @@ async def home(request: Request) -> Response:
 def feature_routes() -> list[BaseRoute]:
     """Every feature's routes, in one explicit list."""
     from agora.ballots.routes import routes as ballot_routes
+    from agora.concerns.routes import routes as concern_routes
     from agora.implementation.routes import routes as implementation_routes
     from agora.live.routes import routes as live_routes
     from agora.proposals.routes import routes as proposal_routes
@@ -60,6 +61,7 @@ def feature_routes() -> list[BaseRoute]:
         *proposal_routes,
         *ballot_routes,
         *implementation_routes,
+        *concern_routes,
         *live_routes,
     ]
 

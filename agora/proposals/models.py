@@ -53,6 +53,8 @@ class Proposal(Model):
     snapshot_id = fields.IntField(null=True)
     # The frozen roll's public fingerprint, published when voting opens and carried into the record.
     roll_fingerprint = fields.CharField(max_length=64, null=True)
+    # The residents' concern this proposal answers (agora.concerns), named when it is drafted.
+    concern_id = fields.IntField(null=True)
 
     class Meta:
         table = "proposals"

@@ -110,6 +110,7 @@ def proposal_json(
         "closed_at": _iso(proposal.closed_at),
         "certified_at": _iso(proposal.certified_at),
         "roll_fingerprint": proposal.roll_fingerprint,
+        "concern": proposal.concern_id,
         "timeline": timeline_json(timeline),
     }
     if with_body:

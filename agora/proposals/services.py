@@ -7,6 +7,7 @@ entry and the `proposal.state` event in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -90,6 +91,17 @@ async def compound_rules(hall: Hall) -> Rules:
     return rules_from(None)
 
 
+# Other features that attach something to a new proposal run inside its transaction (a refusal
+# rolls the proposal back): agora.concerns links the concern a proposal answers (`concern`).
+CreateHook = Callable[[HallAccess, User, Proposal, dict[str, Any]], Awaitable[None]]
+_create_hooks: list[CreateHook] = []
+
+
+def on_create(hook: CreateHook) -> None:
+    if hook not in _create_hooks:
+        _create_hooks.append(hook)
+
+
 async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]) -> Proposal:
     """Any member may draft; the matter and item must agree, the entrance must exist."""
     if not access.has("member"):
@@ -114,6 +126,8 @@ async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]
         await ProposalTransition.create(
             proposal=proposal, from_state="", to_state="draft", at=clock.now(), by=author
         )
+        for hook in _create_hooks:
+            await hook(access, author, proposal, data)
         await record(
             "proposal.create",
             actor=author,

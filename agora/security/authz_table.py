@@ -189,6 +189,20 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/proposals/{id}/implementation/quotes"): rule(COMMITTEE, note=LEAD),
     ("POST", "/proposals/{id}/implementation/quotes/{qid:int}/choose"): rule(COMMITTEE),
     ("GET", "/proposals/{id}/implementation/photos/{photo_id:int}.jpg"): rule(MEMBERS),
+    # --- concerns and the governance list (agora.concerns.permissions) -----------------------------
+    ("GET", "/api/v1/halls/{slug}/concerns"): rule(MEMBERS),
+    ("POST", "/api/v1/halls/{slug}/concerns"): rule(MEMBERS, note="on_behalf: canvassers and moderators"),
+    ("GET", "/api/v1/halls/{slug}/concerns/search"): rule(MEMBERS),
+    ("GET", "/api/v1/halls/{slug}/concern-categories"): rule(MEMBERS),
+    ("POST", "/api/v1/halls/{slug}/concern-categories"): rule(MODERATORS),
+    ("GET", "/api/v1/halls/{slug}/governance"): rule(MEMBERS),
+    ("GET", "/api/v1/concerns/{id}"): rule(MEMBERS, note="a private one: moderators, submitter, enterer"),
+    ("POST", "/api/v1/concerns/{id}/triage"): rule(MODERATORS),
+    ("POST", "/api/v1/concerns/{id}/status"): rule(MODERATORS),
+    ("POST", "/api/v1/concerns/{id}/merge"): rule(MODERATORS),
+    ("POST", "/api/v1/concerns/{id}/feedback"): rule(MEMBERS, self_only=True, note="the submitter, resolved"),
+    ("POST", "/api/v1/concerns/{id}/replies"): rule(STAFF),
+    ("POST", "/api/v1/concerns/{id}/photos"): rule(MODERATORS, note="and the submitter while received"),
     # --- live -----------------------------------------------------------------------------------
     ("WS", "/ws/halls/{slug}"): rule(MEMBERS),
 }

@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "agora.ballots.models",
     "agora.live.models",
     "agora.implementation.models",
+    "agora.concerns.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 15000
 

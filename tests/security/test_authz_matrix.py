@@ -74,8 +74,17 @@ async def build(client: httpx.AsyncClient) -> World:
             headers=author,
         )
         assert response.status_code == 201, response.text
+        # A public concern raised by a member who holds none of the matrix's roles.
+        raiser = await set_roles(compound, f"mx-{scope}-raiser", "member")
+        raised = await client.post(
+            f"/api/v1/halls/{slug}/concerns",
+            json={"title": "楼道灯不亮", "body": "晚上很黑", "category": "livelihood"},
+            headers=raiser,
+        )
+        assert raised.status_code == 201, raised.text
         world.objects[scope] = {
             "slug": slug, "voting": voting.id, "closed": closed.id, "comment": response.json()["id"],
+            "concern": raised.json()["id"],
         }  # fmt: skip
     world.headers = {"own": headers}
     return world
@@ -104,6 +113,8 @@ def concrete(path: str, objects: dict[str, Any]) -> str:
         path = path.replace("{proposal_id:int}", str(which))
     if path.startswith(("/comments/", "/api/v1/comments/")):
         path = path.replace("{id}", str(objects["comment"]))
+    if path.startswith(("/concerns/", "/api/v1/concerns/")):
+        path = path.replace("{id}", str(objects["concern"]))
     path = path.replace("{id}", str(objects["voting"])).replace("{photo_id:int}", "1")
     path = path.replace("{mid:int}", "1").replace("{qid:int}", "1")  # an implementation's milestone, quote
     path = path.replace("{slug}", objects["slug"]).replace("{login}", "mx-resident")

@@ -1,0 +1,133 @@
+"""Photos of a concern, through the proposals' photo pipeline (`agora.proposals.imaging`): every
+upload is decoded, refused unless a JPEG, PNG or WebP within the pixel cap, and re-encoded without
+metadata (no EXIF, no GPS) in a worker thread, before any transaction opens. At most three per concern.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from types import SimpleNamespace
+
+from agora import clock
+from agora.accounts.models import User
+from agora.audit.services import record
+from agora.concerns import permissions, rules
+from agora.concerns.access import Viewer
+from agora.concerns.models import Concern, ConcernPhoto
+from agora.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from agora.i18n import _
+from agora.live.events import atomic
+from agora.proposals import imaging
+from agora.proposals.photos import MAX_BYTES
+from agora.web.sql import fetch
+
+
+def photo_url(photo: ConcernPhoto | SimpleNamespace, thumb: bool = False) -> str:
+    url = f"/concerns/{photo.concern_id}/photos/{photo.id}.jpg"  # type: ignore[attr-defined]
+    return url + "?size=thumb" if thumb else url
+
+
+def _too_many() -> Conflict:
+    return Conflict(_("A concern can have at most {n} photos.", n=rules.MAX_PHOTOS), code="too_many_photos")
+
+
+async def process_all(uploads: list[bytes]) -> list[imaging.Processed]:
+    """Check and process each upload (422/413 for the first bad one); nothing is stored here."""
+    if len(uploads) > rules.MAX_PHOTOS:
+        raise Invalid(
+            _("A concern can have at most {n} photos.", n=rules.MAX_PHOTOS), fields={"photos": "too_many"}
+        )
+    done = []
+    for raw in uploads:
+        if len(raw) > MAX_BYTES:
+            raise TooLarge(
+                _("A photo may be at most {mb} MB.", mb=MAX_BYTES // (1024 * 1024)), code="photo_too_large"
+            )
+        try:
+            done.append(await asyncio.to_thread(imaging.process, raw))
+        except imaging.PhotoRejected as rejected:
+            if rejected.reason == "too_many_pixels":
+                raise Invalid(
+                    _(
+                        "This image has too many pixels (at most {n} million).",
+                        n=imaging.MAX_PIXELS // 1_000_000,
+                    ),
+                    fields={"photo": "too_many_pixels"},
+                ) from None
+            raise Invalid(
+                _("This file is not a photo we accept: send a JPEG, PNG or WebP image."),
+                fields={"photo": "format"},
+            ) from None
+    return done
+
+
+async def store_processed(
+    concern: Concern, user: User | None, processed: list[imaging.Processed], now: datetime
+) -> list[ConcernPhoto]:
+    """Inside the caller's transaction: counted again there, so two uploads cannot make a fourth."""
+    if not processed:
+        return []
+    if await ConcernPhoto.filter(concern_id=concern.id).count() + len(processed) > rules.MAX_PHOTOS:
+        raise _too_many()
+    return [
+        await ConcernPhoto.create(
+            concern_id=concern.id,
+            uploader=user,
+            data=p.data,
+            thumb=p.thumb,
+            width=p.width,
+            height=p.height,
+            thumb_width=p.thumb_width,
+            thumb_height=p.thumb_height,
+            sha256=p.sha256,
+            created_at=now,
+        )
+        for p in processed
+    ]
+
+
+def require_can_add(viewer: Viewer, concern: Concern) -> None:
+    if not permissions.can_add_photo(concern.status, viewer.who(concern)):
+        raise Forbidden(
+            _("Only whoever raised the concern (while it is received) or a moderator can add photos.")
+        )
+
+
+async def add_photo(viewer: Viewer, concern: Concern, raw: bytes | None) -> ConcernPhoto:
+    require_can_add(viewer, concern)
+    if not raw:
+        raise Invalid(_("Choose a photo to upload."), fields={"photo": "required"})
+    if await ConcernPhoto.filter(concern_id=concern.id).count() >= rules.MAX_PHOTOS:
+        raise _too_many()
+    processed = await process_all([raw])
+    async with atomic():
+        (photo,) = await store_processed(concern, viewer.user, processed, clock.now())
+        await record(
+            "concern.photo_add",
+            actor=viewer.user,
+            object_type="concern",
+            object_id=concern.id,
+            hall_id=viewer.compound.id,
+            photo=photo.id,
+            sha256=photo.sha256,
+        )
+    return photo
+
+
+_LIST = (
+    "SELECT id, concern_id, width, height, thumb_width, thumb_height FROM concern_photos"
+    " WHERE concern_id = ? ORDER BY id"
+)
+
+
+async def photo_rows(concern_id: int) -> list[SimpleNamespace]:
+    """The concern's photos without their bytes."""
+    return [SimpleNamespace(**row) for row in await fetch(_LIST, concern_id)]
+
+
+async def photo_bytes(concern: Concern, photo_id: int, thumb: bool) -> tuple[bytes, str]:
+    photo = await ConcernPhoto.get_or_none(id=photo_id, concern_id=concern.id)
+    if photo is None:
+        raise NotFound(_("This photo does not exist or you cannot see it."))
+    return (photo.thumb if thumb else photo.data), photo.sha256
