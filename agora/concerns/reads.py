@@ -9,6 +9,7 @@ from agora.accounts.models import User
 from agora.concerns import photos, queries, services
 from agora.concerns.access import Viewer
 from agora.concerns.models import Concern
+from agora.concerns.permissions import Who
 from agora.concerns.views import concern_json
 from agora.proposals import markdown
 from agora.rooms.models import Hall
@@ -22,7 +23,15 @@ async def buildings_of(compound: Hall) -> dict[int, Hall]:
 
 async def concern_detail(viewer: Viewer, concern: Concern) -> dict[str, Any]:
     """The concern's JSON (`GET /api/v1/concerns/{id}`), as the caller may see it."""
-    who = viewer.who(concern)
+    return await _detail(concern, viewer.compound, viewer.who(concern))
+
+
+async def public_detail(concern: Concern, compound: Hall) -> dict[str, Any]:
+    """The concern as the resident who holds its follow code sees it: as its submitter."""
+    return await _detail(concern, compound, Who(is_member=True, is_submitter=True))
+
+
+async def _detail(concern: Concern, compound: Hall, who: Who) -> dict[str, Any]:
     if concern.submitter_id is not None:  # type: ignore[attr-defined]
         submitter = await User.get_or_none(id=concern.submitter_id)  # type: ignore[attr-defined]
         concern._submitter_name = submitter.display_name if submitter else None  # type: ignore[attr-defined]
@@ -30,7 +39,7 @@ async def concern_detail(viewer: Viewer, concern: Concern) -> dict[str, Any]:
     return concern_json(
         concern,
         who,
-        compound=viewer.compound,
+        compound=compound,
         building=building,
         history=await queries.history(concern.id),
         replies=await queries.replies(concern.id),

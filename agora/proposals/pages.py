@@ -53,7 +53,11 @@ async def hall_proposals_page(request: Request) -> Response:
 
 async def new_proposal_page(request: Request) -> Response:
     access = await access_hall(require_user(request), request.path_params["slug"])
-    return _page(request, "proposals/new.html", hall=access.hall, form={}, categories=CATEGORIES, error=None)
+    # A proposal drafted from a concern (its page links here with ?concern=) carries the link.
+    form = {"concern": request.query_params["concern"]} if request.query_params.get("concern") else {}
+    return _page(
+        request, "proposals/new.html", hall=access.hall, form=form, categories=CATEGORIES, error=None
+    )
 
 
 async def create_proposal_submit(request: Request) -> Response:

@@ -174,11 +174,28 @@ def test_raise_validation_boundaries() -> None:
     )
     assert ok.kind == "concern" and ok.visibility == "public" and ok.on_behalf is None
     with pytest.raises(Invalid) as caught:
-        rules.check_raise({"title": "t" * (rules.MAX_TITLE + 1), "body": "", "category": "x", "kind": "y",
-                           "visibility": "z", "on_behalf": 5}, CATS)  # fmt: skip
+        rules.check_raise(
+            {
+                "title": "t" * (rules.MAX_TITLE + 1),
+                "body": "",
+                "category": "x",
+                "kind": "y",
+                "visibility": "z",
+                "on_behalf": 5,
+            },
+            CATS,
+        )
     assert set(caught.value.fields or {}) == {"title", "body", "category", "kind", "visibility", "on_behalf"}
-    wish = rules.check_raise({"title": " 长椅 ", "body": "一张", "category": "policy", "kind": "wish",
-                              "on_behalf": {"name": " 王奶奶 "}}, CATS)  # fmt: skip
+    wish = rules.check_raise(
+        {
+            "title": " 长椅 ",
+            "body": "一张",
+            "category": "policy",
+            "kind": "wish",
+            "on_behalf": {"name": " 王奶奶 "},
+        },
+        CATS,
+    )
     assert (wish.title, wish.kind, wish.on_behalf) == ("长椅", "wish", "王奶奶")
     with pytest.raises(Invalid):
         rules.check_raise({"title": "t", "body": "b", "category": "policy", "on_behalf": "x" * 61}, CATS)
