@@ -36,6 +36,7 @@ def seed_steps() -> list[Any]:
         "agora.rooms.seed",
         "agora.proposals.seed",
         "agora.ballots.seed",
+        "agora.concerns.seed",
         "agora.implementation.seed",
     ):
         try:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from agora import clock
 from agora.concerns.models import Concern, ConcernPhoto
+from agora.concerns.rules import LOCAL_TZ
 from tests.concerns.factories import XSS, api, raise_concern, world
 from tests.proposals.factories import assert_no_xss
 from tests.support import TEST_PASSWORD, csrf_from
@@ -152,7 +153,7 @@ async def test_governance_list_orders_and_marks_overdue(server, w, client: httpx
     ids = {}
     for name, urgency in (("old-normal", 1), ("urgent", 3), ("soon", 2)):
         ids[name] = (await raise_concern(client, alice, "sunny", title=name))["id"]
-        due = clock.now().date().isoformat()
+        due = clock.now().astimezone(LOCAL_TZ).date().isoformat()  # today, in Shanghai
         response = await client.post(
             f"/api/v1/concerns/{ids[name]}/triage",
             json={
