@@ -177,8 +177,7 @@ async def search_page(request: Request) -> Response:
     query = search.clean_query(request.query_params.get("q", ""))
     words = await search.query_words(query)
     ranked = await search.ranked_concern_ids(viewer.compound.id, words, viewer)
-    found = {c.id: c for c in await Concern.filter(id__in=[cid for cid, _s in ranked])}
-    concerns = [found[cid] for cid, _s in ranked if cid in found]
+    concerns = [concern for concern, _score in await services.in_rank_order(ranked)]
     return _page(
         request,
         "concerns/search.html",

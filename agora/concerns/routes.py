@@ -56,7 +56,6 @@ async def search_api(request: Request) -> Response:
     query = search.clean_query(request.query_params.get("q", ""))
     words = await search.query_words(query)
     ranked = await search.ranked_concern_ids(viewer.compound.id, words, viewer)
-    found = {c.id: c for c in await Concern.filter(id__in=[cid for cid, _s in ranked])}
     concerns = [
         {
             "id": c.id,
@@ -67,8 +66,7 @@ async def search_api(request: Request) -> Response:
             "score": score,
             "snippet": search.snippet(c.body, words),
         }
-        for cid, score in ranked
-        if (c := found.get(cid)) is not None
+        for c, score in await services.in_rank_order(ranked)
     ]
     proposals = await search.ranked_proposals(viewer.compound.id, words)
     return json_response({"q": query, "words": words, "concerns": concerns, "proposals": proposals})

@@ -459,8 +459,16 @@ async def list_concerns(
         return await query.order_by("-id").limit(limit)
     words = await search.query_words(text)
     ranked = await search.ranked_concern_ids(viewer.compound.id, words, viewer, limit=limit)
-    found = {c.id: c for c in await query.filter(id__in=[cid for cid, _s in ranked])}
-    return [found[cid] for cid, _s in ranked if cid in found]
+    return [concern for concern, _score in await in_rank_order(ranked, query)]
+
+
+async def in_rank_order(ranked: list[tuple[int, int]], query: Any = None) -> list[tuple[Concern, int]]:
+    """The concerns of a ranking (ids and scores, best first), kept in its order (and in `query`)."""
+    if not ranked:
+        return []
+    base = query if query is not None else Concern.all()
+    found = {c.id: c for c in await base.filter(id__in=[cid for cid, _s in ranked])}
+    return [(found[cid], score) for cid, score in ranked if cid in found]
 
 
 async def similar(viewer: Viewer, title: Any, body: Any = "", exclude: int | None = None) -> list[Concern]:
@@ -475,8 +483,7 @@ async def similar(viewer: Viewer, title: Any, body: Any = "", exclude: int | Non
         exclude=exclude,
         min_score=search.SIMILAR_MIN_SCORE,
     )
-    found = {c.id: c for c in await Concern.filter(id__in=[cid for cid, _s in ranked])}
-    return [found[cid] for cid, _s in ranked if cid in found]
+    return [concern for concern, _score in await in_rank_order(ranked)]
 
 
 async def governance_list(viewer: Viewer, building: Hall | None = None) -> list[Concern]:

@@ -11,6 +11,7 @@ import pytest
 from agora import clock
 from agora.audit.models import AuditEntry
 from agora.concerns.models import Concern, ConcernEvent, ConcernReply
+from agora.errors import Conflict
 from agora.live.models import LiveEvent
 from tests.concerns.factories import XSS, api, concern_data, raise_concern, world
 from tests.proposals.factories import assert_no_xss
@@ -422,3 +423,30 @@ async def test_a_community_hall_has_no_concerns_of_its_own(client: httpx.AsyncCl
     headers = await api(client, "town-resident")
     response = await client.post("/api/v1/halls/town/concerns", json=concern_data(), headers=headers)
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_a_compound"
+
+
+async def test_set_status_is_the_one_write_path_for_other_features(client: httpx.AsyncClient, w) -> None:  # type: ignore[no-untyped-def]
+    """What the implementation feature calls when an implementation is accepted: no actor, the same
+    history, timestamps, audit and live event as a moderator's step, and the same refusals."""
+    from agora.concerns import services
+
+    alice, party = await heads(client, w, "alice", "party")
+    cid = (await raise_concern(client, alice, "sunny"))["id"]
+    await client.post(f"/api/v1/concerns/{cid}/status", json={"to": "accepted"}, headers=party)
+    concern = await Concern.get(id=cid)
+    done = await services.set_status(concern, "resolved", "落实项目已验收", None)
+    assert done.status == "resolved" and done.resolved_at is not None and done.closed_at == done.resolved_at
+    assert done.accepted_at is not None and done.resolved_at >= done.accepted_at >= done.created_at
+    data = (await client.get(f"/api/v1/concerns/{cid}", headers=alice)).json()
+    assert data["history"][-1] == {
+        **data["history"][-1],
+        "status": "resolved",
+        "by": None,
+        "note": "落实项目已验收",
+    }
+    entry = await AuditEntry.filter(action="concern.status", object_id=str(cid)).order_by("-id").first()
+    assert entry is not None and entry.actor_id is None and entry.detail["to"] == "resolved"
+    assert await LiveEvent.filter(type="concern.updated").count() == 2
+    with pytest.raises(Conflict) as refused:
+        await services.set_status(done, "received", "", None)
+    assert refused.value.status == 409 and refused.value.code == "transition_not_allowed"
