@@ -9,6 +9,7 @@ sideways scroll, 44 px touch targets).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -23,8 +24,11 @@ pytestmark = pytest.mark.browser
 
 
 def photo_file(tmp_path: Any) -> str:
-    path = tmp_path / "lamp.jpg"
-    Image.new("RGB", (640, 480), (200, 180, 40)).save(path, format="JPEG")
+    """A camera-sized photo: 3000×2000 of noise, several MB as a PNG."""
+    path = tmp_path / "lamp.png"
+    Image.frombytes("RGB", (3000, 2000), os.urandom(3000 * 2000 * 3)).save(
+        path, format="PNG", compress_level=1
+    )
     return str(path)
 
 
@@ -68,9 +72,14 @@ async def test_raise_as_a_resident_and_triage_as_the_party_branch(
     sunny = await Hall.get(slug=HALL)
     building = await Hall.get(kind="building", compound_id=sunny.id, label="3")
     await page.select_option("#building", building.slug)
-    await page.set_input_files("#photos", photo_file(tmp_path))
+    big = photo_file(tmp_path)
+    await page.set_input_files("#photos", big)
     await resident.screenshot("concern-raise")
+    sent: list[int] = []
+    page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if r.method == "POST" else None)
     await resident.tap("form.raise button[type=submit]")
+    # The phone shrank the photo before sending it (the request is a fraction of the file).
+    assert sent and max(sent) < os.path.getsize(big) / 4, (sent, os.path.getsize(big))
     assert resident.taps == 2
     concern = await Concern.get(title="车库灯不亮，晚上停车看不见")
     assert page.url.endswith(f"/concerns/{concern.id}")
