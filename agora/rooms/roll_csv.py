@@ -18,6 +18,8 @@ from agora.rooms.counting import KINDS, STATUSES, RollUnit, format_area, parse_a
 from agora.security.spreadsheets import restore_cell
 
 MAX_ROLL_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 60_000
+"""Rows a roll may have: the largest compounds have some 20,000 units (and co-owners beyond that)."""
 REQUIRED_COLUMNS = ("building", "unit", "area", "owner_ref", "owner_name")
 OPTIONAL_COLUMNS = ("entrance", "kind", "status")
 # A label or a name longer than this is a spreadsheet accident; the limits match agora.rooms.models.

@@ -6,16 +6,18 @@ are never deleted (snapshots, ballots and invites point at them); a frozen snaps
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import anyio.to_thread
 from tortoise.models import Model
 
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Forbidden, Invalid
+from agora.errors import Forbidden, Invalid, TooLarge
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.rooms import permissions
@@ -23,7 +25,7 @@ from agora.rooms.access import HallAccess
 from agora.rooms.counting import RollUnit
 from agora.rooms.joining import issue_owner_invites
 from agora.rooms.models import Hall, Owner, Ownership, Unit
-from agora.rooms.roll_csv import LineError, ParsedRoll, RollInvalid, parse_roll
+from agora.rooms.roll_csv import MAX_ROLL_BYTES, MAX_ROWS, LineError, ParsedRoll, RollInvalid, parse_roll
 from agora.rooms.roll_store import Totals, chunks, export_roll_csv, load_roll, parking_rule, totals_of
 
 
@@ -37,6 +39,28 @@ def check_roll_access(access: HallAccess) -> Hall:
 
 async def export_roll(access: HallAccess) -> str:
     return await export_roll_csv(check_roll_access(access))
+
+
+def check_roll_size(data: bytes) -> None:
+    """413 before any parsing for a file past the caps (bytes, then rows: a cheap count of newlines)."""
+    if len(data) > MAX_ROLL_BYTES:
+        raise TooLarge(
+            _("The roll is larger than {max} MB.", max=MAX_ROLL_BYTES // (1024 * 1024)), code="roll_too_large"
+        )
+    if data.count(b"\n") > MAX_ROWS + 1:
+        raise TooLarge(_("The roll has more than {max} rows.", max=MAX_ROWS), code="roll_too_large")
+
+
+async def parse_off_loop(data: bytes) -> ParsedRoll:
+    """Parse and check the roll in a worker thread: a 20,000-row file takes seconds of CPU, during
+    which this process keeps answering every other compound. The language travels with the context."""
+    check_roll_size(data)
+    return await run_sync_in_thread(parse_or_invalid, data)
+
+
+async def run_sync_in_thread(func: Any, *args: Any) -> Any:
+    context = contextvars.copy_context()
+    return await anyio.to_thread.run_sync(lambda: context.run(func, *args))
 
 
 def parse_or_invalid(data: bytes) -> ParsedRoll:
@@ -89,8 +113,9 @@ async def preview_roll(access: HallAccess, data: bytes) -> RollPreview:
     current = await load_roll(compound.id)
     rule = await parking_rule(compound)
     before = totals_of(current, rule)
+    check_roll_size(data)
     try:
-        parsed = parse_roll(data, known_buildings=None)
+        parsed = await run_sync_in_thread(parse_roll, data)
     except RollInvalid as invalid:
         return RollPreview(errors=invalid.errors, before=before)
     old = {u.key: u for u in current}
@@ -283,7 +308,7 @@ async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportRes
     """Replace the compound's roll with the file's, all or nothing, and issue a new invite code for each
     owner without an account (earlier codes stay valid until one is used or they expire)."""
     compound = check_roll_access(access)
-    parsed = parse_or_invalid(data)
+    parsed = await parse_off_loop(data)
     async with atomic():
         halls = await _ensure_buildings(compound, parsed.buildings)
         unit_ids, kept = await _write_units(compound, parsed, halls)
