@@ -39,8 +39,12 @@ async def test_other_requests_are_answered_while_a_roll_is_parsed(server) -> Non
             await asyncio.sleep(0.01)
         result = await importing
     assert result.status_code == 422 and result.json()["error"]["lines"], result.text[:300]
-    assert len(latencies) >= 5, latencies  # the parse takes seconds: several probes ran meanwhile
-    assert max(latencies) < 0.5, (max(latencies), len(latencies))
+    # The parse takes seconds: several probes ran meanwhile, and none waited for it (on the event
+    # loop they waited the whole parse). The worker thread still shares the GIL with the loop, so
+    # a probe can be slowed by some hundred milliseconds on a busy machine, never frozen.
+    assert len(latencies) >= 5, latencies
+    assert sorted(latencies)[len(latencies) // 2] < 0.2, latencies
+    assert max(latencies) < 1.5, (max(latencies), len(latencies))
 
 
 async def test_a_roll_past_the_caps_is_a_clear_413(client) -> None:  # type: ignore[no-untyped-def]
