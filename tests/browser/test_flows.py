@@ -188,7 +188,7 @@ async def test_moderator_queue_hiding_pinning_and_moving_a_proposal_on(
 
 
 async def test_committee_roll_import_with_preview_slips_and_joining_from_a_slip(
-    world: World, phone_factory: Any, server: Any
+    world: World, phone_factory: Any, server: Any, tmp_path: Any
 ) -> None:
     phone = await signed_in(phone_factory, "committee")
     page = phone.page
@@ -225,6 +225,22 @@ async def test_committee_roll_import_with_preview_slips_and_joining_from_a_slip(
     code = (await slip.locator(".invite-code").inner_text()).strip()
     assert await slip.locator("svg.qr[role=img] title").count() == 1
     await phone.screenshot("invite-slips")
+    # Printed: eight slips to an A4 page (212 slips are 27 pages, not 53).
+    slips = await page.locator("article.slip").count()
+    pdf = await page.pdf(format="A4", prefer_css_page_size=True)
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+    assert slips > 8 and pages == -(-slips // 8), (slips, pages)
+    # Nothing on a slip is cut off: the printable width of A4 (194 mm), print styles.
+    await page.set_viewport_size({"width": 733, "height": 1062})
+    await page.emulate_media(media="print")
+    clipped = await page.evaluate(
+        "[...document.querySelectorAll('article.slip')].filter(s => s.scrollHeight > s.clientHeight + 1"
+        " || s.scrollWidth > s.clientWidth + 1).length"
+    )
+    await page.screenshot(path="/tmp/phone-slips-print.png")
+    await page.emulate_media(media="screen")
+    await page.set_viewport_size({"width": 360, "height": 800})
+    assert clipped == 0
 
     # The new owner scans the slip's QR code: /join#code=… with the code filled in (by app.js, from
     # the fragment, which never reaches the server or its logs).
