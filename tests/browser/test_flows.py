@@ -161,6 +161,10 @@ async def test_moderator_queue_hiding_pinning_and_moving_a_proposal_on(
     await phone.screenshot("moderation-queue")
     await phone.tap(f"a[href='/comments/{reported}']")
     await page.fill("#hide-reason", "与议题无关")
+    # Hiding asks for a confirmation first: without it the form does not go.
+    await page.get_by_role("button", name="隐藏", exact=True).click()
+    assert "/comments/" in page.url and await page.locator("#hide-reason").count() == 1
+    await page.locator("form[action$='/hide'] input[name=confirm]").check()
     async with page.expect_navigation():
         await page.get_by_role("button", name="隐藏", exact=True).click()
     await phone.check()
@@ -352,6 +356,7 @@ async def test_a_proposal_from_draft_to_certified_record_with_live_updates(
     # The moderator hides it with a reason: both owners see the "hidden" notice in its place, live.
     await party.goto(f"/comments/{comment_id}")
     await party.page.fill("#hide-reason", "测试隐藏理由")
+    await party.page.locator("form[action$='/hide'] input[name=confirm]").check()
     async with party.page.expect_navigation():
         await party.page.get_by_role("button", name="隐藏", exact=True).click()
     await party.check()
