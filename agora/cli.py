@@ -36,16 +36,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if problem:
         print(f"agora: {problem}", file=sys.stderr)
         return 2
+    from agora.web import serving
+
     uvicorn.run(
         "agora.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        ws_per_message_deflate=False,  # small live messages: compression costs more than it saves
-        ws_max_size=64 * 1024,
         proxy_headers=True,
         log_level="info",
+        **serving.uvicorn_options(),  # timeouts, connection caps, RLIMIT_NOFILE (docs/security.md)
     )
     return 0
 

@@ -7,6 +7,7 @@ Websockets only get the request meta and language here; `agora.live` authenticat
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -22,6 +23,7 @@ from agora import i18n
 from agora.accounts import services as accounts
 from agora.errors import DomainError, Forbidden, Invalid, TooLarge
 from agora.i18n import _
+from agora.web import serving
 from agora.web.context import RequestMeta, reset_request_meta, set_request_meta
 
 SESSION_COOKIE = "agora_session"
@@ -209,8 +211,9 @@ class AgoraMiddleware:
             raise TooLarge(_("The request is too large."))
         chunks: list[bytes] = []
         size = 0
+        deadline = asyncio.get_running_loop().time() + serving.BODY_TIMEOUT
         while True:
-            message = await receive()
+            message = await _receive_within(receive, deadline)
             if message["type"] == "http.disconnect":
                 break
             chunk = message.get("body", b"")
@@ -269,6 +272,20 @@ class AgoraMiddleware:
                 _("This form has expired or was not sent from agora. Please reload the page and try again."),
                 code="csrf_failed",
             )
+
+
+async def _receive_within(receive: Receive, deadline: float) -> Message:
+    """The next body chunk, or 408 when the client pauses too long or the whole body takes too long."""
+    loop = asyncio.get_running_loop()
+    wait = min(serving.BODY_IDLE_TIMEOUT, deadline - loop.time())
+    try:
+        async with asyncio.timeout(max(0.0, wait)):
+            return await receive()
+    except TimeoutError:
+        error = DomainError(_("The request body was sent too slowly."), code="request_timeout")
+        error.status = 408
+        error.headers["Connection"] = "close"
+        raise error from None
 
 
 def _refuse_nul_in_url(scope: Scope) -> None:

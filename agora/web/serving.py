@@ -6,9 +6,13 @@ and `make soak` use the same numbers. Each limit is listed with its attack in do
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # --- log redaction ------------------------------------------------------------------------------
 
@@ -57,3 +61,143 @@ def uvicorn_log_config() -> dict[str, Any]:
         name: {**handler, "filters": ["redact"]} for name, handler in LOGGING_CONFIG["handlers"].items()
     }
     return config
+
+
+# --- connection hygiene -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one agora process allows a client. uvicorn has keep-alive and concurrency limits but no
+    timeout for a request's head: a client that connects and sends nothing (or a byte a second)
+    holds its connection, and its file descriptor, for ever. `GuardedHttpProtocol` adds one."""
+
+    header_timeout: float = 10.0  # seconds to send a request's line and headers
+    busy_header_timeout: float = 2.0  # … when the process holds more than half its connections
+    keep_alive: int = 5  # idle seconds between requests on one connection
+    per_client: int = 100  # open connections from one address
+    max_connections: int = 0  # 0: derived from RLIMIT_NOFILE, keeping HEADROOM descriptors free
+
+
+BODY_IDLE_TIMEOUT = 20.0
+BODY_TIMEOUT = 300.0
+"""A request's body (agora.web.middleware) may pause at most BODY_IDLE_TIMEOUT seconds between
+chunks and take BODY_TIMEOUT in all (a 12 MB photo from a slow phone fits); past either it is
+answered 408."""
+
+HEADROOM = 256
+"""File descriptors kept free beyond the connection cap: the database pool, static files, logs,
+and the accept of a `/healthz` probe never meet EMFILE."""
+
+DEFAULT_LIMITS = Limits()
+
+
+def raise_nofile(wanted: int = 65536) -> int:
+    """Raise the soft RLIMIT_NOFILE towards the hard limit at start; the soft limit now in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            logging.getLogger("agora").warning("could not raise RLIMIT_NOFILE above %d", soft)
+    return soft
+
+
+def connection_cap(limits: Limits, nofile: int) -> int:
+    """The most connections one process holds: the configured cap, or the descriptors minus headroom."""
+    derived = max(64, nofile - HEADROOM)
+    return min(limits.max_connections, derived) if limits.max_connections else derived
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline for each request's head, a per-address cap and a
+    process-wide cap on connections. A connection over a cap is closed at once, before it costs a
+    request; one that has not finished its headers in time is closed (408 is not worth a write)."""
+
+    limits: Limits = DEFAULT_LIMITS
+    cap: int = 1 << 30
+    per_address: dict[str, int] = {}
+    dropped: dict[str, int] = {"per_client": 0, "process": 0, "header_timeout": 0}
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._address = self.client[0] if self.client else ""
+        count = self.per_address.get(self._address, 0) + 1
+        self.per_address[self._address] = count
+        self._head_timer: asyncio.TimerHandle | None = None
+        if count > self.limits.per_client:
+            self.dropped["per_client"] += 1
+            transport.close()
+            return
+        if len(self.connections) > self.cap:
+            self.dropped["process"] += 1
+            transport.close()
+            return
+        self._arm_head_timer()
+
+    def _arm_head_timer(self) -> None:
+        busy = len(self.connections) > self.cap // 2
+        timeout = self.limits.busy_header_timeout if busy else self.limits.header_timeout
+        self._head_timer = self.loop.call_later(timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        self.dropped["header_timeout"] += 1
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._head_timer is None:  # a further request on a kept-alive connection: a fresh deadline
+            self._arm_head_timer()
+
+    def on_headers_complete(self) -> None:
+        self._disarm_head_timer()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        left = self.per_address.get(self._address, 1) - 1
+        if left > 0:
+            self.per_address[self._address] = left
+        else:
+            self.per_address.pop(self._address, None)
+        super().connection_lost(exc)
+
+
+def protocol_for(limits: Limits, cap: int) -> type[GuardedHttpProtocol]:
+    """A protocol class bound to these limits (its own per-address table: one per server)."""
+    return type(
+        "AgoraHttpProtocol",
+        (GuardedHttpProtocol,),
+        {
+            "limits": limits,
+            "cap": cap,
+            "per_address": {},
+            "dropped": {"per_client": 0, "process": 0, "header_timeout": 0},
+        },
+    )
+
+
+def uvicorn_options(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """The keyword arguments agora gives `uvicorn.run`/`uvicorn.Config`, after raising RLIMIT_NOFILE."""
+    cap = connection_cap(limits, raise_nofile())
+    return {
+        "http": protocol_for(limits, cap),
+        "timeout_keep_alive": limits.keep_alive,
+        "h11_max_incomplete_event_size": 16 * 1024,
+        "ws_per_message_deflate": False,  # small live messages: compression costs more than it saves
+        "ws_max_size": 64 * 1024,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        "log_config": uvicorn_log_config(),
+    }
