@@ -24,6 +24,7 @@ from agora.rooms import joining, permissions, roll_import, services
 from agora.rooms.access import HallAccess, access_hall
 from agora.rooms.models import ROLES
 from agora.rooms.qr import qr_svg
+from agora.rooms.roll_columns import template_csv
 from agora.rooms.roll_csv import MAX_ROLL_BYTES
 from agora.rooms.roll_store import compound_of, hall_totals
 from agora.rooms.rules import DEFAULTS
@@ -112,7 +113,13 @@ async def roll_preview(request: Request) -> Response:
     roll_import.check_roll_access(access)
     data = await _upload(request)
     preview = await roll_import.preview_roll(access, data)
-    status = 422 if preview.errors else 200
+    return _roll_preview_page(request, access, preview, data)
+
+
+def _roll_preview_page(
+    request: Request, access: HallAccess, preview: Any, data: bytes, confirm_error: str | None = None
+) -> Response:
+    status = 422 if preview.errors or confirm_error else 200
     return render(
         request,
         "rooms/roll_preview.html",
@@ -120,8 +127,20 @@ async def roll_preview(request: Request) -> Response:
             "hall": access.hall,
             "p": preview,
             "payload": "" if preview.errors else base64.b64encode(data).decode(),
+            "confirm_error": confirm_error,
         },
         status=status,
+    )
+
+
+async def roll_template(request: Request) -> Response:
+    """A roll to fill in: the columns with Chinese headers and example rows (Excel opens it)."""
+    _user, access = await _access(request)
+    roll_import.check_roll_access(access)
+    return Response(
+        template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="roll-template.csv"'},
     )
 
 
@@ -132,6 +151,14 @@ async def roll_confirm(request: Request) -> Response:
         data = base64.b64decode(str(form.get("roll_b64", "")), validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest(_("The confirmation form was damaged; please upload the file again.")) from None
+    preview = await roll_import.preview_roll(access, data)
+    if preview.many_leave and str(form.get("confirm_removed", "")).strip() != str(len(preview.removed)):
+        # Many units would leave: the committee types their number (a 9-row file is not the roll).
+        error = _(
+            "Type the number of units that would leave the roll ({n}) to import this file.",
+            n=len(preview.removed),
+        )
+        return _roll_preview_page(request, access, preview, data, error)
     result = await roll_import.import_roll(access, user, data)
     return redirect(f"/halls/{access.hall.slug}/roll?done={result.totals.units}")
 
@@ -292,6 +319,7 @@ routes: list[BaseRoute] = [
     Route("/halls/{slug}/roll", roll_page, methods=["GET"]),
     Route("/halls/{slug}/roll", roll_confirm, methods=["POST"]),
     Route("/halls/{slug}/roll/preview", roll_preview, methods=["POST"]),
+    Route("/halls/{slug}/roll/template.csv", roll_template, methods=["GET"]),
     Route("/halls/{slug}/invites", invites_page, methods=["GET"]),
     Route("/halls/{slug}/invites", invite_create, methods=["POST"]),
     Route("/halls/{slug}/invites/slips", invite_slips, methods=["POST"]),

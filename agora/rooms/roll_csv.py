@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from agora.i18n import _
 from agora.rooms.counting import KINDS, STATUSES, RollUnit, format_area, parse_area
+from agora.rooms.roll_columns import canonical_column, canonical_value
 from agora.security.spreadsheets import restore_cell
 
 MAX_ROLL_BYTES = 10 * 1024 * 1024
@@ -239,7 +240,7 @@ def parse_roll(data: bytes, *, known_buildings: set[str] | None = None) -> Parse
     if not records:
         raise _file_error(_("the file is empty"))
     header_line, header = records[0]
-    names = [name.lower() for name in header]
+    names = [canonical_column(name) for name in header]  # English or Chinese headers
     errors = _check_header(header_line, names)
     if errors:
         raise RollInvalid(errors)
@@ -263,8 +264,8 @@ def parse_roll(data: bytes, *, known_buildings: set[str] | None = None) -> Parse
             values.update((name, value) for name, value in zip(names, fields, strict=True) if name)
         else:
             values.update(zip(names, fields, strict=True))
-        values["kind"] = values["kind"].lower() or "home"
-        values["status"] = values["status"].lower() or "owned"
+        values["kind"] = canonical_value("kind", values["kind"]).lower() or "home"
+        values["status"] = canonical_value("status", values["status"]).lower() or "owned"
         problems, area_cents = _check_fields(values, known_buildings)
         if not problems:
             problems = _check_against_earlier(values, area_cents, names_seen, units)

@@ -104,6 +104,17 @@ class RollPreview:
     after: Totals | None = None
     new_buildings: list[str] = field(default_factory=list)
     owners: int = 0
+    names: dict[str, str] = field(default_factory=dict)  # owner_ref -> name, the file's over the roll's
+
+    @property
+    def many_leave(self) -> bool:
+        """Many units would leave the roll (10 or more, or a fifth of it): the page asks the
+        committee to type their number before importing."""
+        return removal_is_large(len(self.removed), self.before.units if self.before else 0)
+
+
+def removal_is_large(removed: int, units_before: int) -> bool:
+    return removed >= 10 or (removed >= 3 and removed * 5 >= units_before)
 
 
 async def preview_roll(access: HallAccess, data: bytes) -> RollPreview:
@@ -130,6 +141,10 @@ async def preview_roll(access: HallAccess, data: bytes) -> RollPreview:
         after=totals_of(list(parsed.units), rule),
         new_buildings=[b for b in parsed.buildings if b not in known],
         owners=len(parsed.owner_names),
+        names={
+            **dict(await Owner.filter(compound_id=compound.id).values_list("owner_ref", "name")),  # type: ignore[arg-type]
+            **parsed.owner_names,
+        },
     )
 
 

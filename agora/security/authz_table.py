@@ -87,6 +87,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/halls/{slug}/roll"): rule(COMMITTEE),
     ("POST", "/halls/{slug}/roll"): rule(COMMITTEE),
     ("POST", "/halls/{slug}/roll/preview"): rule(COMMITTEE),
+    ("GET", "/halls/{slug}/roll/template.csv"): rule(COMMITTEE),
     ("POST", "/api/v1/halls/{slug}/invites"): rule(STAFF),
     ("GET", "/halls/{slug}/invites"): rule(STAFF),
     ("POST", "/halls/{slug}/invites"): rule(STAFF),

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from agora.audit.models import AuditEntry
-from agora.rooms.models import Invite, MemberRole
+from agora.rooms.models import Invite, MemberRole, Unit
 from tests.rooms.factories import XSS, Row, assert_escaped, compound_with_roll, make_hall, roll_csv
 from tests.support import browser_login, csrf_from, make_user
 
@@ -178,3 +178,40 @@ async def test_pages_refuse_those_without_the_role(client: httpx.AsyncClient) ->
     async with anonymous:
         response = await anonymous.get("/halls/sunny")
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+async def test_a_roll_with_chinese_headers_a_template_and_a_typed_confirmation(
+    client: httpx.AsyncClient,
+) -> None:
+    await compound_with_roll(client)
+    await browser_login(client, "sunny-committee")
+    page = await client.get("/halls/sunny/roll")
+    assert 'href="/halls/sunny/roll/template.csv"' in page.text
+    template = await client.get("/halls/sunny/roll/template.csv")
+    assert template.status_code == 200 and template.headers["content-type"].startswith("text/csv")
+    header = template.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("楼栋,单元,房号,面积,业主编号,业主姓名")
+    # The template itself, uploaded as it is: read with its Chinese headers, names in the preview;
+    # 8 of the small roll's 10 units would leave, so the import asks for their number to be typed.
+    token = csrf_from(page.text)
+    preview = await client.post(
+        "/halls/sunny/roll/preview",
+        data={"csrf_token": token},
+        files={"roll": ("模板.csv", template.content, "text/csv")},
+    )
+    assert preview.status_code == 200, preview.text[-2000:]
+    assert "李四 (A002), 王五 (A003)" in preview.text  # names beside references
+    assert "赵六 (D)" in preview.text  # a unit leaving the roll, named from the current roll
+    assert 'name="confirm_removed"' in preview.text and "将有 8 户移出名册" in preview.text
+    payload = re.search(r'name="roll_b64" value="([^"]+)"', preview.text).group(1)  # type: ignore[union-attr]
+    untyped = await client.post("/halls/sunny/roll", data={"csrf_token": token, "roll_b64": payload})
+    assert untyped.status_code == 422 and "请输入将移出名册的户数（8）" in untyped.text
+    wrong = await client.post(
+        "/halls/sunny/roll", data={"csrf_token": token, "roll_b64": payload, "confirm_removed": "7"}
+    )
+    assert wrong.status_code == 422
+    assert await Unit.all().count() == 10  # nothing was imported
+    typed = await client.post(
+        "/halls/sunny/roll", data={"csrf_token": token, "roll_b64": payload, "confirm_removed": "8"}
+    )
+    assert typed.status_code == 303 and typed.headers["location"].endswith("done=3")
