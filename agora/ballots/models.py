@@ -55,10 +55,33 @@ class LedgerRow(Model):
     replaces = fields.IntField(null=True)
     prev = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64)
+    # A secret vote's entry (agora-ledger/2): the encrypted ballot and its proofs, lowercase hex;
+    # `choice` is then empty and the choice is kept nowhere.
+    ciphertext = fields.TextField(null=True)
+    proof = fields.TextField(null=True)
 
     class Meta:
         table = "ballot_ledger"
         unique_together = (("proposal", "seq"), ("proposal", "receipt_hash"))
+
+
+class VoteKey(Model):
+    """The key of one secret vote, made when voting opens (agora.ballots.secrecy).
+
+    `public_key` is published. `sealed` is the secret half encrypted under a key derived from
+    AGORA_SECRET_KEY; it is used once at the close to decrypt the totals and then set to null in the
+    closing transaction (`destroyed_at`). A proposal without a VoteKey row is a named vote.
+    """
+
+    id = fields.IntField(primary_key=True)
+    proposal = fields.OneToOneField("agora.Proposal", related_name="vote_key", on_delete=fields.RESTRICT)
+    public_key = fields.CharField(max_length=64)
+    sealed = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    destroyed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "vote_keys"
 
 
 class PaperBallot(Model):

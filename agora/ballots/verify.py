@@ -1,9 +1,10 @@
-"""Re-count a published resolution record from its roll and ledger (the core of ``agora verify``).
+"""The public roll fingerprint, and ``verify_record`` (the core of ``agora verify``).
 
-The record (format ``agora-resolution/1``) carries the public roll, the hash-chained ledger, the
-claimed result and the participating units. ``verify_record`` trusts none of the figures it is told:
-it recomputes the public roll fingerprint, N and A, checks the chain and its head, re-counts the
-effective ballots with the shared art. 278 rules and compares every figure of the claimed result.
+``verify_record`` is the independent verifier's (``agora.verifier``), which shares no code with the
+server's tally, chain or crypto: the record (format ``agora-resolution/1``) carries the public roll,
+the hash-chained ledger, the claimed result and the participating units, and the verifier trusts none
+of the figures it is told. It is re-exported here for the callers that always imported it from here.
+The server uses this module's fingerprint when voting opens; the verifier recomputes it on its own.
 
 Public roll fingerprint (``roll.public_fingerprint``) -- the app's ``roll.fingerprint`` covers private
 owner references and cannot be reproduced from a public record, so this one is defined over what is
@@ -43,12 +44,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from agora.ballots.chain import GENESIS, LedgerEntry, effective, verify_chain
-from agora.ballots.tally import CountedBallot, DeemedParticipation, _fmt_area, result_to_json, tally_owners
 from agora.i18n import _
+from agora.verifier import VerifyReport, verify_record
+
+__all__ = ["VerifyReport", "public_roll_fingerprint", "snapshot_public_fingerprint", "verify_record"]
 
 FORMAT = "agora-resolution/1"
 KINDS = ("home", "parking", "shop")
@@ -62,13 +63,6 @@ _AREA = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{2}")
 
 class _Bad(Exception):
     """A part of the record is malformed; the message says which and why."""
-
-
-@dataclass
-class VerifyReport:
-    ok: bool
-    problems: list[str] = field(default_factory=list)
-    recount: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,278 +162,3 @@ def snapshot_public_fingerprint(snapshot: object) -> str:
     return public_roll_fingerprint(public_units(snapshot), snapshot.parking_counts)  # type: ignore[arg-type,attr-defined]
 
 
-def _normal_fingerprint(value: str) -> str:
-    return value.strip().lower()
-
-
-@dataclass
-class _Roll:
-    by_key: dict[tuple[str, str], _Unit]
-    counted: list[_Unit]
-    persons_total: int | None
-    area_cents_total: int | None
-    weights: dict[str, int]  # person key -> area of all their counted units
-
-
-def _check_roll(roll: object, problems: list[str], expected_roll: str | None = None) -> _Roll:
-    if not isinstance(roll, dict):
-        raise _Bad(_("The record has no roll."))
-    parking_counts = roll.get("parking_counts")
-    if parking_counts is not None and not isinstance(parking_counts, bool):
-        raise _Bad(_("roll.parking_counts must be true, false or null."))
-    units = _parse_units(roll.get("units"))
-    recomputed = _fingerprint(units, parking_counts)
-    if roll.get("public_fingerprint") != recomputed:
-        problems.append(_("The roll does not match its public fingerprint."))
-    published = roll.get("published_fingerprint")
-    if published is not None and (
-        not isinstance(published, str) or _normal_fingerprint(published) != recomputed
-    ):
-        problems.append(
-            _(
-                "The roll is not the one published when voting opened (fingerprint {published}).",
-                published=json.dumps(published, ensure_ascii=False),
-            )
-        )
-    if expected_roll is not None and _normal_fingerprint(expected_roll) != recomputed:
-        problems.append(
-            _(
-                "The roll's fingerprint {fingerprint} is not the expected {expected}.",
-                fingerprint=recomputed,
-                expected=expected_roll,
-            )
-        )
-    by_key: dict[tuple[str, str], _Unit] = {}
-    for unit in units:
-        if (unit.building, unit.unit) in by_key:
-            problems.append(_("Unit {unit} appears twice in the roll.", unit=f"{unit.building}/{unit.unit}"))
-        by_key[(unit.building, unit.unit)] = unit
-    developer = {unit.person for unit in units if unit.status in DEVELOPER_STATUSES}
-    if len(developer) > 1:
-        problems.append(
-            _("Unsold and undelivered units must count as one person, the roll has {n}.", n=len(developer))
-        )
-    counted = [unit for unit in units if unit.kind != "parking" or parking_counts is True]
-    weights: dict[str, int] = {}
-    for unit in counted:
-        weights[unit.person] = weights.get(unit.person, 0) + unit.area_cents
-    determinable = parking_counts is not None or all(unit.kind != "parking" for unit in units)
-    persons_total = len(weights) if determinable else None
-    area_total = sum(weights.values()) if determinable else None
-    totals = roll.get("totals") if isinstance(roll.get("totals"), dict) else {}
-    claimed_area = totals.get("area")
-    recounted_area = None if area_total is None else _fmt_area(area_total)
-    if totals.get("persons") != persons_total or claimed_area != recounted_area:
-        problems.append(
-            _(
-                "The roll totals say {persons} persons and {area} m², the units give {n} and {a}.",
-                persons=totals.get("persons"),
-                area=claimed_area,
-                n=persons_total,
-                a=recounted_area,
-            )
-        )
-    return _Roll(by_key, counted, persons_total, area_total, weights)
-
-
-def _check_proposal(record: dict, problems: list[str]) -> tuple[int, str]:
-    proposal = record.get("proposal")
-    if not isinstance(proposal, dict):
-        raise _Bad(_("The record has no proposal."))
-    proposal_id = _int(proposal, "id", "proposal")
-    matter = proposal.get("matter")
-    item = proposal.get("item")
-    if matter not in ("major", "ordinary"):
-        raise _Bad(_("proposal.matter must be major or ordinary."))
-    if item not in (MAJOR_ITEMS if matter == "major" else ORDINARY_ITEMS) or isinstance(item, bool):
-        problems.append(
-            _("Art. 278 item {item} does not agree with a {matter} matter.", item=item, matter=matter)
-        )
-    body = proposal.get("body")
-    digest = hashlib.sha256(body.encode("utf-8")).hexdigest() if isinstance(body, str) else None
-    if digest is None or digest != proposal.get("body_sha256"):
-        problems.append(_("The text of the proposal does not match its hash."))
-    return proposal_id, matter
-
-
-def _parse_entry(item: object, index: int) -> LedgerEntry:
-    where = _("ledger entry {index}", index=index)
-    if not isinstance(item, dict):
-        raise _Bad(_("{where}: not an object.", where=where))
-    return LedgerEntry(
-        seq=_int(item, "seq", where),
-        receipt_hash=_string(item, "receipt_hash", where),
-        choice=_string(item, "choice", where),
-        persons=_int(item, "persons", where),
-        area_cents=_cents(item.get("area"), where),
-        channel=_string(item, "channel", where),
-        at=_string(item, "at", where),
-        replaces=_int(item, "replaces", where, nullable=True),
-        prev=_string(item, "prev", where),
-        hash=_string(item, "hash", where),
-    )
-
-
-def _check_ledger(record: dict, proposal_id: int, expected_head: str | None, problems: list[str]):
-    ledger = record.get("ledger")
-    if not isinstance(ledger, dict) or not isinstance(ledger.get("entries"), list):
-        raise _Bad(_("The record has no ledger entries."))
-    entries = [_parse_entry(item, index) for index, item in enumerate(ledger["entries"])]
-    problems.extend(verify_chain(proposal_id, entries))
-    last = entries[-1].hash if entries else GENESIS
-    if ledger.get("head") != last:
-        problems.append(
-            _("The ledger head {head} is not the hash of its last entry.", head=ledger.get("head"))
-        )
-    if "head" in record and record["head"] != ledger.get("head"):
-        problems.append(_("The record's head {head} is not its ledger's head.", head=record.get("head")))
-    if expected_head is not None and expected_head.strip().lower() != ledger.get("head"):
-        problems.append(
-            _(
-                "The ledger head {head} is not the expected head {expected}.",
-                head=ledger.get("head"),
-                expected=expected_head,
-            )
-        )
-    return entries
-
-
-def _unit_of(roll: _Roll, row: object) -> _Unit | None:
-    """The roll unit a published row names by building and unit, if it is one."""
-    key = (row.get("building"), row.get("unit")) if isinstance(row, dict) else None
-    return roll.by_key.get(key) if key and all(isinstance(part, str) for part in key) else None
-
-
-def _deemed(record: dict, roll: _Roll, voters: set[str], problems: list[str]) -> DeemedParticipation | None:
-    spec = record.get("deemed_participation")
-    if spec is None:
-        return None
-    if not isinstance(spec, dict) or not isinstance(spec.get("units"), list):
-        raise _Bad(_("deemed_participation must name its clause and units."))
-    persons: dict[str, None] = {}
-    for index, item in enumerate(spec["units"]):
-        unit = _unit_of(roll, item)
-        if unit is None or unit.person not in roll.weights:
-            problems.append(_("Deemed unit {index} is not a counted unit of the roll.", index=index))
-        elif unit.person in voters:
-            problems.append(_("Deemed unit {index} belongs to an owner who voted.", index=index))
-        else:
-            persons[unit.person] = None
-    ballots = [CountedBallot("abstain", 1, roll.weights[person]) for person in persons]
-    return DeemedParticipation(str(spec.get("clause") or ""), ballots)
-
-
-def _check_participation(record: dict, roll: _Roll, counted: list[LedgerEntry], problems: list[str]) -> set:
-    """The published participating units against the roll and against the ledger's weights."""
-    rows = record.get("participation")
-    if not isinstance(rows, list):
-        raise _Bad(_("The record has no participation list."))
-    seen: set[tuple[str, str]] = set()
-    listed_area = 0
-    voters: set[str] = set()
-    for index, row in enumerate(rows):
-        where = _("participation row {index}", index=index)
-        unit = _unit_of(roll, row)
-        if unit is None or unit.person not in roll.weights:
-            problems.append(_("{where}: not a counted unit of the roll.", where=where))
-            continue
-        key = (unit.building, unit.unit)
-        if key in seen:
-            problems.append(_("{where}: unit listed twice.", where=where))
-            continue
-        seen.add(key)
-        try:
-            area = _cents(row.get("area"), where)
-        except _Bad as error:
-            problems.append(str(error))
-            area = unit.area_cents
-        listed_area += area
-        if area != unit.area_cents:
-            problems.append(_("{where}: area differs from the roll.", where=where))
-        voters.add(unit.person)
-    missing = [u for u in roll.counted if u.person in voters and (u.building, u.unit) not in seen]
-    if missing:
-        problems.append(
-            _(
-                "Units of participating owners missing from the participation list: {units}.",
-                units=", ".join(f"{u.building}/{u.unit}" for u in missing),
-            )
-        )
-    ledger_persons = sum(entry.persons for entry in counted)
-    ledger_area = sum(entry.area_cents for entry in counted)
-    if len(voters) != ledger_persons or listed_area != ledger_area:
-        problems.append(
-            _(
-                "The participation list has {n} persons and {a} m², the ledger {ln} and {la} m².",
-                n=len(voters),
-                a=_fmt_area(listed_area),
-                ln=ledger_persons,
-                la=_fmt_area(ledger_area),
-            )
-        )
-    if roll.persons_total is not None:
-        weights = Counter((1, roll.weights[person]) for person in voters)
-        if weights != Counter((entry.persons, entry.area_cents) for entry in counted):
-            problems.append(_("The ballots' weights do not match the participating owners' weights."))
-    return voters
-
-
-def _compare(path: str, claimed: object, recounted: object, problems: list[str]) -> None:
-    if isinstance(claimed, dict) and isinstance(recounted, dict):
-        for key in sorted(set(claimed) | set(recounted)):
-            _compare(f"{path}.{key}", claimed.get(key), recounted.get(key), problems)
-    elif isinstance(claimed, list) and isinstance(recounted, list) and len(claimed) == len(recounted):
-        for index, (mine, theirs) in enumerate(zip(claimed, recounted, strict=True)):
-            _compare(f"{path}[{index}]", mine, theirs, problems)
-    elif claimed != recounted or type(claimed) is not type(recounted):
-        problems.append(
-            _(
-                "{path}: the record says {claimed}, the recount gives {recounted}.",
-                path=path,
-                claimed=json.dumps(claimed, ensure_ascii=False),
-                recounted=json.dumps(recounted, ensure_ascii=False),
-            )
-        )
-
-
-def verify_record(
-    record: dict, *, expected_head: str | None = None, expected_roll: str | None = None
-) -> VerifyReport:
-    """Check a resolution record end to end; ``ok`` only when no problem at all was found.
-
-    ``expected_head`` is a head hash obtained independently (e.g. as posted on the notice board at
-    close): without it, a consistently rewritten chain would still hold together. ``expected_roll`` is
-    the public roll fingerprint published when voting opened: without it (or the record's own
-    ``roll.published_fingerprint``), a roll rewritten before the close consistently with its totals
-    would still hold together.
-    """
-    problems: list[str] = []
-    recount: dict = {}
-    if not isinstance(record, dict):
-        return VerifyReport(False, [_("The record is not a JSON object.")], recount)
-    if record.get("format") != FORMAT:
-        problems.append(_("Unknown record format {format}.", format=record.get("format")))
-    try:
-        proposal_id, matter = _check_proposal(record, problems)
-        roll = _check_roll(record.get("roll"), problems, expected_roll)
-        entries = _check_ledger(record, proposal_id, expected_head, problems)
-        counted = effective(entries)
-        receipts = Counter(entry.receipt_hash for entry in counted)
-        if any(n > 1 for n in receipts.values()):
-            problems.append(_("Two effective ballots carry the same receipt."))
-        voters = _check_participation(record, roll, counted, problems)
-        deemed = _deemed(record, roll, voters, problems)
-        ballots = [CountedBallot(entry.choice, entry.persons, entry.area_cents) for entry in counted]
-        try:
-            tally = tally_owners(matter, roll.persons_total, roll.area_cents_total, ballots, deemed=deemed)
-        except ValueError as error:
-            raise _Bad(_("The ledger cannot be counted: {error}", error=str(error))) from None
-        recount = result_to_json(tally)
-        claimed = record.get("result")
-        if not isinstance(claimed, dict):
-            raise _Bad(_("The record has no result."))
-        # Extra top-level keys (e.g. channel counts) are the app's to add; every recounted one must agree.
-        _compare("result", {key: claimed.get(key) for key in recount}, recount, problems)
-    except _Bad as error:
-        problems.append(str(error))
-    return VerifyReport(not problems, problems, recount)

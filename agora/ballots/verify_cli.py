@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agora.ballots.verify import verify_record
 from agora.i18n import _
+from agora.verifier import verify_record
 
 OUTCOMES = ("passed", "no_decision", "undetermined")
 
@@ -114,8 +114,7 @@ def _entries_of(data: Any) -> tuple[list[dict[str, Any]], int | None]:
 
 def prefix_problems(old: Any, new: Any) -> list[str]:
     """Why the earlier export `old` is not an exact prefix of the later export `new` (empty: it is)."""
-    from agora.ballots.chain import verify_chain
-    from agora.ballots.verify import _Bad, _parse_entry
+    from agora.verifier.record import Broken, check_chain, parse_entry
 
     old_entries, old_id = _entries_of(old)
     new_entries, new_id = _entries_of(new)
@@ -133,12 +132,13 @@ def prefix_problems(old: Any, new: Any) -> list[str]:
     proposal_id = new_id if new_id is not None else old_id
     if proposal_id is not None:
         for entries in (old_entries, new_entries):
+            secret = any(isinstance(item, dict) and "ciphertext" in item for item in entries)
             try:
-                parsed = [_parse_entry(item, n) for n, item in enumerate(entries)]
-            except _Bad as bad:
+                parsed = [parse_entry(item, n, secret) for n, item in enumerate(entries)]
+            except Broken as bad:
                 problems.append(str(bad))
                 continue
-            problems.extend(verify_chain(proposal_id, parsed))
+            check_chain(proposal_id, parsed, problems)
     return problems
 
 

@@ -241,6 +241,8 @@ def _rules_form(form: dict[str, Any]) -> dict[str, Any]:
         data[key] = int(raw) if raw.isdecimal() else raw
     data["parking_counts"] = {"true": True, "false": False}.get(str(form.get("parking_counts", "")))
     data["revote"] = form.get("revote") == "on"
+    if form.get("ballot_secrecy") is not None:
+        data["ballot_secrecy"] = str(form.get("ballot_secrecy"))
     clause = str(form.get("deemed_participation", "")).strip()
     data["deemed_participation"] = clause or None
     return data

@@ -26,7 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "objection_days": 7,
     "proxy_bar_property_staff": True,
     "budget_margin_percent": 10,
+    # "secret": after close nothing published links a choice to a unit; "named": owners of the
+    # scope see each unit's choice after close, as with signed paper ballots (api.md, "Secrecy").
+    "ballot_secrecy": "secret",
 }
+SECRECY = ("secret", "named")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Rules:
     proxy_bar_property_staff: bool = True  # property-management staff may not act as proxies
     # How far spending may exceed an approved budget before a new vote is needed (agora.implementation).
     budget_margin_percent: int = 10
+    ballot_secrecy: str = "secret"  # or "named"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +89,8 @@ def validate_rules(data: dict[str, Any], current: Rules) -> Rules:
         value = merged[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < low or value > high:
             fields[key] = _("must be a whole number from {low} to {high}", low=low, high=high)
+    if merged["ballot_secrecy"] not in SECRECY:
+        fields["ballot_secrecy"] = _("must be secret or named")
     clause = merged["deemed_participation"]
     if clause is not None and (not isinstance(clause, str) or not clause.strip() or len(clause) > 2000):
         fields["deemed_participation"] = _("must be null or the text of the clause that allows it")

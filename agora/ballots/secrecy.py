@@ -1,0 +1,156 @@
+"""Secret votes on the server: the vote key's life, sealing a choice as it is recorded, the chain check
+before a close or a certification, and the coarse live turnout.
+
+The key (docs/verify.md, "The vote key"): made when voting opens, its public half published, its
+secret half stored only sealed under a key derived from AGORA_SECRET_KEY; opened once at the close to
+decrypt the eight totals, and destroyed in the closing transaction. Whoever reads the database after
+the close can no longer open any ballot; the operator of a running server during the vote can (the
+server seals the ballots), which the docs say plainly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from agora import clock
+from agora.ballots import elgamal
+from agora.ballots.chain import GENESIS, entry_hash
+from agora.ballots.models import VoteKey
+from agora.ballots.secret_ledger import secret_entry_hash
+from agora.errors import Conflict
+from agora.i18n import _
+
+_app_secret: str | None = None
+
+
+def configure(secret_key: str) -> None:
+    """The server's AGORA_SECRET_KEY, set when the app starts (``agora.app.create_app``)."""
+    global _app_secret
+    _app_secret = secret_key
+
+
+def _secret() -> str:
+    if _app_secret is None:
+        from agora.settings import Settings
+
+        configure(Settings.from_env().secret_key)
+    assert _app_secret is not None
+    return _app_secret
+
+
+async def start_secret_vote(proposal_id: int) -> VoteKey:
+    """A fresh key for one vote, stored sealed (called when voting opens, in its transaction)."""
+    key = elgamal.generate_key()
+    sealed = elgamal.seal_key(key, _secret(), proposal_id)
+    return await VoteKey.create(
+        proposal_id=proposal_id, public_key=key.public.hex(), sealed=sealed.hex(), created_at=clock.now()
+    )
+
+
+async def public_key_of(proposal_id: int) -> bytes | None:
+    """The vote's public key, or None for a named vote."""
+    row = await VoteKey.filter(proposal_id=proposal_id).values_list("public_key", flat=True)
+    return bytes.fromhex(row[0]) if row else None
+
+
+async def is_secret(proposal_id: int) -> bool:
+    return await VoteKey.filter(proposal_id=proposal_id).exists()
+
+
+def seal(public_key: bytes, proposal_id: int, receipt_hash: str, choice: str) -> tuple[str, str]:
+    """The ciphertext and proof (hex) that the ledger stores instead of the choice."""
+    ciphertext, proof = elgamal.encrypt_ballot(public_key, proposal_id, receipt_hash, choice)
+    return ciphertext.hex(), proof.hex()
+
+
+async def open_and_destroy(proposal_id: int) -> elgamal.VoteKey:
+    """The vote key, opened for the close; its sealed copy is deleted in the same transaction."""
+    row = await VoteKey.get(proposal_id=proposal_id)
+    if row.sealed is None:
+        raise Conflict(_("The key of this secret vote was already destroyed."), code="key_destroyed")
+    key = elgamal.open_key(bytes.fromhex(row.sealed), bytes.fromhex(row.public_key), _secret(), proposal_id)
+    await VoteKey.filter(id=row.id).update(sealed=None, destroyed_at=clock.now())
+    return key
+
+
+def chain_break(proposal_id: int, entries: Sequence[Any]) -> tuple[int, str] | None:
+    """The first entry that breaks the ledger's chain, with what is wrong, or None when it holds.
+
+    ``entries`` are ledger rows in seq order, plain (``choice``) or secret (``ciphertext``, ``proof``).
+    """
+    prev = GENESIS
+    for position, entry in enumerate(entries, start=1):
+        if entry.seq != position:
+            return position, "seq"
+        if entry.prev != prev:
+            return entry.seq, "link"
+        try:
+            if getattr(entry, "ciphertext", None):
+                digest = secret_entry_hash(
+                    proposal_id, entry.seq, entry.receipt_hash, entry.ciphertext, entry.proof, entry.persons,
+                    entry.area_cents, entry.channel, entry.at, entry.replaces, entry.prev,
+                )  # fmt: skip
+            else:
+                digest = entry_hash(
+                    proposal_id, entry.seq, entry.receipt_hash, entry.choice, entry.persons,
+                    entry.area_cents, entry.channel, entry.at, entry.replaces, entry.prev,
+                )  # fmt: skip
+        except ValueError:
+            return entry.seq, "hash"
+        if digest != entry.hash:
+            return entry.seq, "hash"
+        prev = entry.hash
+    return None
+
+
+def broken_chain(seq: int, what: str) -> Conflict:
+    """The committee is told which entry breaks the chain, and that nothing was counted or signed."""
+    reason = {
+        "seq": _("it is out of order or a number is missing"),
+        "link": _("it does not link to the entry before it"),
+        "hash": _("its content does not match its hash (it was changed)"),
+    }.get(what, what)
+    return Conflict(
+        _(
+            "The ballot ledger is broken at entry {seq}: {reason}. Nothing was counted or signed; "
+            "restore the ledger from a backup and ask the platform administrator to investigate.",
+            seq=seq,
+            reason=reason,
+        ),
+        code="ledger_broken",
+    )
+
+
+def check_chain(proposal_id: int, entries: Sequence[Any]) -> None:
+    broken = chain_break(proposal_id, entries)
+    if broken is not None:
+        raise broken_chain(*broken)
+
+
+# -- the live turnout of a secret vote -----------------------------------------------------------------
+
+PERSON_STEP = 5
+
+
+def area_step(area_total_cents: int | None) -> int:
+    """The coarse step of the published area: 1% of the scope's area, at least 100 m², in whole m²."""
+    if not area_total_cents:
+        return 10_000
+    return max(10_000, (area_total_cents // 100) // 100 * 100)
+
+
+def coarse_turnout(meter: dict[str, Any], area_total_cents: int | None) -> dict[str, Any]:
+    """The turnout of a secret vote as published while it is open: persons in steps of five and area
+    in steps of 1% of the scope (floored), so that no published change is one ballot's weight.
+
+    ``meter`` is ``tally.turnout()``; the exact figures stay on the server until the close.
+    """
+    step = area_step(area_total_cents)
+    coarse = dict(meter)
+    coarse["persons"] = meter["persons"] // PERSON_STEP * PERSON_STEP
+    coarse["area_cents"] = meter["area_cents"] // step * step
+    coarse["quorum_met"] = None if meter["quorum_met"] is None else (
+        coarse["persons"] >= meter["persons_needed"] and coarse["area_cents"] >= meter["area_needed_cents"]
+    )  # fmt: skip
+    return coarse
