@@ -17,9 +17,11 @@ from agora import clock
 from agora.ballots import elgamal
 from agora.ballots.chain import GENESIS, entry_hash
 from agora.ballots.models import VoteKey
-from agora.ballots.secret_ledger import secret_entry_hash
+from agora.ballots.secret_ledger import SecretEntry, SecretTally, secret_entry_hash, tally_secret
 from agora.errors import Conflict
 from agora.i18n import _
+from agora.rooms.counting import format_area
+from agora.web.sql import fetch_rows
 
 _app_secret: str | None = None
 
@@ -154,3 +156,58 @@ def coarse_turnout(meter: dict[str, Any], area_total_cents: int | None) -> dict[
         coarse["persons"] >= meter["persons_needed"] and coarse["area_cents"] >= meter["area_needed_cents"]
     )  # fmt: skip
     return coarse
+
+
+# -- reading and counting a secret ledger ----------------------------------------------------------------
+
+_SEALED_ENTRIES_SQL = (
+    "SELECT seq, receipt_hash, ciphertext, proof, persons, area_cents, channel, at, replaces, prev, hash"
+    " FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq"
+)  # SecretEntry's fields, in order
+
+
+async def secret_entries(proposal_id: int) -> list[SecretEntry]:
+    """Every entry of a secret vote's ledger, in order (one fixed query, as ``ledger_entries``)."""
+    return [SecretEntry(*row) for row in await fetch_rows(_SEALED_ENTRIES_SQL, proposal_id)]
+
+
+def published_entry(entry: SecretEntry) -> dict[str, Any]:
+    """A secret entry as the ledger API and the record publish it: no choice, the sealed ballot."""
+    return {
+        "seq": entry.seq,
+        "receipt_hash": entry.receipt_hash,
+        "ciphertext": entry.ciphertext,
+        "proof": entry.proof,
+        "persons": entry.persons,
+        "area": format_area(entry.area_cents),
+        "channel": entry.channel,
+        "at": entry.at,
+        "replaces": entry.replaces,
+        "prev": entry.prev,
+        "hash": entry.hash,
+    }
+
+
+def effective_secret(entries: Sequence[SecretEntry]) -> list[SecretEntry]:
+    replaced = {entry.replaces for entry in entries if entry.replaces is not None}
+    return [entry for entry in entries if entry.seq not in replaced]
+
+
+async def count_secret(proposal_id: int, counted: Sequence[SecretEntry]) -> SecretTally:
+    """At the close: open the key, add the sealed ballots, decrypt the totals with proofs, destroy it.
+
+    Call inside the closing transaction, after the chain was checked: if anything fails the key's
+    deletion is rolled back with the rest.
+    """
+    key = await open_and_destroy(proposal_id)
+    persons = sum(entry.persons for entry in counted)
+    area = sum(entry.area_cents for entry in counted)
+    return tally_secret(key, proposal_id, counted, persons, area)
+
+
+def election_json(proposal_id: int, public_key: bytes) -> dict[str, Any]:
+    return {
+        "id": elgamal.election_id(proposal_id).decode("ascii"),
+        "public_key": public_key.hex(),
+        "choices": list(elgamal.CHOICES),
+    }
