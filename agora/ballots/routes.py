@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora.ballots import live, services
+from agora.ballots.named import named_ballots
 from agora.ballots.pages import routes as page_routes
 from agora.web.http import json_response, path_id, read_json, require_user
 
@@ -38,6 +39,10 @@ async def delivery(request: Request) -> Response:
 
 async def mine(request: Request) -> Response:
     return json_response(await services.my_ballot(require_user(request), _id(request)))
+
+
+async def named(request: Request) -> Response:
+    return json_response(await named_ballots(require_user(request), _id(request)))
 
 
 async def result(request: Request) -> Response:
@@ -96,6 +101,7 @@ routes: list[BaseRoute] = [
     Route(f"{P}/ballots", cast, methods=["POST"]),
     Route(f"{P}/ballots/paper", cast_paper, methods=["POST"]),
     Route(f"{P}/ballots/mine", mine, methods=["GET"]),
+    Route(f"{P}/ballots/named", named, methods=["GET"]),
     Route(f"{P}/deliveries", delivery, methods=["POST"]),
     Route(f"{P}/result", result, methods=["GET"]),
     Route(f"{P}/turnout/buildings", turnout_by_building, methods=["GET"]),
