@@ -19,7 +19,7 @@ from tortoise.functions import Count, Sum
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate, writer
+from agora.ballots import electorate, secrecy, writer
 from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import check_key, remember, replay_of, request_digest
@@ -135,19 +135,10 @@ async def _append(
         at=at,
         replaces=replaces,
     )
-    await LedgerRow.create(
-        proposal_id=proposal.id,
-        seq=entry.seq,
-        receipt_hash=entry.receipt_hash,
-        choice=entry.choice,
-        persons=entry.persons,
-        area_cents=entry.area_cents,
-        channel=entry.channel,
-        at=entry.at,
-        replaces=entry.replaces,
-        prev=entry.prev,
-        hash=entry.hash,
-    )
+    public_key = await secrecy.public_key_of(proposal.id)
+    if public_key is not None:  # a secret vote: the choice is sealed as it is recorded, and not kept
+        entry = secrecy.sealed(public_key, proposal.id, entry)
+    await LedgerRow.create(proposal_id=proposal.id, **secrecy.row_values(entry))
     return Appended(seq, code, entry.hash, at)
 
 
@@ -470,7 +461,8 @@ async def my_ballot(user: User, proposal_id: int) -> dict:
     return {
         "receipt": None,
         "receipt_hash": row.receipt_hash,
-        "choice": row.choice,
+        "choice": None if row.ciphertext else row.choice,  # a secret vote keeps no choice
+        "sealed": bool(row.ciphertext),
         "channel": row.channel,
         "at": row.at,
     }

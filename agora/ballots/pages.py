@@ -78,7 +78,7 @@ async def vote_context(user: User, proposal: Proposal, access: Any) -> dict[str,
         row = await LedgerRow.get(proposal_id=proposal.id, seq=slot.seq)
         context["mine"] = {
             "receipt_hash": row.receipt_hash,
-            "choice": row.choice,
+            "choice": None if row.ciphertext else row.choice,  # a secret vote keeps no choice
             "channel": row.channel,
             "at": row.at,
         }

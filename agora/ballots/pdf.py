@@ -173,6 +173,11 @@ def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
     _seal_and_signatures(pdf, width)
     line("供核对：", 10, 7)
     line(f"选票账本末条哈希：{doc['head']}", 8)
+    if doc.get("entry_count") is not None:
+        line(f"表决结束时账本条目数：{doc['entry_count']}", 8)
+    if doc.get("secrecy") == "secret":
+        line("无记名表决：每张选票加密记录，只公开各选项合计及其解密证明。", 8)
+        line(f"表决公钥：{doc['election']['public_key']}", 8)
     published = doc["roll"].get("published_fingerprint")
     if published:
         line(f"名册公开指纹（开始表决时公布）：{published}", 8)

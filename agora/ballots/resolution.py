@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate
+from agora.ballots import electorate, secrecy
 from agora.ballots.chain import GENESIS, effective
 from agora.ballots.models import BallotSlot, Certification, DeliveryProof, Resolution
 from agora.ballots.tally import CountedBallot, DeemedParticipation, result_to_json, tally_owners
@@ -94,14 +94,63 @@ async def _timeline(proposal: Proposal) -> dict[str, Any]:
     }
 
 
-async def build_document(proposal: Proposal, number: str, now: datetime) -> dict[str, Any]:
+def _choices_of(result: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """A record's opened totals back as (persons, area in cents)."""
+    return {
+        key: (figures["persons"], int(figures["area"].replace(".", "")))
+        for key, figures in result["choices"].items()
+    }
+
+
+async def _count_ledger(proposal: Proposal, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """The ledger, checked link by link, and what the count takes from it, for either kind of vote.
+
+    A secret vote's totals are opened once, at the close (the key is destroyed then); a correction of
+    its record reuses the totals and proofs of the record it supersedes, for the same ledger only.
+    Raises Conflict (``ledger_broken``) naming the first entry that breaks the chain.
+    """
+    public_key = await secrecy.public_key_of(proposal.id)
+    if public_key is None:
+        entries = await ledger_entries(proposal.id)
+        secrecy.check_chain(proposal.id, entries)
+        counted = effective(entries)
+        return {
+            "secrecy": "named",
+            "entries": entries,
+            "counted": counted,
+            "ballots": [CountedBallot(e.choice, e.persons, e.area_cents) for e in counted],
+            "ledger": published_ledger(entries),
+            "extra": {},
+        }
+    sealed = await secrecy.secret_entries(proposal.id)
+    secrecy.check_chain(proposal.id, sealed)
+    counted_sealed = secrecy.effective_secret(sealed)
+    head = sealed[-1].hash if sealed else GENESIS
+    if previous is not None and previous.get("head") == head and previous.get("decryption"):
+        choices, decryption = _choices_of(previous["result"]), previous["decryption"]
+    else:
+        tally = await secrecy.count_secret(proposal.id, counted_sealed)
+        choices, decryption = tally.choices, tally.decryption
+    return {
+        "secrecy": "secret",
+        "entries": sealed,
+        "counted": counted_sealed,
+        "ballots": [CountedBallot(key, persons, area) for key, (persons, area) in choices.items()],
+        "ledger": {"entries": [secrecy.published_entry(e) for e in sealed], "head": head},
+        "extra": {"election": secrecy.election_json(proposal.id, public_key), "decryption": decryption},
+    }
+
+
+async def build_document(
+    proposal: Proposal, number: str, now: datetime, previous: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Count the closed vote and write the record (a draft until certified)."""
     snapshot = await electorate.load_snapshot(proposal)
     rules = await electorate.rules_for(proposal)
     hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
     compound = await electorate.compound_of(proposal)
-    entries = await ledger_entries(proposal.id)
-    counted = effective(entries)
+    ledger = await _count_ledger(proposal, previous)
+    entries, counted = ledger["entries"], ledger["counted"]
     units = electorate.public_units(snapshot)
     parking_counts = snapshot.parking_counts
     counts_unit = {
@@ -131,7 +180,7 @@ async def build_document(proposal: Proposal, number: str, now: datetime) -> dict
             "clause": rules.deemed_participation,
             "units": [{"building": u["building"], "unit": u["unit"]} for u in units_of(set(silent))],
         }
-    ballots = [CountedBallot(e.choice, e.persons, e.area_cents) for e in counted]
+    ballots = ledger["ballots"]
     result = tally_owners(
         proposal.matter, snapshot.persons_total, snapshot.area_cents_total, ballots, deemed=deemed
     )
@@ -170,8 +219,11 @@ async def build_document(proposal: Proposal, number: str, now: datetime) -> dict
             },
         },
         "roll_fingerprint": snapshot.fingerprint,
-        "ledger": published_ledger(entries),
+        "secrecy": ledger["secrecy"],
+        **ledger["extra"],
+        "ledger": ledger["ledger"],
         "head": head,
+        "entry_count": len(entries),
         "participation": units_of(voters),
         "result": result_to_json(result),
         "verdict": {"outcome": result.outcome, "text": VERDICTS[result.outcome]},
@@ -197,7 +249,8 @@ async def draft_resolution(
 ) -> Resolution:
     compound = await electorate.compound_of(proposal)
     year, sequence, number = await _next_number(compound, now)
-    document = await build_document(proposal, number, now)
+    previous = supersedes.document if supersedes is not None else None
+    document = await build_document(proposal, number, now, previous)
     if supersedes is not None:
         document["supersedes"] = supersedes.number
         document["correction"] = reason
@@ -213,6 +266,23 @@ async def draft_resolution(
         correction_reason=reason,
         created_at=now,
     )
+
+
+async def check_ledger_unchanged(proposal_id: int, document: dict[str, Any]) -> None:
+    """Refuse (``ledger_broken``, naming the entry) when the stored ledger is no longer the one the
+    record published at close: an entry changed, removed, reordered or added since."""
+    if document.get("secrecy") == "secret":
+        entries: list[Any] = await secrecy.secret_entries(proposal_id)
+    else:
+        entries = await ledger_entries(proposal_id)
+    broken = secrecy.chain_break(proposal_id, entries)
+    count = document.get("entry_count", len(document["ledger"]["entries"]))
+    if broken is None and len(entries) != count:
+        broken = (min(len(entries), count) + 1, "count")
+    if broken is None and (entries[-1].hash if entries else GENESIS) != document["head"]:
+        broken = (len(entries), "hash")
+    if broken is not None:
+        raise secrecy.broken_chain(*broken)
 
 
 async def current_resolution(proposal: Proposal) -> Resolution | None:
@@ -262,6 +332,7 @@ async def certify(user: User, proposal_id: int) -> dict[str, Any]:
             raise Conflict(
                 _("This record is already certified and posted; it cannot change."), code="already_posted"
             )
+        await check_ledger_unchanged(locked.id, resolution.document)
         if await Certification.filter(resolution_id=resolution.id, user_id=user.id).exists():
             raise Conflict(_("You have already certified this record."), code="already_certified")
         now = clock.now()

@@ -17,7 +17,13 @@ from agora import clock
 from agora.ballots import elgamal
 from agora.ballots.chain import GENESIS, entry_hash
 from agora.ballots.models import VoteKey
-from agora.ballots.secret_ledger import SecretEntry, SecretTally, secret_entry_hash, tally_secret
+from agora.ballots.secret_ledger import (
+    SecretEntry,
+    SecretTally,
+    append_secret,
+    secret_entry_hash,
+    tally_secret,
+)
 from agora.errors import Conflict
 from agora.i18n import _
 from agora.rooms.counting import format_area
@@ -66,6 +72,43 @@ def seal(public_key: bytes, proposal_id: int, receipt_hash: str, choice: str) ->
     return ciphertext.hex(), proof.hex()
 
 
+def sealed(public_key: bytes, proposal_id: int, entry: Any) -> SecretEntry:
+    """The secret form of a plain entry just decided (same place in the chain): its choice sealed."""
+    ciphertext, proof = seal(public_key, proposal_id, entry.receipt_hash, entry.choice)
+    return append_secret(
+        entry.prev,
+        proposal_id,
+        entry.seq,
+        receipt_hash=entry.receipt_hash,
+        ciphertext=ciphertext,
+        proof=proof,
+        persons=entry.persons,
+        area_cents=entry.area_cents,
+        channel=entry.channel,
+        at=entry.at,
+        replaces=entry.replaces,
+    )
+
+
+def row_values(entry: Any) -> dict[str, Any]:
+    """The ledger row's columns for a plain or a sealed entry (a sealed one keeps no choice)."""
+    secret = isinstance(entry, SecretEntry)
+    return {
+        "seq": entry.seq,
+        "receipt_hash": entry.receipt_hash,
+        "choice": "" if secret else entry.choice,
+        "ciphertext": entry.ciphertext if secret else None,
+        "proof": entry.proof if secret else None,
+        "persons": entry.persons,
+        "area_cents": entry.area_cents,
+        "channel": entry.channel,
+        "at": entry.at,
+        "replaces": entry.replaces,
+        "prev": entry.prev,
+        "hash": entry.hash,
+    }
+
+
 async def open_and_destroy(proposal_id: int) -> elgamal.VoteKey:
     """The vote key, opened for the close; its sealed copy is deleted in the same transaction."""
     row = await VoteKey.get(proposal_id=proposal_id)
@@ -112,6 +155,7 @@ def broken_chain(seq: int, what: str) -> Conflict:
         "seq": _("it is out of order or a number is missing"),
         "link": _("it does not link to the entry before it"),
         "hash": _("its content does not match its hash (it was changed)"),
+        "count": _("the number of entries is not the one published at close"),
     }.get(what, what)
     return Conflict(
         _(

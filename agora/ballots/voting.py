@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate
+from agora.ballots import electorate, secrecy
 from agora.ballots.chain import LedgerEntry
 from agora.ballots.models import BallotSlot, IdempotencyKey
 from agora.ballots.tally import CountedBallot, tally_consultation
@@ -40,6 +40,8 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
         proposal.snapshot_id = snapshot.id
         # Published now, before any ballot: a roll rewritten later no longer matches it.
         proposal.roll_fingerprint = snapshot_public_fingerprint(snapshot)
+        if (await electorate.rules_for(proposal)).ballot_secrecy == "secret":
+            await secrecy.start_secret_vote(proposal.id)  # ballots are sealed from the first one
     proposal.opens_at = now
     proposal.closes_at = closes_at
     await Proposal.filter(id=proposal.id).update(

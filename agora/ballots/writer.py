@@ -30,6 +30,7 @@ from typing import Any
 
 from agora import clock
 from agora.accounts.models import User
+from agora.ballots import secrecy
 from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import key_reused, key_row, mismatch, request_digest, stored_response
@@ -183,6 +184,7 @@ async def _write_proposal(
             slots[row["person_key"]] = _Slot(row["channel"], row["seq"], row["id"])
         head = await LedgerRow.filter(proposal_id=proposal.id).order_by("-seq").limit(1).values("seq", "hash")
         prev, seq = (head[0]["hash"], head[0]["seq"]) if head else (GENESIS, 0)
+    public_key = await secrecy.public_key_of(proposal.id) if closed is None else None
     ledger: list[LedgerRow] = []
     new_slots: list[BallotSlot] = []
     moves: list[tuple[int, int, int, int]] = []  # slot id, from seq, to seq, user id
@@ -221,22 +223,10 @@ async def _write_proposal(
             at=at,
             replaces=slot.seq if slot else None,
         )
+        if public_key is not None:  # a secret vote: sealed as it is recorded, the choice not kept
+            entry = secrecy.sealed(public_key, proposal.id, entry)
         prev = entry.hash
-        ledger.append(
-            LedgerRow(
-                proposal_id=proposal.id,
-                seq=entry.seq,
-                receipt_hash=entry.receipt_hash,
-                choice=entry.choice,
-                persons=entry.persons,
-                area_cents=entry.area_cents,
-                channel=entry.channel,
-                at=entry.at,
-                replaces=entry.replaces,
-                prev=entry.prev,
-                hash=entry.hash,
-            )
-        )
+        ledger.append(LedgerRow(proposal_id=proposal.id, **secrecy.row_values(entry)))
         if slot is None:
             row = BallotSlot(
                 proposal_id=proposal.id,
