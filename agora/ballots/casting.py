@@ -104,7 +104,10 @@ async def turnout_now(proposal: Proposal) -> dict[str, Any]:
     if electorate.is_owners_matter(proposal) and proposal.snapshot_id is not None:
         info = await electorate.snapshot_info(proposal)
         persons_total, area_total = info.persons_total, info.area_cents_total
-    return turnout_to_json(turnout(persons_total, area_total, voted, area))
+    meter = turnout(persons_total, area_total, voted, area)
+    if await secrecy.is_secret(proposal.id):  # published in steps: no change is one ballot's weight
+        meter = secrecy.coarse_turnout(meter, area_total)
+    return turnout_to_json(meter)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from agora.accounts.models import User
-from agora.ballots import electorate
+from agora.ballots import electorate, secrecy
 from agora.ballots.casting import turnout_now
+from agora.ballots.chain import GENESIS
 from agora.ballots.models import BallotSlot
 from agora.ballots.resolution import current_resolution, published_ledger
 from agora.ballots.voting import consultation_result, ledger_entries
@@ -61,6 +62,12 @@ async def ledger_json(user: User, proposal_id: int) -> dict[str, Any]:
             _("The ledger is published when the vote closes; until then only turnout is shown."),
             code="not_closed",
         )
+    if await secrecy.is_secret(proposal.id):  # sealed ballots and their proofs, never a choice
+        sealed = await secrecy.secret_entries(proposal.id)
+        return {
+            "entries": [secrecy.published_entry(e) for e in sealed],
+            "head": sealed[-1].hash if sealed else GENESIS,
+        }
     entries = await ledger_entries(proposal.id)
     return published_ledger(entries)
 
