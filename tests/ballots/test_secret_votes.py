@@ -3,6 +3,7 @@ published after close links a choice to a unit, and a broken chain is refused by
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import re
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import websockets
 
 from agora.ballots.models import LedgerRow, VoteKey
 from agora.i18n import use_locale
@@ -238,3 +240,26 @@ async def test_the_named_list_of_a_secret_vote_does_not_exist(client: httpx.Asyn
     await close_now(proposal)
     response = await client.get(f"/api/v1/proposals/{proposal.id}/ballots/named", headers=owners["A"])
     assert response.status_code == 404
+
+
+async def test_live_turnout_of_a_secret_vote_moves_in_steps(client: httpx.AsyncClient, server) -> None:  # type: ignore[no-untyped-def]
+    """Every ballot.turnout event of a secret vote carries persons in steps of five and area in steps,
+    so watching the live events does not tell which flat just voted."""
+    rows = [Row("1", f"{n:03d}", f"{80 + n}.{n:02d}", f"O{n}", f"业主{n}") for n in range(1, 8)]
+    compound = await simple_compound(client, rows, slug="live")
+    proposal = await voting_proposal(compound)
+    owners = [await compound.owner(f"O{n}", f"live-{n}") for n in range(1, 8)]
+    seen: list[dict] = []
+    async with websockets.connect(
+        f"{server.ws_url}/ws/halls/{compound.slug}?format=json", additional_headers=owners[0]
+    ) as socket:
+        for headers in owners[:6]:
+            assert (await cast(client, proposal.id, headers, "yes")).status_code == 201
+            message: dict = {}
+            while message.get("type") != "ballot.turnout":
+                message = json.loads(await asyncio.wait_for(socket.recv(), timeout=5))
+            seen.append(message["turnout"])
+    assert [t["persons"] for t in seen] == [0, 0, 0, 0, 5, 5]
+    assert {t["area"] for t in seen} <= {"0.00", "100.00", "200.00", "300.00", "400.00", "500.00"}
+    result = (await client.get(f"/api/v1/proposals/{proposal.id}/result", headers=owners[6])).json()
+    assert result["turnout"]["persons"] == 5  # the API shows the same steps as the live events
