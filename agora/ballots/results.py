@@ -26,10 +26,13 @@ CLOSED = ("closed", "certified")
 async def result_of(proposal: Proposal) -> dict[str, Any]:
     """The api.md result for a proposal the caller may see."""
     if proposal.state == "voting":
+        public_key = await secrecy.public_key_of(proposal.id)
         return {
             "state": "voting",
             "turnout": await turnout_now(proposal),
             "roll_fingerprint": proposal.roll_fingerprint,
+            # Published when voting opens: the key every ballot is sealed under (null: a named vote).
+            "public_key": public_key.hex() if public_key else None,
         }
     if proposal.state not in CLOSED:
         raise Conflict(_("Voting on this proposal has not opened yet."), code="not_open")
@@ -44,6 +47,8 @@ async def result_of(proposal: Proposal) -> dict[str, Any]:
         **document["result"],
         "channels": document.get("channels"),
         "head": document.get("head"),
+        "entry_count": document.get("entry_count"),
+        "secrecy": document.get("secrecy", "named"),
         "resolution": document.get("number"),
         "roll_fingerprint": document["roll"].get("published_fingerprint"),
     }
