@@ -91,6 +91,9 @@ class LedgerEntry:
     replaces: int | None
     prev: str
     hash: str
+    # A secret vote's entry (``agora-ledger/2``, below): the sealed ballot; ``choice`` is then "".
+    ciphertext: str | None = None
+    proof: str | None = None
 
 
 def _integer(name: str, value: object) -> str:
@@ -154,6 +157,50 @@ def entry_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+SEALED_FORMAT = "agora-ledger/2"
+
+
+def secret_canonical(
+    proposal_id: int,
+    seq: int,
+    receipt_hash: str,
+    ciphertext: str,
+    proof: str,
+    persons: int,
+    area_cents: int,
+    channel: str,
+    at: str,
+    replaces: int | None,
+    prev: str,
+) -> str:
+    """The text hashed for a secret vote's entry: ``agora-ledger/2``, the plain form's lines with
+    ``ciphertext=<hex>`` and ``proof=<hex>`` in place of ``choice=`` (``agora.ballots.secret_ledger``)."""
+    for name, value in (("ciphertext", ciphertext), ("proof", proof)):
+        if not isinstance(value, str) or not value or value != value.lower() or len(value) % 2:
+            raise ValueError(f"{name} must be lowercase hex")
+        bytes.fromhex(value)
+    plain = canonical(proposal_id, seq, receipt_hash, "-", persons, area_cents, channel, at, replaces, prev)
+    lines = plain.split("\n")
+    return "\n".join([SEALED_FORMAT, *lines[1:4], f"ciphertext={ciphertext}", f"proof={proof}", *lines[5:]])
+
+
+def secret_entry_hash(proposal_id: int, *fields: object) -> str:
+    return hashlib.sha256(secret_canonical(proposal_id, *fields).encode("utf-8")).hexdigest()  # type: ignore[arg-type]
+
+
+def hash_of(proposal_id: int, entry: LedgerEntry) -> str:
+    """The hash an entry must carry, plain or sealed."""
+    if entry.ciphertext is not None:
+        return secret_entry_hash(
+            proposal_id, entry.seq, entry.receipt_hash, entry.ciphertext, entry.proof, entry.persons,
+            entry.area_cents, entry.channel, entry.at, entry.replaces, entry.prev,
+        )  # fmt: skip
+    return entry_hash(
+        proposal_id, entry.seq, entry.receipt_hash, entry.choice, entry.persons, entry.area_cents,
+        entry.channel, entry.at, entry.replaces, entry.prev,
+    )  # fmt: skip
+
+
 def append(
     entries_head: str,
     proposal_id: int,
@@ -211,18 +258,7 @@ def verify_chain(proposal_id: int, entries: Sequence[LedgerEntry]) -> list[str]:
                 _("Entry {seq} does not link to the entry before it (prev {prev}).", seq=seq, prev=entry.prev)
             )
         try:
-            recomputed = entry_hash(
-                proposal_id,
-                seq,
-                entry.receipt_hash,
-                entry.choice,
-                entry.persons,
-                entry.area_cents,
-                entry.channel,
-                entry.at,
-                entry.replaces,
-                entry.prev,
-            )
+            recomputed = hash_of(proposal_id, entry)
         except ValueError as error:
             problems.append(_("Entry {seq} is malformed: {error}", seq=seq, error=str(error)))
         else:

@@ -15,13 +15,12 @@ from typing import Any
 
 from agora import clock
 from agora.ballots import elgamal
-from agora.ballots.chain import GENESIS, entry_hash
+from agora.ballots.chain import GENESIS, hash_of
 from agora.ballots.models import VoteKey
 from agora.ballots.secret_ledger import (
     SecretEntry,
     SecretTally,
     append_secret,
-    secret_entry_hash,
     tally_secret,
 )
 from agora.errors import Conflict
@@ -131,16 +130,7 @@ def chain_break(proposal_id: int, entries: Sequence[Any]) -> tuple[int, str] | N
         if entry.prev != prev:
             return entry.seq, "link"
         try:
-            if getattr(entry, "ciphertext", None):
-                digest = secret_entry_hash(
-                    proposal_id, entry.seq, entry.receipt_hash, entry.ciphertext, entry.proof, entry.persons,
-                    entry.area_cents, entry.channel, entry.at, entry.replaces, entry.prev,
-                )  # fmt: skip
-            else:
-                digest = entry_hash(
-                    proposal_id, entry.seq, entry.receipt_hash, entry.choice, entry.persons,
-                    entry.area_cents, entry.channel, entry.at, entry.replaces, entry.prev,
-                )  # fmt: skip
+            digest = hash_of(proposal_id, entry)
         except ValueError:
             return entry.seq, "hash"
         if digest != entry.hash:

@@ -26,14 +26,13 @@ the decryption shares and the proofs (``decryption_json``), so anyone can redo t
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agora.ballots import elgamal
-from agora.ballots.chain import CHANNELS, GENESIS, canonical
+from agora.ballots.chain import CHANNELS, GENESIS, secret_canonical, secret_entry_hash
 
-FORMAT = "agora-ledger/2"
+__all__ = ["SecretEntry", "append_secret", "secret_canonical", "secret_entry_hash", "tally_secret"]
 
 
 @dataclass(slots=True)
@@ -49,33 +48,6 @@ class SecretEntry:
     replaces: int | None
     prev: str
     hash: str
-
-
-def secret_canonical(
-    proposal_id: int,
-    seq: int,
-    receipt_hash: str,
-    ciphertext: str,
-    proof: str,
-    persons: int,
-    area_cents: int,
-    channel: str,
-    at: str,
-    replaces: int | None,
-    prev: str,
-) -> str:
-    """The exact text hashed for a secret entry; the plain form's checks apply to the shared fields."""
-    for name, value in (("ciphertext", ciphertext), ("proof", proof)):
-        if not isinstance(value, str) or not value or value != value.lower() or len(value) % 2:
-            raise ValueError(f"{name} must be lowercase hex")
-        bytes.fromhex(value)
-    plain = canonical(proposal_id, seq, receipt_hash, "-", persons, area_cents, channel, at, replaces, prev)
-    lines = plain.split("\n")
-    return "\n".join([FORMAT, *lines[1:4], f"ciphertext={ciphertext}", f"proof={proof}", *lines[5:]])
-
-
-def secret_entry_hash(proposal_id: int, *fields) -> str:
-    return hashlib.sha256(secret_canonical(proposal_id, *fields).encode("utf-8")).hexdigest()
 
 
 def append_secret(

@@ -131,7 +131,8 @@ async def _finish(proposal: Proposal, actor: User | None, now: datetime) -> None
 
 _LEDGER_SQL = "SELECT {columns} FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq"
 _ENTRIES_SQL = _LEDGER_SQL.format(
-    columns="seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash"
+    columns="seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash,"
+    " ciphertext, proof"
 )  # LedgerEntry's fields, in order
 _COUNTED_SQL = _LEDGER_SQL.format(columns="seq, replaces, choice, persons, area_cents")
 
