@@ -26,13 +26,10 @@ CLOSED = ("closed", "certified")
 async def result_of(proposal: Proposal) -> dict[str, Any]:
     """The api.md result for a proposal the caller may see."""
     if proposal.state == "voting":
-        public_key = await secrecy.public_key_of(proposal.id)
         return {
             "state": "voting",
             "turnout": await turnout_now(proposal),
             "roll_fingerprint": proposal.roll_fingerprint,
-            # Published when voting opens: the key every ballot is sealed under (null: a named vote).
-            "public_key": public_key.hex() if public_key else None,
         }
     if proposal.state not in CLOSED:
         raise Conflict(_("Voting on this proposal has not opened yet."), code="not_open")

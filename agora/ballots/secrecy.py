@@ -47,7 +47,12 @@ def _secret() -> str:
 
 
 async def start_secret_vote(proposal_id: int) -> VoteKey:
-    """A fresh key for one vote, stored sealed (called when voting opens, in its transaction)."""
+    """A fresh key for one vote, stored sealed (called when voting opens, in its transaction).
+
+    Opening again (a new closing time) keeps the key the vote's first ballots were sealed under."""
+    existing = await VoteKey.get_or_none(proposal_id=proposal_id)
+    if existing is not None:
+        return existing
     key = elgamal.generate_key()
     sealed = elgamal.seal_key(key, _secret(), proposal_id)
     return await VoteKey.create(

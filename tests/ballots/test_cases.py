@@ -144,6 +144,7 @@ async def test_before_close_a_yes_heavy_and_a_no_heavy_vote_look_the_same(client
 
 async def test_turnout_events_carry_participation_only(client: httpx.AsyncClient, server) -> None:  # type: ignore[no-untyped-def]
     compound = await compound_with_roll(client)
+    await set_rules(compound, ballot_secrecy="named")  # exact; a secret vote's steps: test_secret_votes.py
     proposal = await voting_proposal(compound)
     a = await compound.owner("A", "o-a")
     async with websockets.connect(

@@ -33,7 +33,9 @@ async def test_an_owner_casts_once_with_the_weight_of_their_person(client: httpx
     assert "线上" in again.json()["error"]["message"]
     mine = await client.get(f"/api/v1/proposals/{proposal.id}/ballots/mine", headers=d)
     assert mine.status_code == 200
-    assert mine.json()["choice"] == "yes" and mine.json()["channel"] == "online"
+    # A secret vote (the default): agora keeps no choice, so the voter's own view has none either.
+    assert mine.json()["choice"] is None and mine.json()["sealed"] is True
+    assert mine.json()["channel"] == "online"
     assert mine.json()["receipt_hash"] == hash_receipt(body["receipt"]) and mine.json()["receipt"] is None
 
 
@@ -146,10 +148,14 @@ async def test_revote_replaces_the_earlier_ballot_when_the_rules_allow(client: h
     second = await cast(client, proposal.id, a, "yes")
     assert second.status_code == 201
     entries = await ledger_entries(proposal.id)
-    assert [(e.seq, e.choice, e.replaces) for e in entries] == [(1, "no", None), (2, "yes", 1)]
+    assert [(e.seq, e.replaces) for e in entries] == [(1, None), (2, 1)]
+    assert all(e.choice == "" and e.ciphertext for e in entries)  # sealed: the choices are not kept
     assert verify_chain(proposal.id, entries) == []
     mine = (await client.get(f"/api/v1/proposals/{proposal.id}/ballots/mine", headers=a)).json()
-    assert mine["choice"] == "yes"
+    assert mine["choice"] is None and mine["receipt_hash"] == entries[1].receipt_hash
+    await close_now(proposal)  # only the second ballot counts: one yes, no "no"
+    result = (await client.get(f"/api/v1/proposals/{proposal.id}/result", headers=a)).json()
+    assert result["choices"]["yes"]["persons"] == 1 and result["choices"]["no"]["persons"] == 0
 
 
 async def test_consultation_one_ballot_per_member_account(client: httpx.AsyncClient) -> None:

@@ -92,6 +92,7 @@ async def test_a_vote_due_while_the_server_was_down_is_closed_before_the_first_r
         AGORA_VAR_DIR=str(tmp_path / "var2"),
         AGORA_ARGON2_PROFILE="test",
         AGORA_RUN_SCHEDULER="1",
+        AGORA_SECRET_KEY=server.settings.secret_key,  # a restart keeps its secret: the vote keys need it
     )
     process = subprocess.Popen(  # noqa: ASYNC220 — a second agora process, like a restart
         [sys.executable, "-m", "agora.cli", "serve", "--port", str(port)],
@@ -139,8 +140,8 @@ async def test_backup_copies_a_database_whose_chains_verify(
     assert ids == [proposal.id]
     for proposal_id in ids:
         rows = db.execute(
-            "SELECT seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash"
-            " FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq",
+            "SELECT seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash,"
+            " ciphertext, proof FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq",
             (proposal_id,),
         ).fetchall()
         assert len(rows) == 4

@@ -29,7 +29,7 @@ async def test_paper_after_online_and_online_after_paper_name_the_first_channel(
     online = await cast(client, proposal.id, e, "yes")
     assert online.status_code == 409 and "纸质" in online.json()["error"]["message"]
     mine = (await client.get(f"/api/v1/proposals/{proposal.id}/ballots/mine", headers=e)).json()
-    assert mine["channel"] == "paper" and mine["choice"] == "no"
+    assert mine["channel"] == "paper" and mine["sealed"] is True  # entered sealed, like an online ballot
     audit = await AuditEntry.get(action="ballot.paper_entered")
     assert audit.detail["owner_ref"] == "E" and audit.detail["witness"] == "网格员 李"
     assert "choice" not in audit.detail

@@ -15,7 +15,7 @@ import pytest
 from agora.ballots.chain import GENESIS, entry_hash
 from agora.ballots.verify import public_roll_fingerprint
 from agora.cli import main
-from tests.ballots.factories import cast, close_now, paper, set_roles, voting_proposal
+from tests.ballots.factories import cast, close_now, paper, set_roles, set_rules, voting_proposal
 from tests.rooms.factories import compound_with_roll
 
 
@@ -28,7 +28,10 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 async def exported(client: httpx.AsyncClient) -> dict[str, Any]:
+    """A named vote's record (its ledger shows choices, which these forgeries rewrite); a secret
+    vote's record is checked by tests/ballots/test_secret_votes.py and tests/verifier/."""
     compound = await compound_with_roll(client)
+    await set_rules(compound, ballot_secrecy="named")
     proposal = await voting_proposal(compound)
     canvasser = await set_roles(compound, "grid-1", "canvasser")
     for ref, choice in (("A", "yes"), ("B", "no"), ("D", "yes")):
