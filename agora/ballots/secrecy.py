@@ -15,7 +15,7 @@ from typing import Any
 
 from agora import clock
 from agora.ballots import elgamal
-from agora.ballots.chain import GENESIS, hash_of
+from agora.ballots.chain import GENESIS, hash_of, secret_entry_hash
 from agora.ballots.models import VoteKey
 from agora.ballots.secret_ledger import (
     SecretEntry,
@@ -135,7 +135,15 @@ def chain_break(proposal_id: int, entries: Sequence[Any]) -> tuple[int, str] | N
         if entry.prev != prev:
             return entry.seq, "link"
         try:
-            digest = hash_of(proposal_id, entry)
+            if isinstance(entry, SecretEntry):  # a sealed ledger: every entry must be a sealed ballot
+                if not entry.ciphertext or not entry.proof:
+                    return entry.seq, "hash"
+                digest = secret_entry_hash(
+                    proposal_id, entry.seq, entry.receipt_hash, entry.ciphertext, entry.proof,
+                    entry.persons, entry.area_cents, entry.channel, entry.at, entry.replaces, entry.prev,
+                )  # fmt: skip
+            else:
+                digest = hash_of(proposal_id, entry)
         except ValueError:
             return entry.seq, "hash"
         if digest != entry.hash:

@@ -154,6 +154,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     # redirect to the vote page.
     ("GET", "/proposals/{proposal_id:int}/vote/receipt"): rule(MEMBERS, self_only=True),
     ("GET", "/api/v1/proposals/{proposal_id:int}/ballots/mine"): rule(MEMBERS, self_only=True),
+    # Named votes only, after close, owners of the scope only (404 for a secret vote, 409 before close).
+    ("GET", "/api/v1/proposals/{proposal_id:int}/ballots/named"): rule(OWNERS, note="named, after close"),
     ("POST", "/api/v1/proposals/{proposal_id:int}/ballots/paper"): rule(CANVASSERS),
     ("GET", "/proposals/{proposal_id:int}/paper"): rule(CANVASSERS),
     ("POST", "/proposals/{proposal_id:int}/paper"): rule(CANVASSERS),

@@ -244,6 +244,8 @@ UNCHECKED = {"title", "hall", "compound", "timeline", "verdict", "channels", "ce
 def _matters(where: tuple, value: Any = "") -> bool:
     if where == ("head",):
         return False  # an absent top-level head claims nothing (the ledger's own head is checked)
+    if where == ("entry_count",) and value is None:
+        return False  # an absent count claims nothing either; any other value must be the ledger's
     if where == ("roll", "published_fingerprint") and value is None:
         # An absent or null published fingerprint claims nothing (records of votes opened before it was
         # published have none); removing it is caught by `agora verify --roll` with the copy taken at

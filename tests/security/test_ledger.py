@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agora.ballots.chain import GENESIS, entry_hash
+from agora.ballots.chain import GENESIS, LedgerEntry, hash_of
 from agora.ballots.models import LedgerRow, Resolution
 from agora.ballots.verify import snapshot_public_fingerprint, verify_record
 from agora.cli import main
 from agora.proposals.models import Proposal
 from agora.rooms.models import RollSnapshot
-from tests.ballots.factories import close_now, voting_proposal
+from tests.ballots.factories import close_now, set_rules, voting_proposal
 from tests.reliability.procs import owner_tokens
 from tests.rooms.factories import Compound, Row, admin_headers, compound_with_roll, roll_csv
 from tests.support import bearer
@@ -46,6 +46,7 @@ def write(tmp_path: Path, data: dict[str, Any], name: str) -> str:
 class Vote:
     def __init__(self, compound: Compound, tokens: dict[str, dict[str, str]]) -> None:
         self.compound, self.tokens, self.receipts = compound, tokens, {}
+        self.secrecy = "secret"
 
     async def open_and_cast(self) -> Proposal:
         proposal = await voting_proposal(self.compound)
@@ -69,21 +70,25 @@ class Vote:
         return response.json()
 
 
-@pytest.fixture
-async def vote(client: httpx.AsyncClient) -> Vote:
+@pytest.fixture(params=["secret", "named"])
+async def vote(client: httpx.AsyncClient, request: pytest.FixtureRequest) -> Vote:
     compound = await compound_with_roll(client, text=roll_csv(ROWS))
+    await set_rules(compound, ballot_secrecy=request.param)
     # The tokens are issued by the test process: the owners voted.
-    return Vote(compound, await owner_tokens(compound.slug, list(VOTES), prefix="tam"))
+    made = Vote(compound, await owner_tokens(compound.slug, list(VOTES), prefix="tam"))
+    made.secrecy = request.param
+    return made
 
 
 async def _rehash(proposal_id: int) -> None:
     """A forger with database access recomputes every hash after an edit (a consistent rewrite)."""
     prev = GENESIS
     for row in await LedgerRow.filter(proposal_id=proposal_id).order_by("seq"):
-        digest = entry_hash(
-            proposal_id, row.seq, row.receipt_hash, row.choice, row.persons, int(row.area_cents),
-            row.channel, row.at, row.replaces, prev,
+        entry = LedgerEntry(
+            row.seq, row.receipt_hash, row.choice, row.persons, int(row.area_cents), row.channel, row.at,
+            row.replaces, prev, "", row.ciphertext, row.proof,
         )  # fmt: skip
+        digest = hash_of(proposal_id, entry)  # agora-ledger/1, or /2 for a sealed ballot
         await LedgerRow.filter(id=row.id).update(prev=prev, hash=digest)
         prev = digest
 
@@ -91,10 +96,12 @@ async def _rehash(proposal_id: int) -> None:
 async def _ledger_edit(kind: str, proposal_id: int) -> None:
     rows = await LedgerRow.filter(proposal_id=proposal_id).order_by("seq")
     second = rows[1]
+    # The ballot's content: its choice, or for a secret vote its sealed ballot (here, the first one's).
+    content = {"choice": "yes"} if not second.ciphertext else {"ciphertext": rows[0].ciphertext}
     if kind == "choice":
-        await LedgerRow.filter(id=second.id).update(choice="yes")
+        await LedgerRow.filter(id=second.id).update(**content)
     elif kind == "choice, rehashed":
-        await LedgerRow.filter(id=second.id).update(choice="yes")
+        await LedgerRow.filter(id=second.id).update(**content)
         await _rehash(proposal_id)
     elif kind == "deleted":
         await LedgerRow.filter(id=second.id).delete()
@@ -141,18 +148,26 @@ async def test_ledger_tampering_in_the_database_is_caught(vote: Vote, tmp_path: 
     """Each edit is made to the ballot_ledger table while the vote is open; the record built at the
     close from that table then fails `agora verify`, or — for a consistent rewrite — fails the voters'
     own receipts (an entry_hash a voter holds is no longer in the ledger) and `--head`."""
+    record_kind = vote.secrecy
     for kind in LEDGER_EDITS:
         proposal = await vote.open_and_cast()
         honest_head = (await LedgerRow.filter(proposal_id=proposal.id).order_by("-seq").first()).hash  # type: ignore[union-attr]
         await _ledger_edit(kind, proposal.id)
         await close_now(proposal)
         if (await Proposal.get(id=proposal.id)).state != "closed":
-            # The count itself refused the forged ledger (e.g. more area than the scope holds):
-            # the vote does not close and no record is published over it.
-            assert kind.startswith("weight"), kind
+            # The close refused the forged ledger: a chain broken at some entry (any edit not
+            # rehashed), or a count that cannot be (more area than the scope holds). No record is
+            # published over it.
+            # A plain entry chained into a secret vote's sealed ledger is refused as well.
+            assert (
+                kind.startswith("weight")
+                or not kind.endswith(("rehashed", "chained"))
+                or (kind == "inserted, chained" and record_kind == "secret")
+            ), kind
             await Proposal.filter(id=proposal.id).update(state="withdrawn")
             continue
         record = await vote.record(proposal)
+        assert record["secrecy"] == record_kind
         path = write(tmp_path, record, "record.json")
         plain = main(["verify", path])
         with_head = main(["verify", path, "--head", honest_head])
@@ -297,12 +312,17 @@ async def test_stored_record_tampering_is_caught_and_an_earlier_export_is_a_pref
     # A consistent rewrite of the whole chain in the database and in the stored record.
     await Resolution.filter(id=resolution.id).update(document=resolution.document)
     rows = await LedgerRow.filter(proposal_id=proposal.id).order_by("seq")
-    await LedgerRow.filter(id=rows[1].id).update(choice="yes")
+    content = {"choice": "yes"} if not rows[1].ciphertext else {"ciphertext": rows[0].ciphertext}
+    await LedgerRow.filter(id=rows[1].id).update(**content)
     await _rehash(proposal.id)
     document = copy.deepcopy(resolution.document)
     fresh = await LedgerRow.filter(proposal_id=proposal.id).order_by("seq")
     for item, row in zip(document["ledger"]["entries"], fresh, strict=True):
-        item.update(choice=row.choice, prev=row.prev, hash=row.hash)
+        item.update(
+            prev=row.prev,
+            hash=row.hash,
+            **({"ciphertext": row.ciphertext} if row.ciphertext else {"choice": row.choice}),
+        )
     document["ledger"]["head"] = document["head"] = fresh[-1].hash
     await Resolution.filter(id=resolution.id).update(document=document)
     rewritten_path = write(tmp_path, await vote.record(proposal), "rewritten.json")
@@ -398,6 +418,9 @@ async def test_an_independent_recount_agrees_with_the_app(
     compound = await compound_with_roll(
         client, slug=slug, community=f"{slug}-c", text=roll_csv(rows), admin=admin
     )
+    # Re-counted here from the exported choices: a named vote (a secret one's are sealed; the
+    # verifier's agreement with the server on secret votes is tests/verifier/test_agreement.py).
+    await set_rules(compound, ballot_secrecy="named")
     assert compound.roll["persons"] == persons and cents(compound.roll["area"]) == area
     proposal = await voting_proposal(
         compound, matter="major" if major else "ordinary", item=7 if major else 4
