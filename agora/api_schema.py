@@ -145,10 +145,13 @@ RESULT: dict[str, Any] = {
     },
 }
 LEDGER_ENTRY = _obj(
-    ["seq", "receipt_hash", "choice", "persons", "area", "channel", "at", "prev", "hash"],
+    # A named vote's entry carries `choice`; a secret vote's carries `ciphertext` and `proof` instead.
+    ["seq", "receipt_hash", "persons", "area", "channel", "at", "prev", "hash"],
     seq={"type": "integer", "minimum": 1},
     receipt_hash={"type": "string"},
     choice={"type": "string"},
+    ciphertext={"type": "string", "pattern": "^[0-9a-f]+$"},
+    proof={"type": "string", "pattern": "^[0-9a-f]+$"},
     persons={"type": "integer"},
     area=AREA,
     channel={"type": "string"},
@@ -744,10 +747,33 @@ def build_schema() -> dict[str, Any]:
                     ["receipt", "receipt_hash", "choice", "channel", "at"],
                     receipt={"type": ["string", "null"]},
                     receipt_hash={"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                    choice={"type": "string"},
+                    choice={"type": ["string", "null"]},  # null: a secret vote keeps no choice
+                    sealed={"type": "boolean"},
                     channel={"type": "string"},
                     at={"type": "string"},
                 ),
+            )
+        },
+        "/api/v1/proposals/{id}/ballots/named": {
+            "get": _op(
+                "Each unit's choice of a named vote, for the owners of the scope, after close",
+                params=[PID],
+                out=_obj(
+                    ["proposal", "units"],
+                    proposal={"type": "integer"},
+                    units={
+                        "type": "array",
+                        "items": _obj(
+                            ["building", "unit", "area", "choice", "channel"],
+                            building={"type": "string"},
+                            unit={"type": "string"},
+                            area=AREA,
+                            choice={"type": "string"},
+                            channel={"type": "string"},
+                        ),
+                    },
+                ),
+                errors=(400, 401, 403, 404, 409, 422),
             )
         },
         "/api/v1/proposals/{id}/result": {
