@@ -207,6 +207,9 @@ IMPLEMENTATION = _obj(
 )
 
 
+DATE = {"type": "string", "format": "date"}
+
+
 def _implementation_paths() -> dict[str, Any]:
     """api.md, "Implementation after a decision" (docs/implementation.md)."""
     base = "/api/v1/proposals/{id}/implementation"
@@ -819,6 +822,27 @@ def build_schema() -> dict[str, Any]:
             "get": _op("Turnout per building while voting, no choices (committee)", params=[PID])
         },
         **_implementation_paths(),
+        "/api/v1/halls/{slug}/stats": {
+            "get": _op(
+                "Figures for a hall and every hall under it (api.md, Figures); from/to are local dates,"
+                " both included",
+                params=[
+                    SLUG,
+                    {"name": "from", "in": "query", "required": False, "schema": DATE},
+                    {"name": "to", "in": "query", "required": False, "schema": DATE},
+                ],
+                out=_obj(
+                    ["concerns", "wishes", "proposals", "votes", "implementation"],
+                    concerns={"type": "object"},
+                    wishes={"type": "object"},
+                    proposals={"type": "object"},
+                    votes={"type": "object"},
+                    implementation={"type": "object"},
+                    children={"type": "array", "items": {"type": "object"}},
+                ),
+                errors=(401, 404, 422),
+            )
+        },
         "/api/v1/halls/{slug}/resolutions": {
             "get": _op(
                 "The compound's resolution records",

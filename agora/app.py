@@ -54,6 +54,7 @@ def feature_routes() -> list[BaseRoute]:
     from agora.live.routes import routes as live_routes
     from agora.proposals.routes import routes as proposal_routes
     from agora.rooms.routes import routes as room_routes
+    from agora.stats.routes import routes as stats_routes
 
     return [
         *account_routes,
@@ -62,6 +63,7 @@ def feature_routes() -> list[BaseRoute]:
         *ballot_routes,
         *implementation_routes,
         *concern_routes,
+        *stats_routes,
         *live_routes,
     ]
 

@@ -225,6 +225,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/concerns/{id}/feedback"): rule(MEMBERS, self_only=True, note="the submitter, resolved"),
     ("POST", "/concerns/{id}/photos"): rule(MODERATORS, note="and the submitter while received"),
     ("GET", "/concerns/{id}/photos/{photo_id:int}.jpg"): rule(MEMBERS),
+    # --- figures -------------------------------------------------------------------------------
+    # Any member of the hall (a member of a compound is a member of its community): figures only,
+    # no ballot choices, no contact details, no hidden comments.
+    ("GET", "/api/v1/halls/{slug}/stats"): rule(MEMBERS),
+    ("GET", "/halls/{slug}/dashboard"): rule(MEMBERS),
+    ("GET", "/halls/{slug}/dashboard.xlsx"): rule(MEMBERS),
     # --- live -----------------------------------------------------------------------------------
     ("WS", "/ws/halls/{slug}"): rule(MEMBERS),
 }

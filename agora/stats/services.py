@@ -1,0 +1,107 @@
+"""Figures for a hall and everything under it, for a date range: the use case behind the API,
+the dashboard and the exports.
+
+A range is given as local dates (Asia/Shanghai), both included: `from=2026-11-01&to=2026-11-30` is
+[2026-11-01 00:00, 2026-12-01 00:00) local time. `from` after `to`, or a date that does not parse, is
+422. A hall the caller does not belong to is 404 (agora.rooms.access).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agora.accounts.models import User
+from agora.errors import Invalid
+from agora.i18n import _
+from agora.rooms.access import access_hall
+from agora.rooms.models import Hall
+from agora.stats.figures import figures
+from agora.stats.queries import HallRow, Rows, rows_under
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Range:
+    first: date | None
+    last: date | None
+
+    @property
+    def start(self) -> datetime | None:
+        return datetime.combine(self.first, time(0), LOCAL_TZ).astimezone(UTC) if self.first else None
+
+    @property
+    def end(self) -> datetime | None:
+        if self.last is None:
+            return None
+        return datetime.combine(self.last + timedelta(days=1), time(0), LOCAL_TZ).astimezone(UTC)
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "from": self.first.isoformat() if self.first else None,
+            "to": self.last.isoformat() if self.last else None,
+        }
+
+
+def parse_range(raw_from: str | None, raw_to: str | None) -> Range:
+    """Two optional ISO dates; 422 for one that does not parse or a `from` after `to`."""
+    found: dict[str, date | None] = {}
+    fields: dict[str, str] = {}
+    for name, raw in (("from", raw_from), ("to", raw_to)):
+        text = (raw or "").strip()
+        found[name] = None
+        if text:
+            try:
+                found[name] = date.fromisoformat(text) if len(text) == 10 else None
+            except ValueError:
+                found[name] = None
+            if found[name] is None:
+                fields[name] = "invalid"
+    if fields:
+        raise Invalid(_("Dates are written YYYY-MM-DD, like 2026-11-30."), code="bad_range", fields=fields)
+    first, last = found["from"], found["to"]
+    if first and last and first > last:
+        raise Invalid(_("The range starts after it ends."), code="bad_range", fields={"from": "after_to"})
+    return Range(first, last)
+
+
+def _children(hall: Hall, rows: Rows) -> list[HallRow]:
+    if hall.kind == "community":
+        return [h for h in rows.halls if h.kind == "compound" and h.parent_id == hall.id]
+    if hall.kind == "compound":
+        return [h for h in rows.halls if h.kind == "building" and h.compound_id == hall.id]
+    return []
+
+
+def _subtree(child: HallRow, rows: Rows) -> set[int]:
+    if child.kind == "compound":
+        return {child.id} | {h.id for h in rows.halls if h.compound_id == child.id}
+    return {child.id}
+
+
+def figures_of(rows: Rows, ids: set[int] | None, span: Range) -> dict[str, Any]:
+    def pick(tagged: list[tuple[int, Any]]) -> list[Any]:
+        return [row for hall_id, row in tagged if ids is None or hall_id in ids]
+
+    return figures([], pick(rows.proposals), pick(rows.votes), pick(rows.works), span.start, span.end)
+
+
+async def hall_stats(
+    user: User | None, slug: str, raw_from: str | None, raw_to: str | None
+) -> dict[str, Any]:
+    """The api.md "Figures" for the hall and every hall under it, plus one line per child hall."""
+    access = await access_hall(user, slug)
+    span = parse_range(raw_from, raw_to)
+    hall = access.hall
+    rows = await rows_under(hall.id)
+    result = figures_of(rows, None, span)
+    result["hall"] = {"slug": hall.slug, "name": hall.name, "kind": hall.kind}
+    result["range"] = span.to_json()
+    result["children"] = [
+        {"slug": c.slug, "name": c.name, "kind": c.kind, **figures_of(rows, _subtree(c, rows), span)}
+        for c in sorted(_children(hall, rows), key=lambda h: h.slug)
+    ]
+    return result
