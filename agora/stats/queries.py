@@ -8,6 +8,7 @@
    the documents are never shipped to Python — one query;
 4. their implementations (status, spending) — one query.
 
+Posted records are frozen: their three figures are kept per process by (id, hash) after the first read.
 Concerns (诉求, 微心愿) are read once the concerns feature (`agora/concerns/`) is on main; until then
 there are no concern rows to read.
 """
@@ -25,20 +26,25 @@ _HALLS = (
     "SELECT id, kind, slug, name, parent_id, compound_id FROM halls WHERE id = ? OR parent_id = ?"
     " OR compound_id = ? OR compound_id IN (SELECT id FROM halls WHERE parent_id = ? AND kind = ?)"
 )
-_RECORDS_SQLITE = (
-    "SELECT r.id, r.proposal_id, p.hall_id, p.closed_at,"
-    " json_extract(r.document, '$.verdict.outcome') AS outcome,"
-    " json_extract(r.document, '$.result.participating.persons') AS persons,"
-    " json_extract(r.document, '$.roll.totals.persons') AS persons_total"
-    " FROM resolutions r JOIN proposals p ON p.id = r.proposal_id WHERE r.compound_id IN {ids} ORDER BY r.id"
+_RECORDS = (
+    "SELECT r.id, r.proposal_id, r.hash, p.hall_id, p.closed_at FROM resolutions r"
+    " JOIN proposals p ON p.id = r.proposal_id WHERE r.compound_id IN {ids} ORDER BY r.id"
 )
-_RECORDS_POSTGRES = (
-    "SELECT r.id, r.proposal_id, p.hall_id, p.closed_at,"
-    " r.document->'verdict'->>'outcome' AS outcome,"
-    " r.document->'result'->'participating'->>'persons' AS persons,"
-    " r.document->'roll'->'totals'->>'persons' AS persons_total"
-    " FROM resolutions r JOIN proposals p ON p.id = r.proposal_id WHERE r.compound_id IN {ids} ORDER BY r.id"
+# The three figures of a record, read inside the database (the ledger in the document never leaves it).
+_FIGURES_SQLITE = (
+    "SELECT id, json_extract(document, '$.verdict.outcome') AS outcome,"
+    " json_extract(document, '$.result.participating.persons') AS persons,"
+    " json_extract(document, '$.roll.totals.persons') AS persons_total FROM resolutions WHERE id IN {ids}"
 )
+_FIGURES_POSTGRES = (
+    "SELECT id, document->'verdict'->>'outcome' AS outcome,"
+    " document->'result'->'participating'->>'persons' AS persons,"
+    " document->'roll'->'totals'->>'persons' AS persons_total FROM resolutions WHERE id IN {ids}"
+)
+# A posted record is frozen (its hash never changes): its figures are kept by (id, hash) in this
+# process, so a page reads only the records it has not seen. Drafts are read every time.
+_posted: dict[tuple[int, str], tuple[str | None, int, int]] = {}
+POSTED_CACHE_LIMIT = 200_000
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,26 @@ def _int(value: Any) -> int:
     return int(value) if value is not None else 0
 
 
+async def _read_figures(records: list[dict[str, Any]]) -> dict[tuple[int, str], tuple[str | None, int, int]]:
+    """Read the figures of these records (in chunks of 500 ids: one query for a page's usual few).
+    A posted record's are kept; a draft's (no hash yet: it may still change) are not."""
+    if len(_posted) > POSTED_CACHE_LIMIT:
+        _posted.clear()
+    hashes = {r["id"]: r["hash"] or "" for r in records}
+    ids = list(hashes)
+    read: dict[tuple[int, str], tuple[str | None, int, int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql = (_FIGURES_POSTGRES if is_postgres() else _FIGURES_SQLITE).format(ids=in_list(chunk))
+        for row in await fetch(sql, *chunk):
+            key = (row["id"], hashes[row["id"]])
+            outcome = None if row["outcome"] is None else str(row["outcome"])
+            read[key] = (outcome, _int(row["persons"]), _int(row["persons_total"]))
+            if key[1]:
+                _posted[key] = read[key]
+    return read
+
+
 async def rows_under(hall_id: int) -> Rows:
     halls = [HallRow(**row) for row in await fetch(_HALLS, hall_id, hall_id, hall_id, hall_id, "compound")]
     ids = [h.id for h in halls]
@@ -78,17 +104,15 @@ async def rows_under(hall_id: int) -> Rows:
     ]
     votes: list[tuple[int, VoteRow]] = []
     if compounds:
-        sql = (_RECORDS_POSTGRES if is_postgres() else _RECORDS_SQLITE).format(ids=in_list(compounds))
+        records = await fetch(_RECORDS.format(ids=in_list(compounds)), *compounds)  # noqa: S608
+        read = await _read_figures([r for r in records if (r["id"], r["hash"] or "") not in _posted])
         newest: dict[int, tuple[int, VoteRow]] = {}
-        for row in await fetch(sql, *compounds):  # a correction supersedes the records before it
-            if row["outcome"] is None or row["closed_at"] is None:
+        for row in records:  # a correction supersedes the records before it
+            key = (row["id"], row["hash"] or "")
+            outcome, persons, total = read.get(key) or _posted.get(key) or (None, 0, 0)
+            if outcome is None or row["closed_at"] is None:
                 continue
-            vote = VoteRow(
-                str(row["outcome"]),
-                to_datetime(row["closed_at"]),
-                _int(row["persons"]),
-                _int(row["persons_total"]),
-            )
+            vote = VoteRow(outcome, to_datetime(row["closed_at"]), persons, total)
             newest[row["proposal_id"]] = (row["hall_id"], vote)
         votes = list(newest.values())
     works = [

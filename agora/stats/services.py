@@ -82,11 +82,26 @@ def _subtree(child: HallRow, rows: Rows) -> set[int]:
     return {child.id}
 
 
-def figures_of(rows: Rows, ids: set[int] | None, span: Range) -> dict[str, Any]:
-    def pick(tagged: list[tuple[int, Any]]) -> list[Any]:
-        return [row for hall_id, row in tagged if ids is None or hall_id in ids]
+def figures_of(rows: Rows, span: Range) -> dict[str, Any]:
+    return figures(
+        [], [r for _h, r in rows.proposals], [r for _h, r in rows.votes], [r for _h, r in rows.works],
+        span.start, span.end,
+    )  # fmt: skip
 
-    return figures([], pick(rows.proposals), pick(rows.votes), pick(rows.works), span.start, span.end)
+
+def split(rows: Rows, children: list[HallRow]) -> dict[int, Rows]:
+    """The rows of each child's subtree, in one pass over the rows."""
+    root: dict[int, int] = {}
+    for child in children:
+        for hall_id in _subtree(child, rows):
+            root[hall_id] = child.id
+    parts = {child.id: Rows([], [], [], []) for child in children}
+    for name in ("proposals", "votes", "works"):
+        for hall_id, row in getattr(rows, name):
+            owner = root.get(hall_id)
+            if owner is not None:
+                getattr(parts[owner], name).append((hall_id, row))
+    return parts
 
 
 async def hall_stats(
@@ -97,11 +112,12 @@ async def hall_stats(
     span = parse_range(raw_from, raw_to)
     hall = access.hall
     rows = await rows_under(hall.id)
-    result = figures_of(rows, None, span)
+    result = figures_of(rows, span)
     result["hall"] = {"slug": hall.slug, "name": hall.name, "kind": hall.kind}
     result["range"] = span.to_json()
+    children = sorted(_children(hall, rows), key=lambda h: h.slug)
+    parts = split(rows, children)
     result["children"] = [
-        {"slug": c.slug, "name": c.name, "kind": c.kind, **figures_of(rows, _subtree(c, rows), span)}
-        for c in sorted(_children(hall, rows), key=lambda h: h.slug)
+        {"slug": c.slug, "name": c.name, "kind": c.kind, **figures_of(parts[c.id], span)} for c in children
     ]
     return result

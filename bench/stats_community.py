@@ -1,0 +1,161 @@
+"""Bench: the figures of a community of 50 compounds (`GET /api/v1/halls/{slug}/stats` and the dashboard).
+
+    PYTHONPATH=. .venv/bin/python -m bench.stats_community [--compounds 50] [--items 20000]
+
+Seeds a fresh SQLite database directly (halls, `--items` proposals spread over the compounds and
+their buildings, a resolution record for every tenth with a realistic document — the roll and the
+ledger inside it are what makes records heavy — and a work for every twentieth), serves agora with
+uvicorn, and times each page as the median of 7 calls. Target: under 300 ms for the community page.
+
+Concerns (诉求) are not on main yet: until they are, the proposals stand in for the 20,000 items the
+issue names; the number of queries per request does not depend on either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from agora.accounts.passwords import Passwords
+from agora.accounts.services import create_user
+from agora.app import create_app
+from agora.settings import Settings
+from agora.storage import database
+
+PASSWORD = "bench-password-2026"  # noqa: S105
+
+
+def record_document(k: int, persons_total: int) -> dict:
+    persons = persons_total * 2 // 3 + k % 50
+    ledger = [{"seq": i, "receipt_hash": f"{i:064x}", "choice": "yes", "persons": 1, "area": "89.50",
+               "channel": "online", "at": "2026-11-01T10:00:00+08:00", "prev": "0" * 64, "hash": f"{i:064x}"}
+              for i in range(persons)]  # fmt: skip
+    return {
+        "verdict": {"outcome": "passed" if k % 3 else "no_decision"},
+        "result": {"participating": {"persons": persons}},
+        "roll": {
+            "totals": {"persons": persons_total},
+            "units": [{"building": "1", "unit": str(i)} for i in range(persons_total)],
+        },
+        "ledger": {"entries": ledger},
+    }
+
+
+async def seed(url: str, compounds: int, items: int) -> None:
+    from agora.ballots.models import Resolution
+    from agora.implementation.models import Implementation
+    from agora.proposals.models import Proposal
+    from agora.rooms.models import Hall
+
+    await database.migrate(url)
+    await database.init(url)
+    admin = await create_user(Passwords("test", 2), "bench-admin", PASSWORD, "bench", is_admin=True)
+    community = await Hall.create(kind="community", slug="bench-community", name="基准社区")
+    now = datetime.now(UTC)
+    halls: list[tuple[Hall, Hall]] = []
+    for c in range(compounds):
+        compound = await Hall.create(
+            kind="compound", slug=f"bench-c{c:02d}", name=f"小区{c:02d}", parent=community
+        )
+        compound.compound_id = compound.id
+        await compound.save(update_fields=["compound_id"])
+        for b in range(1, 9):
+            building = await Hall.create(kind="building", slug=f"bench-c{c:02d}-b{b}", name=f"{b}幢",
+                                         parent=compound, compound_id=compound.id, label=str(b))  # fmt: skip
+            halls.append((compound, building))
+    proposals = [
+        Proposal(
+            hall=halls[k % len(halls)][k % 2],
+            author=admin,
+            title=f"议题 {k}",
+            body="……",
+            matter="major",
+            item=7,
+            state=("certified" if k % 10 == 0 else ("voting", "draft", "consultation")[k % 3]),
+            closed_at=now - timedelta(days=k % 300) if k % 10 == 0 else None,
+        )  # fmt: skip
+        for k in range(items)
+    ]
+    await Proposal.bulk_create(proposals, batch_size=1000)
+    created = await Proposal.all().order_by("id").only("id", "hall_id", "state")
+    hall_compound = {b.id: c.id for c, b in halls} | {c.id: c.id for c, _b in halls}
+    records = [
+        Resolution(
+            compound_id=hall_compound[p.hall_id],
+            proposal_id=p.id,
+            year=2026,
+            sequence=k + 1,
+            number=f"R-{k}",
+            title="…",
+            document=record_document(k, 300),
+            created_at=now,
+        )  # fmt: skip
+        for k, p in enumerate(x for x in created if x.state == "certified")
+    ]
+    await Resolution.bulk_create(records, batch_size=200)
+    works = [
+        Implementation(
+            proposal_id=p.id,
+            hall_id=p.hall_id,
+            lead=admin,
+            due_at=now + timedelta(days=30),
+            budget_fen=10_000_000,
+            spent_fen=k * 1000,
+            status=("in_progress", "accepted")[k % 2],
+            created_at=now,
+        )  # fmt: skip
+        for k, p in enumerate(created[::20])
+    ]
+    await Implementation.bulk_create(works, batch_size=500)
+    await database.close()
+
+
+async def main(compounds: int, items: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="agora-bench-stats-"))
+    url = f"sqlite://{folder / 'bench.sqlite3'}"
+    started = time.perf_counter()
+    await seed(url, compounds, items)
+    print(f"seeded {compounds} compounds, {items:,} proposals in {time.perf_counter() - started:.1f} s")
+    settings = Settings(database_url=url, secret_key="bench", var_dir=folder / "var", argon2_profile="test",
+                        run_scheduler=False)  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        token = (
+            await client.post("/api/v1/auth/token", json={"login": "bench-admin", "password": PASSWORD})
+        ).json()
+        headers = {"Authorization": f"Bearer {token['token']}"}
+        for path in ("/api/v1/halls/bench-community/stats", "/halls/bench-community/dashboard",
+                     "/api/v1/halls/bench-c00/stats"):  # fmt: skip
+            times = []
+            for _run in range(7):
+                t0 = time.perf_counter()
+                response = await client.get(path, headers=headers)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, response.text[:200]
+            print(
+                f"{path}: median {statistics.median(times):.0f} ms (min {min(times):.0f}, max {max(times):.0f})"
+            )
+    server.should_exit = True
+    await task
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--compounds", type=int, default=50)
+    parser.add_argument("--items", type=int, default=20000)
+    args = parser.parse_args()
+    asyncio.run(main(args.compounds, args.items))
