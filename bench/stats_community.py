@@ -94,6 +94,8 @@ async def seed(url: str, compounds: int, items: int) -> None:
             year=2026,
             sequence=k + 1,
             number=f"R-{k}",
+            hash=f"{k:064x}",
+            posted_at=now,
             title="…",
             document=record_document(k, 300),
             created_at=now,

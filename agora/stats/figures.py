@@ -34,8 +34,12 @@ class ConcernRow:
 
 @dataclass(frozen=True)
 class ProposalRow:
+    """`count` proposals in `state` created at `created_at`; a reader that has already applied the
+    range itself (a GROUP BY in the database) gives `created_at=None`."""
+
     state: str
-    created_at: datetime
+    created_at: datetime | None
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -154,12 +158,15 @@ def figures(
     """The api.md "Figures" for the rows of a hall (and its children), within `[start, end)`."""
     chosen = [r for r in concerns if _in(r.created_at, start, end)]
     wishes = [r for r in chosen if r.kind == "wish"]
-    proposals_in = [p for p in proposals if _in(p.created_at, start, end)]
+    proposals_in = [p for p in proposals if p.created_at is None or _in(p.created_at, start, end)]
+    by_state: Counter[str] = Counter()
+    for p in proposals_in:
+        by_state[p.state] += p.count
     work_rows = list(works)
     return {
         "concerns": concern_figures(chosen),
         "wishes": {"received": len(wishes), "fulfilled": sum(1 for w in wishes if w.status == RESOLVED)},
-        "proposals": {"by_state": dict(sorted(Counter(p.state for p in proposals_in).items()))},
+        "proposals": {"by_state": dict(sorted((k, v) for k, v in by_state.items() if v))},
         "votes": vote_figures(v for v in votes if _in(v.closed_at, start, end)),
         "implementation": {
             "active": sum(1 for w in work_rows if w.status in ("planned", "in_progress", "stalled")),

@@ -8,7 +8,7 @@
    the documents are never shipped to Python — one query;
 4. their implementations (status, spending) — one query.
 
-Posted records are frozen: their three figures are kept per process by (id, hash) after the first read.
+A record's three figures never change once it is drafted: they are kept in the app's cache.
 Concerns (诉求, 微心愿) are read once the concerns feature (`agora/concerns/`) is on main; until then
 there are no concern rows to read.
 """
@@ -16,6 +16,7 @@ there are no concern rows to read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agora.stats.figures import ProposalRow, VoteRow, WorkRow
@@ -26,8 +27,10 @@ _HALLS = (
     "SELECT id, kind, slug, name, parent_id, compound_id FROM halls WHERE id = ? OR parent_id = ?"
     " OR compound_id = ? OR compound_id IN (SELECT id FROM halls WHERE parent_id = ? AND kind = ?)"
 )
+# Only columns stored before `document`: on SQLite a column after a large value is reached only by
+# walking the value's overflow pages, and the documents carry whole ledgers.
 _RECORDS = (
-    "SELECT r.id, r.proposal_id, r.hash, p.hall_id, p.closed_at FROM resolutions r"
+    "SELECT r.id, r.number, r.proposal_id, p.hall_id, p.closed_at FROM resolutions r"
     " JOIN proposals p ON p.id = r.proposal_id WHERE r.compound_id IN {ids} ORDER BY r.id"
 )
 # The three figures of a record, read inside the database (the ledger in the document never leaves it).
@@ -41,10 +44,11 @@ _FIGURES_POSTGRES = (
     " document->'result'->'participating'->>'persons' AS persons,"
     " document->'roll'->'totals'->>'persons' AS persons_total FROM resolutions WHERE id IN {ids}"
 )
-# A posted record is frozen (its hash never changes): its figures are kept by (id, hash) in this
-# process, so a page reads only the records it has not seen. Drafts are read every time.
-_posted: dict[tuple[int, str], tuple[str | None, int, int]] = {}
-POSTED_CACHE_LIMIT = 200_000
+CACHE_LIMIT = 200_000
+# (record id, number) -> (outcome, persons, persons_total). A record's count is written when it is
+# drafted and never changes (certifying adds signatures and the posting time; a correction is a new
+# record), so its figures are read once per cache. The cache belongs to the app (app.state).
+FigureCache = dict[tuple[int, str], tuple[str | None, int, int]]
 
 
 @dataclass(frozen=True)
@@ -71,45 +75,55 @@ def _int(value: Any) -> int:
     return int(value) if value is not None else 0
 
 
-async def _read_figures(records: list[dict[str, Any]]) -> dict[tuple[int, str], tuple[str | None, int, int]]:
-    """Read the figures of these records (in chunks of 500 ids: one query for a page's usual few).
-    A posted record's are kept; a draft's (no hash yet: it may still change) are not."""
-    if len(_posted) > POSTED_CACHE_LIMIT:
-        _posted.clear()
-    hashes = {r["id"]: r["hash"] or "" for r in records}
-    ids = list(hashes)
-    read: dict[tuple[int, str], tuple[str | None, int, int]] = {}
+async def _read_figures(records: list[dict[str, Any]], cache: FigureCache) -> None:
+    """Read the figures of records not in the cache (in chunks of 500 ids)."""
+    if len(cache) > CACHE_LIMIT:
+        cache.clear()
+    numbers = {r["id"]: r["number"] for r in records if (r["id"], r["number"]) not in cache}
+    ids = list(numbers)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         sql = (_FIGURES_POSTGRES if is_postgres() else _FIGURES_SQLITE).format(ids=in_list(chunk))
         for row in await fetch(sql, *chunk):
-            key = (row["id"], hashes[row["id"]])
             outcome = None if row["outcome"] is None else str(row["outcome"])
-            read[key] = (outcome, _int(row["persons"]), _int(row["persons_total"]))
-            if key[1]:
-                _posted[key] = read[key]
-    return read
+            cache[(row["id"], numbers[row["id"]])] = (
+                outcome,
+                _int(row["persons"]),
+                _int(row["persons_total"]),
+            )
 
 
-async def rows_under(hall_id: int) -> Rows:
+async def _proposal_counts(
+    ids: list[int], start: datetime | None, end: datetime | None
+) -> list[tuple[int, ProposalRow]]:
+    """Proposals per hall and state within the range, counted by the database (not 20,000 rows)."""
+    where, params = [f"hall_id IN {in_list(ids)}"], list(ids)
+    if start is not None:
+        where.append("created_at >= ?")
+        params.append(start)
+    if end is not None:
+        where.append("created_at < ?")
+        params.append(end)
+    sql = (
+        f"SELECT hall_id, state, COUNT(*) FROM proposals WHERE {' AND '.join(where)} GROUP BY hall_id, state"  # noqa: S608
+    )
+    return [(row[0], ProposalRow(str(row[1]), None, int(row[2]))) for row in await fetch_rows(sql, *params)]
+
+
+async def rows_under(
+    hall_id: int, cache: FigureCache, start: datetime | None = None, end: datetime | None = None
+) -> Rows:
     halls = [HallRow(**row) for row in await fetch(_HALLS, hall_id, hall_id, hall_id, hall_id, "compound")]
     ids = [h.id for h in halls]
     compounds = [h.id for h in halls if h.kind == "compound"]
-    proposals = [
-        (row[0], ProposalRow(str(row[1]), to_datetime(row[2])))
-        for row in await fetch_rows(
-            f"SELECT hall_id, state, created_at FROM proposals WHERE hall_id IN {in_list(ids)}",  # noqa: S608
-            *ids,
-        )
-    ]
+    proposals = await _proposal_counts(ids, start, end)
     votes: list[tuple[int, VoteRow]] = []
     if compounds:
         records = await fetch(_RECORDS.format(ids=in_list(compounds)), *compounds)  # noqa: S608
-        read = await _read_figures([r for r in records if (r["id"], r["hash"] or "") not in _posted])
+        await _read_figures(records, cache)
         newest: dict[int, tuple[int, VoteRow]] = {}
         for row in records:  # a correction supersedes the records before it
-            key = (row["id"], row["hash"] or "")
-            outcome, persons, total = read.get(key) or _posted.get(key) or (None, 0, 0)
+            outcome, persons, total = cache.get((row["id"], row["number"]), (None, 0, 0))
             if outcome is None or row["closed_at"] is None:
                 continue
             vote = VoteRow(outcome, to_datetime(row["closed_at"]), persons, total)

@@ -25,9 +25,13 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 async def _stats(request: Request) -> dict[str, Any]:
     params = request.query_params
+    state = request.app.state
+    if not hasattr(state, "record_figures"):
+        state.record_figures = {}  # the records' figures, read once (agora.stats.queries)
     return await services.hall_stats(
-        require_user(request), request.path_params["slug"], params.get("from"), params.get("to")
-    )
+        require_user(request), request.path_params["slug"], params.get("from"), params.get("to"),
+        state.record_figures,
+    )  # fmt: skip
 
 
 async def stats_api(request: Request) -> Response:

@@ -19,7 +19,7 @@ from agora.i18n import _
 from agora.rooms.access import access_hall
 from agora.rooms.models import Hall
 from agora.stats.figures import figures
-from agora.stats.queries import HallRow, Rows, rows_under
+from agora.stats.queries import FigureCache, HallRow, Rows, rows_under
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -105,13 +105,13 @@ def split(rows: Rows, children: list[HallRow]) -> dict[int, Rows]:
 
 
 async def hall_stats(
-    user: User | None, slug: str, raw_from: str | None, raw_to: str | None
+    user: User | None, slug: str, raw_from: str | None, raw_to: str | None, cache: FigureCache
 ) -> dict[str, Any]:
     """The api.md "Figures" for the hall and every hall under it, plus one line per child hall."""
     access = await access_hall(user, slug)
     span = parse_range(raw_from, raw_to)
     hall = access.hall
-    rows = await rows_under(hall.id)
+    rows = await rows_under(hall.id, cache, span.start, span.end)
     result = figures_of(rows, span)
     result["hall"] = {"slug": hall.slug, "name": hall.name, "kind": hall.kind}
     result["range"] = span.to_json()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 
 import httpx
 from openpyxl import load_workbook
@@ -61,6 +62,12 @@ async def test_figures_of_a_compound_and_its_community(client: httpx.AsyncClient
     ).json()
     assert old["votes"]["held"] == 0 and old["proposals"]["by_state"] == {}
     assert old["range"] == {"from": "2020-01-01", "to": "2020-12-31"}
+    # A range around today holds every proposal (created now) and every vote (closed a week on).
+    first, last = date.today() - timedelta(days=2), date.today() + timedelta(days=60)
+    now = (await client.get(f"/api/v1/halls/sunshine/stats?from={first}&to={last}", headers=owner)).json()
+    assert now["proposals"] == community["proposals"] and now["votes"] == community["votes"]
+    before = (await client.get(f"/api/v1/halls/sunshine/stats?to={first}", headers=owner)).json()
+    assert before["proposals"]["by_state"] == {} and before["votes"]["held"] == 0
 
 
 async def test_bad_ranges_are_422_and_strangers_get_404(client: httpx.AsyncClient) -> None:
