@@ -19,6 +19,9 @@ from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots.voting import consultation_result, open_vote
+from agora.concerns.models import Concern
+from agora.concerns.rules import FINAL as CONCERN_FINAL
+from agora.concerns.services import set_status
 from agora.i18n import _
 from agora.implementation import queries, rules
 from agora.implementation.models import Implementation, ImplementationUpdate
@@ -108,10 +111,27 @@ async def settle_closed_polls() -> int:
                 rejected=answer.rejected,
             )
             proposal = await Proposal.get(id=locked.proposal_id)  # type: ignore[attr-defined]
+            if answer.passed:
+                await resolve_concern(proposal, answer)
             view = await queries.implementation_view(locked, proposal, now)
             await emit(locked.hall_id, "implementation.update", queries.live_payload(view, entry.id))
         settled += 1
     return settled
+
+
+async def resolve_concern(proposal: Proposal, answer: rules.Acceptance) -> None:
+    """The concern that led to the proposal is resolved once residents accept the work (through the
+    concerns feature's own status change: history, audit and live event). A concern already final
+    (resolved, closed unresolved, merged) is left as it is."""
+    concern = await Concern.get_or_none(id=proposal.concern_id) if proposal.concern_id else None
+    if concern is None or concern.status in CONCERN_FINAL:
+        return
+    note = _(
+        "The work decided in proposal #{id} was accepted by residents (satisfaction rate {rate}).",
+        id=proposal.id,
+        rate=answer.satisfaction,
+    )
+    await set_status(concern, "resolved", note=note, actor=None)
 
 
 async def remind_stalled() -> int:

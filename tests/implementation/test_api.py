@@ -16,6 +16,7 @@ from agora.audit.models import AuditEntry
 from agora.implementation.models import Implementation, ImplementationPhoto, ImplementationUpdate
 from agora.implementation.services import sweep
 from agora.live.models import LiveEvent
+from agora.proposals.models import Proposal
 from tests.ballots.factories import cast, close_now, set_roles
 from tests.implementation.factories import jpeg, opening, post_update, voted
 from tests.rooms.factories import assert_escaped, compound_with_roll
@@ -239,6 +240,15 @@ async def test_quotes_contract_and_a_new_budget_by_a_new_vote(client: httpx.Asyn
 async def test_done_opens_the_acceptance_poll_and_residents_accept(client: httpx.AsyncClient) -> None:
     decision = await voted(client)
     committee = decision.compound.committee
+    # The proposal answers a resident's concern (linked when it was drafted, by agora.concerns).
+    raised = await client.post(
+        "/api/v1/halls/sunny/concerns",
+        json={"title": "屋顶漏水", "body": "顶层漏水严重", "category": "livelihood", "kind": "concern"},
+        headers=decision.owners["B"],
+    )
+    assert raised.status_code == 201, raised.text
+    concern_id = raised.json()["id"]
+    await Proposal.filter(id=decision.proposal_id).update(concern_id=concern_id)
     assert (await client.post(decision.url, json=opening(), headers=committee)).status_code == 201
     assert (
         await post_update(
@@ -257,8 +267,6 @@ async def test_done_opens_the_acceptance_poll_and_residents_accept(client: httpx
     for ref, choice in (("A", "accept"), ("B", "accept"), ("D", "accept"), ("E", "reject")):
         response = await cast(client, poll, decision.owners[ref], choice)
         assert response.status_code == 201, response.text
-    from agora.proposals.models import Proposal
-
     assert await sweep() == (0, 0)  # the poll is still open
     assert await close_now(await Proposal.get(id=poll)) == 1
     assert await sweep() == (0, 1)
@@ -266,6 +274,8 @@ async def test_done_opens_the_acceptance_poll_and_residents_accept(client: httpx
     assert view["status"] == "accepted"
     assert view["acceptance"] == {**view["acceptance"], "accepted": 3, "rejected": 1, "satisfaction": "0.750"}
     assert view["updates"][-1]["kind"] == "acceptance"
+    concern = (await client.get(f"/api/v1/concerns/{concern_id}", headers=decision.owners["B"])).json()
+    assert concern["status"] == "resolved" and "0.750" in concern["history"][-1]["note"]
     assert await sweep() == (0, 0)
     finished = await post_update(decision, committee, progress=100, spent="180000.00")
     assert finished.status_code == 409 and finished.json()["error"]["code"] == "already_accepted"
