@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from agora.stats.figures import ProposalRow, VoteRow, WorkRow
+from agora.stats.figures import ConcernRow, ProposalRow, VoteRow, WorkRow
 from agora.storage.database import is_postgres
 from agora.web.sql import fetch, fetch_rows, in_list, to_datetime
 
@@ -66,6 +66,7 @@ class Rows:
     """Everything under one hall, each row tagged with the hall it belongs to."""
 
     halls: list[HallRow]
+    concerns: list[tuple[int, ConcernRow]]
     proposals: list[tuple[int, ProposalRow]]
     votes: list[tuple[int, VoteRow]]
     works: list[tuple[int, WorkRow]]
@@ -110,6 +111,34 @@ async def _proposal_counts(
     return [(row[0], ProposalRow(str(row[1]), None, int(row[2]))) for row in await fetch_rows(sql, *params)]
 
 
+async def _concerns(
+    compounds: list[int], labels: dict[int, str], start: datetime | None, end: datetime | None
+) -> list[tuple[int, ConcernRow]]:
+    """Every concern and wish of these compounds received within the range (only the columns the
+    figures need: never a title, a body, a name or a contact), tagged with its building's hall when
+    it names one, else its compound's."""
+    where, params = [f"compound_id IN {in_list(compounds)}"], list(compounds)
+    if start is not None:
+        where.append("created_at >= ?")
+        params.append(start)
+    if end is not None:
+        where.append("created_at < ?")
+        params.append(end)
+    columns = "compound_id, building_id, kind, category, status, created_at, resolved_at, feedback_satisfied"
+    sql = f"SELECT {columns} FROM concerns WHERE {' AND '.join(where)}"  # noqa: S608
+    out = []
+    for row in await fetch_rows(sql, *params):
+        compound_id, building_id, kind, category, status, created, resolved, satisfied = row
+        hall = building_id if building_id in labels else compound_id
+        concern = ConcernRow(
+            str(kind), str(category), str(status), to_datetime(created),
+            to_datetime(resolved) if resolved is not None else None,
+            None if satisfied is None else bool(satisfied), labels.get(building_id),
+        )  # fmt: skip
+        out.append((hall, concern))
+    return out
+
+
 async def rows_under(
     hall_id: int, cache: FigureCache, start: datetime | None = None, end: datetime | None = None
 ) -> Rows:
@@ -117,6 +146,11 @@ async def rows_under(
     ids = [h.id for h in halls]
     compounds = [h.id for h in halls if h.kind == "compound"]
     proposals = await _proposal_counts(ids, start, end)
+    buildings = {h.id: h.name for h in halls if h.kind == "building"}
+    compound_ids = sorted({h.compound_id for h in halls if h.compound_id is not None})
+    concerns = await _concerns(compound_ids, buildings, start, end) if compound_ids else []
+    if any(h.id == hall_id and h.kind == "building" for h in halls):
+        concerns = [(h, c) for h, c in concerns if h == hall_id]  # a building's own concerns only
     votes: list[tuple[int, VoteRow]] = []
     if compounds:
         records = await fetch(_RECORDS.format(ids=in_list(compounds)), *compounds)  # noqa: S608
@@ -136,4 +170,4 @@ async def rows_under(
             *ids,
         )
     ]
-    return Rows(halls, proposals, votes, works)
+    return Rows(halls, concerns, proposals, votes, works)

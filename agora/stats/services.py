@@ -83,10 +83,17 @@ def _subtree(child: HallRow, rows: Rows) -> set[int]:
 
 
 def figures_of(rows: Rows, span: Range) -> dict[str, Any]:
+    def plain(tagged: list[tuple[int, Any]]) -> list[Any]:
+        return [row for _hall, row in tagged]
+
     return figures(
-        [], [r for _h, r in rows.proposals], [r for _h, r in rows.votes], [r for _h, r in rows.works],
-        span.start, span.end,
-    )  # fmt: skip
+        plain(rows.concerns),
+        plain(rows.proposals),
+        plain(rows.votes),
+        plain(rows.works),
+        span.start,
+        span.end,
+    )
 
 
 def split(rows: Rows, children: list[HallRow]) -> dict[int, Rows]:
@@ -95,8 +102,8 @@ def split(rows: Rows, children: list[HallRow]) -> dict[int, Rows]:
     for child in children:
         for hall_id in _subtree(child, rows):
             root[hall_id] = child.id
-    parts = {child.id: Rows([], [], [], []) for child in children}
-    for name in ("proposals", "votes", "works"):
+    parts = {child.id: Rows([], [], [], [], []) for child in children}
+    for name in ("concerns", "proposals", "votes", "works"):
         for hall_id, row in getattr(rows, name):
             owner = root.get(hall_id)
             if owner is not None:

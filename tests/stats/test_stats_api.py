@@ -120,3 +120,52 @@ async def test_dashboard_and_exports(client: httpx.AsyncClient) -> None:
     halls = [row[0] for row in book.worksheets[2].iter_rows(min_row=2, values_only=True)]
     assert "'" + EVIL in halls
     assert all(cell.data_type == "s" for row in book.worksheets[2].iter_rows() for cell in row if cell.value)
+
+
+async def test_concern_figures_counted_by_hand(client: httpx.AsyncClient) -> None:
+    from tests.ballots.factories import set_roles
+
+    sunny = await compound_with_roll(client)
+    party = await set_roles(sunny, "party", "moderator")
+    a, b = await sunny.owner("A", "owner-a"), await sunny.owner("B", "owner-b")
+
+    async def raise_(
+        headers: dict[str, str], title: str, kind: str = "concern", building: str | None = None
+    ) -> int:
+        data = {"title": title, "body": "……", "category": "livelihood", "kind": kind}
+        if building:
+            data["building"] = building
+        response = await client.post("/api/v1/halls/sunny/concerns", json=data, headers=headers)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    async def move(cid: int, *steps: tuple[str, str]) -> None:
+        for to, note in steps:
+            response = await client.post(
+                f"/api/v1/concerns/{cid}/status", json={"to": to, "note": note}, headers=party
+            )
+            assert response.status_code == 200, response.text
+
+    fixed = await raise_(a, "路灯不亮", building="1")
+    await move(fixed, ("accepted", ""), ("in_progress", ""), ("resolved", "已更换灯泡"))
+    feedback = await client.post(
+        f"/api/v1/concerns/{fixed}/feedback", json={"satisfied": True, "comment": "好"}, headers=a
+    )
+    assert feedback.status_code in (200, 201), feedback.text
+    await move(await raise_(b, "楼道堆物"), ("closed_unresolved", "物业无法处理"))
+    await raise_(b, "噪音扰民")
+    await move(await raise_(a, "想要一个晾衣架", kind="wish"), ("resolved", "志愿者已安装"))
+
+    got = (await client.get("/api/v1/halls/sunny/stats", headers=sunny.committee)).json()
+    concerns = got["concerns"]
+    assert {k: concerns[k] for k in ("received", "resolved", "closed_unresolved", "open")} == {
+        "received": 3, "resolved": 1, "closed_unresolved": 1, "open": 1,
+    }  # fmt: skip
+    assert concerns["resolution_rate"] == "0.333" and concerns["median_days_to_resolve"] == "0.0"
+    assert (concerns["satisfied"], concerns["feedback"], concerns["satisfaction_rate"]) == (1, 1, "1.000")
+    assert concerns["by_category"] == {"livelihood": {"received": 3, "resolved": 1, "open": 1}}
+    assert got["wishes"] == {"received": 1, "fulfilled": 1}
+    building = (await client.get("/api/v1/halls/sunny-b1/stats", headers=sunny.committee)).json()
+    assert building["concerns"]["received"] == 1 and building["concerns"]["resolved"] == 1
+    community = (await client.get("/api/v1/halls/sunshine/stats", headers=sunny.committee)).json()
+    assert community["concerns"]["received"] == 3 and community["children"][0]["concerns"]["received"] == 3
