@@ -231,6 +231,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/halls/{slug}/stats"): rule(MEMBERS),
     ("GET", "/halls/{slug}/dashboard"): rule(MEMBERS),
     ("GET", "/halls/{slug}/dashboard.xlsx"): rule(MEMBERS),
+    ("GET", "/halls/{slug}/report.pdf"): rule(MEMBERS),
     # --- live -----------------------------------------------------------------------------------
     ("WS", "/ws/halls/{slug}"): rule(MEMBERS),
 }

@@ -6,6 +6,7 @@ and chart geometry come from the pure `tables` module.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -16,6 +17,7 @@ from agora.i18n import _
 from agora.proposals.labels import state_label
 from agora.stats import services, tables
 from agora.stats.labels import children_header, figure_label
+from agora.stats.report import render_report
 from agora.web.http import json_response, require_user
 from agora.web.templating import render
 
@@ -88,6 +90,23 @@ async def dashboard_page(request: Request) -> Response:
     )
 
 
+async def monthly_report(request: Request) -> Response:
+    """`?month=YYYY-MM` (or from/to): the figures of that month as a printable PDF."""
+    month = request.query_params.get("month", "")
+    raw_from, raw_to = request.query_params.get("from"), request.query_params.get("to")
+    if month:
+        raw_from, raw_to = services.month_range(month)
+    state = request.app.state
+    if not hasattr(state, "record_figures"):
+        state.record_figures = {}
+    data = await services.hall_stats(
+        require_user(request), request.path_params["slug"], raw_from, raw_to, state.record_figures
+    )
+    body = await asyncio.to_thread(render_report, data)
+    disposition = f'inline; filename="{_filename(data, "pdf")}"'
+    return Response(body, media_type="application/pdf", headers={"Content-Disposition": disposition})
+
+
 async def dashboard_xlsx(request: Request) -> Response:
     data = await _stats(request)
     disposition = f'attachment; filename="{_filename(data, "xlsx")}"'
@@ -100,4 +119,5 @@ routes: list[BaseRoute] = [
     Route("/api/v1/halls/{slug}/stats", stats_api, methods=["GET"]),
     Route("/halls/{slug}/dashboard", dashboard_page, methods=["GET"]),
     Route("/halls/{slug}/dashboard.xlsx", dashboard_xlsx, methods=["GET"]),
+    Route("/halls/{slug}/report.pdf", monthly_report, methods=["GET"]),
 ]

@@ -68,6 +68,20 @@ def parse_range(raw_from: str | None, raw_to: str | None) -> Range:
     return Range(first, last)
 
 
+def month_range(month: str) -> tuple[str, str]:
+    """ "2026-11" -> ("2026-11-01", "2026-11-30"); 422 for anything else."""
+    try:
+        first = date.fromisoformat(month.strip() + "-01") if len(month.strip()) == 7 else None
+    except ValueError:
+        first = None
+    if first is None:
+        raise Invalid(
+            _("A month is written YYYY-MM, like 2026-11."), code="bad_range", fields={"month": "invalid"}
+        )
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first.isoformat(), (following - timedelta(days=1)).isoformat()
+
+
 def _children(hall: Hall, rows: Rows) -> list[HallRow]:
     if hall.kind == "community":
         return [h for h in rows.halls if h.kind == "compound" and h.parent_id == hall.id]

@@ -169,3 +169,21 @@ async def test_concern_figures_counted_by_hand(client: httpx.AsyncClient) -> Non
     assert building["concerns"]["received"] == 1 and building["concerns"]["resolved"] == 1
     community = (await client.get("/api/v1/halls/sunshine/stats", headers=sunny.committee)).json()
     assert community["concerns"]["received"] == 3 and community["children"][0]["concerns"]["received"] == 3
+
+
+async def test_monthly_report_pdf(client: httpx.AsyncClient) -> None:
+    from tests.ballots.pdftext import extract_text
+
+    sunny, rainy, passed = await world(client)
+    first, last = date.today() - timedelta(days=2), date.today() + timedelta(days=60)
+    response = await client.get(f"/halls/sunshine/report.pdf?from={first}&to={last}", headers=sunny.committee)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    text = extract_text(response.content)
+    assert "议事厅数据月报" in text and "阳光社区" in text
+    assert "表决次数：3" in text and "落实工程支出（元）：60000.00" in text
+    assert "阳光花园" in text
+    for bad in ("2026-13", "2026-1", "november"):
+        refused = await client.get(f"/halls/sunshine/report.pdf?month={bad}", headers=sunny.committee)
+        assert refused.status_code == 422, bad
+    month = await client.get("/halls/sunshine/report.pdf?month=2020-02", headers=rainy.committee)
+    assert month.status_code == 200 and "2020-02-01 至 2020-02-29" in extract_text(month.content)
