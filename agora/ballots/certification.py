@@ -9,8 +9,11 @@ counts (they cannot sign at all; this module does not count them even if a row s
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 STATUSES = ("draft", "preliminary", "final")
 
@@ -48,3 +51,9 @@ def unanswered(objection_ids: Iterable[int], answers: dict[int, str]) -> list[in
 def final_and_passed(status: str, outcome: str | None) -> bool:
     """A decision may be carried out only once its record is final and it passed."""
     return status == "final" and outcome == "passed"
+
+
+def record_hash(document: dict[str, Any]) -> str:
+    """SHA-256 of the document's canonical JSON (sorted keys, no whitespace, UTF-8)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -101,6 +101,9 @@ class PaperBallot(Model):
     proxy_key = fields.CharField(max_length=120, null=True, db_index=True)  # normalized name, for the cap
     proxy_reference = fields.CharField(max_length=200, null=True)
     proxy_scope = fields.CharField(max_length=500, null=True)
+    # The proxy's identity as written (last four characters of the ID) and the authorization's words.
+    proxy_id_last4 = fields.CharField(max_length=4, null=True)
+    proxy_authorization = fields.TextField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -173,6 +176,10 @@ class Resolution(Model):
     created_at = fields.DatetimeField()
     posted_at = fields.DatetimeField(null=True)
     display_until = fields.DatetimeField(null=True)
+    # Posted first as preliminary (objections open), then final: the final document and its hash
+    # replace `document`/`hash`, the preliminary hash is kept here.
+    finalized_at = fields.DatetimeField(null=True)
+    preliminary_hash = fields.CharField(max_length=64, default="")
 
     class Meta:
         table = "resolutions"
@@ -193,3 +200,47 @@ class Certification(Model):
     class Meta:
         table = "certifications"
         unique_together = (("resolution", "user"),)
+
+
+class Objection(Model):
+    """An owner's objection to a preliminary resolution record, and the committee's answer."""
+
+    id = fields.IntField(primary_key=True)
+    resolution = fields.ForeignKeyField(
+        "agora.Resolution", related_name="objections", on_delete=fields.RESTRICT
+    )
+    proposal_id = fields.IntField(db_index=True)
+    owner_ref = fields.CharField(max_length=64)
+    user = fields.ForeignKeyField(
+        "agora.User", related_name="objections", null=True, on_delete=fields.SET_NULL
+    )
+    body = fields.TextField()
+    created_at = fields.DatetimeField()
+    answer = fields.TextField(default="")
+    answered_by = fields.ForeignKeyField(
+        "agora.User", related_name="objection_answers", null=True, on_delete=fields.SET_NULL
+    )
+    answered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "objections"
+
+
+class Consent(Model):
+    """One owner's individual consent (art. 279 change of use, an elevator's occupied unit).
+
+    Given once: online by the owner, or entered by a canvasser or committee member with a witness.
+    """
+
+    id = fields.IntField(primary_key=True)
+    proposal = fields.ForeignKeyField("agora.Proposal", related_name="consents", on_delete=fields.RESTRICT)
+    owner_ref = fields.CharField(max_length=64)
+    consent = fields.BooleanField()
+    channel = fields.CharField(max_length=16)  # "online" | "witnessed"
+    witness = fields.CharField(max_length=120, default="")
+    user = fields.ForeignKeyField("agora.User", related_name="consents", null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "consents"
+        unique_together = (("proposal", "owner_ref"),)

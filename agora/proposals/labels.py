@@ -15,6 +15,7 @@ def state_label(state: str) -> str:
         "certified": _("Certified"),
         "withdrawn": _("Withdrawn"),
         "rejected": _("Rejected"),
+        "extended": _("Voting extended"),
     }.get(state, state)
 
 
@@ -23,6 +24,7 @@ def matter_label(matter: str) -> str:
         "ordinary": _("Ordinary matter (art. 278)"),
         "major": _("Major matter (art. 278)"),
         "consultation": _("Consultation (non-binding)"),
+        "unanimous": _("Unanimous consent of the interested owners (art. 279)"),
     }.get(matter, matter)
 
 

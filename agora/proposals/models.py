@@ -11,7 +11,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 STATES = ("draft", "consultation", "notice", "voting", "closed", "certified", "withdrawn", "rejected")
-MATTERS = ("ordinary", "major", "consultation")
+MATTERS = ("ordinary", "major", "consultation", "unanimous")
 CATEGORIES = (
     "parking",
     "traffic",
@@ -55,6 +55,14 @@ class Proposal(Model):
     roll_fingerprint = fields.CharField(max_length=64, null=True)
     # The residents' concern this proposal answers (agora.concerns), named when it is drafted.
     concern_id = fields.IntField(null=True)
+    # The procedure (api.md, "Procedure"): the rules of procedure frozen at notice, the earliest
+    # opening the notice announced, the one extension of the window ({from, to, reason, by, at}).
+    rules = fields.JSONField(null=True)
+    opens_from = fields.DatetimeField(null=True)
+    extension = fields.JSONField(null=True)
+    # Special matters: art. 279 interested owners, an elevator's occupied units ([owner_ref]).
+    affected = fields.JSONField(null=True)
+    occupied = fields.JSONField(null=True)
 
     class Meta:
         table = "proposals"

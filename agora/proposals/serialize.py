@@ -112,6 +112,13 @@ def proposal_json(
         "roll_fingerprint": proposal.roll_fingerprint,
         "concern": proposal.concern_id,
         "timeline": timeline_json(timeline),
+        # The procedure: the rules frozen at notice, the earliest opening it announced, the one
+        # extension of the window, and the owners whose individual consent a special matter needs.
+        "rules": proposal.rules,
+        "opens_from": _iso(proposal.opens_from),
+        "extension": proposal.extension,
+        "affected": proposal.affected,
+        "occupied": proposal.occupied,
     }
     if with_body:
         data["body_html"] = str(markdown.render(proposal.body))

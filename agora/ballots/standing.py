@@ -1,0 +1,167 @@
+"""Whose ballot an owner ref fills on a vote, reading the frozen roll and the roll as it is now.
+
+The rule itself is pure (`agora.ballots.transfers`): a unit sold during the vote passes its frozen
+person's ballot to the buyer unless the seller voted; the seller no longer may, on any channel; an
+owner merely left out of a re-import keeps their vote. This module reads what the rule needs:
+
+- from the frozen roll, each person's owner refs and units (decoded once per snapshot and process,
+  kept in a small cache keyed like `electorate`'s index: a snapshot never changes once saved);
+- from the current roll, the active owners of those units (one small indexed query per ballot).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from agora.ballots.electorate import Voter
+from agora.ballots.transfers import FrozenPerson, UnitKey, standing
+from agora.errors import Conflict, Forbidden
+from agora.i18n import _
+from agora.rooms.models import RollSnapshot
+from agora.web.sql import fetch, in_list
+
+
+@dataclass(frozen=True)
+class FrozenUnits:
+    """A frozen roll's persons with their units, and each unit's person."""
+
+    persons: dict[str, FrozenPerson]
+    person_of_ref: dict[str, str]
+    person_of_unit: dict[UnitKey, str]
+    weights: dict[str, int]
+
+
+_CACHE_SIZE = 64
+_cache: OrderedDict[tuple[int, str], FrozenUnits] = OrderedDict()
+
+
+def index_units(units: list[list[Any]], persons: list[list[Any]]) -> FrozenUnits:
+    """From a snapshot's `units` and `persons` (see `RollSnapshot`)."""
+    units_of: dict[str, list[UnitKey]] = {}
+    person_of_unit: dict[UnitKey, str] = {}
+    for row in units:
+        person = row[7] if len(row) > 7 else None
+        if person is None:
+            continue
+        key = (str(row[0]), str(row[2]))
+        units_of.setdefault(person, []).append(key)
+        person_of_unit[key] = person
+    frozen = {
+        str(key): FrozenPerson(str(key), frozenset(str(r) for r in refs), tuple(units_of.get(key, ())))
+        for key, refs, _area in persons
+    }
+    return FrozenUnits(
+        persons=frozen,
+        person_of_ref={ref: key for key, person in frozen.items() for ref in person.refs},
+        person_of_unit=person_of_unit,
+        weights={str(key): int(area) for key, _refs, area in persons},
+    )
+
+
+async def frozen_units(snapshot_id: int) -> FrozenUnits:
+    rows = await fetch("SELECT fingerprint, created_at FROM roll_snapshots WHERE id = ?", snapshot_id)
+    if not rows:
+        return FrozenUnits({}, {}, {}, {})
+    key = (snapshot_id, f"{rows[0]['fingerprint']}|{rows[0]['created_at']}")
+    found = _cache.get(key)
+    if found is not None:
+        _cache.move_to_end(key)
+        return found
+    values = await RollSnapshot.filter(id=snapshot_id).values("units", "persons")
+    units, persons = (_decoded(values[0]["units"]), _decoded(values[0]["persons"])) if values else ([], [])
+    found = index_units(units, persons)
+    _cache[key] = found
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return found
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+_OWNERS_OF_UNITS = (
+    "SELECT b.label AS building, u.label AS unit, o.owner_ref AS owner_ref FROM units u"
+    " JOIN halls b ON b.id = u.building_id"
+    " LEFT JOIN ownerships s ON s.unit_id = u.id"
+    " LEFT JOIN owners o ON o.id = s.owner_id AND o.active = ?"
+    " WHERE u.compound_id = ? AND u.active = ? AND u.label IN {labels}"
+)
+_UNITS_OF_OWNERS = (
+    "SELECT b.label AS building, u.label AS unit FROM owners o"
+    " JOIN ownerships s ON s.owner_id = o.id JOIN units u ON u.id = s.unit_id"
+    " JOIN halls b ON b.id = u.building_id"
+    " WHERE o.compound_id = ? AND o.active = ? AND u.active = ? AND o.owner_ref IN {refs}"
+)
+
+
+async def current_owners(compound_id: int, units: set[UnitKey]) -> dict[UnitKey, frozenset[str]]:
+    """The active owners, on the roll as it is now, of these (building, unit) labels."""
+    if not units:
+        return {}
+    labels = sorted({unit for _building, unit in units})
+    rows = await fetch(_OWNERS_OF_UNITS.format(labels=in_list(labels)), True, compound_id, True, *labels)
+    found: dict[UnitKey, set[str]] = {}
+    for row in rows:
+        key = (str(row["building"]), str(row["unit"]))
+        if key not in units:
+            continue
+        owners = found.setdefault(key, set())
+        if row["owner_ref"] is not None:
+            owners.add(str(row["owner_ref"]))
+    return {key: frozenset(refs) for key, refs in found.items()}
+
+
+async def units_owned_now(compound_id: int, refs: list[str]) -> set[UnitKey]:
+    if not refs:
+        return set()
+    rows = await fetch(_UNITS_OF_OWNERS.format(refs=in_list(refs)), compound_id, True, True, *refs)
+    return {(str(row["building"]), str(row["unit"])) for row in rows}
+
+
+def unit_sold() -> Conflict:
+    return Conflict(
+        _(
+            "This owner's unit changed hands during the vote: the new owner may vote for it "
+            "(unless a ballot was already cast for it); the previous owner no longer may."
+        ),
+        code="unit_sold",
+    )
+
+
+def no_vote() -> Forbidden:
+    return Forbidden(
+        _("You have no vote on this matter: only owners on the roll frozen when voting opened vote."),
+        code="no_vote",
+    )
+
+
+async def voter_of(snapshot_id: int, compound_id: int, refs: list[str]) -> Voter | None:
+    """The frozen person these refs vote for now (as owner, or as buyer), None if none; raises
+    `unit_sold` when their only claim is a unit they sold during the vote."""
+    frozen = await frozen_units(snapshot_id)
+    candidates = {frozen.person_of_ref[r] for r in refs if r in frozen.person_of_ref}
+    units = {u for key in candidates for u in frozen.persons[key].units}
+    owners = await current_owners(compound_id, units)
+    result = standing(refs, [frozen.persons[k] for k in candidates], owners)
+    if result.person_key is None:
+        # Not (or no longer) an owner on the frozen roll: perhaps a buyer of a frozen person's units.
+        bought = {
+            frozen.person_of_unit[u]
+            for u in await units_owned_now(compound_id, refs)
+            if u in frozen.person_of_unit
+        }
+        more = bought - candidates
+        if more:
+            candidates |= more
+            units |= {u for key in more for u in frozen.persons[key].units}
+            owners = await current_owners(compound_id, units)
+            result = standing(refs, [frozen.persons[k] for k in candidates], owners)
+    if result.person_key is None:
+        if result.refusal == "unit_sold":
+            raise unit_sold()
+        return None
+    return Voter(result.person_key, 1, frozen.weights.get(result.person_key, 0), result.owner_ref or "")
