@@ -71,18 +71,3 @@ def elevator_outcome(vote_outcome: str, occupied: ConsentTally | None) -> str:
     if occupied is None or not occupied.required:
         return vote_outcome
     return "passed" if occupied.unanimous else "no_decision"
-
-
-def parse_refs(value: object) -> list[str] | None:
-    """A JSON list of owner refs (strings, 1-64 characters, no duplicates) or None when malformed."""
-    if not isinstance(value, list) or not value:
-        return None
-    refs: list[str] = []
-    for item in value:
-        if not isinstance(item, str) or not item.strip() or len(item.strip()) > 64:
-            return None
-        ref = item.strip()
-        if ref in refs:
-            return None
-        refs.append(ref)
-    return refs

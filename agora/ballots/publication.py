@@ -21,12 +21,15 @@ from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots import electorate
+from agora.ballots.casting import lock_proposal as lock
 from agora.ballots.certification import Signature as CountedSignature
 from agora.ballots.certification import certification_complete, final_and_passed, record_hash, record_status
+from agora.ballots.electorate import access_proposal
 from agora.ballots.models import Certification, Objection, Resolution
 from agora.ballots.standing import voter_of
 from agora.errors import Conflict, Forbidden, Invalid
 from agora.i18n import _
+from agora.live.events import atomic
 from agora.proposals import calendar
 from agora.proposals.models import Proposal
 from agora.rooms.models import Owner
@@ -293,3 +296,37 @@ async def stage_fields(resolution: Resolution) -> dict[str, Any]:
     elif status == "draft":
         fields["objections"] = []
     return fields
+
+
+# --- use cases (access, lock, check, write) ---------------------------------------------------------
+
+
+async def _record_under_lock(proposal_id: int) -> tuple[Proposal, Resolution]:
+    locked = await lock(proposal_id)
+    if locked.state not in ("closed", "certified") or not electorate.is_owners_matter(locked):
+        raise Conflict(
+            _("There is no resolution record: the vote has not closed, or this is not an owners' vote."),
+            code="no_resolution",
+        )
+    resolution = await Resolution.filter(proposal_id=locked.id).order_by("-id").first()
+    if resolution is None:
+        raise Conflict(_("The resolution record is not there."), code="no_resolution")
+    return locked, resolution
+
+
+async def object_to_record(user: User, proposal_id: int, body: Any) -> dict[str, Any]:
+    """POST …/objections: an owner of the scope objects to the preliminary record → {id}."""
+    proposal, _access = await access_proposal(user, proposal_id)
+    async with atomic():
+        locked, resolution = await _record_under_lock(proposal.id)
+        objection = await file_objection(locked, resolution, user, body)
+    return {"id": objection.id, "at": _iso(objection.created_at)}
+
+
+async def finalize_record(user: User, proposal_id: int, answers: Any) -> Resolution:
+    """POST …/resolution/finalize: the committee answers each objection and posts the final record."""
+    proposal, access = await access_proposal(user, proposal_id)
+    async with atomic():
+        locked, resolution = await _record_under_lock(proposal.id)
+        await finalize(locked, resolution, user, access.roles, answers)
+    return resolution

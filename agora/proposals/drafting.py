@@ -32,6 +32,8 @@ class Draft:
     item: int | None
     options: list[dict[str, str]] = field(default_factory=list)
     entrance: str | None = None
+    affected: list[str] | None = None  # art. 279: the interested owners, each of whom must consent
+    occupied: list[str] | None = None  # an elevator: the owners whose units it occupies
 
 
 def matter_of_item(item: int) -> str:
@@ -90,6 +92,36 @@ def _options(raw: Any, matter: str, fields: dict[str, str]) -> list[dict[str, st
     return options
 
 
+def parse_refs(value: object) -> list[str] | None:
+    """A JSON list of owner refs (strings, 1-64 characters, no duplicates) or None when malformed."""
+    if not isinstance(value, list) or not value:
+        return None
+    refs: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip() or len(item.strip()) > 64:
+            return None
+        ref = item.strip()
+        if ref in refs:
+            return None
+        refs.append(ref)
+    return refs
+
+
+def _refs(raw: Any, name: str, fields: dict[str, str], *, required: bool) -> list[str] | None:
+    """A list of owner refs (each 1-64 characters, no duplicates, at most 500)."""
+    if raw in (None, "", []):
+        if required:
+            fields[name] = "required"
+        return [] if not required else None
+    if isinstance(raw, str):  # the page form: one owner reference per line or comma
+        raw = [part.strip() for part in re.split(r"[\n,，]", raw) if part.strip()]
+    refs = parse_refs(raw)
+    if refs is None or len(refs) > 500:
+        fields[name] = "invalid"
+        return None
+    return refs
+
+
 def options_from_lines(text: str) -> list[dict[str, str]]:
     """The page form's options: one label per line, keys assigned in order (o1, o2, …)."""
     labels = [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -120,6 +152,17 @@ def validate_draft(data: dict[str, Any], *, hall_kind: str) -> Draft:
         fields["entrance"] = "building_only"
     else:
         entrance = entrance.strip()
+    affected = occupied = None
+    if matter == "unanimous":
+        affected = _refs(data.get("affected"), "affected", fields, required=True)
+    elif data.get("affected") not in (None, "", []):
+        fields["affected"] = "only_unanimous"
+    if category == "elevator" and matter in ("ordinary", "major"):
+        if entrance is None and "entrance" not in fields:
+            fields["entrance"] = "required_for_elevator"
+        occupied = _refs(data.get("occupied"), "occupied", fields, required=False)
+    elif data.get("occupied") not in (None, "", []):
+        fields["occupied"] = "only_elevator"
     if fields:
         raise Invalid(_("Some fields of the proposal are not valid."), fields=fields)
     return Draft(
@@ -130,4 +173,6 @@ def validate_draft(data: dict[str, Any], *, hall_kind: str) -> Draft:
         item=item,
         options=options,
         entrance=entrance if isinstance(entrance, str) else None,
+        affected=affected,
+        occupied=occupied,
     )

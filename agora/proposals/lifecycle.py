@@ -20,7 +20,7 @@ from agora.i18n import _
 from agora.proposals.labels import state_label
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-OWNERS_MATTERS = frozenset({"ordinary", "major"})
+OWNERS_MATTERS = frozenset({"ordinary", "major", "unanimous"})  # matters that need a notice
 EARLY = ("draft", "consultation", "notice")  # states a proposal may still be withdrawn or rejected from
 
 # Who may take an edge: "moderator", "author_or_moderator", or "system" (the ballots feature only).

@@ -17,12 +17,12 @@ from agora.errors import Conflict, Forbidden, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals import calendar
+from agora.proposals.lifecycle import OWNERS_MATTERS
 from agora.proposals.models import Proposal, ProposalTransition
 from agora.rooms.access import HallAccess
 from agora.rooms.rules import Rules, frozen_rules, rules_in_force
 from agora.storage.database import is_postgres
 
-OWNERS_MATTERS = frozenset({"ordinary", "major", "unanimous"})
 REASON_MAX = 2000
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from agora.ballots import certification, consents, proxies, transfers
 from agora.ballots.transfers import FrozenPerson
+from agora.proposals.drafting import parse_refs
 from agora.rooms.rules import Rules, frozen_rules, rules_from, rules_in_force, validate_rules
 
 # --- proxies ---------------------------------------------------------------------------------------
@@ -203,9 +204,9 @@ def test_elevator_needs_the_vote_and_every_occupied_units_consent() -> None:
 
 
 def test_parse_refs() -> None:
-    assert consents.parse_refs(["A", " B "]) == ["A", "B"]
+    assert parse_refs(["A", " B "]) == ["A", "B"]
     for bad in (None, [], ["A", "A"], [""], [1], "A", ["x" * 65]):
-        assert consents.parse_refs(bad) is None
+        assert parse_refs(bad) is None
 
 
 # --- certification ---------------------------------------------------------------------------------

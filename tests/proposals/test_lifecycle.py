@@ -25,7 +25,7 @@ ACTORS = {
 
 def reference(current: str, to: str, matter: str, who: str) -> bool:
     """The rules as written in the brief, one case at a time."""
-    owners = matter in ("ordinary", "major")
+    owners = matter in ("ordinary", "major", "unanimous")  # the notice path
     mod = who in ("moderator", "author_moderator")
     if who == "system":
         return (current, to) in {("voting", "closed"), ("closed", "certified")}
