@@ -55,6 +55,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
 
 
+
 def published_ledger(entries: list[Any]) -> dict[str, Any]:
     """The published ledger: one shape for the ledger API and the record, so exports compare."""
     return {
@@ -75,7 +76,6 @@ def published_ledger(entries: list[Any]) -> dict[str, Any]:
         ],
         "head": entries[-1].hash if entries else GENESIS,
     }
-
 
 async def _timeline(proposal: Proposal) -> dict[str, Any]:
     rows = (
