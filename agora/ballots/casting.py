@@ -9,6 +9,7 @@ the receipt is returned, so an acknowledged ballot is durable.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,7 +20,7 @@ from tortoise.functions import Count, Sum
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate, secrecy, writer
+from agora.ballots import electorate, proxies, secrecy, standing, writer
 from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import check_key, remember, replay_of, request_digest
@@ -32,6 +33,7 @@ from agora.proposals.models import Proposal
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
+from agora.rooms.rules import rules_in_force
 from agora.web.sql import fetch
 
 
@@ -197,7 +199,7 @@ def _cast_read_sql() -> str:
     return (
         f"SELECT {', '.join(columns)} FROM proposals p JOIN halls h ON h.id = p.hall_id"  # noqa: S608
         " LEFT JOIN roll_snapshots s ON s.id = p.snapshot_id LEFT JOIN halls c ON c.id = s.compound_id"
-        " LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ? AND o.active = ?"
+        " LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ?"
         " WHERE p.id = ?"
     )
 
@@ -207,7 +209,7 @@ class _CastRead:
     proposal: Proposal
     access: HallAccess
     snapshot: dict[str, Any] | None  # the frozen roll's row as `electorate.snapshot_info` reads it
-    refs: list[str]  # the caller's active owner refs in the frozen roll's compound
+    refs: list[str]  # the caller's owner refs in the frozen roll's compound (also those a re-import left out)
 
 
 async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
@@ -215,7 +217,7 @@ async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
     the proposal and its hall (as `electorate.access_proposal`), the frozen roll's totals and compound
     rules, and the caller's active owner refs in that compound (as `electorate.snapshot_and_refs`).
     Nothing is cached across requests: a removed owner or a lost role counts on the next cast."""
-    rows = await fetch(_cast_read_sql(), user.id, True, proposal_id)
+    rows = await fetch(_cast_read_sql(), user.id, proposal_id)
     if not rows:
         raise NotFound(_("This proposal does not exist or you cannot see it."))
     columns: dict[str, dict[str, Any]] = {"p": {}, "h": {}, "s": {}, "c": {}, "o": {}}
@@ -223,12 +225,20 @@ async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
         alias, column = key.split("__", 1)
         columns[alias][column] = value
     proposal = Proposal._init_from_db(**columns["p"])
-    try:
-        access = await access_to(user, Hall._init_from_db(**columns["h"]))
-    except NotFound:
-        raise NotFound(_("This proposal does not exist or you cannot see it.")) from None
+    hall = Hall._init_from_db(**columns["h"])
     snapshot = columns["s"] if columns["s"]["id"] is not None and columns["c"]["id"] is not None else None
     refs = sorted(str(row["o__owner_ref"]) for row in rows if row["o__owner_ref"] is not None)
+    try:
+        access = await access_to(user, hall)
+    except NotFound:
+        # An owner on the frozen roll keeps their vote when a re-import left them out of the roll
+        # (and so out of the hall's members): the vote counts them, so they may cast it.
+        if snapshot is None or not refs or not electorate.is_owners_matter(proposal):
+            raise NotFound(_("This proposal does not exist or you cannot see it.")) from None
+        info = await electorate._info_of(snapshot)
+        if not any(ref in info.index.person_of for ref in refs):
+            raise NotFound(_("This proposal does not exist or you cannot see it.")) from None
+        access = HallAccess(hall, frozenset({"owner"}))
     return _CastRead(proposal, access, snapshot, refs)
 
 
@@ -252,10 +262,18 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
             return replay
     if proposal.state not in ("voting", "closed", "certified"):
         raise not_open(proposal)
+    if proposal.matter == "unanimous":
+        raise Conflict(
+            _("This matter is decided by the consent of each interested owner, not by ballots."),
+            code="consents_not_ballots",
+        )
     if electorate.is_owners_matter(proposal):
         info = await _snapshot_of(read)
-        voter = electorate.voter_of_refs(info, read.refs)
-        revote = info.rules.revote
+        found = await standing.voter_of(info.id, info.compound_id, read.refs)  # a unit sold: the buyer
+        if found is None:
+            raise standing.no_vote()
+        voter = found
+        revote = rules_in_force(proposal.rules, info.rules).revote  # as frozen at the notice
     else:
         voter = await electorate.voter_for_user(proposal, access, user)
         revote = False
@@ -300,32 +318,44 @@ async def _duplicate(proposal: Proposal, voter: Voter) -> Conflict:
     return already_voted(slot.channel if slot else "online")
 
 
-def _proxy(value: Any) -> dict[str, str] | None:
-    if value is None or value == "" or value == {}:
-        return None
-    if not isinstance(value, dict):
-        raise Invalid(_("proxy must be null or {name, reference, scope}."), fields={"proxy": "type"})
-    result: dict[str, str] = {}
-    fields: dict[str, str] = {}
-    for name, limit, required in (("name", 120, True), ("reference", 200, True), ("scope", 500, False)):
-        text = value.get(name)
-        if text is None or (isinstance(text, str) and not text.strip()):
-            if required:
-                fields[f"proxy.{name}"] = "required"
-            result[name] = ""
-        elif not isinstance(text, str) or len(text) > limit:
-            fields[f"proxy.{name}"] = "invalid"
-        else:
-            result[name] = text.strip()
-    if fields:
+def _proxy(value: Any, proposal: Proposal) -> proxies.ProxyInput | None:
+    """`{name, id_last4, authorization, property_staff?}`, its authorization naming this proposal."""
+    if (
+        isinstance(value, dict)
+        and "authorization" not in value
+        and ("reference" in value or "scope" in value)
+    ):
+        # The first form ({name, reference, scope}): its reference and scope are the authorization's words.
+        words = " ".join(str(value.get(k) or "") for k in ("reference", "scope")).strip()
+        value = {**value, "authorization": words}
+    proxy, problems = proxies.parse_proxy(value)
+    if problems:
         raise Invalid(
-            _("A proxy needs the proxy's name and the reference of the written authorization."), fields=fields
+            _(
+                "A proxy needs the proxy's name, the last four characters of their ID number "
+                "and the written authorization."
+            ),
+            fields=problems,
         )
-    return result
+    if proxy is not None and not proxies.names_proposal(proxy.authorization, proposal.id, proposal.title):
+        raise Invalid(
+            _(
+                "The written authorization must name this proposal (its number {id} or its title); "
+                "a general authorization is not enough.",
+                id=proposal.id,
+            ),
+            code="authorization_not_for_proposal",
+            fields={"proxy.authorization": "not_for_proposal"},
+        )
+    return proxy
 
 
-def proxy_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+def stored_proxy_key(proxy: proxies.ProxyInput) -> str:
+    """The identity the cap counts, as stored (a digest when the normalised name is very long)."""
+    key = proxy.key
+    if len(key) <= 120:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def _text(data: dict[str, Any], name: str, limit: int) -> str:
@@ -348,34 +378,42 @@ async def _canvass(user: User, proposal_id: int) -> tuple[Proposal, Any]:
 
 
 async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict:
-    """A canvasser enters a signed paper ballot (or a proxy's), with a witness."""
+    """A canvasser enters a signed paper ballot (or a proxy's), with a witness. A spoiled paper ballot
+    is entered as `invalid`: it takes part (and counts toward the quorum) without a choice."""
     proposal, _access = await _canvass(user, proposal_id)
     owner_ref = _text(data, "owner_ref", 64)
     witness = _text(data, "witness", 120)
-    proxy = _proxy(data.get("proxy"))
+    proxy = _proxy(data.get("proxy"), proposal)
     if proposal.state not in ("voting", "closed", "certified"):
         raise not_open(proposal)
     info = await electorate.snapshot_info(proposal)
-    voter = electorate.owner_voter(info, owner_ref)
+    voter = await standing.voter_of(info.id, info.compound_id, [owner_ref])
     if voter is None:
         raise NotFound(_("No owner with this reference is on this vote's roll."), code="unknown_owner")
-    choice = check_choice(proposal, data.get("choice"))
-    cap = info.rules.proxy_cap
+    raw_choice = data.get("choice")
+    choice = "invalid" if raw_choice == "invalid" else check_choice(proposal, raw_choice)
+    rules = rules_in_force(proposal.rules, info.rules)  # as frozen at the notice
+    if proxy is not None and proxy.property_staff and rules.proxy_bar_property_staff:
+        raise Invalid(
+            _("The rules of procedure bar property-management staff from acting as proxies."),
+            code="proxy_property_staff",
+            fields={"proxy.property_staff": "barred"},
+        )
+    cap = rules.proxy_cap
     channel = "proxy" if proxy else "paper"
+    key = stored_proxy_key(proxy) if proxy else None
     try:
         async with atomic():
             locked = await lock_proposal(proposal.id)
             check_open(locked)
             if proxy is not None:
-                held = await PaperBallot.filter(
-                    proposal_id=proposal.id, proxy_key=proxy_key(proxy["name"])
-                ).count()
-                if held >= cap:
+                held = await PaperBallot.filter(proposal_id=proposal.id, proxy_key=key).count()
+                if proxies.cap_reached(held, cap):
                     raise Conflict(
                         _(
                             "{name} already represents {n} owners on this vote; "
                             "the rules allow at most {cap}.",
-                            name=proxy["name"],
+                            name=proxy.name,
                             n=held,
                             cap=cap,
                         ),
@@ -385,13 +423,13 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
             await PaperBallot.create(
                 proposal_id=proposal.id,
                 seq=appended.seq,
-                owner_ref=owner_ref,
+                owner_ref=voter.owner_ref,
                 canvasser=user,
                 witness=witness,
-                proxy_name=proxy["name"] if proxy else None,
-                proxy_key=proxy_key(proxy["name"]) if proxy else None,
-                proxy_reference=proxy["reference"] if proxy else None,
-                proxy_scope=proxy["scope"] if proxy else None,
+                proxy_name=proxy.name if proxy else None,
+                proxy_key=key,
+                proxy_id_last4=proxy.id_last4 if proxy else None,
+                proxy_authorization=proxy.authorization if proxy else None,
                 created_at=clock.now(),
             )
             await record(
@@ -400,10 +438,12 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
                 object_type="proposal",
                 object_id=proposal.id,
                 hall_id=locked.hall_id,  # type: ignore[attr-defined]
-                owner_ref=owner_ref,
+                owner_ref=voter.owner_ref,
                 channel=channel,
                 witness=witness,
-                proxy=proxy,
+                proxy=None
+                if proxy is None
+                else {"name": proxy.name, "id_last4": proxy.id_last4, "authorization": proxy.authorization},
                 seq=appended.seq,
             )
             await emit(locked.hall_id, "ballot.turnout", await _turnout_payload(locked), durable=False)  # type: ignore[attr-defined]
@@ -452,11 +492,22 @@ async def record_delivery(user: User, proposal_id: int, data: dict[str, Any]) ->
 
 async def my_ballot(user: User, proposal_id: int) -> dict:
     """The caller's effective ballot (the receipt code itself is never stored, only its hash)."""
-    proposal, access = await electorate.access_proposal(user, proposal_id)
-    try:
-        voter = await electorate.voter_for_user(proposal, access, user)
-    except (Forbidden, NotFound):
-        raise NotFound(_("You have no ballot on this proposal."), code="no_ballot") from None
+    read = await _read_for_cast(user, proposal_id)
+    proposal = read.proposal
+    voter: Voter | None = None
+    if electorate.is_owners_matter(proposal):
+        info = await _snapshot_of(read)
+        try:
+            voter = await standing.voter_of(info.id, info.compound_id, read.refs)  # a buyer: the slot bought
+        except Conflict:  # a seller still sees the ballot cast before the sale
+            voter = next((v for r in read.refs if (v := electorate.owner_voter(info, r)) is not None), None)
+    else:
+        try:
+            voter = await electorate.voter_for_user(proposal, read.access, user)
+        except (Forbidden, NotFound):
+            voter = None
+    if voter is None:
+        raise NotFound(_("You have no ballot on this proposal."), code="no_ballot")
     slot = await BallotSlot.get_or_none(proposal_id=proposal.id, person_key=voter.person_key)
     if slot is None:
         raise NotFound(_("You have no ballot on this proposal."), code="no_ballot")

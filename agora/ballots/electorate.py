@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -54,14 +55,16 @@ async def access_proposal(user: User | None, proposal_id: int) -> tuple[Proposal
     return proposal, access
 
 
-async def record_transition(proposal: Proposal, to: str, actor: User | None, reason: str = "") -> None:
+async def record_transition(
+    proposal: Proposal, to: str, actor: User | None, reason: str = "", at: datetime | None = None
+) -> None:
     """The proposals feature records the timeline; a minimal stand-in when it is not there."""
     try:
         from agora.proposals.services import record_transition as theirs
     except ImportError:
         theirs = None
     if theirs is not None:
-        await theirs(proposal, to, actor, reason=reason)
+        await theirs(proposal, to, actor, reason=reason, at=at)
         return
     from agora import clock
     from agora.proposals.models import ProposalTransition

@@ -10,30 +10,31 @@ Once posted it is never written again: a correction is a new record that `supers
 from __future__ import annotations
 
 import hashlib
-import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate, secrecy
+from agora.ballots import consenting, electorate, publication, secrecy
+from agora.ballots.certification import record_hash as record_hash  # re-exported: the hash of a record
 from agora.ballots.chain import GENESIS, effective
-from agora.ballots.models import BallotSlot, Certification, DeliveryProof, Resolution
+from agora.ballots.models import BallotSlot, DeliveryProof, Resolution
+from agora.ballots.publication import procedure_rules
+from agora.ballots.publication import record_is_final_and_passed as record_is_final_and_passed  # for impl
 from agora.ballots.tally import CountedBallot, DeemedParticipation, result_to_json, tally_owners
 from agora.ballots.verify import FORMAT, public_roll_fingerprint
 from agora.ballots.voting import ledger_entries
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
+from agora.proposals import calendar
 from agora.proposals.models import Proposal, ProposalTransition
 from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-DISPLAY_DAYS = 15  # kept on public display at least 15 days (domain.md, "The calendar")
-SIGNATURES_REQUIRED = 1
 VERDICTS = {"passed": "通过", "no_decision": "未形成决定", "undetermined": "无法确定"}
 
 
@@ -45,15 +46,23 @@ def verdict_label(outcome: str | None) -> str:
     }.get(outcome or "", _("No result"))
 
 
-def record_hash(document: dict[str, Any]) -> str:
-    """SHA-256 of the document's canonical JSON (sorted keys, no whitespace, UTF-8)."""
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _verdict(outcome: str) -> dict[str, str]:
+    return {"outcome": outcome, "text": VERDICTS[outcome]}
+
+
+async def residents_committee(proposal: Proposal) -> dict[str, Any] | None:
+    """The residents' committee told of the notice: the community the compound belongs to."""
+    compound = await electorate.compound_of(proposal)
+    if compound.parent_id is None or proposal.notice_at is None:  # type: ignore[attr-defined]
+        return None
+    community = await Hall.get_or_none(id=compound.parent_id)  # type: ignore[attr-defined]
+    if community is None:
+        return None
+    return {"hall": community.slug, "name": community.name, "notified_at": _iso(proposal.notice_at)}
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
-
 
 
 def published_ledger(entries: list[Any]) -> dict[str, Any]:
@@ -77,15 +86,21 @@ def published_ledger(entries: list[Any]) -> dict[str, Any]:
         "head": entries[-1].hash if entries else GENESIS,
     }
 
-async def _timeline(proposal: Proposal) -> dict[str, Any]:
+
+async def _timeline(proposal: Proposal, closed_by: str | None = None) -> dict[str, Any]:
     rows = (
         await ProposalTransition.filter(proposal_id=proposal.id).order_by("at", "id").prefetch_related("by")
     )
+    closing = next((r for r in reversed(rows) if r.to_state == "closed"), None)
     return {
         "notice_at": _iso(proposal.notice_at),
         "opens_at": _iso(proposal.opens_at),
         "closes_at": _iso(proposal.closes_at),
         "closed_at": _iso(proposal.closed_at),
+        # Who closed the vote (null: automatically, at the end of the announced window) and the one
+        # extension of the window with its reason (api.md, "Procedure").
+        "closed_by": closed_by or (closing.by.display_name if closing is not None and closing.by else None),  # type: ignore[attr-defined]
+        "extension": proposal.extension,
         "transitions": [
             {"state": r.to_state, "at": _iso(r.at), "by": r.by.display_name if r.by else None}  # type: ignore[attr-defined]
             for r in rows
@@ -142,11 +157,15 @@ async def _count_ledger(proposal: Proposal, previous: dict[str, Any] | None) -> 
 
 
 async def build_document(
-    proposal: Proposal, number: str, now: datetime, previous: dict[str, Any] | None = None
+    proposal: Proposal,
+    number: str,
+    now: datetime,
+    previous: dict[str, Any] | None = None,
+    closed_by: str | None = None,
 ) -> dict[str, Any]:
     """Count the closed vote and write the record (a draft until certified)."""
     snapshot = await electorate.load_snapshot(proposal)
-    rules = await electorate.rules_for(proposal)
+    rules = await procedure_rules(proposal)  # as frozen at the notice: later changes do not apply
     hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
     compound = await electorate.compound_of(proposal)
     ledger = await _count_ledger(proposal, previous)
@@ -189,6 +208,7 @@ async def build_document(
         channels[entry.channel] = channels.get(entry.channel, 0) + 1
     head = entries[-1].hash if entries else GENESIS
     body = proposal.body or ""
+    consents = await consenting.consent_tally(proposal)
     return {
         "format": FORMAT,
         "number": number,
@@ -206,7 +226,7 @@ async def build_document(
             "body": body,
             "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
         },
-        "timeline": await _timeline(proposal),
+        "timeline": await _timeline(proposal, closed_by),
         "roll": {
             "parking_counts": parking_counts,
             "fingerprint": snapshot.fingerprint,
@@ -226,9 +246,16 @@ async def build_document(
         "entry_count": len(entries),
         "participation": units_of(voters),
         "result": result_to_json(result),
-        "verdict": {"outcome": result.outcome, "text": VERDICTS[result.outcome]},
+        "verdict": _verdict(
+            consenting.combined_outcome(proposal, result.outcome, consents) or result.outcome
+        ),
         "deemed_participation": deemed_spec,
         "channels": channels,
+        # The procedure (api.md, "Procedure"): the rules in force as frozen at notice, the residents'
+        # committee told of the notice, an elevator's consents of the occupied units.
+        "rules": rules.to_json(),
+        "residents_committee": await residents_committee(proposal),
+        "consents": consenting.public_consents(consents),
         "certified": [],
         "created_at": _iso(now),
         "posted_at": None,
@@ -245,12 +272,17 @@ async def _next_number(compound: Hall, now: datetime) -> tuple[int, int, str]:
 
 
 async def draft_resolution(
-    proposal: Proposal, now: datetime, *, supersedes: Resolution | None = None, reason: str = ""
+    proposal: Proposal,
+    now: datetime,
+    *,
+    supersedes: Resolution | None = None,
+    reason: str = "",
+    closed_by: str | None = None,
 ) -> Resolution:
     compound = await electorate.compound_of(proposal)
     year, sequence, number = await _next_number(compound, now)
     previous = supersedes.document if supersedes is not None else None
-    document = await build_document(proposal, number, now, previous)
+    document = await build_document(proposal, number, now, previous, closed_by)
     if supersedes is not None:
         document["supersedes"] = supersedes.number
         document["correction"] = reason
@@ -309,42 +341,31 @@ async def _closed_resolution(proposal: Proposal) -> Resolution:
 
 
 async def present(resolution: Resolution) -> dict[str, Any]:
-    """The document plus its status; a posted record is returned exactly as frozen."""
+    """The document plus its status (draft, preliminary, final) and the objections so far; a posted
+    record is returned exactly as frozen."""
     document = dict(resolution.document)
     later = await Resolution.filter(supersedes_id=resolution.id).first()
-    document["status"] = "posted" if resolution.posted_at else "draft"
+    document.update(await publication.stage_fields(resolution))
     document["record_hash"] = resolution.hash or None
     document["superseded_by"] = later.number if later else None
     return document
 
 
 async def certify(user: User, proposal_id: int) -> dict[str, Any]:
-    """A committee member signs; with enough signatures the record is posted and frozen."""
+    """A member of the owners' committee signs; with `certify_signatures` signatures the record is
+    posted as preliminary and frozen (objections follow, then the final record)."""
     proposal, access = await electorate.access_proposal(user, proposal_id)
-    if not access.is_committee:
-        raise Forbidden(_("Only the owners' committee certifies resolution records."))
     async with atomic():
         from agora.ballots.casting import lock_proposal
 
         locked = await lock_proposal(proposal.id)
         resolution = await _closed_resolution(locked)
-        if resolution.posted_at is not None:
-            raise Conflict(
-                _("This record is already certified and posted; it cannot change."), code="already_posted"
-            )
-        await check_ledger_unchanged(locked.id, resolution.document)
-        if await Certification.filter(resolution_id=resolution.id, user_id=user.id).exists():
-            raise Conflict(_("You have already certified this record."), code="already_certified")
-        now = clock.now()
-        await Certification.create(resolution=resolution, user=user, name=user.display_name, at=now)
-        signatures = await Certification.filter(resolution_id=resolution.id).order_by("at", "id")
-        document = dict(resolution.document)
-        document["certified"] = [{"by": s.name, "at": _iso(s.at)} for s in signatures]
-        if len(signatures) >= SIGNATURES_REQUIRED:
-            display_until = now + timedelta(days=DISPLAY_DAYS)
-            document["posted_at"] = _iso(now)
-            document["display_until"] = _iso(display_until)
-            resolution.posted_at, resolution.display_until = now, display_until
+        if resolution.posted_at is None:
+            await check_ledger_unchanged(locked.id, resolution.document)
+        document, posted = await publication.sign(resolution, locked, user, access.roles)
+        if posted:
+            resolution.posted_at = clock.now()
+            resolution.display_until = calendar.display_until(resolution.posted_at)
             resolution.hash = record_hash(document)
             if locked.state == "closed":
                 await electorate.record_transition(locked, "certified", user)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agora.accounts.models import User
-from agora.ballots import electorate, secrecy
+from agora.ballots import consenting, electorate, secrecy
 from agora.ballots.casting import turnout_now
 from agora.ballots.chain import GENESIS
 from agora.ballots.models import BallotSlot
@@ -33,6 +33,15 @@ async def result_of(proposal: Proposal) -> dict[str, Any]:
         }
     if proposal.state not in CLOSED:
         raise Conflict(_("Voting on this proposal has not opened yet."), code="not_open")
+    if proposal.matter == "unanimous":  # art. 279: the consents decide, not a count
+        tally = await consenting.consent_tally(proposal)
+        outcome = consenting.combined_outcome(proposal, None, tally)
+        return {
+            "state": proposal.state,
+            "outcome": outcome,
+            "reason": None if outcome == "passed" else "not_unanimous",
+            "consents": consenting.public_consents(tally),
+        }
     if not electorate.is_owners_matter(proposal):
         return await consultation_result(proposal)
     resolution = await current_resolution(proposal)
@@ -48,6 +57,8 @@ async def result_of(proposal: Proposal) -> dict[str, Any]:
         "secrecy": document.get("secrecy", "named"),
         "resolution": document.get("number"),
         "roll_fingerprint": document["roll"].get("published_fingerprint"),
+        "verdict": document.get("verdict"),
+        "consents": document.get("consents"),
     }
 
 
@@ -88,24 +99,33 @@ async def building_rows(proposal: Proposal) -> list[dict[str, Any]]:
     snapshot = await electorate.load_snapshot(proposal)
     voted = set(await BallotSlot.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
     rows: dict[str, dict[str, int]] = {}
+    persons: dict[str, set[str]] = {}
     for unit in snapshot.units:
         person = unit[7] if len(unit) > 7 else None
         if person is None:
             continue
         row = rows.setdefault(unit[0], {"units": 0, "voted": 0, "area": 0, "area_voted": 0})
+        persons.setdefault(unit[0], set()).add(person)
         row["units"] += 1
         row["area"] += int(unit[3])
         if person in voted:
             row["voted"] += 1
             row["area_voted"] += int(unit[3])
-    return [
-        {
-            "building": name,
-            "units": row["units"],
-            "units_voted": row["voted"],
-            "area": format_area(row["area"]),
-            "area_voted": format_area(row["area_voted"]),
-            "percent": (100 * row["voted"] // row["units"]) if row["units"] else 0,
-        }
-        for name, row in sorted(rows.items())
-    ]
+    result = []
+    for name, row in sorted(rows.items()):
+        # Persons as the count has them (one per owner, the developer's units one), not units.
+        in_building = persons[name]
+        took_part = len(in_building & voted)
+        result.append(
+            {
+                "building": name,
+                "persons": len(in_building),
+                "persons_voted": took_part,
+                "units": row["units"],
+                "units_voted": row["voted"],
+                "area": format_area(row["area"]),
+                "area_voted": format_area(row["area_voted"]),
+                "percent": (100 * took_part // len(in_building)) if in_building else 0,
+            }
+        )
+    return result

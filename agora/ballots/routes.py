@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 from agora.ballots import live, services
 from agora.ballots.named import named_ballots
 from agora.ballots.pages import routes as page_routes
+from agora.ballots.procedure_routes import routes as procedure_routes
 from agora.web.http import json_response, path_id, read_json, require_user
 
 
@@ -110,5 +111,6 @@ routes: list[BaseRoute] = [
     Route(f"{P}/resolution/certify", certify, methods=["POST"]),
     Route(f"{P}/resolution/corrections", correct, methods=["POST"]),
     Route("/api/v1/halls/{slug}/resolutions", archive, methods=["GET"]),
+    *procedure_routes,
     *page_routes,
 ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from tortoise.expressions import F
+
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
@@ -63,11 +65,11 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
     return proposal
 
 
-async def close_vote(proposal: Proposal, *, actor: User | None) -> Proposal:
-    """A moderator closes the vote now (called by the proposals feature's transition, which then
-    records the timeline); refused when the vote is no longer open."""
+async def close_vote(proposal: Proposal, *, actor: User | None, at: datetime | None = None) -> Proposal:
+    """A moderator closes the vote (called by the proposals feature's transition, which has checked
+    the window and then records the timeline); `at` is the closing time the transition stamps."""
     async with atomic():
-        now = clock.now()
+        now = at or clock.now()
         if not await _claim(proposal.id, now, due_only=False):
             raise Conflict(_("This vote is not open, so it cannot be closed."), code="not_open")
         await _finish(proposal, actor, now)
@@ -87,8 +89,11 @@ async def close_overdue() -> int:
                 if not await _claim(proposal_id, now, due_only=True):
                     continue  # another worker closed it
                 proposal = await Proposal.get(id=proposal_id)
-                await electorate.record_transition(proposal, "closed", None)
-                await _finish(proposal, None, now)
+                # The vote ended at its announced close, whenever the schedule gets to it: one closing
+                # time in the proposal, the timeline and the record (nothing was accepted after it).
+                closed_at = proposal.closed_at or now
+                await electorate.record_transition(proposal, "closed", None, at=closed_at)
+                await _finish(proposal, None, closed_at)
                 closed += 1
         except Exception:  # noqa: BLE001 — one bad vote must not keep the others open
             log.exception("closing vote %s failed", proposal_id)
@@ -99,7 +104,7 @@ async def _claim(proposal_id: int, now: datetime, *, due_only: bool) -> bool:
     """The one conditional UPDATE that decides who closes: only one transaction can change the row."""
     query = Proposal.filter(id=proposal_id, state="voting", closed_at=None)
     if due_only:
-        query = query.filter(closes_at__lte=now)
+        return await query.filter(closes_at__lte=now).update(closed_at=F("closes_at")) == 1
     return await query.update(closed_at=now) == 1
 
 
@@ -111,7 +116,7 @@ async def _finish(proposal: Proposal, actor: User | None, now: datetime) -> None
     if electorate.is_owners_matter(proposal):
         from agora.ballots.resolution import draft_resolution
 
-        resolution = await draft_resolution(proposal, now)
+        resolution = await draft_resolution(proposal, now, closed_by=actor.display_name if actor else None)
         outcome = resolution.document["result"]["outcome"]
     await emit(
         proposal.hall_id,  # type: ignore[attr-defined]

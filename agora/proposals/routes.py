@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from agora.errors import Invalid
 from agora.i18n import _
-from agora.proposals import discussion, live, moderation, photos, search, services  # noqa: F401 — live registers renderers
+from agora.proposals import discussion, live, moderation, photos, search, services, window  # noqa: F401 — live registers renderers
 from agora.proposals.pages import read_photo
 from agora.proposals.pages import routes as page_routes
 from agora.proposals.serialize import comment_json, proposal_json
@@ -57,6 +57,15 @@ async def transition_api(request: Request) -> Response:
     reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
     closes_at = services.parse_closes_at(data.get("closes_at"))
     proposal = await services.transition(access, proposal, to, user, closes_at=closes_at, reason=reason)
+    return json_response(await _proposal_data(proposal, access.hall.slug))
+
+
+async def extend_api(request: Request) -> Response:
+    """The owners' committee extends an open vote once (api.md, "Procedure")."""
+    user = require_user(request)
+    proposal, access = await services.access_proposal(user, _id(request))
+    data = await read_json(request)
+    proposal = await window.extend(access, proposal, user, data, await services.compound_rules(access.hall))
     return json_response(await _proposal_data(proposal, access.hall.slug))
 
 
@@ -166,6 +175,7 @@ api_routes: list[BaseRoute] = [
     Route("/api/v1/halls/{slug}/search", search_api, methods=["GET"]),
     Route("/api/v1/proposals/{id}", proposal_api, methods=["GET"]),
     Route("/api/v1/proposals/{id}/transition", transition_api, methods=["POST"]),
+    Route("/api/v1/proposals/{id}/extend", extend_api, methods=["POST"]),
     Route("/api/v1/proposals/{id}/second", second_api, methods=["POST"]),
     Route("/api/v1/proposals/{id}/photos", photos_api, methods=["POST"]),
     Route("/api/v1/proposals/{id}/lock", lock_api, methods=["POST"]),

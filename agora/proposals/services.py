@@ -22,12 +22,12 @@ from agora.audit.services import record
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic, emit
-from agora.proposals import lifecycle
+from agora.proposals import lifecycle, window
 from agora.proposals.drafting import validate_draft
 from agora.proposals.lifecycle import OWNERS_MATTERS, Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
 from agora.rooms.access import HallAccess, access_to
-from agora.rooms.models import Hall, Unit
+from agora.rooms.models import Hall, Owner, Unit
 from agora.rooms.rules import Rules, rules_from
 from agora.web.http import check_time_bounds
 from agora.web.sql import fetch, to_datetime
@@ -110,6 +110,12 @@ async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]
     if draft.entrance is not None:
         if not await Unit.filter(building_id=access.hall.id, entrance=draft.entrance, active=True).exists():
             raise Invalid(_("This building has no such entrance."), fields={"entrance": "unknown"})
+    for name, refs in (("affected", draft.affected), ("occupied", draft.occupied)):
+        if refs and not await _all_on_roll(access.hall, refs):
+            raise Invalid(
+                _("Every owner listed must be on the compound's roll: {field}.", field=name),
+                fields={name: "unknown_owner"},
+            )
     async with atomic():
         proposal = await Proposal.create(
             hall_id=access.hall.id,
@@ -121,6 +127,8 @@ async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]
             item=draft.item,
             options=draft.options,
             entrance=draft.entrance,
+            affected=draft.affected,
+            occupied=draft.occupied or None,
             state="draft",
         )
         await ProposalTransition.create(
@@ -137,6 +145,13 @@ async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]
         )
         await emit(access.hall.id, "proposal.state", _state_payload(proposal, "", author))
     return proposal
+
+
+async def _all_on_roll(hall: Hall, refs: list[str]) -> bool:
+    """Every owner ref is an active owner on the roll of the hall's compound."""
+    compound_id = hall.id if hall.kind == "compound" else hall.compound_id
+    found = await Owner.filter(compound_id=compound_id, owner_ref__in=refs, active=True).count()
+    return found == len(set(refs))
 
 
 def _state_payload(proposal: Proposal, from_state: str, actor: User | None) -> dict[str, Any]:
@@ -200,21 +215,35 @@ async def transition(
         who = Actor(is_author=fresh.author_id == actor.id, is_moderator=access.is_moderator)  # type: ignore[attr-defined]
         lifecycle.check_transition(fresh.state, to, fresh.matter, who, reason)
         now = clock.now()
-        if to == "voting":
-            rules = await compound_rules(access.hall)
+        if to == "notice":
+            # The notice announces the window and freezes the rules of procedure (api.md, "Procedure").
+            announced = window.announce(fresh, now, closes_at, await compound_rules(access.hall))
+            if announced:
+                await fresh.save(update_fields=announced)
+        elif to == "voting":
+            rules = window.rules_of(fresh, await compound_rules(access.hall))
             if fresh.matter in OWNERS_MATTERS:
                 lifecycle.check_notice_elapsed(now, fresh.notice_at, rules.notice_days)
             elif not fresh.options:
                 raise Conflict(_("A consultation poll needs options before it can open."), code="no_options")
-            lifecycle.check_voting_window(now, closes_at, rules.min_voting_days, rules.max_voting_days)
+            if fresh.matter in OWNERS_MATTERS and fresh.closes_at is not None:
+                window.check_opening(now, fresh.closes_at, closes_at, rules)  # opening keeps the window
+                closes_at = fresh.closes_at
+            else:  # a consultation, or a notice given before windows were announced with it
+                lifecycle.check_voting_window(now, closes_at, rules.min_voting_days, rules.max_voting_days)
+            frozen = window.freeze(fresh, rules)
+            if frozen:
+                await fresh.save(update_fields=frozen)
             from agora.ballots.voting import open_vote
 
             await open_vote(fresh, closes_at=closes_at, actor=actor)
             await _keep_vote_fields(fresh, now, closes_at)
         elif to == "closed":
+            window.check_close(fresh, now)  # no owners' vote ends before its window
+            now = window.closing_moment(fresh, now)  # one closing time everywhere
             from agora.ballots.voting import close_vote
 
-            await close_vote(fresh, actor=actor)
+            await close_vote(fresh, actor=actor, at=now)
         await _stamp(fresh, to, actor, reason, now)
     return fresh
 
@@ -230,7 +259,9 @@ async def _keep_vote_fields(proposal: Proposal, now: datetime, closes_at: dateti
     await proposal.save(update_fields=["snapshot_id", "opens_at", "closes_at"])
 
 
-async def record_transition(proposal: Proposal, to: str, actor: User | None, reason: str = "") -> Proposal:
+async def record_transition(
+    proposal: Proposal, to: str, actor: User | None, reason: str = "", at: datetime | None = None
+) -> Proposal:
     """For the ballots feature: an automatic close (`actor=None`) or a certification."""
     async with atomic():
         fresh = await Proposal.get(id=proposal.id)
@@ -242,7 +273,7 @@ async def record_transition(proposal: Proposal, to: str, actor: User | None, rea
                 _("A proposal in state {state} cannot be moved to {to}.", state=fresh.state, to=to),
                 code="transition_not_allowed",
             )
-        await _stamp(fresh, to, actor, reason, clock.now())
+        await _stamp(fresh, to, actor, reason, at or clock.now())
     for name in ("state", "closed_at", "certified_at"):
         setattr(proposal, name, getattr(fresh, name))
     return fresh

@@ -18,6 +18,7 @@ from agora.proposals.calendar import LOCAL_TZ, earliest_voting_start
 from agora.proposals.models import Proposal
 from tests.ballots.factories import cast, close_now, paper, set_roles, set_rules
 from tests.rooms.factories import Compound, compound_with_roll
+from tests.support import bearer
 
 SECOND = timedelta(seconds=1)
 
@@ -293,25 +294,27 @@ async def test_certified_by_committee_members_then_objections_then_final(client:
     early = await client.post(finalize, json={"answers": {str(oid): "已核对"}}, headers=compound.committee)
     assert early.status_code == 409 and error(early)["code"] == "objection_period_open"
     at_local(until)
+    owner_a, committee = (
+        await bearer(client, "owner-a"),
+        await bearer(client, "sunny-committee"),
+    )  # tokens expire
     assert (await client.post(url, json={"body": "最后一秒"}, headers=owner_a)).status_code == 201
     at_local(until + SECOND)
     closed = await client.post(url, json={"body": "晚了"}, headers=owner_a)
     assert closed.status_code == 409 and error(closed)["code"] == "objection_period_over"
     assert (await client.post(finalize, json={"answers": {}}, headers=owner_a)).status_code == 403
-    unanswered = await client.post(
-        finalize, json={"answers": {str(oid): "已核对"}}, headers=compound.committee
-    )
+    unanswered = await client.post(finalize, json={"answers": {str(oid): "已核对"}}, headers=committee)
     assert unanswered.status_code == 422 and error(unanswered)["code"] == "unanswered_objections"
     listing = (await client.get(f"/api/v1/proposals/{pid}/resolution", headers=owner_a)).json()["objections"]
     answers = {str(o["id"]): f"答复{o['id']}：已逐张核对，票数无误" for o in listing}
-    final = await client.post(finalize, json={"answers": answers}, headers=compound.committee)
+    final = await client.post(finalize, json={"answers": answers}, headers=committee)
     assert final.status_code == 200, final.text
     done = final.json()
     assert done["status"] == "final" and len(done["objections"]) == 2
     assert all(o["answer"].startswith("答复") and o["answered_at"] for o in done["objections"])
     assert done["preliminary"]["posted_at"] == record["posted_at"]
     assert await record_is_final_and_passed(await Proposal.get(id=pid))
-    again = await client.post(finalize, json={"answers": answers}, headers=compound.committee)
+    again = await client.post(finalize, json={"answers": answers}, headers=committee)
     assert again.status_code == 409
     shown = (await client.get(f"/api/v1/proposals/{pid}/resolution", headers=owner_a)).json()
     assert shown == done
@@ -339,6 +342,8 @@ async def test_publication_late_is_flagged_and_display_counts_local_days(client:
     # objection_days 0: the period ends with the day of posting; final from 00:00 the next day.
     at_local(datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=LOCAL_TZ))
     final = await client.post(
-        f"/api/v1/proposals/{pid}/resolution/finalize", json={"answers": {}}, headers=compound.committee
+        f"/api/v1/proposals/{pid}/resolution/finalize",
+        json={"answers": {}},
+        headers=await bearer(client, "sunny-committee"),
     )
     assert final.status_code == 200 and final.json()["status"] == "final"
