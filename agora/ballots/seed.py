@@ -1,8 +1,10 @@
-"""The demo's votes in 阳光花园: one closed and certified (a real resolution record), one open.
+"""The demo's votes in 阳光花园: one with its final record (an objection answered), one whose
+preliminary record is in its objection period, and one open.
 
 Runs after the rooms (and proposals) steps. Ballots go through the real casting code: the hash chain,
-the slots, paper ballots with a witness and one proxy. The clock is moved back to open the first vote
-in the past, forward to close it, then reset.
+the slots, paper ballots with a witness and one proxy; the records go through certification, the
+objection and the final record as the committee would do it. The clock is moved back to open the
+first votes in the past, forward through the procedure, then reset.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from typing import Any
 from agora import clock
 from agora.ballots import electorate
 from agora.ballots.casting import _fill_slot, cast_paper, lock_proposal
+from agora.ballots.publication import finalize_record, object_to_record
 from agora.ballots.resolution import certify
 from agora.ballots.voting import close_overdue, open_vote
 from agora.live.events import atomic
 from agora.proposals.models import Proposal, ProposalTransition
 from agora.rooms.models import Hall
+from agora.rooms.rules import frozen_rules, rules_from
 
 SHED_TITLE = "在小区东侧绿地增设非机动车棚及充电设施"
 SHED_BODY = """## 方案
@@ -27,6 +31,13 @@ SHED_BODY = """## 方案
 - 费用：约 18 万元，由公共收益列支，不动用专项维修资金；
 - 施工期：30 天，施工期间保留南侧步道通行；
 - 占用绿地另行补种，补种面积不少于占用面积。
+
+依据《民法典》第二百七十八条第一款第（八）项（改变共有部分用途），须经专有部分面积占比三分之二以上、
+人数占比三分之二以上的业主参与表决，并经参与表决面积四分之三以上、人数四分之三以上的业主同意。
+"""
+PARKING_TITLE = "利用西门闲置场地增设 12 个临时停车位"
+PARKING_BODY = """## 方案
+在西门内侧闲置硬化场地划设 12 个临时停车位，按月出租，收益纳入公共收益账户。
 
 依据《民法典》第二百七十八条第一款第（八）项（改变共有部分用途），须经专有部分面积占比三分之二以上、
 人数占比三分之二以上的业主参与表决，并经参与表决面积四分之三以上、人数四分之三以上的业主同意。
@@ -44,6 +55,7 @@ async def _proposal(
     committee = ctx.users["committee"]
     party = ctx.users.get("party", committee)
     now = clock.now()
+    compound = hall if hall.kind == "compound" else await Hall.get(id=hall.compound_id)
     proposal = await Proposal.create(
         hall=hall,
         author=committee,
@@ -55,6 +67,7 @@ async def _proposal(
         entrance=entrance,
         state="notice",
         notice_at=now - timedelta(days=17),
+        rules=frozen_rules(rules_from(compound.rules)),  # as frozen at its notice
     )
     for state, days in (("consultation", 40), ("notice", 17)):
         await ProposalTransition.create(
@@ -110,8 +123,13 @@ async def seed(ctx: Any) -> None:
         shed = await _open(shed, ctx, 14)
         await _online(shed, 0.86, demo_refs, seed=278, yes=0.9)
         papers = [(refs.get("owner5"), "yes", None), (refs.get("owner6"), "no", None)]
+        authorization = f"委托书 2026-017：委托周小明就第 {shed.id} 号议题「{SHED_TITLE}」表决"
         papers.append(
-            (refs.get("owner4"), "yes", {"name": "周小明", "reference": "委托书 2026-017", "scope": "本议题"})
+            (
+                refs.get("owner4"),
+                "yes",
+                {"name": "周小明", "id_last4": "017X", "authorization": authorization},
+            )
         )
         for ref, choice, proxy in papers:
             if ref:
@@ -119,7 +137,29 @@ async def seed(ctx: Any) -> None:
                 await cast_paper(canvasser, shed.id, data)
         clock.travel(timedelta(days=14, minutes=1))
         await close_overdue()
-        await certify(ctx.users["committee"], shed.id)
+        await certify(ctx.users["committee"], shed.id)  # the preliminary record, objections open 7 days
+        clock.travel(timedelta(days=1))
+        objector = ctx.users.get("owner2")
+        if objector is not None:
+            objection = await object_to_record(
+                objector, shed.id, "车棚选址离 5 幢 1 单元窗户太近，请核实纸质票的见证人签名是否齐全。"
+            )
+            clock.travel(timedelta(days=8))
+            answer = "已逐张核对纸质表决票，见证人签名齐全；车棚距 5 幢外墙 8 米，符合规划要求。"
+            await finalize_record(ctx.users["committee"], shed.id, {str(objection["id"]): answer})
+    finally:
+        clock.reset()
+
+    # 2. A parking matter closed three days ago: its preliminary record is in the objection period.
+    clock.travel(timedelta(days=-9))
+    try:
+        parking = await _proposal(ctx, sunny, title=PARKING_TITLE, body=PARKING_BODY, item=8, entrance=None)
+        parking = await _open(parking, ctx, 6)
+        await _online(parking, 0.8, demo_refs, seed=280, yes=0.8)
+        clock.travel(timedelta(days=6, minutes=1))
+        await close_overdue()
+        clock.travel(timedelta(days=1))
+        await certify(ctx.users["committee"], parking.id)
     finally:
         clock.reset()
 
@@ -130,5 +170,6 @@ async def seed(ctx: Any) -> None:
         lift = await _open(lift, ctx, 10)
         await _online(lift, 0.5, demo_refs, seed=279, yes=0.7)
     ctx.lines.append(
-        "  (votes: a certified resolution record in 阳光花园, and an open elevator vote for owner1)"
+        "  (votes in 阳光花园: a final record with an answered objection, a preliminary record in its"
+        " objection period, and an open elevator vote for owner1)"
     )

@@ -7,9 +7,11 @@ moderation log and the audit trail look exactly as they would after real use.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from agora.proposals import discussion, moderation, services
+from agora import clock
+from agora.proposals import calendar, discussion, moderation, services
 from agora.rooms.access import HallAccess
 from agora.rooms.models import Hall, Unit
 
@@ -117,7 +119,9 @@ async def seed(ctx: Any) -> None:
         },
     )
     await services.transition(_access(lift_hall, "moderator"), elevator, "consultation", party)
-    await services.transition(_access(lift_hall, "moderator"), elevator, "notice", party)
+    # The notice announces the voting window: 14 days from the first day voting may open.
+    closes = calendar.earliest_voting_start(clock.now(), 15) + timedelta(days=14)
+    await services.transition(_access(lift_hall, "moderator"), elevator, "notice", party, closes_at=closes)
 
     management = await services.create_proposal(
         as_member,

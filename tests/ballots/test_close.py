@@ -55,12 +55,16 @@ async def test_a_moderator_closes_through_the_proposal_transition(client: httpx.
     moderator = await set_roles(compound, "branch-1", "moderator")
     a = await compound.owner("A", "owner-a")
     await cast(client, proposal.id, a, "yes")
-    response = await client.post(
-        f"/api/v1/proposals/{proposal.id}/transition", json={"to": "closed"}, headers=moderator
-    )
+    url = f"/api/v1/proposals/{proposal.id}/transition"
+    early = await client.post(url, json={"to": "closed"}, headers=moderator)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "window_open"  # no early close
+    assert proposal.closes_at is not None
+    clock.travel(proposal.closes_at - clock.now())
+    moderator = await set_roles(compound, "branch-1", "moderator")  # a fresh token after a week
+    response = await client.post(url, json={"to": "closed"}, headers=moderator)
     assert response.status_code == 200, response.text
     closed = await Proposal.get(id=proposal.id)
-    assert closed.state == "closed" and closed.closed_at is not None
+    assert closed.state == "closed" and closed.closed_at == proposal.closes_at
     assert await ProposalTransition.filter(proposal_id=proposal.id, to_state="closed").count() == 1
     result = (await client.get(f"/api/v1/proposals/{proposal.id}/result", headers=a)).json()
     assert result["outcome"] == "no_decision" and result["reason"] == "quorum_not_met"

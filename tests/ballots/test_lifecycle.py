@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from agora.ballots.verify import verify_record
 from agora.live.models import LiveEvent
+from agora.proposals.calendar import LOCAL_TZ
 from agora.proposals.models import Proposal, ProposalTransition
 from tests.ballots.factories import TITLE, cast, close_now, paper, set_roles, voting_proposal
 from tests.ballots.pdftext import extract_text
@@ -29,7 +30,7 @@ async def test_a_major_matter_from_first_ballot_to_posted_record(client: httpx.A
         assert response.status_code == 201, response.text
         receipts[name] = response.json()["receipt"]
     assert (await paper(client, pid, canvasser, "E", "yes")).status_code == 201
-    proxy = {"name": "周阿姨", "reference": "WT-7", "scope": "本议题表决"}
+    proxy = {"name": "周阿姨", "id_last4": "0007", "authorization": f"委托书 WT-7：第{pid}号议题表决"}
     assert (await paper(client, pid, canvasser, "G", "no", proxy=proxy)).status_code == 201
 
     # While voting: turnout only; no ledger, no record.
@@ -53,6 +54,8 @@ async def test_a_major_matter_from_first_ballot_to_posted_record(client: httpx.A
     buildings = await client.get(f"/api/v1/proposals/{pid}/turnout/buildings", headers=compound.committee)
     assert buildings.json()["buildings"][0] == {
         "building": "1",
+        "persons": 4,  # A, B+C, D (two units), G: persons as the count has them
+        "persons_voted": 4,
         "units": 5,
         "units_voted": 5,
         "area": "386.80",
@@ -86,9 +89,11 @@ async def test_a_major_matter_from_first_ballot_to_posted_record(client: httpx.A
     certified = await client.post(f"/api/v1/proposals/{pid}/resolution/certify", headers=compound.committee)
     assert certified.status_code == 200, certified.text
     posted = certified.json()
-    assert posted["status"] == "posted" and posted["certified"][0]["by"] == "业委会 sunny"
-    shown, until = (datetime.fromisoformat(posted[k]) for k in ("posted_at", "display_until"))
-    assert until - shown == timedelta(days=15)
+    assert posted["status"] == "preliminary" and posted["certified"][0]["by"] == "业委会 sunny"
+    shown, until = (
+        datetime.fromisoformat(posted[k]).astimezone(LOCAL_TZ) for k in ("posted_at", "display_until")
+    )
+    assert until.date() == shown.date() + timedelta(days=15) and until.time() == time(23, 59, 59)
     assert (await Proposal.get(id=pid)).state == "certified"
     again = await client.post(f"/api/v1/proposals/{pid}/resolution/certify", headers=compound.committee)
     assert again.status_code == 409

@@ -59,12 +59,18 @@ async def test_a_proxy_represents_at_most_the_cap(client: httpx.AsyncClient) -> 
     await set_rules(compound, proxy_cap=2)
     proposal = await voting_proposal(compound)
     canvasser = await set_roles(compound, "grid-1", "canvasser")
-    proxy = {"name": "王 大妈", "reference": "WT-2026-01", "scope": "本议题"}
+    proxy = {
+        "name": "王 大妈",
+        "id_last4": "201X",
+        "authorization": f"委托书 WT-2026-01：第{proposal.id}号议题",
+    }
     for ref in ("A", "D"):
         response = await paper(client, proposal.id, canvasser, ref, "yes", proxy=proxy)
         assert response.status_code == 201, response.text
         assert response.json()["channel"] == "proxy"
-    third = await paper(client, proposal.id, canvasser, "E", "yes", proxy={**proxy, "name": "王  大妈 "})
+    third = await paper(
+        client, proposal.id, canvasser, "E", "yes", proxy={**proxy, "name": "王  大妈 ", "id_last4": "201x"}
+    )
     assert third.status_code == 409 and third.json()["error"]["code"] == "proxy_cap"
     assert "2" in third.json()["error"]["message"]
     incomplete = await paper(client, proposal.id, canvasser, "E", "yes", proxy={"name": "赵"})

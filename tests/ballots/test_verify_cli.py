@@ -39,7 +39,7 @@ async def exported(client: httpx.AsyncClient) -> dict[str, Any]:
             await cast(client, proposal.id, await compound.owner(ref, f"o-{ref}"), choice)
         ).status_code == 201
     assert (await paper(client, proposal.id, canvasser, "E", "yes")).status_code == 201
-    proxy = {"name": "周", "reference": "WT-1", "scope": ""}
+    proxy = {"name": "周", "id_last4": "0001", "authorization": f"委托书 WT-1：第{proposal.id}号议题"}
     assert (await paper(client, proposal.id, canvasser, "DEV", "abstain", proxy=proxy)).status_code == 201
     await close_now(proposal)
     response = await client.get(f"/api/v1/proposals/{proposal.id}/resolution", headers=compound.committee)

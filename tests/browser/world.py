@@ -220,17 +220,19 @@ async def seed_world(
             await world.propose("committee", key, matter="major" if item == 7 else "ordinary", item=item,
                                 category="renovation" if item == 7 else "facilities")  # fmt: skip
             await world.move(key, "consultation")
-            await world.move(key, "notice")
+            # The notice announces the window: from the first day voting may open (16 days on).
+            await world.move(key, "notice", closes_at=closes_in(16 + (6 if key == "done" else 30)))
         clock.travel(timedelta(days=16, hours=1))
-        await world.move("done", "voting", closes_at=closes_in(6))
-        await world.move("vote", "voting", closes_at=closes_in(30))
+        await world.move("done", "voting")
+        await world.move("vote", "voting")
         await world.cast("owner4", "vote", "yes")
         for login, choice in (("owner1", "yes"), ("owner2", "yes"), ("owner4", "yes"), ("owner5", "no"),
                               ("owner6", "abstain")):  # fmt: skip
             await world.cast(login, "done", choice)
         await world.paper("done", "SG0001", "yes")
-        proxy = {"name": "王小明" if lang == "zh" else "Wang Xiaoming", "reference": "WT-2026-001",
-                 "scope": "本次表决" if lang == "zh" else "this vote only"}  # fmt: skip
+        words = f"WT-2026-001 {'第' if lang == 'zh' else 'proposal '}{world.ids['done']}"
+        name = "王小明" if lang == "zh" else "Wang Xiaoming"
+        proxy = {"name": name, "id_last4": "001X", "authorization": words}
         await world.paper("done", "SG0002", "yes", proxy=proxy)
         clock.travel(timedelta(days=6, hours=1))
         await close_overdue()  # the demo's own open vote may close with it

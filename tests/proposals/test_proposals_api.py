@@ -148,7 +148,8 @@ async def test_roles_and_states_refuse_with_409(client: httpx.AsyncClient, hall)
     assert (await move(client, party, pid, "bogus")).status_code == 422
     no_reason = await move(client, party, pid, "rejected")
     assert no_reason.status_code == 422 and no_reason.json()["error"]["fields"] == {"reason": "required"}
-    notice = await move(client, party, pid, "notice")
+    closes = (earliest_voting_start(clock.now(), 15) + timedelta(days=7)).isoformat()
+    notice = await move(client, party, pid, "notice", closes_at=closes)
     assert notice.status_code == 200 and notice.json()["notice_at"]
     assert [s["state"] for s in notice.json()["timeline"]] == ["draft", "consultation", "notice"]
     assert notice.json()["timeline"][-1]["by"].startswith("party")
@@ -176,29 +177,36 @@ async def test_author_withdraws_moderator_rejects_with_a_public_reason(
 
 
 async def test_voting_waits_for_the_full_notice_period(client: httpx.AsyncClient, hall) -> None:  # type: ignore[no-untyped-def]
+    await add_unit(hall, await make_hall("sunny-1", "building", parent=hall), "1-101")  # a roll to freeze
     author, party = await api(client, "author"), await api(client, "party")
     pid = await create(client, author, "sunny", matter="major", item=7, options=[])
     await move(client, party, pid, "consultation")
-    notice_at = datetime.fromisoformat((await move(client, party, pid, "notice")).json()["notice_at"])
-    start = earliest_voting_start(notice_at, 15)
+    start = earliest_voting_start(clock.now(), 15)
     assert start.tzinfo == LOCAL_TZ and start.hour == 0
-    clock.travel(start - clock.now() - timedelta(seconds=1))
-    closes = (start + timedelta(days=10)).isoformat()
-    early = await move(client, party, pid, "voting", closes_at=closes)
-    assert early.status_code == 409 and early.json()["error"]["code"] == "notice_period"
-    clock.travel(timedelta(seconds=1))
-    # The notice check passes now; the window check (5 to 60 days) is what refuses these.
-    too_short = await move(
-        client, party, pid, "voting", closes_at=(clock.now() + timedelta(days=4)).isoformat()
-    )
+    # The window (5 to 60 days) is announced with the notice and checked there.
+    too_short = await move(client, party, pid, "notice", closes_at=(start + timedelta(days=4)).isoformat())
     assert too_short.status_code == 422 and too_short.json()["error"]["fields"] == {"closes_at": "too_early"}
-    too_long = await move(
-        client, party, pid, "voting", closes_at=(clock.now() + timedelta(days=61)).isoformat()
-    )
+    too_long = await move(client, party, pid, "notice", closes_at=(start + timedelta(days=61)).isoformat())
     assert too_long.status_code == 422 and too_long.json()["error"]["fields"] == {"closes_at": "too_late"}
-    missing = await move(client, party, pid, "voting")
+    missing = await move(client, party, pid, "notice")
     assert missing.status_code == 422 and missing.json()["error"]["fields"] == {"closes_at": "required"}
+    assert (await Proposal.get(id=pid)).state == "consultation"
+    closes = (start + timedelta(days=10)).isoformat()
+    notice_at = datetime.fromisoformat(
+        (await move(client, party, pid, "notice", closes_at=closes)).json()["notice_at"]
+    )
+    assert earliest_voting_start(notice_at, 15) == start
+    clock.travel(start - clock.now() - timedelta(seconds=1))
+    early = await move(client, party, pid, "voting")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "notice_period"
     assert (await Proposal.get(id=pid)).state == "notice"
+    clock.travel(timedelta(seconds=1))
+    party = await api(client, "party")  # a fresh token after 16 days
+    opened = await move(client, party, pid, "voting")
+    assert opened.status_code == 200, opened.text
+    assert datetime.fromisoformat(
+        opened.json()["closes_at"]
+    ) == datetime.fromisoformat(closes)
 
 
 async def test_a_longer_compound_notice_period_applies_to_its_buildings(
@@ -206,21 +214,22 @@ async def test_a_longer_compound_notice_period_applies_to_its_buildings(
 ) -> None:  # type: ignore[no-untyped-def]
     compound = await make_hall("windy", notice_days=20, min_voting_days=7)
     building = await make_hall("windy-1", "building", parent=compound)
+    await add_unit(compound, building, "1-101")  # a roll to freeze
     await member("mod", compound, "moderator")
     headers = await api(client, "mod")
     pid = await create(client, headers, "windy-1", matter="ordinary", item=4, options=[])
     await move(client, headers, pid, "consultation")
-    notice_at = datetime.fromisoformat((await move(client, headers, pid, "notice")).json()["notice_at"])
+    start = earliest_voting_start(clock.now(), 20)
+    short = await move(client, headers, pid, "notice", closes_at=(start + timedelta(days=6)).isoformat())
+    assert short.status_code == 422  # min_voting_days = 7 from the compound's rules, from day 21
+    notice = await move(client, headers, pid, "notice", closes_at=(start + timedelta(days=10)).isoformat())
+    notice_at = datetime.fromisoformat(notice.json()["notice_at"])
     clock.travel(earliest_voting_start(notice_at, 15) - clock.now())
-    early = await move(
-        client, headers, pid, "voting", closes_at=(clock.now() + timedelta(days=10)).isoformat()
-    )
-    assert early.status_code == 409
+    headers = await api(client, "mod")
+    early = await move(client, headers, pid, "voting")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "notice_period"
     clock.travel(earliest_voting_start(notice_at, 20) - clock.now())
-    short = await move(
-        client, headers, pid, "voting", closes_at=(clock.now() + timedelta(days=6)).isoformat()
-    )
-    assert short.status_code == 422  # min_voting_days = 7 from the compound's rules
+    assert (await move(client, headers, pid, "voting")).status_code == 200
     assert building.compound_id == compound.id
 
 
