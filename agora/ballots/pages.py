@@ -22,6 +22,7 @@ from agora.ballots.chain import hash_receipt
 from agora.ballots.idempotency import MAX_KEY_LENGTH, stored_response
 from agora.ballots.labels import helpers
 from agora.ballots.models import BallotSlot, LedgerRow
+from agora.ballots.procedure_routes import procedure_context
 from agora.ballots.receipts import qr_svg, receipt_url
 from agora.ballots.resolution import verdict_label
 from agora.ballots.results import building_rows, result_of
@@ -335,11 +336,12 @@ async def resolution_page(request: Request) -> Response:
             "verdict": verdict_label(document["result"]["outcome"]),
             "rows": charts.result_bars(document["result"], electorate.choice_labels(proposal)),
             "threshold_x": charts.threshold_x,
-            "can_certify": access.is_committee and document["status"] == "draft",
+            "can_certify": "committee" in access.roles and document["status"] == "draft",
             # The plan as the text residents read (sanitized Markdown), not its source.
             "plan_html": plan_html(document["proposal"]["body"]),
             # The machine-readable record is for the committee and checkers, not a button for everyone.
             "show_json": access.is_committee or access.is_moderator,
+            **await procedure_context(proposal, access, user, document),
             "receipt": receipt,
             "found": found,
             "found_entry": next(

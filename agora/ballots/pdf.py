@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -126,17 +127,28 @@ def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
         pdf.set_font("cjk", size=size)
         pdf.multi_cell(width, height, text, new_x="LMARGIN", new_y="NEXT")
 
+    def at(value: Any) -> str:
+        return local_time(value, timezone, "zh_Hans_CN") or "—"
+
     proposal, result = doc["proposal"], doc["result"]
     line(TITLE, 18, 10)
     line(f"编号 {doc['number']}", 11)
     if doc.get("status") == "draft":
         line("（草稿，待业主委员会确认）", 11)
+    elif doc.get("status") == "preliminary":
+        line(f"（初步结果公示，业主可于 {at(doc.get('objections_until'))} 前提出异议）", 11)
+    elif doc.get("status") == "final":
+        line("（最终结果）", 11)
     if doc.get("supersedes"):
         line(f"本公告更正 {doc['supersedes']}：{doc.get('correction', '')}", 10)
     line(f"事项：{proposal['title']}", 13, 8)
     matter = "重大事项" if proposal["matter"] == "major" else "一般事项"
-    line(f"范围：{doc['hall']['name']}　依据：《民法典》第二百七十八条第{proposal['item']}项（{matter}）")
-    line(f"表决结果：{OUTCOMES.get(result['outcome'], result['outcome'])}", 14, 9)
+    line(f"范围：{_scope(doc)}　依据：《民法典》第二百七十八条第{proposal['item']}项（{matter}）")
+    verdict = (doc.get("verdict") or {}).get("outcome") or result["outcome"]
+    line(f"表决结果：{OUTCOMES.get(verdict, verdict)}", 14, 9)
+    if verdict != result["outcome"]:
+        voted = OUTCOMES.get(result["outcome"], result["outcome"])
+        line(f"（单元业主表决：{voted}；占用房屋业主的个别同意未全部取得）")
     if result.get("reason"):
         line(f"原因：{REASONS.get(result['reason'], result['reason'])}")
     totals = doc["roll"]["totals"]
@@ -159,13 +171,12 @@ def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
         f"委托 {channels.get('proxy', 0)}"
     )
     timeline = doc["timeline"]
-
-    def at(value: Any) -> str:
-        return local_time(value, timezone, "zh_Hans_CN") or "—"
-
     line(f"公告时间：{at(timeline.get('notice_at'))}")
     line(f"表决期间：{at(timeline.get('opens_at'))} 至 {at(timeline.get('closes_at'))}")
-    line(f"计票时间：{at(timeline.get('closed_at'))}")
+    closer = timeline.get("closed_by")
+    closed_how = f"由 {closer} 结束表决" if closer else "表决期满自动结束"
+    line(f"计票时间：{at(timeline.get('closed_at'))}（{closed_how}）")
+    _procedure_lines(doc, line, at)
     for signature in doc.get("certified") or []:
         line(f"业主委员会确认：{signature['by']}　{at(signature['at'])}")
     if doc.get("posted_at"):
@@ -191,6 +202,55 @@ def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
     _participation(pdf, doc["participation"], width, has_latin=latin is not None)
     line("任何人可用 agora verify 重新计票并核对哈希链。", 9)
     return bytes(pdf.output())
+
+
+def _scope(doc: dict[str, Any]) -> str:
+    """The hall, and the entrance when the electorate was one entrance (an elevator)."""
+    scope = doc.get("scope") or {}
+    entrance = scope.get("entrance") or (doc.get("proposal") or {}).get("entrance")
+    name = doc["hall"]["name"]
+    return f"{name} {entrance}单元" if entrance else name
+
+
+def _procedure_lines(doc: dict[str, Any], line: Any, at: Any) -> None:
+    """The procedure around the count: extension, residents' committee, consents, rules, objections."""
+    extension = (doc.get("timeline") or {}).get("extension")
+    if extension:
+        old, new = at(extension.get("from")), at(extension.get("to"))
+        line(f"表决期限延长：由 {old} 延至 {new}，理由：{extension.get('reason')}")
+    notified = doc.get("residents_committee")
+    if notified:
+        line(f"已告知居民委员会（{notified.get('name')}）：{at(notified.get('notified_at'))}")
+    consents = doc.get("consents")
+    if consents:
+        line(
+            f"个别同意：应取得 {consents['required']} 户，同意 {consents['consented']}，"
+            f"不同意 {consents['refused']}，未答复 {consents['pending']}"
+        )
+    rules = doc.get("rules")
+    if rules:
+        parking = {True: "计入", False: "不计入", None: "未决定"}.get(rules.get("parking_counts"), "未决定")
+        revote = "允许" if rules.get("revote") else "不允许"
+        staff = "不得" if rules.get("proxy_bar_property_staff") else "可以"
+        line(
+            f"议事规则（公告时锁定）：公告 {rules.get('notice_days')} 日；"
+            f"表决期 {rules.get('min_voting_days')}–{rules.get('max_voting_days')} 日；"
+            f"车位{parking}；改票{revote}；"
+            f"每名受托人至多代理 {rules.get('proxy_cap')} 户；物业人员{staff}受托；"
+            f"视为同意条款：{rules.get('deemed_participation') or '无'}；"
+            f"确认签名 {rules.get('certify_signatures')} 人；异议期 {rules.get('objection_days')} 日",
+            9,
+        )
+    if doc.get("publish_by"):
+        late = "（逾期公布）" if doc.get("published_late") else ""
+        line(f"应于 {at(doc['publish_by'])} 前公布{late}")
+    preliminary = doc.get("preliminary")
+    if preliminary:
+        line(f"初步结果公布：{at(preliminary.get('posted_at'))}")
+    for number, objection in enumerate(doc.get("objections") or [], start=1):
+        line(f"异议 {number}（{at(objection.get('at'))}）：{objection.get('body')}", 9)
+        if objection.get("answer"):
+            line(f"答复：{objection['answer']}", 9)
 
 
 UNIT_SIZE = 8  # pt, the participation grid
@@ -266,7 +326,8 @@ def record_pdf(doc: dict[str, Any], timezone: str = "Asia/Shanghai") -> bytes:
 
     A draft still changes (certifications), so it is rendered every time. Safe to call from a thread.
     """
-    key = f"{doc.get('record_hash')}:{timezone}" if doc.get("status") == "posted" else None
+    # Only a final record is frozen for good: a preliminary one gathers objections beside its hash.
+    key = f"{doc.get('record_hash')}:{timezone}" if doc.get("status") == "final" else None
     if key:
         with _CACHE_LOCK:
             if key in _CACHE:

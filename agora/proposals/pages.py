@@ -17,7 +17,17 @@ from agora import clock
 from agora.errors import DomainError, Invalid
 from agora.implementation.labels import LABELS as IMPLEMENTATION_LABELS
 from agora.implementation.queries import summary_for
-from agora.proposals import discussion, inbox, lifecycle, markdown, moderation, photos, search, services
+from agora.proposals import (
+    discussion,
+    inbox,
+    lifecycle,
+    markdown,
+    moderation,
+    photos,
+    search,
+    services,
+    window,
+)
 from agora.proposals.drafting import options_from_lines
 from agora.proposals.fragments import FRAGMENTS
 from agora.proposals.labels import LABELS
@@ -90,7 +100,9 @@ async def proposal_page(request: Request) -> Response:
     )
     actor = lifecycle.Actor(is_author=proposal.author_id == user.id, is_moderator=access.is_moderator)  # type: ignore[attr-defined]
     voting_from = None
-    if proposal.state == "notice" and proposal.notice_at is not None:
+    if proposal.state == "notice" and proposal.opens_from is not None:
+        voting_from = proposal.opens_from  # announced with the notice
+    elif proposal.state == "notice" and proposal.notice_at is not None:
         rules = await services.compound_rules(access.hall)
         voting_from = lifecycle.earliest_voting_start(proposal.notice_at, rules.notice_days)
     # Seconding is a draft's business: other states show neither the button nor the note.
@@ -114,6 +126,10 @@ async def proposal_page(request: Request) -> Response:
         can_moderate=access.is_moderator,
         can_official=discussion.official_role(access) is not None,
         voting_from=voting_from,
+        can_extend="committee" in access.roles
+        and proposal.state == "voting"
+        and proposal.matter in lifecycle.OWNERS_MATTERS
+        and proposal.extension is None,
         photos=await photos.photo_rows(proposal),
         can_add_photo=photos.can_add(access, proposal, user),
         max_photos=photos.MAX_PHOTOS,
@@ -172,6 +188,18 @@ async def transition_submit(request: Request) -> Response:
         user,
         closes_at=closes_at,
         reason=str(form.get("reason") or ""),
+    )
+    return redirect(f"/proposals/{proposal.id}")
+
+
+async def extend_submit(request: Request) -> Response:
+    """The committee's form to extend an open vote once (api.md, "Procedure")."""
+    user = require_user(request)
+    proposal, access = await services.access_proposal(user, _id(request))
+    form = await read_form(request)
+    live = await services.compound_rules(access.hall)
+    await window.extend(
+        access, proposal, user, {"closes_at": form.get("closes_at"), "reason": form.get("reason")}, live
     )
     return redirect(f"/proposals/{proposal.id}")
 
@@ -317,6 +345,7 @@ routes: list[BaseRoute] = [
     Route("/halls/{slug}/search", search_page, methods=["GET"]),
     Route("/proposals/{id}", proposal_page, methods=["GET"]),
     Route("/proposals/{id}/transition", transition_submit, methods=["POST"]),
+    Route("/proposals/{id}/extend", extend_submit, methods=["POST"]),
     Route("/proposals/{id}/second", second_submit, methods=["POST"]),
     Route("/proposals/{id}/lock", lock_submit, methods=["POST"]),
     Route("/proposals/{id}/unlock", lock_submit, methods=["POST"]),

@@ -347,3 +347,59 @@ async def test_publication_late_is_flagged_and_display_counts_local_days(client:
         headers=await bearer(client, "sunny-committee"),
     )
     assert final.status_code == 200 and final.json()["status"] == "final"
+
+
+async def test_the_record_page_takes_objections_and_posts_the_final_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    from agora.ballots.models import Objection
+    from tests.ballots.pdftext import extract_text
+    from tests.rooms.factories import XSS, assert_escaped
+    from tests.support import browser_login, csrf_from
+
+    compound = await compound_with_roll(client)
+    pid, _a, _e = await closed_vote(compound)
+    certified = await client.post(f"/api/v1/proposals/{pid}/resolution/certify", headers=compound.committee)
+    assert certified.json()["status"] == "preliminary"
+    page_url = f"/proposals/{pid}/resolution"
+
+    await browser_login(client, "owner-a")
+    page = await client.get(page_url)
+    assert page.status_code == 200 and f'action="/proposals/{pid}/resolution/objections"' in page.text
+    assert "finalize" not in page.text  # an owner does not post the final record
+    filed = await client.post(
+        f"{page_url}/objections", data={"csrf_token": csrf_from(page.text), "body": f"计票有误 {XSS}"}
+    )
+    assert filed.status_code in (302, 303)
+    page = await client.get(page_url)
+    assert "计票有误" in page.text
+    assert_escaped(page.text)
+
+    until = datetime.fromisoformat(certified.json()["objections_until"])
+    at_local(until + SECOND)
+    await browser_login(client, "sunny-committee")
+    page = await client.get(page_url)
+    assert f'action="/proposals/{pid}/resolution/finalize"' in page.text
+    assert f'action="/proposals/{pid}/resolution/objections"' not in page.text  # the period is over
+    oid = (await Objection.get(proposal_id=pid)).id
+    form = {"csrf_token": csrf_from(page.text), f"answer-{oid}": "已复核，计票无误"}
+    assert (await client.post(f"{page_url}/finalize", data=form)).status_code in (302, 303)
+    page = await client.get(page_url)
+    assert "已复核，计票无误" in page.text and f'{page_url}/finalize"' not in page.text
+    assert_escaped(page.text)
+    words = extract_text((await client.get(f"{page_url}.pdf")).content)
+    assert "最终结果" in words and "计票有误" in words and "已复核，计票无误" in words
+    assert "表决期满自动结束" in words and "议事规则（公告时锁定）" in words
+
+
+async def test_the_pdf_scope_names_the_entrance(client: httpx.AsyncClient) -> None:
+    from tests.ballots.factories import voting_proposal
+    from tests.ballots.pdftext import extract_text
+    from tests.support import browser_login
+
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound, hall=compound.building("1"), entrance="1")
+    await close_now(proposal)
+    await browser_login(client, "sunny-committee")
+    words = extract_text((await client.get(f"/proposals/{proposal.id}/resolution.pdf")).content)
+    assert "1单元" in words
