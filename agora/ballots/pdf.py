@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
