@@ -287,7 +287,9 @@ def test_the_pdf_lists_every_participating_unit_under_its_building() -> None:
     empty = extract_text(render_pdf(_record_document([])))
     assert "参与表决的专有部分（仅房号与面积）：\n—" in empty.replace("\n\n", "\n")
 
-    posted = _record_document(units, status="posted", record_hash="d" * 64)
-    assert record_pdf(posted) is record_pdf(posted)  # a posted record is frozen: rendered once
+    posted = _record_document(units, status="final", record_hash="d" * 64)
+    assert record_pdf(posted) is record_pdf(posted)  # a final record is frozen: rendered once
+    preliminary = _record_document(units, status="preliminary", record_hash="e" * 64)
+    assert record_pdf(preliminary) is not record_pdf(preliminary)  # objections still come in
     draft = _record_document(units)
     assert record_pdf(draft) is not record_pdf(draft)
