@@ -6,7 +6,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('agora', '0002_roll_fingerprint_and_fk_indexes')]
+    dependencies = [('agora', '0003_implementation')]
 
     initial = False
 
