@@ -179,7 +179,7 @@ class Resolution(Model):
     # Posted first as preliminary (objections open), then final: the final document and its hash
     # replace `document`/`hash`, the preliminary hash is kept here.
     finalized_at = fields.DatetimeField(null=True)
-    preliminary_hash = fields.CharField(max_length=64, default="")
+    preliminary_hash = fields.CharField(max_length=64, null=True)  # nullable: added to a table with rows
 
     class Meta:
         table = "resolutions"

@@ -86,6 +86,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Resolution',
             name='preliminary_hash',
-            field=fields.CharField(default='', max_length=64),
+            field=fields.CharField(null=True, max_length=64),
         ),
     ]
