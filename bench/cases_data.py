@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from bench.harness import Context, Result
@@ -208,9 +209,20 @@ def bench_resolution_pdf(ctx: Context) -> Result:
     proposal_id = vote_with_ballots(ctx, world, n)
     key = f"closed:{proposal_id}"
     if key not in world.compounds:
+        # No owners' vote ends before its announced window: its close is moved to now in the database
+        # (not through the API), then the moderator's close counts and drafts the record as before.
+        async def due_now() -> None:
+            from agora.proposals.models import Proposal
+
+            await Proposal.filter(id=proposal_id).update(closes_at=datetime.now(UTC))
+
+        world.db(due_now)
         started = time.perf_counter()
         response = world.call("POST", f"/api/v1/proposals/{proposal_id}/transition", {"to": "closed"})
-        world.require(response, "closing a vote", 200)
+        if response.status == 409 and b"transition_not_allowed" in response.body:
+            result.notes.append("the server's scheduler closed the vote before the moderator did")
+        else:
+            world.require(response, "closing a vote", 200)
         world.compounds[key] = time.perf_counter() - started
     result.details["close_seconds"] = world.compounds[key]
     seconds = result.figure("GET /proposals/{id}/resolution.pdf", "s")

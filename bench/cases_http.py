@@ -57,21 +57,25 @@ def open_discussion(world: World, hall: str) -> int:
 def open_vote(world: World, hall: str, title: str) -> int:
     """An ordinary owners' matter open for voting.
 
-    The 15-day notice cannot pass on a real server, so the notice timestamp is moved back 16 days in
-    the database between the `notice` and `voting` transitions: the one step not taken through the API.
+    The 15-day notice cannot pass on a real server, so the notice (with the window it announced) is
+    moved back 16 days in the database between the `notice` and `voting` transitions: the one step not
+    taken through the API.
     """
     proposal_id = create_proposal(world, hall, matter="ordinary", title=title)
     transition(world, proposal_id, "consultation")
-    transition(world, proposal_id, "notice")
+    announced = (datetime.now(UTC) + timedelta(days=26)).replace(microsecond=0)
+    transition(world, proposal_id, "notice", closes_at=announced.isoformat())
+    closes = announced - timedelta(days=16)
 
     async def backdate() -> None:
         from agora.proposals.models import Proposal
 
-        await Proposal.filter(id=proposal_id).update(notice_at=datetime.now(UTC) - timedelta(days=16))
+        await Proposal.filter(id=proposal_id).update(
+            notice_at=datetime.now(UTC) - timedelta(days=16), closes_at=closes
+        )
 
     world.db(backdate)
-    closes = (datetime.now(UTC) + timedelta(days=10)).isoformat()
-    transition(world, proposal_id, "voting", closes_at=closes)
+    transition(world, proposal_id, "voting", closes_at=closes.isoformat())
     return proposal_id
 
 
