@@ -20,7 +20,7 @@ from tortoise.functions import Count, Sum
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate, proxies, secrecy, standing, writer
+from agora.ballots import electorate, proxies, secrecy, writer
 from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import check_key, remember, replay_of, request_digest
@@ -269,10 +269,7 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
         )
     if electorate.is_owners_matter(proposal):
         info = await _snapshot_of(read)
-        found = await standing.voter_of(info.id, info.compound_id, read.refs)  # a unit sold: the buyer
-        if found is None:
-            raise standing.no_vote()
-        voter = found
+        voter = await electorate.voter_of_standing(info, read.refs)  # a unit sold: the buyer's
         revote = rules_in_force(proposal.rules, info.rules).revote  # as frozen at the notice
     else:
         voter = await electorate.voter_for_user(proposal, access, user)
@@ -387,9 +384,12 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
     if proposal.state not in ("voting", "closed", "certified"):
         raise not_open(proposal)
     info = await electorate.snapshot_info(proposal)
-    voter = await standing.voter_of(info.id, info.compound_id, [owner_ref])
-    if voter is None:
-        raise NotFound(_("No owner with this reference is on this vote's roll."), code="unknown_owner")
+    try:
+        voter = await electorate.voter_of_standing(info, [owner_ref])
+    except Forbidden:
+        raise NotFound(
+            _("No owner with this reference is on this vote's roll."), code="unknown_owner"
+        ) from None
     raw_choice = data.get("choice")
     choice = "invalid" if raw_choice == "invalid" else check_choice(proposal, raw_choice)
     rules = rules_in_force(proposal.rules, info.rules)  # as frozen at the notice
@@ -498,9 +498,11 @@ async def my_ballot(user: User, proposal_id: int) -> dict:
     if electorate.is_owners_matter(proposal):
         info = await _snapshot_of(read)
         try:
-            voter = await standing.voter_of(info.id, info.compound_id, read.refs)  # a buyer: the slot bought
+            voter = await electorate.voter_of_standing(info, read.refs)  # a buyer: the slot bought
         except Conflict:  # a seller still sees the ballot cast before the sale
             voter = next((v for r in read.refs if (v := electorate.owner_voter(info, r)) is not None), None)
+        except Forbidden:
+            voter = None
     else:
         try:
             voter = await electorate.voter_for_user(proposal, read.access, user)

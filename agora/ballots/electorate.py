@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from agora.accounts.models import User
+from agora.ballots import standing
 from agora.errors import Forbidden, NotFound
 from agora.i18n import _
 from agora.proposals.models import Proposal
@@ -334,13 +335,21 @@ async def voter_for_user(proposal: Proposal, access: HallAccess, user: User) -> 
 
 
 async def owner_voter_for_user(info: SnapshotInfo, user: User) -> Voter:
-    """On an owners' matter, the caller's person on the frozen roll (the first of their refs on it)."""
-    refs = await Owner.filter(
-        user_id=user.id,
-        compound_id=info.compound_id,
-        active=True,  # type: ignore[attr-defined]
-    ).values_list("owner_ref", flat=True)
-    return voter_of_refs(info, sorted(str(r) for r in refs))
+    """On an owners' matter, whose ballot the caller fills: their person on the frozen roll, or the
+    person whose units they bought during the vote (see `agora.ballots.standing`)."""
+    refs = await Owner.filter(user_id=user.id, compound_id=info.compound_id).values_list(
+        "owner_ref", flat=True
+    )
+    return await voter_of_standing(info, sorted(str(r) for r in refs))
+
+
+async def voter_of_standing(info: SnapshotInfo, refs: list[str]) -> Voter:
+    """The caller's ballot from these owner refs (also those a re-import left out), or a refusal:
+    `409 unit_sold` for a seller, `403 no_vote` for anyone else not on the frozen roll."""
+    holder = await standing.holder_of(info.id, info.compound_id, refs)
+    if holder is None:
+        raise standing.no_vote()
+    return Voter(holder.person_key, 1, holder.area_cents, holder.owner_ref)
 
 
 def voter_of_refs(info: SnapshotInfo, refs: list[str]) -> Voter:

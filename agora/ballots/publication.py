@@ -26,7 +26,7 @@ from agora.ballots.certification import Signature as CountedSignature
 from agora.ballots.certification import certification_complete, final_and_passed, record_hash, record_status
 from agora.ballots.electorate import access_proposal
 from agora.ballots.models import Certification, Objection, Resolution
-from agora.ballots.standing import voter_of
+from agora.ballots.standing import holder_of
 from agora.errors import Conflict, Forbidden, Invalid
 from agora.i18n import _
 from agora.live.events import atomic
@@ -114,7 +114,7 @@ async def owner_standing(proposal: Proposal, user: User) -> str:
             "owner_ref", flat=True
         )
     )
-    voter = await voter_of(info.id, info.compound_id, refs) if refs else None
+    voter = await holder_of(info.id, info.compound_id, refs) if refs else None
     if voter is None:
         raise Forbidden(
             _("Only owners within the scope of this vote may object to its record."), code="not_an_owner"

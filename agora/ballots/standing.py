@@ -16,7 +16,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from agora.ballots.electorate import Voter
 from agora.ballots.transfers import FrozenPerson, UnitKey, standing
 from agora.errors import Conflict, Forbidden
 from agora.i18n import _
@@ -139,7 +138,16 @@ def no_vote() -> Forbidden:
     )
 
 
-async def voter_of(snapshot_id: int, compound_id: int, refs: list[str]) -> Voter | None:
+@dataclass(frozen=True)
+class Holder:
+    """Whose ballot a ref fills: the frozen person, its weight, and the ref (the owner or the buyer)."""
+
+    person_key: str
+    area_cents: int
+    owner_ref: str
+
+
+async def holder_of(snapshot_id: int, compound_id: int, refs: list[str]) -> Holder | None:
     """The frozen person these refs vote for now (as owner, or as buyer), None if none; raises
     `unit_sold` when their only claim is a unit they sold during the vote."""
     frozen = await frozen_units(snapshot_id)
@@ -164,4 +172,4 @@ async def voter_of(snapshot_id: int, compound_id: int, refs: list[str]) -> Voter
         if result.refusal == "unit_sold":
             raise unit_sold()
         return None
-    return Voter(result.person_key, 1, frozen.weights.get(result.person_key, 0), result.owner_ref or "")
+    return Holder(result.person_key, frozen.weights.get(result.person_key, 0), result.owner_ref or "")
