@@ -15,6 +15,7 @@ preliminary hash stays in `preliminary`). Dates are counted in Asia/Shanghai loc
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from agora import clock
@@ -43,10 +44,6 @@ def _iso(moment: Any) -> str | None:
     return moment.astimezone(calendar.LOCAL_TZ).isoformat() if moment else None
 
 
-def shown(moment: Any) -> str:
-    return moment.astimezone(calendar.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-
-
 async def procedure_rules(proposal: Proposal) -> Rules:
     """The rules frozen into the proposal at notice (the compound's only for an older proposal)."""
     return rules_in_force(proposal.rules, await electorate.rules_for(proposal))
@@ -61,8 +58,9 @@ def status_of(resolution: Resolution) -> str:
 
 async def sign(
     resolution: Resolution, proposal: Proposal, user: User, access_roles: frozenset[str]
-) -> tuple[dict[str, Any], bool]:
-    """Add the caller's signature (a committee member) → (document, posted now?). Caller holds the lock."""
+) -> tuple[dict[str, Any], datetime | None]:
+    """Add the caller's signature (a committee member) → (document, the posting time when this
+    signature completes the certification). The caller holds the lock."""
     if "committee" not in access_roles:
         raise Forbidden(
             _(
@@ -86,7 +84,7 @@ async def sign(
     # Every signature here was checked as a committee member's when given.
     counted = [CountedSignature(s.user_id, True, False) for s in signatures]  # type: ignore[attr-defined]
     if not certification_complete(counted, rules.certify_signatures):
-        return document, False
+        return document, None
     closed_at = proposal.closed_at or now
     document.update(
         {
@@ -99,7 +97,7 @@ async def sign(
             "published_late": calendar.published_late(closed_at, now),
         }
     )
-    return document, True
+    return document, now
 
 
 # --- objections ---------------------------------------------------------------------------------------
@@ -140,7 +138,7 @@ async def file_objection(proposal: Proposal, resolution: Resolution, user: User,
         raise Conflict(
             _(
                 "The objection period ended at {until}.",
-                until=shown(calendar.objections_until(resolution.posted_at, rules.objection_days)),
+                until=calendar.shown(calendar.objections_until(resolution.posted_at, rules.objection_days)),
             ),
             code="objection_period_over",
         )
@@ -223,8 +221,8 @@ async def finalize(
         raise Conflict(
             _(
                 "The objection period runs until {until}: the final record may be posted from {start}.",
-                until=shown(calendar.objections_until(resolution.posted_at, rules.objection_days)),
-                start=shown(calendar.finalize_from(resolution.posted_at, rules.objection_days)),
+                until=calendar.shown(calendar.objections_until(resolution.posted_at, rules.objection_days)),
+                start=calendar.shown(calendar.finalize_from(resolution.posted_at, rules.objection_days)),
             ),
             code="objection_period_open",
         )

@@ -363,8 +363,8 @@ async def certify(user: User, proposal_id: int) -> dict[str, Any]:
         if resolution.posted_at is None:
             await check_ledger_unchanged(locked.id, resolution.document)
         document, posted = await publication.sign(resolution, locked, user, access.roles)
-        if posted:
-            resolution.posted_at = clock.now()
+        if posted is not None:
+            resolution.posted_at = posted  # the moment the document says
             resolution.display_until = calendar.display_until(resolution.posted_at)
             resolution.hash = record_hash(document)
             if locked.state == "closed":

@@ -30,6 +30,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from agora.i18n import get_locale
+from agora.timefmt import local_time
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DISPLAY_DAYS = 15  # kept on public display at least 15 days (domain.md, "The calendar")
 PUBLISH_DAYS = 3  # the result is published within 3 days
@@ -56,6 +59,12 @@ def plus_local_days(moment: datetime, days: int) -> datetime:
     """The same local wall-clock time `days` local days later."""
     wall = moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
     return (wall + timedelta(days=days)).replace(tzinfo=LOCAL_TZ)
+
+
+def shown(moment: datetime) -> str:
+    """A moment in a message, as people read it: Asia/Shanghai, to the minute, in the request's
+    language (2026年12月4日 21:43)."""
+    return local_time(moment, "Asia/Shanghai", "zh_Hans_CN" if get_locale() == "zh_CN" else "en")
 
 
 # --- notice and window ------------------------------------------------------------------------------

@@ -220,6 +220,7 @@ async def transition(
             announced = window.announce(fresh, now, closes_at, await compound_rules(access.hall))
             if announced:
                 await fresh.save(update_fields=announced)
+                await _tell_residents_committee(access.hall, fresh, actor)
         elif to == "voting":
             rules = window.rules_of(fresh, await compound_rules(access.hall))
             if fresh.matter in OWNERS_MATTERS:
@@ -246,6 +247,24 @@ async def transition(
             await close_vote(fresh, actor=actor, at=now)
         await _stamp(fresh, to, actor, reason, now)
     return fresh
+
+
+async def _tell_residents_committee(hall: Hall, proposal: Proposal, actor: User) -> None:
+    """The residents' committee is told of every owners' vote (domain.md, "The calendar"): the
+    community hall the compound belongs to, in the audit log; the record names it."""
+    compound = (
+        hall if hall.kind == "compound" or hall.compound_id is None else await Hall.get(id=hall.compound_id)
+    )
+    if compound.parent_id is None:  # type: ignore[attr-defined]
+        return
+    await record(
+        "proposal.residents_committee_told",
+        actor=actor,
+        object_type="proposal",
+        object_id=proposal.id,
+        hall_id=compound.parent_id,  # type: ignore[attr-defined]
+        closes_at=proposal.closes_at.isoformat() if proposal.closes_at else None,
+    )
 
 
 async def _keep_vote_fields(proposal: Proposal, now: datetime, closes_at: datetime | None) -> None:

@@ -26,11 +26,6 @@ from agora.storage.database import is_postgres
 REASON_MAX = 2000
 
 
-def shown(moment: datetime) -> str:
-    """A moment as people read it: Asia/Shanghai, to the minute."""
-    return moment.astimezone(calendar.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-
-
 def check_announced_window(notice_at: datetime, closes_at: datetime | None, rules: Rules) -> datetime:
     """The window a notice announces: from the earliest opening the notice allows, for at least
     `min_voting_days` and at most `max_voting_days` (422 saying the dates allowed). → the opening."""
@@ -46,9 +41,9 @@ def check_announced_window(notice_at: datetime, closes_at: datetime | None, rule
             _(
                 "Voting may open from {opens} and must stay open at least {n} days: "
                 "close it at {earliest} or later.",
-                opens=shown(opens),
+                opens=calendar.shown(opens),
                 n=rules.min_voting_days,
-                earliest=shown(bounds.earliest_close),
+                earliest=calendar.shown(bounds.earliest_close),
             ),
             fields={"closes_at": "too_early"},
         )
@@ -57,9 +52,9 @@ def check_announced_window(notice_at: datetime, closes_at: datetime | None, rule
             _(
                 "Voting may open from {opens} and may stay open at most {n} days: "
                 "close it at {latest} or earlier.",
-                opens=shown(opens),
+                opens=calendar.shown(opens),
                 n=rules.max_voting_days,
-                latest=shown(bounds.latest_close),
+                latest=calendar.shown(bounds.latest_close),
             ),
             fields={"closes_at": "too_late"},
         )
@@ -74,7 +69,7 @@ def check_opening(now: datetime, announced: datetime, requested: datetime | None
             _(
                 "The voting window was announced with the notice: it closes at {closes}. "
                 "Open the vote without a new closing time.",
-                closes=shown(announced),
+                closes=calendar.shown(announced),
             ),
             code="window_announced",
         )
@@ -83,9 +78,9 @@ def check_opening(now: datetime, announced: datetime, requested: datetime | None
             _(
                 "Opened now, the announced window (closing at {closes}) would last less than {n} days: "
                 "it had to open by {latest}. Withdraw the proposal and give a new notice.",
-                closes=shown(announced),
+                closes=calendar.shown(announced),
                 n=rules.min_voting_days,
-                latest=shown(calendar.latest_opening(announced, rules.min_voting_days)),
+                latest=calendar.shown(calendar.latest_opening(announced, rules.min_voting_days)),
             ),
             code="window_too_short",
         )
@@ -100,7 +95,7 @@ def check_close(proposal: Proposal, now: datetime) -> None:
         _(
             "An owners' vote cannot end before its announced window: it closes at {closes}. "
             "The owners' committee may extend it once; nobody may shorten it.",
-            closes=shown(closes) if closes else "?",
+            closes=calendar.shown(closes) if closes else "?",
         ),
         code="window_open",
     )
@@ -196,13 +191,16 @@ async def extend(
             raise Conflict(
                 _(
                     "An extension is announced before the close; this vote closed at {closes}.",
-                    closes=shown(fresh.closes_at),
+                    closes=calendar.shown(fresh.closes_at),
                 ),
                 code="not_open",
             )
         if check.problem == "not_later":
             raise Invalid(
-                _("An extension closes the vote later than {closes}.", closes=shown(fresh.closes_at)),
+                _(
+                    "An extension closes the vote later than {closes}.",
+                    closes=calendar.shown(fresh.closes_at),
+                ),
                 fields={"closes_at": "not_later"},
             )
         if check.problem == "too_late":
@@ -210,7 +208,7 @@ async def extend(
                 _(
                     "The vote may stay open at most {n} days: the latest close allowed is {latest}.",
                     n=rules.max_voting_days,
-                    latest=shown(check.latest_close),
+                    latest=calendar.shown(check.latest_close),
                 ),
                 fields={"closes_at": "too_late"},
             )
@@ -224,7 +222,7 @@ async def extend(
             "at": now.astimezone(calendar.LOCAL_TZ).isoformat(),
         }
         await fresh.save(update_fields=["closes_at", "extension"])
-        text = _("Extended to {closes}: {reason}", closes=shown(new_closes), reason=reason)
+        text = _("Extended to {closes}: {reason}", closes=calendar.shown(new_closes), reason=reason)
         await ProposalTransition.create(
             proposal=fresh, from_state="voting", to_state="extended", at=now, by=actor, reason=text
         )

@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 
 from agora import clock
+from agora.audit.models import AuditEntry
 from agora.ballots.resolution import record_is_final_and_passed
-from agora.proposals.calendar import LOCAL_TZ, earliest_voting_start
+from agora.proposals.calendar import LOCAL_TZ, earliest_voting_start, shown
 from agora.proposals.models import Proposal
 from tests.ballots.factories import cast, close_now, paper, set_roles, set_rules
 from tests.rooms.factories import Compound, compound_with_roll
@@ -97,7 +98,7 @@ async def test_the_notice_announces_the_window_and_freezes_the_rules(client: htt
     short = await move(client, party, pid, "notice", closes_at=iso(opens + timedelta(days=5) - SECOND))
     assert short.status_code == 422 and error(short)["fields"] == {"closes_at": "too_early"}
     earliest = (opens + timedelta(days=5)).astimezone(LOCAL_TZ)
-    assert earliest.strftime("%Y-%m-%d %H:%M") in error(short)["message"]
+    assert shown(earliest) in error(short)["message"]  # 2026年12月22日 00:00: the date that would be allowed
     long = await move(client, party, pid, "notice", closes_at=iso(opens + timedelta(days=60) + SECOND))
     assert long.status_code == 422 and error(long)["fields"] == {"closes_at": "too_late"}
     assert (await Proposal.get(id=pid)).state == "consultation"  # nothing half-written
@@ -137,6 +138,9 @@ async def test_the_notice_announces_the_window_and_freezes_the_rules(client: htt
     record = (await client.get(f"/api/v1/proposals/{pid}/resolution", headers=a)).json()
     assert record["deemed_participation"] is None
     assert record["rules"]["deemed_participation"] is None and record["rules"]["proxy_cap"] == 3
+    # The residents' committee (the compound's community) was told of the notice.
+    assert record["residents_committee"]["name"] == "阳光社区"
+    assert await AuditEntry.filter(action="proposal.residents_committee_told", object_id=str(pid)).exists()
 
 
 async def test_a_late_opening_that_would_shorten_the_window_is_refused(client: httpx.AsyncClient) -> None:
@@ -160,7 +164,7 @@ async def test_no_owners_vote_ends_before_its_window_and_one_extension(client: h
     opened_at = clock.now()
     early = await move(client, party, pid, "closed")
     assert early.status_code == 409 and error(early)["code"] == "window_open"
-    assert closes.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") in error(early)["message"]
+    assert shown(closes) in error(early)["message"]
     assert (await Proposal.get(id=pid)).state == "voting"
 
     url = f"/api/v1/proposals/{pid}/extend"
@@ -173,7 +177,7 @@ async def test_no_owners_vote_ends_before_its_window_and_one_extension(client: h
         url, json={"closes_at": iso(too_far), "reason": "参与不足"}, headers=compound.committee
     )
     assert refused.status_code == 422 and error(refused)["fields"] == {"closes_at": "too_late"}
-    latest = (opened_at + timedelta(days=60)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    latest = shown(opened_at + timedelta(days=60))
     assert latest in error(refused)["message"]
     shorter = await client.post(
         url, json={"closes_at": iso(closes - SECOND), "reason": "提前"}, headers=compound.committee
