@@ -72,12 +72,6 @@ def public_consents(tally: ConsentTally | None) -> dict[str, Any] | None:
 
 async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> dict[str, Any]:
     proposal, access = await electorate.access_proposal(user, proposal_id)
-    required = required_refs(proposal)
-    if not required:
-        raise Conflict(_("This proposal asks for no individual consent."), code="no_consents")
-    consent = data.get("consent")
-    if not isinstance(consent, bool):
-        raise Invalid(_("Say whether the owner consents (true or false)."), fields={"consent": "required"})
     witness = data.get("witness")
     owner_ref = data.get("owner_ref")
     compound = await electorate.compound_of(proposal)
@@ -87,9 +81,19 @@ async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> 
             "owner_ref", flat=True
         )
     )
-    if witness not in (None, "") or (isinstance(owner_ref, str) and owner_ref not in own):
-        if not access.roles & {"canvasser", "committee"}:
-            raise Forbidden(_("Only canvassers and the owners' committee enter a consent with a witness."))
+    # Who may, before what the proposal asks: an owner for themselves, or staff with a witness.
+    entered = witness not in (None, "") or (isinstance(owner_ref, str) and owner_ref not in own)
+    if entered and not access.roles & {"canvasser", "committee"}:
+        raise Forbidden(_("Only canvassers and the owners' committee enter a consent with a witness."))
+    if not entered and not own:
+        raise Forbidden(_("Your consent is not asked on this proposal."), code="not_listed")
+    required = required_refs(proposal)
+    if not required:
+        raise Conflict(_("This proposal asks for no individual consent."), code="no_consents")
+    consent = data.get("consent")
+    if not isinstance(consent, bool):
+        raise Invalid(_("Say whether the owner consents (true or false)."), fields={"consent": "required"})
+    if entered:
         if not isinstance(witness, str) or not witness.strip() or len(witness) > WITNESS_MAX:
             raise Invalid(
                 _("A consent entered for an owner needs the witness."), fields={"witness": "required"}

@@ -56,11 +56,7 @@ def status_of(resolution: Resolution) -> str:
 # --- certification ----------------------------------------------------------------------------------
 
 
-async def sign(
-    resolution: Resolution, proposal: Proposal, user: User, access_roles: frozenset[str]
-) -> tuple[dict[str, Any], datetime | None]:
-    """Add the caller's signature (a committee member) → (document, the posting time when this
-    signature completes the certification). The caller holds the lock."""
+def check_signer(access_roles: frozenset[str]) -> None:
     if "committee" not in access_roles:
         raise Forbidden(
             _(
@@ -68,6 +64,14 @@ async def sign(
                 "(a platform administrator is not the owners' committee)."
             )
         )
+
+
+async def sign(
+    resolution: Resolution, proposal: Proposal, user: User, access_roles: frozenset[str]
+) -> tuple[dict[str, Any], datetime | None]:
+    """Add the caller's signature (a committee member) → (document, the posting time when this
+    signature completes the certification). The caller holds the lock."""
+    check_signer(access_roles)
     if resolution.posted_at is not None:
         raise Conflict(
             _("This record is already certified and posted; it cannot change."), code="already_posted"
@@ -315,6 +319,11 @@ async def _record_under_lock(proposal_id: int) -> tuple[Proposal, Resolution]:
 async def object_to_record(user: User, proposal_id: int, body: Any) -> dict[str, Any]:
     """POST …/objections: an owner of the scope objects to the preliminary record → {id}."""
     proposal, _access = await access_proposal(user, proposal_id)
+    if proposal.snapshot_id is None or not electorate.is_owners_matter(proposal):
+        raise Forbidden(
+            _("Only owners within the scope of this vote may object to its record."), code="not_an_owner"
+        )
+    await owner_standing(proposal, user)  # who may object, before the record's state
     async with atomic():
         locked, resolution = await _record_under_lock(proposal.id)
         objection = await file_objection(locked, resolution, user, body)
@@ -324,6 +333,8 @@ async def object_to_record(user: User, proposal_id: int, body: Any) -> dict[str,
 async def finalize_record(user: User, proposal_id: int, answers: Any) -> Resolution:
     """POST …/resolution/finalize: the committee answers each objection and posts the final record."""
     proposal, access = await access_proposal(user, proposal_id)
+    if "committee" not in access.roles:  # who may, before the record's state
+        raise Forbidden(_("Only members of the owners' committee post the final record."))
     async with atomic():
         locked, resolution = await _record_under_lock(proposal.id)
         await finalize(locked, resolution, user, access.roles, answers)

@@ -355,6 +355,7 @@ async def certify(user: User, proposal_id: int) -> dict[str, Any]:
     """A member of the owners' committee signs; with `certify_signatures` signatures the record is
     posted as preliminary and frozen (objections follow, then the final record)."""
     proposal, access = await electorate.access_proposal(user, proposal_id)
+    publication.check_signer(access.roles)
     async with atomic():
         from agora.ballots.casting import lock_proposal
 

@@ -37,6 +37,7 @@ MEMBERS = SIGNED_IN  # every signed-in role of the matrix is a member of its own
 OWNERS = frozenset({"owner", "coowner"})
 MODERATORS = frozenset({"moderator", "admin"})
 COMMITTEE = frozenset({"committee", "admin"})
+OWNERS_COMMITTEE = frozenset({"committee"})  # the owners' committee itself, never an administrator
 STAFF = frozenset({"moderator", "committee", "admin"})
 CANVASSERS = frozenset({"canvasser", "admin"})
 ADMIN = frozenset({"admin"})
@@ -114,6 +115,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/proposals/{id}"): rule(MEMBERS),
     ("POST", "/api/v1/proposals/{id}/transition"): rule(MEMBERS, note="the lifecycle decides (409)"),
     ("POST", "/proposals/{id}/transition"): rule(MEMBERS, note="the lifecycle decides (409)"),
+    ("POST", "/api/v1/proposals/{id}/extend"): rule(OWNERS_COMMITTEE),
+    ("POST", "/proposals/{id}/extend"): rule(OWNERS_COMMITTEE),
     ("POST", "/api/v1/proposals/{id}/second"): rule(MEMBERS),
     ("POST", "/proposals/{id}/second"): rule(MEMBERS),
     ("POST", "/api/v1/proposals/{id}/lock"): rule(MODERATORS),
@@ -168,9 +171,19 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/proposals/{proposal_id:int}/resolution"): rule(MEMBERS),
     ("POST", "/proposals/{proposal_id:int}/resolution"): rule(MEMBERS),
     ("GET", "/proposals/{proposal_id:int}/resolution.pdf"): rule(MEMBERS),
-    ("POST", "/api/v1/proposals/{proposal_id:int}/resolution/certify"): rule(COMMITTEE),
-    ("POST", "/proposals/{proposal_id:int}/resolution/certify"): rule(COMMITTEE),
+    # Certifying and posting records: members of the owners' committee only (a platform administrator
+    # is not the owners' committee, api.md "Procedure"). Objections: owners of the vote's scope.
+    ("POST", "/api/v1/proposals/{proposal_id:int}/resolution/certify"): rule(OWNERS_COMMITTEE),
+    ("POST", "/proposals/{proposal_id:int}/resolution/certify"): rule(OWNERS_COMMITTEE),
     ("POST", "/api/v1/proposals/{proposal_id:int}/resolution/corrections"): rule(COMMITTEE),
+    ("POST", "/api/v1/proposals/{proposal_id:int}/resolution/finalize"): rule(OWNERS_COMMITTEE),
+    ("POST", "/proposals/{proposal_id:int}/resolution/finalize"): rule(OWNERS_COMMITTEE),
+    ("POST", "/api/v1/proposals/{proposal_id:int}/objections"): rule(OWNERS),
+    ("POST", "/proposals/{proposal_id:int}/resolution/objections"): rule(OWNERS),
+    ("GET", "/api/v1/proposals/{proposal_id:int}/consents"): rule(OWNERS_COMMITTEE),
+    ("POST", "/api/v1/proposals/{proposal_id:int}/consents"): rule(
+        OWNERS, note="with a witness and an owner_ref: canvassers and the committee enter one"
+    ),
     ("GET", "/api/v1/halls/{slug}/resolutions"): rule(MEMBERS),
     ("GET", "/halls/{slug}/resolutions"): rule(MEMBERS),
     # --- implementation (落实) -------------------------------------------------------------------

@@ -103,6 +103,9 @@ CLOSED_ROUTES = (
     "/resolution.pdf",
     "/resolution/certify",
     "/resolution/corrections",
+    "/resolution/finalize",
+    "/resolution/objections",
+    "/objections",
 )
 
 
