@@ -290,6 +290,8 @@ def _implementation_paths() -> dict[str, Any]:
             )
         },
     }
+
+
 # --- concerns (诉求, 微心愿) and the governance list (api.md "Additions (second wave)") -------------
 CONCERN_STATUSES = ["received", "accepted", "in_progress", "resolved", "closed_unresolved", "merged"]
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -613,6 +615,14 @@ def build_schema() -> dict[str, Any]:
                 errors=(400, 401, 403, 404, 409, 422),
             )
         },
+        "/api/v1/proposals/{id}/extend": {
+            "post": _op(
+                "Extend an open owners' vote once, before its close, with a reason (owners' committee)",
+                body=_obj(["closes_at", "reason"], closes_at={"type": "string"}, reason={"type": "string"}),
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
         "/api/v1/proposals/{id}/comments": {
             "get": _op(
                 "The threaded discussion",
@@ -808,6 +818,40 @@ def build_schema() -> dict[str, Any]:
                 ok=201,
                 params=[PID],
             )
+        },
+        "/api/v1/proposals/{id}/resolution/finalize": {
+            "post": _op(
+                "Answer every objection and post the final record (owners' committee)",
+                body=_obj(
+                    ["answers"], answers={"type": "object", "additionalProperties": {"type": "string"}}
+                ),
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/api/v1/proposals/{id}/objections": {
+            "post": _op(
+                "Object to a preliminary record, within the objection period (owners of the scope)",
+                body=_obj(["body"], body={"type": "string"}),
+                ok=201,
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/api/v1/proposals/{id}/consents": {
+            "get": _op("Who consented, refused, or has not answered (owners' committee)", params=[PID]),
+            "post": _op(
+                "An owner's individual consent (art. 279; an elevator's occupied unit)",
+                body=_obj(
+                    ["consent"],
+                    consent={"type": "boolean"},
+                    owner_ref={"type": "string"},
+                    witness={"type": "string"},
+                ),
+                ok=201,
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            ),
         },
         "/api/v1/proposals/{id}/deliveries": {
             "post": _op(
