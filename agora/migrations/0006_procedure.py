@@ -6,7 +6,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('agora', '0004_concerns')]
+    dependencies = [('agora', '0005_secret_ballots')]
 
     initial = False
 
