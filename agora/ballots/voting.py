@@ -26,6 +26,7 @@ from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals.models import Proposal
 from agora.rooms.models import Hall
+from agora.rooms.rules import rules_in_force
 from agora.web.sql import fetch_rows
 
 log = logging.getLogger("agora.ballots")
@@ -42,7 +43,8 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
         proposal.snapshot_id = snapshot.id
         # Published now, before any ballot: a roll rewritten later no longer matches it.
         proposal.roll_fingerprint = snapshot_public_fingerprint(snapshot)
-        if (await electorate.rules_for(proposal)).ballot_secrecy == "secret":
+        rules = rules_in_force(proposal.rules, await electorate.rules_for(proposal))  # as frozen at notice
+        if rules.ballot_secrecy == "secret":
             await secrecy.start_secret_vote(proposal.id)  # ballots are sealed from the first one
     proposal.opens_at = now
     proposal.closes_at = closes_at
