@@ -113,7 +113,11 @@ async def raise_concern(
 async def _create(
     viewer: Viewer, raised: rules.Raised, building: Hall | None, code: str | None, now: datetime
 ) -> Concern:
-    """Insert with the compound's next number; two at once retry on the unique (compound, seq)."""
+    """Insert with the compound's next number. Concerns of one compound are numbered one at a time:
+    the compound's hall row is locked until the transaction ends (on PostgreSQL, `FOR NO KEY UPDATE`,
+    which does not hold up rows that merely reference the hall; SQLite has one writer anyway). The
+    unique (compound, seq) stays the guard: a clash retries."""
+    await Hall.filter(id=viewer.compound.id).select_for_update(no_key=True).first()
     for _attempt in range(5):
         seq = await _next_seq(viewer.compound.id)
         try:
