@@ -220,6 +220,11 @@ async def _detail(
         can_triage=who.is_moderator and concern.status in rules.OPEN,
         targets=rules.allowed_targets(concern.status) if who.is_moderator else [],
         can_merge=who.is_moderator and concern.status in rules.OPEN,
+        merge_candidates=(
+            await reads.similar(viewer, concern.title, concern.body, exclude=concern.id)
+            if who.is_moderator and concern.status in rules.OPEN
+            else []
+        ),
         reply_as=permissions.reply_role(who),
         can_feedback=who.is_submitter and data["effective_status"] == "resolved" and not data["feedback"],
         can_add_photo=permissions.can_add_photo(concern.status, who)
@@ -256,7 +261,8 @@ async def action_submit(request: Request) -> Response:
         elif action == "status":
             await services.change_status(viewer, concern, form.get("to"), form.get("note"))
         elif action == "merge":
-            await services.merge(viewer, concern, form.get("into"))
+            # A number typed in wins over a suggestion picked above it.
+            await services.merge(viewer, concern, form.get("into_ref") or form.get("into"))
         elif action == "replies":
             await services.reply(viewer, concern, form.get("body"))
         elif action == "feedback":

@@ -13,6 +13,7 @@ directly with `actor=None` for an automatic step.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -239,15 +240,26 @@ async def change_status(viewer: Viewer, concern: Concern, to: Any, note: Any) ->
 # --- merging -------------------------------------------------------------------------------------
 
 
+REF_RE = re.compile(r"^\d{4}-\d{4,}$")
+
+
+async def _merge_target(concern: Concern, raw: Any) -> Concern | None:
+    """`into` is the survivor's id (the API), or its number in this compound as people read it
+    ("2026-0012", the pages)."""
+    if isinstance(raw, str) and REF_RE.match(raw.strip()):
+        return await Concern.get_or_none(compound_id=concern.compound_id, ref=raw.strip())  # type: ignore[attr-defined]
+    into = parse_id(raw)
+    if into is None:
+        raise Invalid(_("Say which concern to merge into."), fields={"into": "required"})
+    return await Concern.get_or_none(id=into)
+
+
 async def merge(viewer: Viewer, concern: Concern, into_raw: Any) -> Concern:
     """A duplicate joins its survivor: it becomes `merged` and from then on shows the survivor's
     status; concerns merged into it earlier now point at the survivor too (one level, never a chain)."""
     if not permissions.can_merge(viewer.who(concern)):
         raise Forbidden(_("Only the moderators can merge concerns."))
-    into = parse_id(into_raw)
-    if into is None:
-        raise Invalid(_("Say which concern to merge into."), fields={"into": "required"})
-    target = await Concern.get_or_none(id=into)
+    target = await _merge_target(concern, into_raw)
     if target is None or (target.compound_id != concern.compound_id and not viewer.user.is_admin):  # type: ignore[attr-defined]
         raise NotFound(_("The concern to merge into does not exist or you cannot see it."))
     async with atomic():
