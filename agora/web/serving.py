@@ -75,7 +75,9 @@ class Limits:
     header_timeout: float = 10.0  # seconds to send a request's line and headers
     busy_header_timeout: float = 2.0  # … when the process holds more than half its connections
     keep_alive: int = 5  # idle seconds between requests on one connection
-    per_client: int = 100  # open connections from one address
+    # Open connections from one address. Generous: many phones share one carrier-grade NAT address;
+    # unfinished heads are cut by header_timeout whatever the count.
+    per_client: int = 500
     max_connections: int = 0  # 0: derived from RLIMIT_NOFILE, keeping HEADROOM descriptors free
 
 
