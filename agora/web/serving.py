@@ -121,9 +121,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     request; one that has not finished its headers in time is closed (408 is not worth a write)."""
 
     limits: Limits = DEFAULT_LIMITS
-    cap: int = 1 << 30
+    cap: int | None = None  # computed in the serving process (each worker raises its own limit)
     per_address: dict[str, int] = {}
     dropped: dict[str, int] = {"per_client": 0, "process": 0, "header_timeout": 0}
+
+    @classmethod
+    def _cap(cls) -> int:
+        if cls.cap is None:
+            cls.cap = connection_cap(cls.limits, raise_nofile())
+        return cls.cap
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -135,14 +141,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.dropped["per_client"] += 1
             transport.close()
             return
-        if len(self.connections) > self.cap:
+        if len(self.connections) > self._cap():
             self.dropped["process"] += 1
             transport.close()
             return
         self._arm_head_timer()
 
     def _arm_head_timer(self) -> None:
-        busy = len(self.connections) > self.cap // 2
+        busy = len(self.connections) > self._cap() // 2
         timeout = self.limits.busy_header_timeout if busy else self.limits.header_timeout
         self._head_timer = self.loop.call_later(timeout, self._head_timed_out)
 
@@ -176,8 +182,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
 
+class AgoraHttpProtocol(GuardedHttpProtocol):
+    """The protocol `agora serve` uses: a module-level class, so `--workers N` (which pickles the
+    configuration for each worker process) can import it by name."""
+
+    per_address: dict[str, int] = {}
+    dropped: dict[str, int] = {"per_client": 0, "process": 0, "header_timeout": 0}
+
+
 def protocol_for(limits: Limits, cap: int) -> type[GuardedHttpProtocol]:
-    """A protocol class bound to these limits (its own per-address table: one per server)."""
+    """A protocol class bound to other limits (tests; one process only: it cannot be pickled)."""
+    if limits == DEFAULT_LIMITS:
+        return AgoraHttpProtocol
     return type(
         "AgoraHttpProtocol",
         (GuardedHttpProtocol,),
