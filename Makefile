@@ -40,6 +40,7 @@ test: install system-deps
 
 lint: install
 	$(BIN)/ruff check agora tests scripts
+	$(BIN)/python scripts/check_imports.py
 
 migrations: install
 	scripts/makemigrations.sh

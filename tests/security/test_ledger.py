@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agora.ballots.chain import GENESIS, LedgerEntry, hash_of
+from agora.ballots.electorate import snapshot_public_fingerprint
 from agora.ballots.models import LedgerRow, Resolution
-from agora.ballots.verify import snapshot_public_fingerprint, verify_record
+from agora.ballots.verify import verify_record
 from agora.cli import main
 from agora.proposals.models import Proposal
 from agora.rooms.models import RollSnapshot
