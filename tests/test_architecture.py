@@ -70,7 +70,10 @@ def test_relative_imports_and_stand_ins(tmp_path: Path) -> None:
             "__init__.py": "",
             "sub/__init__.py": "",
             "sub/x.py": "from . import y\n",
-            "sub/y.py": "from ..sub.x import z\nz = 0\ntry:\n    import missing\nexcept ImportError:\n    missing = None\n",
+            "sub/y.py": (
+                "from ..sub.x import z\nz = 0\n"
+                "try:\n    import missing\nexcept ImportError:\n    missing = None\n"
+            ),
         },
     )
     report = checker().check(package)
