@@ -119,7 +119,7 @@ class Accepted:
 def may_replace(ballot: Ballot, earlier: Earlier) -> bool:
     """The revote rule: an online ballot replaces an earlier online one where the rules allow it.
 
-    A paper or proxy ballot is final, and nothing replaces one (domain.md, "Ballots").
+    A paper or proxy ballot is final, and nothing replaces one (docs/domain.md, "Ballots").
     """
     return ballot.revote and ballot.channel == "online" and earlier.channel == "online"
 
@@ -303,7 +303,7 @@ def receipt_json(accepted: Accepted, voter: Voter) -> dict[str, Any]:
 
 
 async def turnout_now(proposal: Proposal) -> dict[str, Any]:
-    """Participation so far (never the split of choices), in the api.md shape."""
+    """Participation so far (never the split of choices), in the docs/api.md shape."""
     rows = (
         await BallotSlot.filter(proposal_id=proposal.id)
         .annotate(voted=Count("id"), area=Sum("area_cents"))

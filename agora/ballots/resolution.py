@@ -36,7 +36,7 @@ from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-DISPLAY_DAYS = 15  # kept on public display at least 15 days (domain.md, "The calendar")
+DISPLAY_DAYS = 15  # kept on public display at least 15 days (docs/domain.md, "The calendar")
 SIGNATURES_REQUIRED = 1
 VERDICTS = {"passed": "通过", "no_decision": "未形成决定", "undetermined": "无法确定"}
 

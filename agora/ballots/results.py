@@ -25,7 +25,7 @@ CLOSED = ("closed", "certified")
 
 
 async def result_of(proposal: Proposal) -> dict[str, Any]:
-    """The api.md result for a proposal the caller may see."""
+    """The docs/api.md result for a proposal the caller may see."""
     if proposal.state == "voting":
         return {
             "state": "voting",

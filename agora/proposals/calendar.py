@@ -31,7 +31,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-DISPLAY_DAYS = 15  # kept on public display at least 15 days (domain.md, "The calendar")
+DISPLAY_DAYS = 15  # kept on public display at least 15 days (docs/domain.md, "The calendar")
 PUBLISH_DAYS = 3  # the result is published within 3 days
 
 

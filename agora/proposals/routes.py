@@ -1,4 +1,4 @@
-"""The proposals JSON API (`/api/v1/…`) as in api.md, plus the pages from `pages.py`.
+"""The proposals JSON API (`/api/v1/…`) as in docs/api.md, plus the pages from `pages.py`.
 
 Thin handlers: read the input, load with `access_*` (NotFound outside the caller's halls), call one
 service, answer JSON.
