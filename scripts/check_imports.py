@@ -50,7 +50,10 @@ def _imported(
             for _step in range(node.level - 1):
                 package = package.rpartition(".")[0]
             base = f"{package}.{base}" if base else package
-        candidates = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        # `from package import module` loads that module; `from module import name` loads the module.
+        candidates = [
+            f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
+        ]
     for name in candidates:
         while name and name not in modules:  # `import a.b.c` loads a.b.c (or the nearest module)
             name = name.rpartition(".")[0]

@@ -44,8 +44,6 @@ def test_sentence(test: dict[str, Any]) -> str:
 
     `test` is one of the result's `tests` ({name, value, required, met}); the bounds are the
     words of art. 278 (三分之二以上, 四分之三以上, 过半数), never `>= 2/3`."""
-    from agora.i18n import _
-
     subject = {
         "quorum_persons": _("Persons who took part"),
         "quorum_area": _("Area that took part"),

@@ -40,6 +40,12 @@ class OpenedVote:
     opens_at: datetime
     closes_at: datetime  # in UTC
 
+    def apply(self, proposal: Proposal) -> None:
+        """Copy what was stored onto a proposal object the caller keeps using."""
+        proposal.snapshot_id = self.snapshot_id
+        proposal.roll_fingerprint = self.roll_fingerprint
+        proposal.opens_at, proposal.closes_at = self.opens_at, self.closes_at
+
 
 async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | None) -> OpenedVote:
     """Freeze the electorate and set the window (the proposals feature has checked state, role and

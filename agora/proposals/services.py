@@ -117,9 +117,7 @@ async def transition(
                 raise Conflict(_("A consultation poll needs options before it can open."), code="no_options")
             lifecycle.check_voting_window(now, closes_at, rules.min_voting_days, rules.max_voting_days)
             opened = await open_vote(fresh, closes_at=closes_at, actor=actor)
-            fresh.snapshot_id = opened.snapshot_id
-            fresh.roll_fingerprint = opened.roll_fingerprint
-            fresh.opens_at, fresh.closes_at = opened.opens_at, opened.closes_at
+            opened.apply(fresh)
         elif to == "closed":
             await close_vote(fresh, actor=actor)
         await stamp(fresh, to, actor, reason, now)
