@@ -40,7 +40,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if problem:
         print(f"agora: {problem}", file=sys.stderr)
         return 2
-    from agora.web import serving
+    from agora.web import serving  # loaded by this command only (see the comment above)
 
     uvicorn.run(
         "agora.app:create_app",

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import resource
 from dataclasses import dataclass
 from typing import Any
 
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # --- log redaction ------------------------------------------------------------------------------
@@ -53,8 +55,6 @@ def install_log_redaction() -> None:
 def uvicorn_log_config() -> dict[str, Any]:
     """uvicorn's default logging configuration with the redaction filter on its handlers too
     (a filter on a logger does not see records propagated from its children)."""
-    from uvicorn.config import LOGGING_CONFIG
-
     config: dict[str, Any] = {**LOGGING_CONFIG}
     config["filters"] = {"redact": {"()": "agora.web.serving.RedactSecrets"}}
     config["handlers"] = {
@@ -96,8 +96,6 @@ DEFAULT_LIMITS = Limits()
 
 def raise_nofile(wanted: int = 65536) -> int:
     """Raise the soft RLIMIT_NOFILE towards the hard limit at start; the soft limit now in force."""
-    import resource
-
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if target > soft:
