@@ -39,7 +39,7 @@ def configure(secret_key: str) -> None:
 
 def _secret() -> str:
     if _app_secret is None:
-        from agora.settings import Settings
+        from agora.settings import Settings  # a process that never configured it (a script, a test)
 
         configure(Settings.from_env().secret_key)
     assert _app_secret is not None
