@@ -1,4 +1,4 @@
-"""The OpenAPI description of the JSON API (`GET /api/openapi.json`), written from `api.md`.
+"""The OpenAPI description of the JSON API (`GET /api/openapi.json`), written from `docs/api.md`.
 
 Kept by hand, next to the contract it describes; `tests/test_openapi.py` checks that every API
 route the app serves is described here and that nothing described is missing from the app.
@@ -70,7 +70,7 @@ def _op(
             "description": "ok",
             "content": {out_type: {"schema": out or {"type": "object"}}},
         }
-    if errors is None:  # a write may conflict with the current state (api.md: 409)
+    if errors is None:  # a write may conflict with the current state (docs/api.md: 409)
         errors = (400, 401, 403, 404, 409, 422) if body is not None else (400, 401, 403, 404, 422)
     op["responses"].update(_errors(*errors))
     if body is not None:

@@ -13,13 +13,24 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from tortoise import connections
 
 from agora.accounts.passwords import Passwords
 from agora.accounts.routes import routes as account_routes
 from agora.api_schema import openapi_json
+from agora.ballots.routes import routes as ballot_routes
+from agora.ballots.scheduler import start_scheduler
+from agora.concerns.routes import routes as concern_routes
 from agora.errors import DomainError
 from agora.i18n import _
+from agora.implementation.routes import routes as implementation_routes
+from agora.implementation.scheduler import start_sweeper
+from agora.live.hub import start_hub, stop_hub
+from agora.live.routes import routes as live_routes
+from agora.proposals.routes import routes as proposal_routes
+from agora.rooms.routes import routes as room_routes
 from agora.settings import Settings
+from agora.stats.routes import routes as stats_routes
 from agora.storage import database
 from agora.web import errors, serving
 from agora.web.http import redirect
@@ -31,8 +42,6 @@ log = logging.getLogger("agora")
 
 
 async def healthz(request: Request) -> Response:
-    from tortoise import connections
-
     try:
         await connections.get("default").execute_query("SELECT 1")
     except Exception:  # noqa: BLE001 — any failure means "not healthy"
@@ -48,14 +57,6 @@ async def home(request: Request) -> Response:
 
 def feature_routes() -> list[BaseRoute]:
     """Every feature's routes, in one explicit list."""
-    from agora.ballots.routes import routes as ballot_routes
-    from agora.concerns.routes import routes as concern_routes
-    from agora.implementation.routes import routes as implementation_routes
-    from agora.live.routes import routes as live_routes
-    from agora.proposals.routes import routes as proposal_routes
-    from agora.rooms.routes import routes as room_routes
-    from agora.stats.routes import routes as stats_routes
-
     return [
         *account_routes,
         *room_routes,
@@ -90,14 +91,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     )
                 )
             await database.check_durability(settings.allow_unsafe_durability)
-            from agora.live.hub import start_hub, stop_hub
-
             await start_hub(app, settings)
             scheduler = implementation_sweeper = None
             if settings.run_scheduler:
-                from agora.ballots.scheduler import start_scheduler
-                from agora.implementation.scheduler import start_sweeper
-
                 scheduler = await start_scheduler(app)
                 implementation_sweeper = await start_sweeper()
             try:

@@ -6,13 +6,17 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
+from agora import i18n
 from agora.settings import Settings
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    # Each command loads what it needs when it runs (here and below): `agora verify` and
+    # `agora --help` start without the database, the server or the templates.
     import uvicorn
 
     from agora.storage import database
@@ -36,7 +40,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if problem:
         print(f"agora: {problem}", file=sys.stderr)
         return 2
-    from agora.web import serving
+    from agora.web import serving  # loaded by this command only (see the comment above)
 
     uvicorn.run(
         "agora.app:create_app",
@@ -52,6 +56,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    # Loaded by this command only (see _serve).
     from agora.storage import database
 
     asyncio.run(database.migrate(settings.database_url))
@@ -66,6 +71,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    # Loaded by this command only (see _serve).
     from agora.demo import seed_demo
     from agora.storage import database
 
@@ -87,8 +93,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_admin_create(settings: Settings, args: argparse.Namespace) -> int:
+    # Loaded by this command only (see _serve).
     from agora.accounts.passwords import Passwords
     from agora.accounts.services import create_user
+    from agora.audit.services import record
     from agora.errors import DomainError
     from agora.storage import database
 
@@ -99,8 +107,6 @@ def cmd_admin_create(settings: Settings, args: argparse.Namespace) -> int:
         try:
             passwords = Passwords(settings.argon2_profile, 1)
             user = await create_user(passwords, args.login, password, args.name or args.login, is_admin=True)
-            from agora.audit.services import record
-
             await record("admin.created", object_type="user", object_id=user.id, via="cli")
             print(f"agora: administrator {user.login} created")
             return 0
@@ -114,6 +120,7 @@ def cmd_admin_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
+    # Loaded by this command only (see _serve).
     from agora.ballots.verify_cli import run_prefix, run_verify
 
     if args.prefix:
@@ -122,6 +129,7 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    # Loaded by this command only (see _serve).
     from agora.storage.backup import backup
 
     return asyncio.run(backup(settings, Path(args.path)))
@@ -172,10 +180,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
-    from agora import i18n
-
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
     locale = i18n.normalize(os.environ.get("AGORA_LANG")) or i18n.normalize(os.environ.get("LANG"))

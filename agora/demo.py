@@ -6,12 +6,18 @@ Seeding is idempotent: an already-seeded database is left as it is.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agora.accounts.models import User
 from agora.accounts.passwords import Passwords
 from agora.accounts.services import create_user
+from agora.ballots import seed as ballots_seed
+from agora.concerns import seed as concerns_seed
+from agora.implementation import seed as implementation_seed
+from agora.proposals import seed as proposals_seed
+from agora.rooms import seed as rooms_seed
 from agora.settings import Settings
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 — printed for the demo on purpose
@@ -30,20 +36,15 @@ class DemoContext:
         return user
 
 
-def seed_steps() -> list[Any]:
-    steps: list[Any] = []
-    for module in (
-        "agora.rooms.seed",
-        "agora.proposals.seed",
-        "agora.ballots.seed",
-        "agora.concerns.seed",
-        "agora.implementation.seed",
-    ):
-        try:
-            steps.append(__import__(module, fromlist=["seed"]).seed)
-        except ImportError:
-            continue
-    return steps
+def seed_steps() -> list[Callable[[DemoContext], Awaitable[None]]]:
+    """Each feature's step, in the order they build on each other."""
+    return [
+        rooms_seed.seed,
+        proposals_seed.seed,
+        ballots_seed.seed,
+        concerns_seed.seed,
+        implementation_seed.seed,
+    ]
 
 
 async def seed_demo(settings: Settings, passwords: Passwords | None = None) -> list[str]:

@@ -129,8 +129,8 @@ async def _agora_tally(proposal_id: int) -> dict[str, Any]:
     """The count as the closing transaction makes it: ledger rows → effective ballots → art. 278 tally."""
     from agora.ballots import electorate
     from agora.ballots.chain import effective
+    from agora.ballots.ledger import ledger_entries
     from agora.ballots.tally import CountedBallot, tally_owners
-    from agora.ballots.voting import ledger_entries
     from agora.proposals.models import Proposal
 
     proposal = await Proposal.get(id=proposal_id)

@@ -213,6 +213,7 @@ async def posted_pages(server, world: World, lang: str) -> list[tuple[str, str]]
 async def all_pages(server, world: World, lang: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     pages: list[tuple[str, str]] = []
     starts = ["/halls", *[f"/proposals/{pid}" for pid in world.ids.values()], "/inbox"]
+    starts += [f"/concerns/{cid}" for cid in world.concerns.values()]
     for role in ROLES:
         client = await client_for(server, role, lang)
         try:

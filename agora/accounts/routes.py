@@ -8,11 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from agora import i18n
 from agora.accounts import devices, services
-from agora.errors import DomainError
+from agora.errors import DomainError, Invalid
 from agora.i18n import _
+from agora.web.cookies import LANG_COOKIE, SESSION_COOKIE, TEXT_COOKIE, cookie_header
 from agora.web.http import json_response, no_content, read_form, read_json, redirect, require_user, safe_next
-from agora.web.middleware import LANG_COOKIE, SESSION_COOKIE, TEXT_COOKIE, _cookie_header, client_ip
+from agora.web.middleware import client_ip
 from agora.web.templating import render
 
 
@@ -43,7 +45,7 @@ def _remember_device(request: Request, response: Response, login: str, known: st
     settings = request.app.state.settings
     value = devices.issue(settings.secret_key, login)
     response.headers.append(
-        "set-cookie", _cookie_header(devices.COOKIE, value, settings.secure_cookies, devices.MAX_AGE)
+        "set-cookie", cookie_header(devices.COOKIE, value, settings.secure_cookies, devices.MAX_AGE)
     )
 
 
@@ -73,7 +75,7 @@ async def login_submit(request: Request) -> Response:
     raw = await services.start_session(user, client_ip(request.scope), request.headers.get("user-agent", ""))
     response = redirect(next_url)
     settings = request.app.state.settings
-    response.headers.append("set-cookie", _cookie_header(SESSION_COOKIE, raw, settings.secure_cookies))
+    response.headers.append("set-cookie", cookie_header(SESSION_COOKIE, raw, settings.secure_cookies))
     _remember_device(request, response, user.login, device)
     return response
 
@@ -90,8 +92,6 @@ async def api_token_create(request: Request) -> Response:
     data = await read_json(request)
     login, password = data.get("login"), data.get("password")
     if not isinstance(login, str) or not isinstance(password, str):
-        from agora.errors import Invalid
-
         raise Invalid(
             _("login and password are required."), fields={"login": "required", "password": "required"}
         )
@@ -113,8 +113,6 @@ async def api_token_delete(request: Request) -> Response:
 
 async def set_language(request: Request) -> Response:
     form = await read_form(request)
-    from agora import i18n
-
     locale = i18n.normalize(str(form.get("lang", ""))) or i18n.DEFAULT_LOCALE
     user = request.state.user
     if user is not None:
@@ -122,7 +120,7 @@ async def set_language(request: Request) -> Response:
         await user.save(update_fields=["locale"])
     response = redirect(safe_next(str(form.get("next") or "")))
     response.headers.append(
-        "set-cookie", _cookie_header(LANG_COOKIE, locale, request.app.state.settings.secure_cookies, 31536000)
+        "set-cookie", cookie_header(LANG_COOKIE, locale, request.app.state.settings.secure_cookies, 31536000)
     )
     return response
 
@@ -138,7 +136,7 @@ async def set_text_size(request: Request) -> Response:
     response = redirect(safe_next(str(form.get("next") or "")))
     response.headers.append(
         "set-cookie",
-        _cookie_header(
+        cookie_header(
             TEXT_COOKIE, "large" if large else "normal", request.app.state.settings.secure_cookies, 31536000
         ),
     )

@@ -21,6 +21,7 @@ from agora.accounts.passwords import Passwords
 from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotAuthenticated, Throttled
 from agora.i18n import _
+from agora.live.events import disconnect_credential, disconnect_user
 from agora.web.sql import fetch, to_datetime
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
@@ -304,8 +305,6 @@ async def end_session(raw: str) -> None:
         session.revoked_at = clock.now()
         await session.save(update_fields=["revoked_at"])
         await record("auth.logout", actor=session.user, object_type="user", object_id=session.user.id)
-        from agora.live.hub import disconnect_credential
-
         await disconnect_credential(session.id_hash)
 
 
@@ -315,8 +314,6 @@ async def revoke_all(user: User, reason: str) -> None:
     await Session.filter(user=user, revoked_at=None).update(revoked_at=now)
     await ApiToken.filter(user=user, revoked_at=None).update(revoked_at=now)
     await record("auth.revoke_all", object_type="user", object_id=user.id, reason=reason)
-    from agora.live.hub import disconnect_user
-
     await disconnect_user(user.id)
 
 
@@ -362,6 +359,4 @@ async def revoke_token(raw: str) -> None:
         token.revoked_at = clock.now()
         await token.save(update_fields=["revoked_at"])
         await record("auth.token_revoked", actor=token.user, object_type="user", object_id=token.user.id)
-        from agora.live.hub import disconnect_credential
-
         await disconnect_credential(token.token_hash)

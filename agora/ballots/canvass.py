@@ -17,6 +17,7 @@ from agora.ballots.models import BallotSlot
 from agora.proposals.models import Proposal
 from agora.rooms.counting import format_area
 from agora.rooms.models import Owner
+from agora.rooms.snapshots import snapshot_units
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Found:
 async def candidates_of(proposal: Proposal) -> list[Candidate]:
     """Every (unit, owner) of the vote's frozen roll, with the owner's name from the roll."""
     snapshot = await electorate.load_snapshot(proposal)
-    units = electorate.snapshot_units(snapshot)
+    units = snapshot_units(snapshot)
     names = dict(
         await Owner.filter(compound_id=snapshot.compound_id).values_list("owner_ref", "name")  # type: ignore[arg-type]
     )

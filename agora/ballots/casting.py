@@ -1,10 +1,8 @@
 """Casting ballots: online, on paper, by proxy; delivery proofs; the voter's own ballot.
 
-Every append to a proposal's ledger happens inside one write transaction that first takes the
-proposal's lock (BEGIN IMMEDIATE on SQLite, `SELECT … FOR UPDATE` on PostgreSQL), then re-checks that
-the vote is open, reads the head and appends. The unique (proposal, person_key) slot and the unique
-(proposal, seq) entry are the database's own guard behind that lock. The transaction commits before
-the receipt is returned, so an acknowledged ballot is durable.
+Each use case checks what it can outside the lock (access, the voter, the choice), then writes
+through `agora.ballots.ledger`: an online cast through the batch writer (`agora.ballots.writer`),
+alone when its batch failed; a paper or proxy ballot in its own transaction.
 """
 
 from __future__ import annotations
@@ -15,72 +13,24 @@ from functools import cache
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Count, Sum
 
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate, proxies, secrecy, writer
-from agora.ballots.chain import GENESIS, append, hash_receipt, receipt_code
+from agora.ballots import electorate, ledger, proxies, writer
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import check_key, remember, replay_of, request_digest
+from agora.ballots.ledger import Ballot, Refused, already_voted, not_open, receipt_json
 from agora.ballots.models import BallotSlot, DeliveryProof, LedgerRow, PaperBallot
-from agora.ballots.tally import turnout, turnout_to_json
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
-from agora.live.events import atomic, emit
+from agora.live.events import atomic
 from agora.proposals.models import Proposal
+from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess, access_to
-from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
 from agora.rooms.rules import rules_in_force
 from agora.web.sql import fetch
-
-
-def channel_phrase(channel: str) -> str:
-    return {
-        "online": _("online"),
-        "paper": _("on paper, entered by a canvasser"),
-        "proxy": _("by proxy"),
-    }.get(channel, channel)
-
-
-def already_voted(channel: str) -> Conflict:
-    return Conflict(
-        _(
-            "A ballot for this owner was already recorded {channel}. Only one ballot per owner counts.",
-            channel=channel_phrase(channel),
-        ),
-        code="already_voted",
-    )
-
-
-def not_open(proposal: Proposal) -> Conflict:
-    if proposal.state in ("closed", "certified"):
-        message = _("Voting on this proposal has closed. Nothing is accepted after the close.")
-    else:
-        message = _("Voting on this proposal is not open.")
-    return Conflict(message, code="not_open")
-
-
-async def lock_proposal(proposal_id: int) -> Proposal:
-    """Re-read the proposal inside the writing transaction, holding its lock until commit."""
-    from agora.storage.database import is_postgres
-
-    query = Proposal.filter(id=proposal_id)
-    if is_postgres():
-        query = query.select_for_update()
-    return await query.get()
-
-
-def check_open(proposal: Proposal) -> None:
-    if (
-        proposal.state != "voting"
-        or proposal.closed_at is not None
-        or proposal.closes_at is None
-        or clock.now() >= proposal.closes_at
-    ):
-        raise not_open(proposal)
 
 
 def check_choice(proposal: Proposal, choice: Any) -> str:
@@ -92,95 +42,6 @@ def check_choice(proposal: Proposal, choice: Any) -> str:
             fields={"choice": "unknown"},
         )
     return choice
-
-
-async def turnout_now(proposal: Proposal) -> dict[str, Any]:
-    """Participation so far (never the split of choices), in the api.md shape."""
-    rows = (
-        await BallotSlot.filter(proposal_id=proposal.id)
-        .annotate(voted=Count("id"), area=Sum("area_cents"))
-        .values("voted", "area")
-    )
-    voted, area = (int(rows[0]["voted"] or 0), int(rows[0]["area"] or 0)) if rows else (0, 0)
-    persons_total = area_total = None
-    if electorate.is_owners_matter(proposal) and proposal.snapshot_id is not None:
-        info = await electorate.snapshot_info(proposal)
-        persons_total, area_total = info.persons_total, info.area_cents_total
-    meter = turnout(persons_total, area_total, voted, area)
-    if await secrecy.is_secret(proposal.id):  # published in steps: no change is one ballot's weight
-        meter = secrecy.coarse_turnout(meter, area_total)
-    return turnout_to_json(meter)
-
-
-@dataclass(frozen=True)
-class Appended:
-    seq: int
-    receipt: str
-    hash: str
-    at: str
-
-
-async def _append(
-    proposal: Proposal, voter: Voter, choice: str, channel: str, replaces: int | None
-) -> Appended:
-    """Append one entry at the head of the ledger (the caller holds the proposal's lock)."""
-    last = await LedgerRow.filter(proposal_id=proposal.id).order_by("-seq").first()
-    prev, seq = (last.hash, last.seq + 1) if last else (GENESIS, 1)
-    code = receipt_code()
-    at = clock.now().isoformat(timespec="milliseconds")
-    entry = append(
-        prev,
-        proposal.id,
-        seq,
-        receipt_hash=hash_receipt(code),
-        choice=choice,
-        persons=voter.persons,
-        area_cents=voter.area_cents,
-        channel=channel,
-        at=at,
-        replaces=replaces,
-    )
-    public_key = await secrecy.public_key_of(proposal.id)
-    if public_key is not None:  # a secret vote: the choice is sealed as it is recorded, and not kept
-        entry = secrecy.sealed(public_key, proposal.id, entry)
-    await LedgerRow.create(proposal_id=proposal.id, **secrecy.row_values(entry))
-    return Appended(seq, code, entry.hash, at)
-
-
-async def _fill_slot(
-    proposal: Proposal, voter: Voter, channel: str, user: User | None, revote: bool, choice: str
-) -> Appended:
-    slot = await BallotSlot.get_or_none(proposal_id=proposal.id, person_key=voter.person_key)
-    if slot is not None and not (revote and channel == "online" and slot.channel == "online"):
-        raise already_voted(slot.channel)
-    appended = await _append(proposal, voter, choice, channel, slot.seq if slot else None)
-    if slot is None:
-        await BallotSlot.create(
-            proposal_id=proposal.id,
-            person_key=voter.person_key,
-            seq=appended.seq,
-            channel=channel,
-            area_cents=voter.area_cents,
-            owner_ref=voter.owner_ref,
-            user=user,
-            created_at=clock.now(),
-        )
-    else:
-        moved = await BallotSlot.filter(id=slot.id, seq=slot.seq).update(
-            seq=appended.seq, user_id=user.id if user else None
-        )
-        if moved != 1:
-            raise already_voted(slot.channel)
-    return appended
-
-
-def _receipt_json(appended: Appended, voter: Voter) -> dict[str, Any]:
-    return {
-        "receipt": appended.receipt,
-        "entry_hash": appended.hash,
-        "persons": voter.persons,
-        "area": format_area(voter.area_cents),
-    }
 
 
 # --- the online cast's one read ------------------------------------------------------------------
@@ -214,8 +75,9 @@ class _CastRead:
 
 async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
     """What an online cast reads before the writer, in one query then the caller's roles in the hall:
-    the proposal and its hall (as `electorate.access_proposal`), the frozen roll's totals and compound
-    rules, and the caller's active owner refs in that compound (as `electorate.snapshot_and_refs`).
+    the proposal and its hall (as `agora.proposals.timeline.access_proposal`), the frozen roll's
+    totals and compound rules, and the caller's active owner refs in that compound (as
+    `electorate.snapshot_and_refs`).
     Nothing is cached across requests: a removed owner or a lost role counts on the next cast."""
     rows = await fetch(_cast_read_sql(), user.id, proposal_id)
     if not rows:
@@ -274,39 +136,34 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
     else:
         voter = await electorate.voter_for_user(proposal, access, user)
         revote = False
-    choice = check_choice(proposal, choice)
-    outcome = await writer.submit(proposal.id, voter, choice, user, key, revote)
+    ballot = Ballot(voter, check_choice(proposal, choice), "online", user.id, revote)
+    outcome = await writer.submit(proposal.id, ballot, user, key)
     if isinstance(outcome, dict):
         return outcome
-    if isinstance(outcome, writer.Refused):
+    if isinstance(outcome, Refused):
         raise outcome.error()
-    return await _cast_alone(user, proposal, voter, choice, key, revote)
+    return await _cast_alone(user, proposal, ballot, key)
 
 
-async def _cast_alone(
-    user: User, proposal: Proposal, voter: Voter, choice: str, key: str | None, revote: bool
-) -> dict:
+async def _cast_alone(user: User, proposal: Proposal, ballot: Ballot, key: str | None) -> dict:
     """One online ballot in its own transaction (when a shared batch could not be written)."""
     try:
         async with atomic():
-            locked = await lock_proposal(proposal.id)
+            book = await ledger.open_book(proposal.id, [ballot.voter.person_key])
             if key is not None:
-                replay = await replay_of(user, key, proposal.id, request_digest(key, choice))
+                replay = await replay_of(user, key, proposal.id, request_digest(key, ballot.choice))
                 if replay is not None:
                     return replay
-            check_open(locked)
-            appended = await _fill_slot(locked, voter, "online", user, revote, choice)
-            body = _receipt_json(appended, voter)
+            outcome = book.add(ballot)
+            if isinstance(outcome, Refused):
+                raise outcome.error()
+            await book.write()
+            body = receipt_json(outcome, ballot.voter)
             if key is not None:
-                await remember(user, key, proposal.id, body, request_digest(key, choice))
-            await emit(locked.hall_id, "ballot.turnout", await _turnout_payload(locked), durable=False)  # type: ignore[attr-defined]
+                await remember(user, key, proposal.id, body, request_digest(key, ballot.choice))
     except IntegrityError:
-        raise await _duplicate(proposal, voter) from None
+        raise await _duplicate(proposal, ballot.voter) from None
     return body
-
-
-async def _turnout_payload(proposal: Proposal) -> dict[str, Any]:
-    return {"proposal": proposal.id, "turnout": await turnout_now(proposal)}
 
 
 async def _duplicate(proposal: Proposal, voter: Voter) -> Conflict:
@@ -366,7 +223,7 @@ def _text(data: dict[str, Any], name: str, limit: int) -> str:
 
 
 async def _canvass(user: User, proposal_id: int) -> tuple[Proposal, Any]:
-    proposal, access = await electorate.access_proposal(user, proposal_id)
+    proposal, access = await access_proposal(user, proposal_id)
     if not access.has("canvasser"):
         raise Forbidden(_("Only the compound's canvassers record paper ballots and deliveries."))
     if not electorate.is_owners_matter(proposal):
@@ -404,8 +261,8 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
     key = stored_proxy_key(proxy) if proxy else None
     try:
         async with atomic():
-            locked = await lock_proposal(proposal.id)
-            check_open(locked)
+            book = await ledger.open_book(proposal.id, [voter.person_key])
+            book.check_open()
             if proxy is not None:
                 held = await PaperBallot.filter(proposal_id=proposal.id, proxy_key=key).count()
                 if proxies.cap_reached(held, cap):
@@ -419,10 +276,14 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
                         ),
                         code="proxy_cap",
                     )
-            appended = await _fill_slot(locked, voter, channel, None, False, choice)
+            outcome = book.add(Ballot(voter, choice, channel))
+            if isinstance(outcome, Refused):
+                raise outcome.error()
+            await book.write()
+            seq = outcome.entry.seq
             await PaperBallot.create(
                 proposal_id=proposal.id,
-                seq=appended.seq,
+                seq=seq,
                 owner_ref=voter.owner_ref,
                 canvasser=user,
                 witness=witness,
@@ -437,19 +298,18 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
                 actor=user,
                 object_type="proposal",
                 object_id=proposal.id,
-                hall_id=locked.hall_id,  # type: ignore[attr-defined]
+                hall_id=book.proposal.hall_id,  # type: ignore[attr-defined]
                 owner_ref=voter.owner_ref,
                 channel=channel,
                 witness=witness,
                 proxy=None
                 if proxy is None
                 else {"name": proxy.name, "id_last4": proxy.id_last4, "authorization": proxy.authorization},
-                seq=appended.seq,
+                seq=seq,
             )
-            await emit(locked.hall_id, "ballot.turnout", await _turnout_payload(locked), durable=False)  # type: ignore[attr-defined]
     except IntegrityError:
         raise await _duplicate(proposal, voter) from None
-    return {**_receipt_json(appended, voter), "channel": channel}
+    return {**receipt_json(outcome, voter), "channel": channel}
 
 
 async def record_delivery(user: User, proposal_id: int, data: dict[str, Any]) -> dict:
@@ -462,8 +322,8 @@ async def record_delivery(user: User, proposal_id: int, data: dict[str, Any]) ->
         raise NotFound(_("No owner with this reference is on this vote's roll."), code="unknown_owner")
     try:
         async with atomic():
-            locked = await lock_proposal(proposal.id)
-            check_open(locked)
+            locked = await ledger.lock(proposal.id)
+            ledger.check_open(locked)
             now = clock.now()
             await DeliveryProof.create(
                 proposal_id=proposal.id,

@@ -19,13 +19,14 @@ from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots import electorate
-from agora.ballots.casting import lock_proposal as lock
 from agora.ballots.consents import ConsentTally, elevator_outcome, tally_consents, unanimity_outcome
+from agora.ballots.ledger import lock
 from agora.ballots.models import Consent
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals.models import Proposal
+from agora.proposals.timeline import access_proposal
 from agora.rooms.models import Owner
 
 WITNESS_MAX = 120
@@ -71,7 +72,7 @@ def public_consents(tally: ConsentTally | None) -> dict[str, Any] | None:
 
 
 async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    proposal, access = await electorate.access_proposal(user, proposal_id)
+    proposal, access = await access_proposal(user, proposal_id)
     witness = data.get("witness")
     owner_ref = data.get("owner_ref")
     compound = await electorate.compound_of(proposal)
@@ -147,7 +148,7 @@ async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> 
 
 async def consents_for_committee(user: User, proposal_id: int) -> dict[str, Any]:
     """Who consented, who refused, who has not answered: named, for the committee only."""
-    proposal, access = await electorate.access_proposal(user, proposal_id)
+    proposal, access = await access_proposal(user, proposal_id)
     if "committee" not in access.roles:
         raise Forbidden(_("Only the owners' committee sees who consented."))
     tally = await consent_tally(proposal)

@@ -1,7 +1,7 @@
 """Who votes on a proposal and how much each ballot weighs, read from the roll frozen at opening.
 
-This module is also where the ballots feature meets its neighbours: the frozen roll comes from
-`agora.rooms.snapshots`, proposal access and the timeline from `agora.proposals.services`.
+The frozen roll is `agora.rooms.snapshots`'s; this module reads it for the ballots feature: the
+voter behind an account or an owner reference, the weights, the public (anonymous) roll.
 """
 
 from __future__ import annotations
@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from agora.accounts.models import User
 from agora.ballots import standing
+from agora.ballots.verify import public_roll_fingerprint
 from agora.errors import Forbidden, NotFound
 from agora.i18n import _
 from agora.proposals.models import Proposal
-from agora.rooms.access import HallAccess, access_hall_by_id
-from agora.rooms.counting import RollUnit
+from agora.rooms.access import HallAccess
+from agora.rooms.counting import DEVELOPER_KEY, format_area
 from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
+from agora.rooms.snapshots import snapshot_person_of
 from agora.web.sql import fetch, to_datetime
 
 OWNERS_MATTERS = ("major", "ordinary")
@@ -36,72 +37,6 @@ class Voter:
     persons: int
     area_cents: int
     owner_ref: str = ""
-
-
-# --- neighbours' contracts ----------------------------------------------------------------------
-
-
-async def access_proposal(user: User | None, proposal_id: int) -> tuple[Proposal, HallAccess]:
-    """The proposal and the caller's roles in its hall, or NotFound (absent or not a member)."""
-    try:
-        from agora.proposals.services import access_proposal as theirs
-    except ImportError:
-        theirs = None
-    if theirs is not None:
-        return await theirs(user, proposal_id)
-    proposal = await Proposal.get_or_none(id=proposal_id)
-    if proposal is None or user is None:
-        raise NotFound(_("This proposal does not exist or you cannot see it."))
-    access = await access_hall_by_id(user, proposal.hall_id)  # type: ignore[attr-defined]
-    return proposal, access
-
-
-async def record_transition(
-    proposal: Proposal, to: str, actor: User | None, reason: str = "", at: datetime | None = None
-) -> None:
-    """The proposals feature records the timeline; a minimal stand-in when it is not there."""
-    try:
-        from agora.proposals.services import record_transition as theirs
-    except ImportError:
-        theirs = None
-    if theirs is not None:
-        await theirs(proposal, to, actor, reason=reason, at=at)
-        return
-    from agora import clock
-    from agora.proposals.models import ProposalTransition
-
-    await ProposalTransition.create(
-        proposal=proposal, from_state=proposal.state, to_state=to, at=clock.now(), by=actor, reason=reason
-    )
-    stamp = {"closed": "closed_at", "certified": "certified_at"}.get(to)
-    proposal.state = to
-    await Proposal.filter(id=proposal.id).update(state=to, **({stamp: clock.now()} if stamp else {}))
-
-
-async def freeze_roll(hall: Hall, entrance: str | None = None) -> RollSnapshot:
-    from agora.rooms.snapshots import freeze_roll as theirs
-
-    return await theirs(hall, entrance)
-
-
-def snapshot_person_of(snapshot: RollSnapshot | FrozenRoll) -> dict[str, str]:
-    """owner_ref -> person key, from the frozen roll."""
-    try:
-        from agora.rooms.snapshots import snapshot_person_of as theirs
-    except ImportError:
-        return {ref: row[0] for row in snapshot.persons for ref in row[1]}
-    return theirs(snapshot)
-
-
-def snapshot_units(snapshot: RollSnapshot | FrozenRoll) -> list[RollUnit]:
-    try:
-        from agora.rooms.snapshots import snapshot_units as theirs
-    except ImportError:
-        return [
-            RollUnit(row[0], row[1], row[2], int(row[3]), row[4], row[5], tuple(row[6]))
-            for row in snapshot.units
-        ]
-    return theirs(snapshot)
 
 
 def unit_person_keys(snapshot: RollSnapshot | FrozenRoll) -> dict[tuple[str, str], str | None]:
@@ -366,8 +301,6 @@ def voter_of_refs(info: SnapshotInfo, refs: list[str]) -> Voter:
 
 def public_units(snapshot: RollSnapshot | FrozenRoll) -> list[dict[str, Any]]:
     """The frozen roll without names or owner refs: person keys replaced by opaque labels."""
-    from agora.rooms.counting import DEVELOPER_KEY, format_area
-
     opaque = opaque_persons(snapshot)
     rows = sorted(snapshot.units, key=lambda row: (row[0], row[1], row[2]))
     result = []
@@ -392,8 +325,6 @@ def public_units(snapshot: RollSnapshot | FrozenRoll) -> list[dict[str, Any]]:
 
 def opaque_persons(snapshot: RollSnapshot | FrozenRoll) -> dict[str, str]:
     """person key -> a public label ("P0001", …, "developer"), numbered in roll order."""
-    from agora.rooms.counting import DEVELOPER_KEY
-
     labels: dict[str, str] = {}
     for row in sorted(snapshot.units, key=lambda row: (row[0], row[1], row[2])):
         person = row[7] if len(row) > 7 else None
@@ -401,3 +332,12 @@ def opaque_persons(snapshot: RollSnapshot | FrozenRoll) -> dict[str, str]:
             continue
         labels[person] = DEVELOPER_KEY if person == DEVELOPER_KEY else f"P{len(labels) + 1:04d}"
     return labels
+
+
+def snapshot_public_fingerprint(snapshot: RollSnapshot | FrozenRoll) -> str:
+    """The public roll fingerprint of a frozen roll, as its resolution record will state it.
+
+    Published when voting opens; computed from the public units exactly as the record's
+    `roll.public_fingerprint` is, so a copy taken at opening can be checked at the end.
+    """
+    return public_roll_fingerprint(public_units(snapshot), snapshot.parking_counts)

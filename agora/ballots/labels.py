@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from agora.ballots.resolution import verdict_label
+from agora.i18n import _
+
 
 def verdict_of(outcome: str | None) -> str:
-    from agora.ballots.resolution import verdict_label
-
     return verdict_label(outcome)
 
 
 def reason_text(reason: str | None) -> str:
-    from agora.i18n import _
-
     return {
         "quorum_not_met": _(
             "No decision made: fewer than two thirds of the owners (by persons and by area) took part."
@@ -32,8 +31,6 @@ def reason_text(reason: str | None) -> str:
 
 
 def test_label(name: str) -> str:
-    from agora.i18n import _
-
     return {
         "quorum_persons": _("Quorum by persons"),
         "quorum_area": _("Quorum by area"),
@@ -47,8 +44,6 @@ def test_sentence(test: dict[str, Any]) -> str:
 
     `test` is one of the result's `tests` ({name, value, required, met}); the bounds are the
     words of art. 278 (三分之二以上, 四分之三以上, 过半数), never `>= 2/3`."""
-    from agora.i18n import _
-
     subject = {
         "quorum_persons": _("Persons who took part"),
         "quorum_area": _("Area that took part"),
@@ -75,9 +70,12 @@ def test_sentence(test: dict[str, Any]) -> str:
 
 
 def channel_label(channel: str) -> str:
-    from agora.i18n import _
-
     return {"online": _("Online"), "paper": _("Paper"), "proxy": _("Proxy")}.get(channel, channel)
+
+
+def meter_labels() -> dict[str, str]:
+    """The turnout meter's labels (the page and the live fragment draw the same meter)."""
+    return {"persons": _("Persons"), "area": _("Area (m²)"), "quorum": _("Quorum 2/3")}
 
 
 def helpers() -> dict[str, Any]:

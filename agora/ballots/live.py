@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from agora.ballots import charts
+from agora.ballots.labels import meter_labels
 from agora.live.hub import register_renderer
 
 
 def render_turnout(env: Any, message: dict[str, Any]) -> str | None:
-    from agora.ballots.pages import meter_labels
-
     turnout = message.get("turnout")
     if not isinstance(turnout, dict):
         return None

@@ -12,11 +12,12 @@ from agora.ballots import electorate, secrecy
 from agora.ballots.models import BallotSlot, LedgerRow
 from agora.errors import Conflict, NotFound
 from agora.i18n import _
+from agora.proposals.timeline import access_proposal
 
 
 async def named_ballots(user: User, proposal_id: int) -> dict[str, Any]:
     """``{units: [{building, unit, area, choice, channel}]}`` for an owner of the scope after close."""
-    proposal, _access = await electorate.access_proposal(user, proposal_id)
+    proposal, _access = await access_proposal(user, proposal_id)
     if not electorate.is_owners_matter(proposal) or await secrecy.is_secret(proposal.id):
         raise NotFound(_("This vote is secret: agora keeps no unit's choice."), code="secret_ballot")
     if proposal.closed_at is None or proposal.state not in ("closed", "certified"):

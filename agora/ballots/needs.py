@@ -12,8 +12,8 @@ from typing import Any
 
 from agora.accounts.models import User
 from agora.ballots import electorate
-from agora.ballots.casting import turnout_now
 from agora.ballots.charts import percent
+from agora.ballots.ledger import turnout_now
 from agora.ballots.models import BallotSlot
 from agora.errors import DomainError
 from agora.proposals.models import Proposal

@@ -20,8 +20,9 @@ from agora.accounts.models import User
 from agora.ballots import canvass, charts, electorate, services
 from agora.ballots.chain import hash_receipt
 from agora.ballots.idempotency import MAX_KEY_LENGTH, stored_response
-from agora.ballots.labels import helpers
+from agora.ballots.labels import helpers, meter_labels
 from agora.ballots.models import BallotSlot, LedgerRow
+from agora.ballots.pdf import find_font, record_pdf
 from agora.ballots.procedure_routes import procedure_context
 from agora.ballots.receipts import qr_svg, receipt_url
 from agora.ballots.resolution import verdict_label
@@ -30,6 +31,7 @@ from agora.errors import DomainError, Forbidden
 from agora.i18n import _
 from agora.proposals import markdown
 from agora.proposals.models import Proposal
+from agora.proposals.timeline import access_proposal
 from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
 from agora.web.http import path_id, read_form, redirect, require_user
@@ -42,10 +44,6 @@ def render(request: Request, template: str, context: dict[str, Any], **kwargs: A
 
 def _id(request: Request) -> int:
     return path_id(request, "proposal_id")
-
-
-def meter_labels() -> dict[str, str]:
-    return {"persons": _("Persons"), "area": _("Area (m²)"), "quorum": _("Quorum 2/3")}
 
 
 async def vote_context(user: User, proposal: Proposal, access: Any) -> dict[str, Any]:
@@ -94,7 +92,7 @@ async def vote_context(user: User, proposal: Proposal, access: Any) -> dict[str,
 
 async def vote_page(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await electorate.access_proposal(user, _id(request))
+    proposal, access = await access_proposal(user, _id(request))
     context = await vote_context(user, proposal, access)
     return render(request, "ballots/vote.html", {**context, "error": None})
 
@@ -102,7 +100,7 @@ async def vote_page(request: Request) -> Response:
 async def vote_choose(request: Request) -> Response:
     """Step one: the chosen option, shown back for confirmation (nothing is recorded yet)."""
     user = require_user(request)
-    proposal, access = await electorate.access_proposal(user, _id(request))
+    proposal, access = await access_proposal(user, _id(request))
     form = await read_form(request)
     choice = str(form.get("choice", ""))
     context = await vote_context(user, proposal, access)
@@ -144,7 +142,7 @@ async def vote_confirm(request: Request) -> Response:
         await services.cast_ballot(user, _id(request), str(form.get("choice", "")), key)
     except DomainError as error:
         if error.status in (409, 422):
-            proposal, access = await electorate.access_proposal(user, _id(request))
+            proposal, access = await access_proposal(user, _id(request))
             context = await vote_context(user, proposal, access)
             return render(
                 request, "ballots/vote.html", {**context, "error": error.message}, status=error.status
@@ -167,7 +165,7 @@ async def receipt_page(request: Request) -> Response:
     """The receipt of the ballot just cast, for a few minutes after casting (reload shows it again);
     afterwards, or on another phone, the vote page (which says the ballot is recorded)."""
     user = require_user(request)
-    proposal, _access = await electorate.access_proposal(user, _id(request))
+    proposal, _access = await access_proposal(user, _id(request))
     key = request.cookies.get(RECEIPT_COOKIE, "")
     stored = await stored_response(user.id, key) if key and len(key) <= MAX_KEY_LENGTH else None
     if stored is None or stored[0] != proposal.id:
@@ -195,7 +193,7 @@ def _receipt_page(request: Request, proposal: Proposal, body: dict[str, Any]) ->
 
 async def result_page(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await electorate.access_proposal(user, _id(request))
+    proposal, access = await access_proposal(user, _id(request))
     result = await result_of(proposal)
     context: dict[str, Any] = {
         "proposal": proposal,
@@ -261,7 +259,7 @@ async def _paper(
 
 async def paper_submit(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await electorate.access_proposal(user, _id(request))
+    proposal, access = await access_proposal(user, _id(request))
     form = await read_form(request)
     data: dict[str, Any] = {
         "owner_ref": str(form.get("owner_ref", "")).strip(),
@@ -319,7 +317,7 @@ async def resolution_page(request: Request) -> Response:
     """The record; "Find your ballot" posts the receipt (a code in a URL would land in logs and
     history). `?receipt=` still works for links printed before, and is redacted from the access log."""
     user = require_user(request)
-    proposal, access = await electorate.access_proposal(user, _id(request))
+    proposal, access = await access_proposal(user, _id(request))
     document = await services.resolution_json(user, proposal.id)
     if request.method == "POST":
         receipt = str((await read_form(request)).get("receipt", "")).strip()[:40]
@@ -358,8 +356,6 @@ async def certify_submit(request: Request) -> Response:
 
 
 async def resolution_pdf(request: Request) -> Response:
-    from agora.ballots.pdf import find_font, record_pdf
-
     user = require_user(request)
     proposal_id = _id(request)
     document = await services.resolution_json(user, proposal_id)

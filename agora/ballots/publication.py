@@ -22,10 +22,9 @@ from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots import electorate
-from agora.ballots.casting import lock_proposal as lock
 from agora.ballots.certification import Signature as CountedSignature
 from agora.ballots.certification import certification_complete, final_and_passed, record_hash, record_status
-from agora.ballots.electorate import access_proposal
+from agora.ballots.ledger import lock
 from agora.ballots.models import Certification, Objection, Resolution
 from agora.ballots.standing import holder_of
 from agora.errors import Conflict, Forbidden, Invalid
@@ -33,6 +32,7 @@ from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import calendar
 from agora.proposals.models import Proposal
+from agora.proposals.timeline import access_proposal
 from agora.rooms.models import Owner
 from agora.rooms.rules import Rules, rules_in_force
 

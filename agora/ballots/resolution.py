@@ -14,23 +14,27 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise.expressions import Q
+
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots import consenting, electorate, publication, secrecy
 from agora.ballots.certification import record_hash as record_hash  # re-exported: the hash of a record
 from agora.ballots.chain import GENESIS, effective
+from agora.ballots.ledger import ledger_entries, lock
 from agora.ballots.models import BallotSlot, DeliveryProof, Resolution
 from agora.ballots.publication import procedure_rules
 from agora.ballots.publication import record_is_final_and_passed as record_is_final_and_passed  # for impl
 from agora.ballots.tally import CountedBallot, DeemedParticipation, result_to_json, tally_owners
 from agora.ballots.verify import FORMAT, public_roll_fingerprint
-from agora.ballots.voting import ledger_entries
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import calendar
 from agora.proposals.models import Proposal, ProposalTransition
+from agora.proposals.timeline import access_proposal, record_transition
+from agora.rooms.access import access_hall
 from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
 
@@ -323,7 +327,7 @@ async def current_resolution(proposal: Proposal) -> Resolution | None:
 
 
 async def resolution_json(user: User, proposal_id: int) -> dict[str, Any]:
-    proposal, _access = await electorate.access_proposal(user, proposal_id)
+    proposal, _access = await access_proposal(user, proposal_id)
     resolution = await _closed_resolution(proposal)
     return await present(resolution)
 
@@ -354,12 +358,10 @@ async def present(resolution: Resolution) -> dict[str, Any]:
 async def certify(user: User, proposal_id: int) -> dict[str, Any]:
     """A member of the owners' committee signs; with `certify_signatures` signatures the record is
     posted as preliminary and frozen (objections follow, then the final record)."""
-    proposal, access = await electorate.access_proposal(user, proposal_id)
+    proposal, access = await access_proposal(user, proposal_id)
     publication.check_signer(access.roles)
     async with atomic():
-        from agora.ballots.casting import lock_proposal
-
-        locked = await lock_proposal(proposal.id)
+        locked = await lock(proposal.id)
         resolution = await _closed_resolution(locked)
         if resolution.posted_at is None:
             await check_ledger_unchanged(locked.id, resolution.document)
@@ -369,7 +371,7 @@ async def certify(user: User, proposal_id: int) -> dict[str, Any]:
             resolution.display_until = calendar.display_until(resolution.posted_at)
             resolution.hash = record_hash(document)
             if locked.state == "closed":
-                await electorate.record_transition(locked, "certified", user)
+                await record_transition(locked, "certified", user)
         resolution.document = document
         await resolution.save()
         await record(
@@ -386,15 +388,13 @@ async def certify(user: User, proposal_id: int) -> dict[str, Any]:
 
 async def correct(user: User, proposal_id: int, reason: Any) -> dict[str, Any]:
     """A correction: a new record, counted again, pointing at the posted one it supersedes."""
-    proposal, access = await electorate.access_proposal(user, proposal_id)
+    proposal, access = await access_proposal(user, proposal_id)
     if not access.is_committee:
         raise Forbidden(_("Only the owners' committee corrects resolution records."))
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid(_("A correction needs a reason."), fields={"reason": "required"})
     async with atomic():
-        from agora.ballots.casting import lock_proposal
-
-        locked = await lock_proposal(proposal.id)
+        locked = await lock(proposal.id)
         old = await _closed_resolution(locked)
         if old.posted_at is None:
             raise Conflict(
@@ -415,8 +415,6 @@ async def correct(user: User, proposal_id: int, reason: Any) -> dict[str, Any]:
 
 async def archive(user: User, slug: str, query: str = "") -> tuple[Hall, list[Resolution]]:
     """Every record of a compound, newest first; `query` searches titles and numbers."""
-    from agora.rooms.access import access_hall
-
     access = await access_hall(user, slug)
     hall = access.hall
     compound_id = hall.id if hall.kind == "compound" else hall.compound_id
@@ -425,7 +423,5 @@ async def archive(user: User, slug: str, query: str = "") -> tuple[Hall, list[Re
     rows = Resolution.filter(compound_id=compound_id)
     query = query.strip()[:100]
     if query:
-        from tortoise.expressions import Q
-
         rows = rows.filter(Q(title__icontains=query) | Q(number__icontains=query))
     return hall, await rows.order_by("-year", "-sequence").prefetch_related("proposal")

@@ -10,21 +10,22 @@ from typing import Any
 
 from agora.accounts.models import User
 from agora.ballots import consenting, electorate, secrecy
-from agora.ballots.casting import turnout_now
 from agora.ballots.chain import GENESIS
+from agora.ballots.ledger import ledger_entries, turnout_now
 from agora.ballots.models import BallotSlot
 from agora.ballots.resolution import current_resolution, published_ledger
-from agora.ballots.voting import consultation_result, ledger_entries
+from agora.ballots.voting import consultation_result
 from agora.errors import Conflict, Forbidden
 from agora.i18n import _
 from agora.proposals.models import Proposal
+from agora.proposals.timeline import access_proposal
 from agora.rooms.counting import format_area
 
 CLOSED = ("closed", "certified")
 
 
 async def result_of(proposal: Proposal) -> dict[str, Any]:
-    """The api.md result for a proposal the caller may see."""
+    """The docs/api.md result for a proposal the caller may see."""
     if proposal.state == "voting":
         return {
             "state": "voting",
@@ -63,13 +64,13 @@ async def result_of(proposal: Proposal) -> dict[str, Any]:
 
 
 async def result_json(user: User, proposal_id: int) -> dict[str, Any]:
-    proposal, _access = await electorate.access_proposal(user, proposal_id)
+    proposal, _access = await access_proposal(user, proposal_id)
     return await result_of(proposal)
 
 
 async def ledger_json(user: User, proposal_id: int) -> dict[str, Any]:
     """The whole ledger, published once the vote has closed (hall members)."""
-    proposal, _access = await electorate.access_proposal(user, proposal_id)
+    proposal, _access = await access_proposal(user, proposal_id)
     if proposal.state not in CLOSED:
         raise Conflict(
             _("The ledger is published when the vote closes; until then only turnout is shown."),
@@ -87,7 +88,7 @@ async def ledger_json(user: User, proposal_id: int) -> dict[str, Any]:
 
 async def building_turnout(user: User, proposal_id: int) -> list[dict[str, Any]]:
     """Participation per building for the committee while voting: units and area voted, no choices."""
-    proposal, access = await electorate.access_proposal(user, proposal_id)
+    proposal, access = await access_proposal(user, proposal_id)
     if not (access.is_committee or access.is_moderator):
         raise Forbidden(_("Only the owners' committee sees turnout per building."))
     return await building_rows(proposal)

@@ -7,16 +7,14 @@ import logging
 
 from starlette.applications import Starlette
 
+from agora.ballots.voting import close_overdue
+
 log = logging.getLogger("agora.scheduler")
 INTERVAL_SECONDS = 5.0
 
 
 async def close_due_votes() -> int:
     """Close every vote whose closing time has passed; returns how many were closed."""
-    try:
-        from agora.ballots.services import close_overdue
-    except ImportError:
-        return 0
     return await close_overdue()
 
 

@@ -26,6 +26,7 @@ from agora.ballots.secret_ledger import (
 from agora.errors import Conflict
 from agora.i18n import _
 from agora.rooms.counting import format_area
+from agora.settings import Settings
 from agora.web.sql import fetch_rows
 
 _app_secret: str | None = None
@@ -39,8 +40,6 @@ def configure(secret_key: str) -> None:
 
 def _secret() -> str:
     if _app_secret is None:
-        from agora.settings import Settings
-
         configure(Settings.from_env().secret_key)
     assert _app_secret is not None
     return _app_secret

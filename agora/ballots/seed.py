@@ -14,8 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from agora import clock
-from agora.ballots import electorate
-from agora.ballots.casting import _fill_slot, cast_paper, lock_proposal
+from agora.ballots import electorate, ledger
+from agora.ballots.casting import cast_paper
+from agora.ballots.ledger import Ballot, Refused
 from agora.ballots.publication import finalize_record, object_to_record
 from agora.ballots.resolution import certify
 from agora.ballots.voting import close_overdue, open_vote
@@ -96,15 +97,19 @@ async def _online(proposal: Proposal, share: float, skip: set[str], seed: int, y
     snapshot = await electorate.load_snapshot(proposal)
     cast = 0
     async with atomic():
-        locked = await lock_proposal(proposal.id)
+        book = await ledger.open_book(proposal.id, [person for person, _refs, _area in snapshot.persons])
+        book.check_open()
         for person, refs, area in snapshot.persons:
             if set(refs) & skip or rng.random() > share:
                 continue
             roll = rng.random()
             choice = "yes" if roll < yes else ("no" if roll < yes + (1 - yes) * 0.7 else "abstain")
             voter = electorate.Voter(person, 1, int(area), refs[0] if refs else "")
-            await _fill_slot(locked, voter, "online", None, False, choice)
+            outcome = book.add(Ballot(voter, choice))
+            if isinstance(outcome, Refused):
+                raise outcome.error()
             cast += 1
+        await book.write()
     return cast
 
 

@@ -6,7 +6,8 @@ The scheduler imports `close_overdue` from here; the proposals feature calls `op
 
 from __future__ import annotations
 
-from agora.ballots.casting import cast_ballot, cast_paper, my_ballot, record_delivery, turnout_now
+from agora.ballots.casting import cast_ballot, cast_paper, my_ballot, record_delivery
+from agora.ballots.ledger import turnout_now
 from agora.ballots.resolution import archive, certify, correct, resolution_json
 from agora.ballots.results import building_turnout, ledger_json, result_json
 from agora.ballots.voting import close_overdue, close_vote, open_vote

@@ -339,7 +339,7 @@ def turnout(
 
 
 def turnout_to_json(meter: dict) -> dict:
-    """``turnout()`` in the api.md shape (areas as two-decimal strings)."""
+    """``turnout()`` in the docs/api.md shape (areas as two-decimal strings)."""
 
     def area(cents: int | None) -> str | None:
         return None if cents is None else _fmt_area(cents)
@@ -378,7 +378,7 @@ def _result_body(result: TallyResult) -> dict:
 
 
 def result_to_json(result: TallyResult) -> dict:
-    """The api.md "After close" shape; ``deemed`` is null or the same shape plus the clause applied.
+    """The docs/api.md "After close" shape; ``deemed`` is null or the same shape plus the clause applied.
 
     The deemed object also carries ``deemed_choice`` (the majority the silent owners joined, null when
     unclear) and ``added`` ({persons, area} of the silent owners).

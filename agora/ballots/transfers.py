@@ -1,4 +1,4 @@
-"""A unit changing hands during a vote, as a pure rule (domain.md, "Ballots").
+"""A unit changing hands during a vote, as a pure rule (docs/domain.md, "Ballots").
 
 The vote counts against the roll frozen when it opened: `N`, `A` and every person's weight stay as
 frozen. What a sale changes is who may fill a frozen person's one ballot:

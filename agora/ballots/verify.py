@@ -27,8 +27,9 @@ identified by (building, unit); a participating person must have every counted u
 All unsold and undelivered units must share one person key (the developer counts as one person).
 
 Published at opening: the public roll fingerprint of the frozen snapshot is made public when voting
-opens (``snapshot_public_fingerprint``), before any ballot is counted. A record that carries it as
-``roll.published_fingerprint`` must have a roll whose recomputed public fingerprint equals it, and
+opens (``agora.ballots.electorate.snapshot_public_fingerprint``), before any ballot is counted. A
+record that carries it as ``roll.published_fingerprint`` must have a roll whose recomputed public
+fingerprint equals it, and
 ``verify_record(..., expected_roll=...)`` (``agora verify --roll``) checks the roll against a copy
 obtained independently (the vote page, the notice board): a roll rewritten in the database before the
 close, consistently with its totals, then no longer matches.
@@ -49,7 +50,7 @@ from dataclasses import dataclass
 from agora.i18n import _
 from agora.verifier import VerifyReport, verify_record
 
-__all__ = ["VerifyReport", "public_roll_fingerprint", "snapshot_public_fingerprint", "verify_record"]
+__all__ = ["VerifyReport", "public_roll_fingerprint", "verify_record"]
 
 FORMAT = "agora-resolution/1"
 KINDS = ("home", "parking", "shop")
@@ -149,16 +150,5 @@ def public_roll_fingerprint(units_json: list[dict], parking_counts: bool | None)
         return _fingerprint(_parse_units(units_json), parking_counts)
     except _Bad as error:
         raise ValueError(str(error)) from None
-
-
-def snapshot_public_fingerprint(snapshot: object) -> str:
-    """The public roll fingerprint of a frozen roll snapshot, as its resolution record will state it.
-
-    This is the value to publish when voting opens; it is computed from the public units exactly as
-    the record's ``roll.public_fingerprint`` is, so a copy taken at opening can be checked at the end.
-    """
-    from agora.ballots.electorate import public_units
-
-    return public_roll_fingerprint(public_units(snapshot), snapshot.parking_counts)  # type: ignore[arg-type,attr-defined]
 
 

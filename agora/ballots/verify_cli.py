@@ -15,13 +15,14 @@ from typing import Any
 
 from agora.i18n import _
 from agora.verifier import verify_record
+from agora.verifier.record import Broken, check_chain, parse_entry
 
 OUTCOMES = ("passed", "no_decision", "undetermined")
 
 
 def load(source: str) -> Any:
     if source.startswith(("http://", "https://")):
-        import httpx
+        import httpx  # the offline verifier loads the HTTP client only to fetch a URL
 
         headers = {"accept": "application/json"}
         token = os.environ.get("AGORA_TOKEN")
@@ -114,8 +115,6 @@ def _entries_of(data: Any) -> tuple[list[dict[str, Any]], int | None]:
 
 def prefix_problems(old: Any, new: Any) -> list[str]:
     """Why the earlier export `old` is not an exact prefix of the later export `new` (empty: it is)."""
-    from agora.verifier.record import Broken, check_chain, parse_entry
-
     old_entries, old_id = _entries_of(old)
     new_entries, new_id = _entries_of(new)
     problems: list[str] = []

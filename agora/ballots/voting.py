@@ -9,6 +9,7 @@ transaction as the state change.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.expressions import F
@@ -17,42 +18,56 @@ from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots import electorate, secrecy
-from agora.ballots.chain import LedgerEntry
+from agora.ballots.ledger import counted_ballots
 from agora.ballots.models import BallotSlot, IdempotencyKey
-from agora.ballots.tally import CountedBallot, tally_consultation
-from agora.ballots.verify import snapshot_public_fingerprint
+from agora.ballots.resolution import draft_resolution
+from agora.ballots.tally import tally_consultation
 from agora.errors import Conflict
 from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals.models import Proposal
+from agora.proposals.timeline import record_transition
 from agora.rooms.models import Hall
 from agora.rooms.rules import rules_in_force
-from agora.web.sql import fetch_rows
+from agora.rooms.snapshots import freeze_roll
 
 log = logging.getLogger("agora.ballots")
 
 
-async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | None) -> Proposal:
-    """Freeze the electorate and set the window (the proposals feature has checked state, role and dates)."""
+@dataclass(frozen=True)
+class OpenedVote:
+    """What opening a vote set on the proposal (and stored)."""
+
+    snapshot_id: int | None  # the roll frozen at opening (owners' matters; None for a consultation)
+    roll_fingerprint: str | None  # its public fingerprint, published before any ballot
+    opens_at: datetime
+    closes_at: datetime  # in UTC
+
+    def apply(self, proposal: Proposal) -> None:
+        """Copy what was stored onto a proposal object the caller keeps using."""
+        proposal.snapshot_id = self.snapshot_id
+        proposal.roll_fingerprint = self.roll_fingerprint
+        proposal.opens_at, proposal.closes_at = self.opens_at, self.closes_at
+
+
+async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | None) -> OpenedVote:
+    """Freeze the electorate and set the window (the proposals feature has checked state, role and
+    dates); returns what it stored, which the caller copies onto its proposal."""
     now = clock.now()
     # Stored in UTC: SQLite compares datetimes as text, so "+08:00" would close votes 8 hours late.
     closes_at = closes_at.astimezone(UTC)
+    snapshot_id, fingerprint = proposal.snapshot_id, proposal.roll_fingerprint
     if electorate.is_owners_matter(proposal):
         hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
-        snapshot = await electorate.freeze_roll(hall, proposal.entrance or None)
-        proposal.snapshot_id = snapshot.id
+        snapshot = await freeze_roll(hall, proposal.entrance or None)
+        snapshot_id = snapshot.id
         # Published now, before any ballot: a roll rewritten later no longer matches it.
-        proposal.roll_fingerprint = snapshot_public_fingerprint(snapshot)
+        fingerprint = electorate.snapshot_public_fingerprint(snapshot)
         rules = rules_in_force(proposal.rules, await electorate.rules_for(proposal))  # as frozen at notice
         if rules.ballot_secrecy == "secret":
             await secrecy.start_secret_vote(proposal.id)  # ballots are sealed from the first one
-    proposal.opens_at = now
-    proposal.closes_at = closes_at
     await Proposal.filter(id=proposal.id).update(
-        snapshot_id=proposal.snapshot_id,
-        roll_fingerprint=proposal.roll_fingerprint,
-        opens_at=now,
-        closes_at=closes_at,
+        snapshot_id=snapshot_id, roll_fingerprint=fingerprint, opens_at=now, closes_at=closes_at
     )
     await record(
         "vote.opened",
@@ -61,10 +76,10 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
         object_id=proposal.id,
         hall_id=proposal.hall_id,  # type: ignore[attr-defined]
         closes_at=closes_at.isoformat(),
-        snapshot=proposal.snapshot_id,
-        roll_fingerprint=proposal.roll_fingerprint,
+        snapshot=snapshot_id,
+        roll_fingerprint=fingerprint,
     )
-    return proposal
+    return OpenedVote(snapshot_id, fingerprint, now, closes_at)
 
 
 async def close_vote(proposal: Proposal, *, actor: User | None, at: datetime | None = None) -> Proposal:
@@ -94,7 +109,7 @@ async def close_overdue() -> int:
                 # The vote ended at its announced close, whenever the schedule gets to it: one closing
                 # time in the proposal, the timeline and the record (nothing was accepted after it).
                 closed_at = proposal.closed_at or now
-                await electorate.record_transition(proposal, "closed", None, at=closed_at)
+                await record_transition(proposal, "closed", None, at=closed_at)
                 await _finish(proposal, None, closed_at)
                 closed += 1
         except Exception:  # noqa: BLE001 — one bad vote must not keep the others open
@@ -116,8 +131,6 @@ async def _finish(proposal: Proposal, actor: User | None, now: datetime) -> None
     await IdempotencyKey.filter(proposal_id=proposal.id).delete()  # sealed receipts go with the vote
     outcome = None
     if electorate.is_owners_matter(proposal):
-        from agora.ballots.resolution import draft_resolution
-
         resolution = await draft_resolution(proposal, now, closed_by=actor.display_name if actor else None)
         outcome = resolution.document["result"]["outcome"]
     await emit(
@@ -134,34 +147,6 @@ async def _finish(proposal: Proposal, actor: User | None, now: datetime) -> None
         outcome=outcome,
         by="moderator" if actor else "schedule",
     )
-
-
-_LEDGER_SQL = "SELECT {columns} FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq"
-_ENTRIES_SQL = _LEDGER_SQL.format(
-    columns="seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash,"
-    " ciphertext, proof"
-)  # LedgerEntry's fields, in order
-_COUNTED_SQL = _LEDGER_SQL.format(columns="seq, replaces, choice, persons, area_cents")
-
-
-async def ledger_entries(proposal_id: int) -> list[LedgerEntry]:
-    """Every entry of a proposal's ledger, in order, as the chain module takes them.
-
-    One fixed query, an entry straight from each row: the ledger's columns are plain integers and
-    text on every backend, so Tortoise's query building and per-value converters are not needed.
-    """
-    entry = LedgerEntry
-    return [entry(*row) for row in await fetch_rows(_ENTRIES_SQL, proposal_id)]
-
-
-async def counted_ballots(proposal_id: int) -> list[CountedBallot]:
-    """The effective ballots (the entries no later entry replaces), reading only what the count needs."""
-    rows = await fetch_rows(_COUNTED_SQL, proposal_id)
-    replaced = {replaces for _seq, replaces, *_rest in rows if replaces is not None}
-    ballot = CountedBallot
-    return [
-        ballot(choice, persons, area) for seq, _replaces, choice, persons, area in rows if seq not in replaced
-    ]
 
 
 async def consultation_result(proposal: Proposal) -> dict:

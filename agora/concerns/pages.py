@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora import clock
-from agora.concerns import permissions, photos, reads, rules, search, services
+from agora.concerns import categories, permissions, photos, reads, rules, search, services
 from agora.concerns.access import Viewer, access_concern, compound_and_building, viewer_in
 from agora.concerns.labels import LABELS
 from agora.concerns.models import Concern
@@ -70,7 +70,7 @@ def _filters(request: Request) -> dict[str, str]:
 async def list_page(request: Request) -> Response:
     viewer, hall, building = await _hall(request)
     filters = _filters(request)
-    found = await services.list_concerns(viewer, building, filters)
+    found = await reads.list_concerns(viewer, building, filters)
     return _page(
         request,
         "concerns/list.html",
@@ -78,7 +78,7 @@ async def list_page(request: Request) -> Response:
         compound=viewer.compound,
         rows=rows(found, await reads.buildings_of(viewer.compound)),
         filters=filters,
-        categories=await services.category_list(viewer.compound.id),
+        categories=await categories.category_list(viewer.compound.id),
         statuses=rules.STATUSES,
         can_moderate=viewer.who().is_moderator,
         live_seq=await latest_seq(viewer.compound.id),
@@ -104,7 +104,7 @@ async def _form_page(
         hall=hall,
         building=building,
         buildings=list((await reads.buildings_of(viewer.compound)).values()) if building is None else [],
-        categories=await services.category_list(viewer.compound.id),
+        categories=await categories.category_list(viewer.compound.id),
         form=form,
         error=error,
         fields=fields or {},
@@ -152,13 +152,13 @@ async def create_submit(request: Request) -> Response:
 async def similar_fragment(request: Request) -> Response:
     viewer, _hall_, _building = await _hall(request)
     params = request.query_params
-    found = await services.similar(viewer, params.get("title", "")[:200], params.get("body", "")[:400])
+    found = await reads.similar(viewer, params.get("title", "")[:200], params.get("body", "")[:400])
     return _page(request, "concerns/_similar.html", similar=found, compound=viewer.compound)
 
 
 async def governance_page(request: Request) -> Response:
     viewer, hall, building = await _hall(request)
-    items = rows(await services.governance_list(viewer, building), await reads.buildings_of(viewer.compound))
+    items = rows(await reads.governance_list(viewer, building), await reads.buildings_of(viewer.compound))
     return _page(
         request,
         "concerns/governance.html",
@@ -166,7 +166,7 @@ async def governance_page(request: Request) -> Response:
         compound=viewer.compound,
         items=items,
         overdue=sum(1 for item in items if item["overdue"]),
-        awaiting=await services.awaiting_triage(viewer),
+        awaiting=await reads.awaiting_triage(viewer),
         can_moderate=viewer.who().is_moderator,
         live_seq=await latest_seq(viewer.compound.id),
     )
@@ -177,7 +177,7 @@ async def search_page(request: Request) -> Response:
     query = search.clean_query(request.query_params.get("q", ""))
     words = await search.query_words(query)
     ranked = await search.ranked_concern_ids(viewer.compound.id, words, viewer)
-    concerns = [concern for concern, _score in await services.in_rank_order(ranked)]
+    concerns = [concern for concern, _score in await reads.in_rank_order(ranked)]
     return _page(
         request,
         "concerns/search.html",
@@ -220,12 +220,17 @@ async def _detail(
         can_triage=who.is_moderator and concern.status in rules.OPEN,
         targets=rules.allowed_targets(concern.status) if who.is_moderator else [],
         can_merge=who.is_moderator and concern.status in rules.OPEN,
+        merge_candidates=(
+            await reads.similar(viewer, concern.title, concern.body, exclude=concern.id)
+            if who.is_moderator and concern.status in rules.OPEN
+            else []
+        ),
         reply_as=permissions.reply_role(who),
         can_feedback=who.is_submitter and data["effective_status"] == "resolved" and not data["feedback"],
         can_add_photo=permissions.can_add_photo(concern.status, who)
         and len(data["photos"]) < rules.MAX_PHOTOS,
         can_propose=concern.status in rules.OPEN and concern.route == "proposal",
-        categories=await services.category_list(viewer.compound.id),
+        categories=await categories.category_list(viewer.compound.id),
         routes=rules.ROUTES,
         urgencies=rules.URGENCIES,
         today=clock.now().astimezone(rules.LOCAL_TZ).date().isoformat(),
@@ -256,7 +261,8 @@ async def action_submit(request: Request) -> Response:
         elif action == "status":
             await services.change_status(viewer, concern, form.get("to"), form.get("note"))
         elif action == "merge":
-            await services.merge(viewer, concern, form.get("into"))
+            # A number typed in wins over a suggestion picked above it.
+            await services.merge(viewer, concern, form.get("into_ref") or form.get("into"))
         elif action == "replies":
             await services.reply(viewer, concern, form.get("body"))
         elif action == "feedback":
@@ -283,7 +289,7 @@ async def photo_file(request: Request) -> Response:
 
 async def category_submit(request: Request) -> Response:
     viewer, hall, _building = await _hall(request)
-    await services.add_category(viewer, (await read_form(request)).get("label"))
+    await categories.add_category(viewer, (await read_form(request)).get("label"))
     return redirect(f"/halls/{hall.slug}/concerns")
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.expressions import Q
+
 from agora.accounts.models import User
-from agora.concerns import photos, queries, services
+from agora.concerns import categories, photos, queries, rules, search, services
 from agora.concerns.access import Viewer
 from agora.concerns.models import Concern
 from agora.concerns.permissions import Who
 from agora.concerns.views import concern_json
+from agora.errors import Invalid
+from agora.i18n import _
 from agora.proposals import markdown
 from agora.rooms.models import Hall
 
@@ -81,3 +85,88 @@ async def list_json(
             data.pop(name)
         out.append(data)
     return out
+
+
+def _visible_q(viewer: Viewer) -> Any:
+    if viewer.moderates_compound:
+        return Q()
+    q = Q(visibility="public") | Q(submitter_id=viewer.user_id) | Q(entered_by_id=viewer.user_id)
+    if viewer.moderated_buildings:
+        q |= Q(building_id__in=list(viewer.moderated_buildings))
+    return q
+
+
+async def list_concerns(
+    viewer: Viewer, building: Hall | None, params: dict[str, Any], limit: int = 200
+) -> list[Concern]:
+    """The compound's concerns the caller may see, newest first (or best first with `q`)."""
+    status, category, kind = (
+        params.get("status") or None,
+        params.get("category") or None,
+        params.get("kind") or None,
+    )
+    if status is not None and status not in rules.STATUSES and status != "open":
+        raise Invalid(_("Unknown status."), fields={"status": "invalid"})
+    if category is not None and category not in await categories.category_keys(viewer.compound.id):
+        raise Invalid(_("Unknown category."), fields={"category": "invalid"})
+    if kind is not None and kind not in rules.KINDS:
+        raise Invalid(_("Unknown kind."), fields={"kind": "invalid"})
+    query = Concern.filter(compound_id=viewer.compound.id).filter(_visible_q(viewer))
+    if building is not None:
+        query = query.filter(building_id=building.id)
+    if status == "open":
+        query = query.filter(status__in=list(rules.OPEN))
+    elif status:
+        query = query.filter(status=status)
+    if category:
+        query = query.filter(category=category)
+    if kind:
+        query = query.filter(kind=kind)
+    text = search.clean_query(params.get("q"))
+    if not text:
+        return await query.order_by("-id").limit(limit)
+    words = await search.query_words(text)
+    ranked = await search.ranked_concern_ids(viewer.compound.id, words, viewer, limit=limit)
+    return [concern for concern, _score in await in_rank_order(ranked, query)]
+
+
+async def in_rank_order(ranked: list[tuple[int, int]], query: Any = None) -> list[tuple[Concern, int]]:
+    """The concerns of a ranking (ids and scores, best first), kept in its order (and in `query`)."""
+    if not ranked:
+        return []
+    base = query if query is not None else Concern.all()
+    found = {c.id: c for c in await base.filter(id__in=[cid for cid, _s in ranked])}
+    return [(found[cid], score) for cid, score in ranked if cid in found]
+
+
+async def similar(viewer: Viewer, title: Any, body: Any = "", exclude: int | None = None) -> list[Concern]:
+    """Existing concerns like the one being written (the raise form suggests them), best first."""
+    text = f"{title if isinstance(title, str) else ''} {body if isinstance(body, str) else ''}".strip()[:400]
+    words = (await search.query_words(text))[:30]
+    ranked = await search.ranked_concern_ids(
+        viewer.compound.id,
+        words,
+        viewer,
+        limit=search.SIMILAR_LIMIT,
+        exclude=exclude,
+        min_score=search.SIMILAR_MIN_SCORE,
+    )
+    return [concern for concern, _score in await in_rank_order(ranked)]
+
+
+async def governance_list(viewer: Viewer, building: Hall | None = None) -> list[Concern]:
+    """The compound's triaged open items: most urgent first, then oldest first."""
+    query = Concern.filter(compound_id=viewer.compound.id, status__in=["accepted", "in_progress"]).filter(
+        _visible_q(viewer)
+    )
+    if building is not None:
+        query = query.filter(building_id=building.id)
+    return await query.order_by("-urgency", "created_at", "id")
+
+
+async def awaiting_triage(viewer: Viewer) -> int:
+    return (
+        await Concern.filter(compound_id=viewer.compound.id, status="received")
+        .filter(_visible_q(viewer))
+        .count()
+    )

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from agora.concerns import linking, live, photos, reads, search, services  # noqa: F401 — registers hooks, renderers
+from agora.concerns import categories, linking, live, photos, reads, search, services  # noqa: F401 — hooks, renderers
 from agora.concerns.access import Viewer, access_concern, compound_and_building, viewer_in
 from agora.concerns.labels import category_label
 from agora.concerns.models import Concern
@@ -46,7 +46,7 @@ async def hall_concerns_api(request: Request) -> Response:
         if code is not None:
             body["follow_code"] = code  # shown once: only its digest is kept
         return json_response(body, status=201)
-    found = await services.list_concerns(viewer, building, dict(request.query_params))
+    found = await reads.list_concerns(viewer, building, dict(request.query_params))
     data = await reads.list_json(viewer, found, await reads.buildings_of(viewer.compound))
     return json_response({"concerns": data})
 
@@ -66,7 +66,7 @@ async def search_api(request: Request) -> Response:
             "score": score,
             "snippet": search.snippet(c.body, words),
         }
-        for c, score in await services.in_rank_order(ranked)
+        for c, score in await reads.in_rank_order(ranked)
     ]
     proposals = await search.ranked_proposals(viewer.compound.id, words)
     return json_response({"q": query, "words": words, "concerns": concerns, "proposals": proposals})
@@ -74,7 +74,7 @@ async def search_api(request: Request) -> Response:
 
 async def governance_api(request: Request) -> Response:
     viewer, building = await hall_viewer(request)
-    items = rows(await services.governance_list(viewer, building), await reads.buildings_of(viewer.compound))
+    items = rows(await reads.governance_list(viewer, building), await reads.buildings_of(viewer.compound))
     return json_response(
         {
             "items": [
@@ -85,7 +85,7 @@ async def governance_api(request: Request) -> Response:
                 }
                 for item in items
             ],
-            "awaiting_triage": await services.awaiting_triage(viewer),
+            "awaiting_triage": await reads.awaiting_triage(viewer),
         }
     )
 
@@ -93,9 +93,9 @@ async def governance_api(request: Request) -> Response:
 async def categories_api(request: Request) -> Response:
     viewer, _building = await hall_viewer(request)
     if request.method == "POST":
-        label = await services.add_category(viewer, (await read_json(request)).get("label"))
+        label = await categories.add_category(viewer, (await read_json(request)).get("label"))
         return json_response({"key": label, "label": label}, status=201)
-    keys = await services.category_list(viewer.compound.id)
+    keys = await categories.category_list(viewer.compound.id)
     return json_response({"categories": [{"key": k, "label": category_label(k)} for k in keys]})
 
 

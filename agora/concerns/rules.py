@@ -109,8 +109,9 @@ def check_status_change(current: str, to: Any, note: str) -> None:
 def status_label(status: str) -> str:
     return {
         "received": _("Received"),
-        "accepted": _("Accepted"),
-        "in_progress": _("In progress"),
+        # Not "Accepted" / "In progress": those ids are the implementation feature's 已验收 / 实施中.
+        "accepted": _("Accepted for handling"),
+        "in_progress": _("Being handled"),
         "resolved": _("Resolved"),
         "closed_unresolved": _("Closed unresolved"),
         "merged": _("Merged"),

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from agora import clock
-from agora.concerns import linking, services  # noqa: F401 — linking: a proposal names its concern
+from agora.concerns import categories, linking, services  # noqa: F401 — linking: a proposal names its concern
 from agora.concerns.access import viewer_in
 from agora.concerns.models import Concern
 from agora.proposals import services as proposal_services
@@ -454,7 +454,7 @@ async def seed(ctx: Any) -> None:
         _at(50)
         party = await viewer_in(users["party"], sunny)
         for label in SUNNY_CATEGORIES:
-            await services.add_category(party, label)
+            await categories.add_category(party, label)
         made: dict[str, Concern] = {}
         codes: list[str] = []
         timeline: list[tuple[float, int, Spec, float, str, Any]] = []

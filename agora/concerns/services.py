@@ -13,6 +13,7 @@ directly with `actor=None` for an automatic step.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -23,9 +24,9 @@ from tortoise.functions import Max
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.concerns import permissions, rules, search
+from agora.concerns import categories, permissions, rules, search
 from agora.concerns.access import Viewer
-from agora.concerns.models import Concern, ConcernCategory, ConcernEvent, ConcernReply
+from agora.concerns.models import Concern, ConcernEvent, ConcernReply
 from agora.concerns.photos import process_all, store_processed
 from agora.concerns.views import row_payload
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
@@ -37,47 +38,6 @@ from agora.web.http import parse_id
 
 FOLLOW_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed by hand
 FOLLOW_LENGTH = 10
-
-
-# --- categories ----------------------------------------------------------------------------------
-
-
-async def own_categories(compound_id: int) -> list[str]:
-    return list(
-        await ConcernCategory.filter(compound_id=compound_id).order_by("id").values_list("label", flat=True)
-    )
-
-
-async def category_list(compound_id: int) -> list[str]:
-    """The four every compound has, then the compound's own, in the order they were added."""
-    return [*rules.SEED_CATEGORIES, *await own_categories(compound_id)]
-
-
-async def category_keys(compound_id: int) -> frozenset[str]:
-    return frozenset(await category_list(compound_id))
-
-
-async def add_category(viewer: Viewer, raw: Any) -> str:
-    if not permissions.can_manage_categories(viewer.who()):
-        raise Forbidden(_("Only the moderators can add categories."))
-    label = rules.check_category_label(raw, await category_keys(viewer.compound.id))
-    async with atomic():
-        try:
-            async with atomic():
-                await ConcernCategory.create(
-                    compound_id=viewer.compound.id, label=label, created_at=clock.now()
-                )
-        except IntegrityError:
-            raise Conflict(_("The compound already has this category."), code="category_exists") from None
-        await record(
-            "concern.category_add",
-            actor=viewer.user,
-            object_type="hall",
-            object_id=viewer.compound.id,
-            hall_id=viewer.compound.id,
-            label=label,
-        )
-    return label
 
 
 # --- raising -------------------------------------------------------------------------------------
@@ -124,7 +84,7 @@ async def raise_concern(
     who = viewer.who()
     if not permissions.can_raise(who):
         raise Forbidden(_("Only members of this compound can raise concerns."))
-    raised = rules.check_raise(data, await category_keys(viewer.compound.id))
+    raised = rules.check_raise(data, await categories.category_keys(viewer.compound.id))
     if raised.on_behalf is not None and not permissions.can_raise_on_behalf(who):
         raise Forbidden(_("Only canvassers and moderators can enter a concern on behalf of a resident."))
     building = await resolve_building(viewer.compound, hall_building, data.get("building"))
@@ -154,7 +114,11 @@ async def raise_concern(
 async def _create(
     viewer: Viewer, raised: rules.Raised, building: Hall | None, code: str | None, now: datetime
 ) -> Concern:
-    """Insert with the compound's next number; two at once retry on the unique (compound, seq)."""
+    """Insert with the compound's next number. Concerns of one compound are numbered one at a time:
+    the compound's hall row is locked until the transaction ends (on PostgreSQL, `FOR NO KEY UPDATE`,
+    which does not hold up rows that merely reference the hall; SQLite has one writer anyway). The
+    unique (compound, seq) stays the guard: a clash retries."""
+    await Hall.filter(id=viewer.compound.id).select_for_update(no_key=True).first()
     for _attempt in range(5):
         seq = await _next_seq(viewer.compound.id)
         try:
@@ -203,12 +167,12 @@ async def triage(viewer: Viewer, concern: Concern, data: dict[str, Any]) -> Conc
     if not permissions.can_triage(viewer.who(concern)):
         raise Forbidden(_("Only the moderators can triage concerns."))
     note = rules.clean_note(data.get("note"))
-    categories = await category_keys(viewer.compound.id)
+    known = await categories.category_keys(viewer.compound.id)
     now = clock.now()
-    rules.check_triage(concern.status, data, categories, now)  # input errors before any lock
+    rules.check_triage(concern.status, data, known, now)  # input errors before any lock
     async with atomic():
         fresh = await _locked(concern.id)
-        done = rules.check_triage(fresh.status, data, categories, now)
+        done = rules.check_triage(fresh.status, data, known, now)
         fresh.route, fresh.urgency, fresh.category = done.route, done.urgency, done.category
         fresh.due_at, fresh.assignee, fresh.updated_at = done.due_at, done.assignee, now
         if fresh.status == "received":
@@ -276,15 +240,26 @@ async def change_status(viewer: Viewer, concern: Concern, to: Any, note: Any) ->
 # --- merging -------------------------------------------------------------------------------------
 
 
+REF_RE = re.compile(r"^\d{4}-\d{4,}$")
+
+
+async def _merge_target(concern: Concern, raw: Any) -> Concern | None:
+    """`into` is the survivor's id (the API), or its number in this compound as people read it
+    ("2026-0012", the pages)."""
+    if isinstance(raw, str) and REF_RE.match(raw.strip()):
+        return await Concern.get_or_none(compound_id=concern.compound_id, ref=raw.strip())  # type: ignore[attr-defined]
+    into = parse_id(raw)
+    if into is None:
+        raise Invalid(_("Say which concern to merge into."), fields={"into": "required"})
+    return await Concern.get_or_none(id=into)
+
+
 async def merge(viewer: Viewer, concern: Concern, into_raw: Any) -> Concern:
     """A duplicate joins its survivor: it becomes `merged` and from then on shows the survivor's
     status; concerns merged into it earlier now point at the survivor too (one level, never a chain)."""
     if not permissions.can_merge(viewer.who(concern)):
         raise Forbidden(_("Only the moderators can merge concerns."))
-    into = parse_id(into_raw)
-    if into is None:
-        raise Invalid(_("Say which concern to merge into."), fields={"into": "required"})
-    target = await Concern.get_or_none(id=into)
+    target = await _merge_target(concern, into_raw)
     if target is None or (target.compound_id != concern.compound_id and not viewer.user.is_admin):  # type: ignore[attr-defined]
         raise NotFound(_("The concern to merge into does not exist or you cannot see it."))
     async with atomic():
@@ -412,93 +387,3 @@ async def by_follow_code(code: Any) -> Concern:
 
 async def feedback_by_code(code: Any, satisfied: Any, comment: Any) -> Concern:
     return await _feedback(await by_follow_code(code), satisfied, comment, None)
-
-
-# --- reads ---------------------------------------------------------------------------------------
-
-
-def _visible_q(viewer: Viewer) -> Any:
-    from tortoise.expressions import Q
-
-    if viewer.moderates_compound:
-        return Q()
-    q = Q(visibility="public") | Q(submitter_id=viewer.user_id) | Q(entered_by_id=viewer.user_id)
-    if viewer.moderated_buildings:
-        q |= Q(building_id__in=list(viewer.moderated_buildings))
-    return q
-
-
-async def list_concerns(
-    viewer: Viewer, building: Hall | None, params: dict[str, Any], limit: int = 200
-) -> list[Concern]:
-    """The compound's concerns the caller may see, newest first (or best first with `q`)."""
-    status, category, kind = (
-        params.get("status") or None,
-        params.get("category") or None,
-        params.get("kind") or None,
-    )
-    if status is not None and status not in rules.STATUSES and status != "open":
-        raise Invalid(_("Unknown status."), fields={"status": "invalid"})
-    if category is not None and category not in await category_keys(viewer.compound.id):
-        raise Invalid(_("Unknown category."), fields={"category": "invalid"})
-    if kind is not None and kind not in rules.KINDS:
-        raise Invalid(_("Unknown kind."), fields={"kind": "invalid"})
-    query = Concern.filter(compound_id=viewer.compound.id).filter(_visible_q(viewer))
-    if building is not None:
-        query = query.filter(building_id=building.id)
-    if status == "open":
-        query = query.filter(status__in=list(rules.OPEN))
-    elif status:
-        query = query.filter(status=status)
-    if category:
-        query = query.filter(category=category)
-    if kind:
-        query = query.filter(kind=kind)
-    text = search.clean_query(params.get("q"))
-    if not text:
-        return await query.order_by("-id").limit(limit)
-    words = await search.query_words(text)
-    ranked = await search.ranked_concern_ids(viewer.compound.id, words, viewer, limit=limit)
-    return [concern for concern, _score in await in_rank_order(ranked, query)]
-
-
-async def in_rank_order(ranked: list[tuple[int, int]], query: Any = None) -> list[tuple[Concern, int]]:
-    """The concerns of a ranking (ids and scores, best first), kept in its order (and in `query`)."""
-    if not ranked:
-        return []
-    base = query if query is not None else Concern.all()
-    found = {c.id: c for c in await base.filter(id__in=[cid for cid, _s in ranked])}
-    return [(found[cid], score) for cid, score in ranked if cid in found]
-
-
-async def similar(viewer: Viewer, title: Any, body: Any = "", exclude: int | None = None) -> list[Concern]:
-    """Existing concerns like the one being written (the raise form suggests them), best first."""
-    text = f"{title if isinstance(title, str) else ''} {body if isinstance(body, str) else ''}".strip()[:400]
-    words = (await search.query_words(text))[:30]
-    ranked = await search.ranked_concern_ids(
-        viewer.compound.id,
-        words,
-        viewer,
-        limit=search.SIMILAR_LIMIT,
-        exclude=exclude,
-        min_score=search.SIMILAR_MIN_SCORE,
-    )
-    return [concern for concern, _score in await in_rank_order(ranked)]
-
-
-async def governance_list(viewer: Viewer, building: Hall | None = None) -> list[Concern]:
-    """The compound's triaged open items: most urgent first, then oldest first."""
-    query = Concern.filter(compound_id=viewer.compound.id, status__in=["accepted", "in_progress"]).filter(
-        _visible_q(viewer)
-    )
-    if building is not None:
-        query = query.filter(building_id=building.id)
-    return await query.order_by("-urgency", "created_at", "id")
-
-
-async def awaiting_triage(viewer: Viewer) -> int:
-    return (
-        await Concern.filter(compound_id=viewer.compound.id, status="received")
-        .filter(_visible_q(viewer))
-        .count()
-    )

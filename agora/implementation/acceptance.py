@@ -57,7 +57,7 @@ async def open_poll(
     )
     for frm, to in (("draft", "consultation"), ("consultation", "voting")):
         await ProposalTransition.create(proposal=poll, from_state=frm, to_state=to, at=now, by=actor)
-    await open_vote(poll, closes_at=now + timedelta(days=POLL_DAYS), actor=actor)
+    (await open_vote(poll, closes_at=now + timedelta(days=POLL_DAYS), actor=actor)).apply(poll)
     implementation.acceptance_proposal_id = poll.id
     return poll
 

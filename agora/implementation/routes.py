@@ -21,7 +21,7 @@ from agora.implementation.labels import LABELS
 from agora.implementation.permissions import can_open, can_report
 from agora.implementation.rules import SOURCES, STAGES
 from agora.proposals.photos import MAX_BYTES
-from agora.proposals.services import access_proposal
+from agora.proposals.timeline import access_proposal
 from agora.web.http import json_response, path_id, read_form, read_json, redirect, require_user
 from agora.web.templating import render
 

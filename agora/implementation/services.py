@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
+from agora.ballots import ledger
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.implementation import acceptance, messages, permissions, rules
@@ -22,9 +23,11 @@ from agora.implementation.decision import decision_stands
 from agora.implementation.models import BudgetAmendment, Implementation, Milestone, Quote
 from agora.live.events import atomic
 from agora.proposals.models import Proposal
-from agora.proposals.services import access_proposal, compound_rules
-from agora.rooms.access import HallAccess
+from agora.proposals.services import compound_rules
+from agora.proposals.timeline import access_proposal
+from agora.rooms.access import HallAccess, access_to
 from agora.storage.database import is_postgres
+from agora.web.http import parse_id
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_MILESTONES = 50
@@ -97,8 +100,6 @@ def _funding(data: Any) -> list[tuple[str, int]]:
 
 
 async def _lead(access: HallAccess, login: Any) -> User:
-    from agora.rooms.access import access_to
-
     if not isinstance(login, str) or not login.strip():
         raise Invalid(_("Name the lead of the work (an account login)."), fields={"lead": "required"})
     lead = await User.get_or_none(login=login.strip())
@@ -126,9 +127,7 @@ async def open_implementation(user: User, proposal_id: int, data: dict[str, Any]
     except rules.RuleError as error:
         raise _refusal(error) from None
     async with atomic():
-        from agora.ballots.casting import lock_proposal
-
-        locked = await lock_proposal(proposal.id)
+        locked = await ledger.lock(proposal.id)
         if not await decision_stands(locked):
             raise Conflict(
                 _("Only a decision whose resolution record is final and passed can be carried out."),
@@ -283,8 +282,6 @@ async def amend_budget(user: User, proposal_id: int, data: dict[str, Any]) -> Im
         rules.check_funding(budget, funding)
     except rules.RuleError as error:
         raise _refusal(error) from None
-    from agora.web.http import parse_id
-
     vote_id = parse_id(data.get("proposal"))
     vote = await Proposal.get_or_none(id=vote_id) if vote_id else None
     if vote is None or vote.hall_id != access.hall.id or vote.id == proposal_id:  # type: ignore[attr-defined]

@@ -98,7 +98,7 @@ class RedisBroker:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, deliver: Deliver) -> None:
-        import redis.asyncio as redis
+        import redis.asyncio as redis  # only a process given a Redis URL pays for loading the client
 
         self._redis = redis.from_url(self.url, socket_connect_timeout=PUBLISH_TIMEOUT)
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)

@@ -10,7 +10,11 @@ events (turnout) are not stored: a client that missed them just reads the curren
 
 If the block raises, the transaction rolls back and nothing is published; a nested `atomic()` that
 rolls back (its savepoint) drops only its own events. `after_commit` defers any other side effect
-(closing a removed member's sockets) the same way.
+(closing a removed member's sockets: `disconnect_user`, `disconnect_credential`) the same way.
+
+What is published goes to the process's outlet: the live hub plugs itself in when it starts
+(`agora.live.hub.start_hub`); a process without one publishes nothing. So the features that emit
+and disconnect depend on this module alone, never on the hub and what it imports.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
@@ -105,12 +109,57 @@ async def emit(
         event.seq = row.id
 
     async def publish_it() -> None:
-        from agora.live.hub import publish
-
-        await publish(event)
+        if _outlet is not None:
+            await _outlet.publish(event)
 
     await after_commit(publish_it)
     return event
+
+
+class Outlet(Protocol):
+    """Where committed events and disconnections go: the live hub of this process."""
+
+    async def publish(self, event: Event) -> None: ...
+
+    async def disconnect(
+        self, *, user_id: int | None = None, hall_id: int | None = None, credential: str | None = None
+    ) -> None: ...
+
+
+_outlet: Outlet | None = None
+
+
+def plug(outlet: Outlet | None) -> None:
+    """The hub plugs itself in when it starts and out (None) when it stops."""
+    global _outlet
+    _outlet = outlet
+
+
+def plugged() -> Outlet | None:
+    return _outlet
+
+
+async def disconnect_user(user_id: int, hall_id: int | None = None) -> None:
+    """Close a user's live connections: in one hall (and re-check their others), or everywhere.
+
+    Call it after removing a member; inside `atomic()` it waits for the commit.
+    """
+
+    async def act() -> None:
+        if _outlet is not None:
+            await _outlet.disconnect(user_id=user_id, hall_id=hall_id)
+
+    await after_commit(act)
+
+
+async def disconnect_credential(credential_digest: str) -> None:
+    """Close the connections opened with one session or token (by its stored digest)."""
+
+    async def act() -> None:
+        if _outlet is not None:
+            await _outlet.disconnect(credential=credential_digest[:32])
+
+    await after_commit(act)
 
 
 def _refuse_bare_transaction() -> None:

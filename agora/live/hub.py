@@ -24,9 +24,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from agora import i18n
+from agora.live import events
 from agora.live.broker import Broker, InProcessBroker, RedisBroker, channel_for
 from agora.live.connection import CLOSE_GOING_AWAY, CLOSE_RESYNC, CLOSE_REVOKED, Client
-from agora.live.events import Event, after_commit
+from agora.live.events import Event
+from agora.live.services import visible_hall_ids
 
 log = logging.getLogger("agora.live")
 
@@ -218,8 +221,6 @@ class Hub:
             self._spawn(self._recheck(int(user_id)))
 
     async def _recheck(self, user_id: int) -> None:
-        from agora.live.services import visible_hall_ids
-
         visible = await visible_hall_ids(user_id)
         for clients in list(self.halls.values()):
             for client in list(clients):
@@ -250,8 +251,6 @@ class Hub:
         return json_text(message) if fmt == "json" else self.render_html(message, locale)
 
     def render_html(self, message: dict[str, Any], locale: str) -> str | None:
-        from agora import i18n
-
         if self.app is None:
             return None
         templates = self.app.state.templates
@@ -323,16 +322,13 @@ class Hub:
                 self.fan_out(hall_id, message)
 
 
-_hub: Hub | None = None
-
-
 def current_hub() -> Hub | None:
-    return _hub
+    hub = events.plugged()
+    return hub if isinstance(hub, Hub) else None
 
 
 async def start_hub(app: Any, settings: Any) -> Hub:
     """The process's hub; `app` may be None for a process that only publishes (a job, a script)."""
-    global _hub
     broker: Broker = (
         RedisBroker(settings.redis_url, channel_for(settings.database_url), settings.secret_key)
         if settings.redis_url
@@ -342,42 +338,13 @@ async def start_hub(app: Any, settings: Any) -> Hub:
     await hub.start()
     if app is not None:
         app.state.hub = hub
-    _hub = hub
+    events.plug(hub)
     return hub
 
 
 async def stop_hub(app: Any = None) -> None:
-    global _hub
-    hub = getattr(app.state, "hub", None) if app is not None else _hub
+    hub = getattr(app.state, "hub", None) if app is not None else current_hub()
     if hub is not None:
         await hub.stop()
-    if _hub is hub:
-        _hub = None
-
-
-async def publish(event: Event) -> None:
-    if _hub is not None:
-        await _hub.publish(event)
-
-
-async def disconnect_user(user_id: int, hall_id: int | None = None) -> None:
-    """Close a user's live connections: in one hall (and re-check their others), or everywhere.
-
-    Call it after removing a member; inside `atomic()` it waits for the commit.
-    """
-
-    async def act() -> None:
-        if _hub is not None:
-            await _hub.disconnect(user_id=user_id, hall_id=hall_id)
-
-    await after_commit(act)
-
-
-async def disconnect_credential(credential_digest: str) -> None:
-    """Close the connections opened with one session or token (by its stored digest)."""
-
-    async def act() -> None:
-        if _hub is not None:
-            await _hub.disconnect(credential=credential_digest[:32])
-
-    await after_commit(act)
+    if current_hub() is hub:
+        events.plug(None)

@@ -15,7 +15,8 @@ from agora.live import connection, services
 from agora.live.connection import CLOSE_TRY_LATER, Client
 from agora.live.hub import Hub, current_hub
 from agora.rooms.access import access_hall
-from agora.web.middleware import SESSION_COOKIE, choose_locale
+from agora.web.cookies import SESSION_COOKIE
+from agora.web.middleware import choose_locale
 
 MAX_SOCKETS_PER_USER = 20  # per process
 

@@ -34,7 +34,7 @@ from agora.i18n import get_locale
 from agora.timefmt import local_time
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-DISPLAY_DAYS = 15  # kept on public display at least 15 days (domain.md, "The calendar")
+DISPLAY_DAYS = 15  # kept on public display at least 15 days (docs/domain.md, "The calendar")
 PUBLISH_DAYS = 3  # the result is published within 3 days
 
 

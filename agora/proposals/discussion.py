@@ -19,8 +19,8 @@ from agora.live.events import atomic, emit
 from agora.proposals import markdown
 from agora.proposals.models import Comment, CommentRevision, ModerationEntry, Proposal
 from agora.proposals.serialize import comment_json, comment_row_json
-from agora.proposals.services import access_proposal
 from agora.proposals.threads import MAX_DEPTH, STANCES, attach_point, build_tree, walk
+from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess
 from agora.web.http import MAX_ID, parse_id
 from agora.web.sql import converters, fetch, in_list, to_python

@@ -26,6 +26,7 @@ from agora.proposals import (
     photos,
     search,
     services,
+    timeline,
     window,
 )
 from agora.proposals.drafting import options_from_lines
@@ -93,7 +94,7 @@ async def create_proposal_submit(request: Request) -> Response:
 
 async def proposal_page(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     sort = request.query_params.get("sort", "oldest")
     tree, cursor = await discussion.comment_page(
         proposal, sort=sort, after=request.query_params.get("after"), shown_depth=discussion.PAGE_DEPTH
@@ -114,7 +115,7 @@ async def proposal_page(request: Request) -> Response:
         proposal=proposal,
         hall=access.hall,
         body_html=markdown.render(proposal.body),
-        timeline=await services.timeline_view(proposal),
+        timeline=await timeline.timeline_view(proposal),
         targets=lifecycle.allowed_targets(proposal.state, proposal.matter, actor),
         tree=[comment_view(node) for node in tree],
         next_cursor=cursor,
@@ -158,7 +159,7 @@ async def read_photo(request: Request) -> bytes | None:
 
 async def photo_submit(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     photos.require_can_add(access, proposal, user)  # before the body is parsed
     await photos.add_photo(access, proposal, user, await read_photo(request))
     return redirect(f"/proposals/{proposal.id}#photos")
@@ -166,7 +167,7 @@ async def photo_submit(request: Request) -> Response:
 
 async def photo_file(request: Request) -> Response:
     user = require_user(request)
-    proposal, _access = await services.access_proposal(user, _id(request))
+    proposal, _access = await timeline.access_proposal(user, _id(request))
     thumb = request.query_params.get("size") == "thumb"
     data, digest = await photos.photo_bytes(proposal, path_id(request, "photo_id"), thumb)
     etag = f'"{digest[:32]}{"-t" if thumb else ""}"'
@@ -178,7 +179,7 @@ async def photo_file(request: Request) -> Response:
 
 async def transition_submit(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     form = await read_form(request)
     closes_at = services.parse_closes_at(form.get("closes_at"))
     await services.transition(
@@ -206,14 +207,14 @@ async def extend_submit(request: Request) -> Response:
 
 async def second_submit(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     await services.second(access, proposal, user)
     return redirect(f"/proposals/{proposal.id}")
 
 
 async def lock_submit(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     form = await read_form(request)
     locked = request.url.path.endswith("/lock")
     await services.set_locked(access, proposal, user, locked, str(form.get("reason") or ""))
@@ -222,7 +223,7 @@ async def lock_submit(request: Request) -> Response:
 
 async def comment_submit(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     form = await read_form(request)
     parent = form.get("parent") or None
     context = {"proposal": proposal, "can_official": discussion.official_role(access) is not None, **LABELS}

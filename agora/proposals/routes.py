@@ -1,4 +1,4 @@
-"""The proposals JSON API (`/api/v1/…`) as in api.md, plus the pages from `pages.py`.
+"""The proposals JSON API (`/api/v1/…`) as in docs/api.md, plus the pages from `pages.py`.
 
 Thin handlers: read the input, load with `access_*` (NotFound outside the caller's halls), call one
 service, answer JSON.
@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from agora.errors import Invalid
 from agora.i18n import _
-from agora.proposals import discussion, live, moderation, photos, search, services, window  # noqa: F401 — live registers renderers
+from agora.proposals import discussion, live, moderation, photos, search, services, timeline, window  # noqa: F401 — live registers renderers
 from agora.proposals.pages import read_photo
 from agora.proposals.pages import routes as page_routes
 from agora.proposals.serialize import comment_json, proposal_json
@@ -25,7 +25,7 @@ def _id(request: Request) -> int:
 
 
 async def _proposal_data(proposal, slug: str) -> dict:  # type: ignore[no-untyped-def]
-    data = proposal_json(proposal, slug, await services.timeline(proposal))
+    data = proposal_json(proposal, slug, await timeline.timeline(proposal))
     data["stances"] = await discussion.stances(proposal)
     return data
 
@@ -43,13 +43,13 @@ async def hall_proposals_api(request: Request) -> Response:
 
 
 async def proposal_api(request: Request) -> Response:
-    proposal, access = await services.access_proposal(require_user(request), _id(request))
+    proposal, access = await timeline.access_proposal(require_user(request), _id(request))
     return json_response(await _proposal_data(proposal, access.hall.slug))
 
 
 async def transition_api(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     data = await read_json(request)
     to = data.get("to")
     if not isinstance(to, str):
@@ -71,13 +71,13 @@ async def extend_api(request: Request) -> Response:
 
 async def second_api(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     return json_response({"seconds": await services.second(access, proposal, user)})
 
 
 async def photos_api(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     photos.require_can_add(access, proposal, user)  # before the body is parsed
     photo = await photos.add_photo(access, proposal, user, await read_photo(request))
     return json_response(
@@ -88,7 +88,7 @@ async def photos_api(request: Request) -> Response:
 
 async def lock_api(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     data = await read_json(request)
     locked = request.url.path.endswith("/lock")
     await services.set_locked(access, proposal, user, locked, str(data.get("reason") or ""))
@@ -97,7 +97,7 @@ async def lock_api(request: Request) -> Response:
 
 async def comments_api(request: Request) -> Response:
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     if request.method == "POST":
         data = await read_json(request)
         comment = await discussion.post_comment(

@@ -1,85 +1,36 @@
 """Proposal use cases: draft, second, move through the lifecycle, lock the thread, list.
 
-Every transition goes through `transition` (people) or `record_transition` (the ballots feature:
-automatic close and certification); both write the timeline row, the `*_at` field, the audit
-entry and the `proposal.state` event in one transaction.
+People move a proposal through `transition`, checked against role, state and calendar in one place;
+opening and closing a vote are the ballots feature's (`agora.ballots.voting`), called from here.
+The stamps themselves (the `*_at` field, the timeline row, the audit entry, the `proposal.state`
+event) are `agora.proposals.timeline`'s, which the ballots feature uses for its automatic steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
-from tortoise.models import Model
 
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.ballots.voting import close_vote, open_vote
+from agora.errors import Conflict, Forbidden, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals import lifecycle, window
 from agora.proposals.drafting import validate_draft
 from agora.proposals.lifecycle import OWNERS_MATTERS, Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
-from agora.rooms.access import HallAccess, access_to
+from agora.proposals.timeline import stamp, state_payload
+from agora.rooms.access import HallAccess
 from agora.rooms.models import Hall, Owner, Unit
 from agora.rooms.rules import Rules, rules_from
 from agora.web.http import check_time_bounds
-from agora.web.sql import fetch, to_datetime
-
-# The `*_at` field each state stamps (opens_at/closes_at are the ballots feature's, via open_vote).
-STAMPS = {
-    "consultation": "consultation_at",
-    "notice": "notice_at",
-    "closed": "closed_at",
-    "certified": "certified_at",
-    "withdrawn": "ended_at",
-    "rejected": "ended_at",
-}
-
-
-def _columns(model: type[Model], alias: str) -> str:
-    return ", ".join(f"{alias}.{column} AS {alias}__{column}" for column in sorted(model._meta.db_fields))
-
-
-@cache
-def _proposal_and_hall_sql() -> str:
-    """Built on first use: a model's foreign key columns are known only once Tortoise is set up."""
-    return (
-        f"SELECT {_columns(Proposal, 'p')}, {_columns(Hall, 'h')}"  # noqa: S608 — the models' columns
-        " FROM proposals p JOIN halls h ON h.id = p.hall_id WHERE p.id = ?"
-    )
-
-
-async def _proposal_and_hall(proposal_id: int) -> tuple[Proposal, Hall] | None:
-    """The proposal and its hall as models, from one plain query (every page of a proposal does this)."""
-    rows = await fetch(_proposal_and_hall_sql(), proposal_id)
-    if not rows:
-        return None
-    proposal_cols: dict[str, Any] = {}
-    hall_cols: dict[str, Any] = {}
-    for key, value in rows[0].items():
-        alias, column = key.split("__", 1)
-        (proposal_cols if alias == "p" else hall_cols)[column] = value
-    return Proposal._init_from_db(**proposal_cols), Hall._init_from_db(**hall_cols)
-
-
-async def access_proposal(user: User | None, proposal_id: int) -> tuple[Proposal, HallAccess]:
-    """The proposal and the caller's access to its hall; NotFound if absent or not visible."""
-    found = await _proposal_and_hall(proposal_id)
-    if found is None:
-        raise NotFound(_("This proposal does not exist or you cannot see it."))
-    proposal, hall = found
-    try:
-        access = await access_to(user, hall)
-    except NotFound:
-        raise NotFound(_("This proposal does not exist or you cannot see it.")) from None
-    return proposal, access
 
 
 async def compound_rules(hall: Hall) -> Rules:
@@ -143,7 +94,7 @@ async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]
             object_id=proposal.id,
             hall_id=access.hall.id,
         )
-        await emit(access.hall.id, "proposal.state", _state_payload(proposal, "", author))
+        await emit(access.hall.id, "proposal.state", state_payload(proposal, "", author))
     return proposal
 
 
@@ -152,48 +103,6 @@ async def _all_on_roll(hall: Hall, refs: list[str]) -> bool:
     compound_id = hall.id if hall.kind == "compound" else hall.compound_id
     found = await Owner.filter(compound_id=compound_id, owner_ref__in=refs, active=True).count()
     return found == len(set(refs))
-
-
-def _state_payload(proposal: Proposal, from_state: str, actor: User | None) -> dict[str, Any]:
-    return {
-        "proposal": proposal.id,
-        "title": proposal.title,
-        "state": proposal.state,
-        "from": from_state,
-        "at": clock.now().isoformat(),
-        "by": actor.display_name if actor else None,
-    }
-
-
-async def _stamp(proposal: Proposal, to: str, actor: User | None, reason: str, now: datetime) -> None:
-    from_state = proposal.state
-    proposal.state = to
-    updated = ["state"]
-    if to in STAMPS:
-        setattr(proposal, STAMPS[to], now)
-        updated.append(STAMPS[to])
-    if to in ("withdrawn", "rejected"):
-        proposal.end_reason = reason
-        updated.append("end_reason")
-    await proposal.save(update_fields=updated)
-    await ProposalTransition.create(
-        proposal=proposal, from_state=from_state, to_state=to, at=now, by=actor, reason=reason
-    )
-    hall_id = proposal.hall_id  # type: ignore[attr-defined]
-    await record(
-        f"proposal.{to}",
-        actor=actor,
-        object_type="proposal",
-        object_id=proposal.id,
-        hall_id=hall_id,
-        from_state=from_state,
-        reason=reason,
-    )
-    if to == "rejected":
-        await ModerationEntry.create(
-            hall_id=hall_id, action="reject", actor=actor, proposal_id=proposal.id, reason=reason, at=now
-        )
-    await emit(hall_id, "proposal.state", _state_payload(proposal, from_state, actor))
 
 
 async def transition(
@@ -235,17 +144,13 @@ async def transition(
             frozen = window.freeze(fresh, rules)
             if frozen:
                 await fresh.save(update_fields=frozen)
-            from agora.ballots.voting import open_vote
-
-            await open_vote(fresh, closes_at=closes_at, actor=actor)
-            await _keep_vote_fields(fresh, now, closes_at)
+            opened = await open_vote(fresh, closes_at=closes_at, actor=actor)
+            opened.apply(fresh)
         elif to == "closed":
             window.check_close(fresh, now)  # no owners' vote ends before its window
             now = window.closing_moment(fresh, now)  # one closing time everywhere
-            from agora.ballots.voting import close_vote
-
             await close_vote(fresh, actor=actor, at=now)
-        await _stamp(fresh, to, actor, reason, now)
+        await stamp(fresh, to, actor, reason, now)
     return fresh
 
 
@@ -265,37 +170,6 @@ async def _tell_residents_committee(hall: Hall, proposal: Proposal, actor: User)
         hall_id=compound.parent_id,  # type: ignore[attr-defined]
         closes_at=proposal.closes_at.isoformat() if proposal.closes_at else None,
     )
-
-
-async def _keep_vote_fields(proposal: Proposal, now: datetime, closes_at: datetime | None) -> None:
-    """open_vote sets snapshot_id/opens_at/closes_at; keep whatever it stored, fill what it left unset."""
-    stored = await Proposal.get(id=proposal.id)
-    for name in ("snapshot_id", "opens_at", "closes_at"):
-        if getattr(proposal, name) is None:
-            setattr(proposal, name, getattr(stored, name))
-    proposal.opens_at = proposal.opens_at or now
-    proposal.closes_at = proposal.closes_at or closes_at
-    await proposal.save(update_fields=["snapshot_id", "opens_at", "closes_at"])
-
-
-async def record_transition(
-    proposal: Proposal, to: str, actor: User | None, reason: str = "", at: datetime | None = None
-) -> Proposal:
-    """For the ballots feature: an automatic close (`actor=None`) or a certification."""
-    async with atomic():
-        fresh = await Proposal.get(id=proposal.id)
-        if not lifecycle.edge_exists(fresh.state, to, fresh.matter) or (fresh.state, to) not in {
-            ("voting", "closed"),
-            ("closed", "certified"),
-        }:
-            raise Conflict(
-                _("A proposal in state {state} cannot be moved to {to}.", state=fresh.state, to=to),
-                code="transition_not_allowed",
-            )
-        await _stamp(fresh, to, actor, reason, at or clock.now())
-    for name in ("state", "closed_at", "certified_at"):
-        setattr(proposal, name, getattr(fresh, name))
-    return fresh
 
 
 async def second(access: HallAccess, proposal: Proposal, user: User) -> int:
@@ -369,30 +243,6 @@ async def list_proposals(access: HallAccess, state: str | None = None) -> list[P
     if state:
         query = query.filter(state=state)
     return await query.order_by("-id")
-
-
-async def timeline(proposal: Proposal) -> list[ProposalTransition]:
-    return await ProposalTransition.filter(proposal_id=proposal.id).order_by("id").select_related("by")
-
-
-_TIMELINE = (
-    "SELECT t.to_state, t.at, t.reason, u.display_name FROM proposal_transitions t"
-    " LEFT JOIN users u ON u.id = t.by_id WHERE t.proposal_id = ? ORDER BY t.id"
-)
-
-
-async def timeline_view(proposal: Proposal) -> list[dict[str, Any]]:
-    """The timeline for the page, as plain rows: `to_state`, `at`, `by` ({display_name} or None
-    for an automatic step), `reason` (what the template reads of `timeline`'s models)."""
-    return [
-        {
-            "to_state": row["to_state"],
-            "at": to_datetime(row["at"]),
-            "by": {"display_name": row["display_name"]} if row["display_name"] is not None else None,
-            "reason": row["reason"],
-        }
-        for row in await fetch(_TIMELINE, proposal.id)
-    ]
 
 
 async def has_seconded(proposal: Proposal, user: User) -> bool:

@@ -1,7 +1,7 @@
 """Who counts in an owners' vote, and how much: the pure core of the roll.
 
 Persons and area follow the SPC interpretation on building divisions, arts. 8-9 (see
-/work/shared/domain.md, "Who counts, and how much"). Areas are integers in hundredths of a square
+docs/domain.md, "Who counts, and how much"). Areas are integers in hundredths of a square
 metre ("area cents") so that sums are exact; floats never enter.
 """
 

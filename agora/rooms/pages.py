@@ -8,28 +8,31 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import timedelta
 from typing import Any
 
-from jinja2 import TemplateNotFound
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from agora import clock
 from agora.accounts import services as accounts
 from agora.ballots.needs import open_votes
 from agora.errors import BadRequest, DomainError, Invalid
 from agora.i18n import _
+from agora.proposals.services import hall_proposals
 from agora.rooms import joining, permissions, roll_import, services
 from agora.rooms.access import HallAccess, access_hall
-from agora.rooms.models import ROLES
+from agora.rooms.models import ROLES, Hall
 from agora.rooms.qr import qr_svg
 from agora.rooms.roll_columns import template_csv
 from agora.rooms.roll_csv import MAX_ROLL_BYTES
 from agora.rooms.roll_store import compound_of, hall_totals
 from agora.rooms.rules import DEFAULTS
+from agora.web.cookies import SESSION_COOKIE, cookie_header
 from agora.web.http import read_form, redirect, require_user
-from agora.web.middleware import SESSION_COOKIE, _cookie_header, client_ip
+from agora.web.middleware import client_ip
 from agora.web.templating import render
 
 
@@ -47,15 +50,6 @@ async def halls_page(request: Request) -> Response:
     return render(request, "rooms/halls.html", {"halls": await services.my_halls(user)})
 
 
-async def _proposals(access: HallAccess) -> dict[str, list[Any]] | None:
-    """The proposals engineer's summary, when that feature is installed."""
-    try:
-        from agora.proposals.services import hall_proposals  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return await hall_proposals(access)
-
-
 async def hall_page(request: Request) -> Response:
     user, access = await _access(request)
     detail = await services.hall_detail(access, user)
@@ -67,19 +61,13 @@ async def hall_page(request: Request) -> Response:
         "children": await services.visible_children(access, user),
         "members": await services.member_count(access.hall),
         "abilities": permissions.abilities(access),
-        "proposals_by_state": await _proposals(access),
+        "proposals_by_state": await hall_proposals(access),
         "open_votes": await open_votes(access, user),
     }
-    try:
-        return render(request, "rooms/hall.html", context)
-    except TemplateNotFound:  # the proposals fragment is not there yet
-        context["proposals_by_state"] = None
-        return render(request, "rooms/hall.html", context)
+    return render(request, "rooms/hall.html", context)
 
 
 async def _parent(access: HallAccess) -> Any:
-    from agora.rooms.models import Hall
-
     parent_id = access.hall.parent_id  # type: ignore[attr-defined]
     return await Hall.get_or_none(id=parent_id) if parent_id else None
 
@@ -181,10 +169,6 @@ async def invite_create(request: Request) -> Response:
         days = int(str(form.get("days") or joining.HALL_INVITE_DAYS))
     except ValueError:
         raise Invalid(_("Please enter whole numbers."), fields={"max_uses": "invalid"}) from None
-    from datetime import timedelta
-
-    from agora import clock
-
     if not 1 <= days <= 365:
         raise Invalid(_("An invitation is valid for 1 to 365 days."), fields={"days": "invalid"})
     data["expires_at"] = (clock.now() + timedelta(days=days)).isoformat()
@@ -311,7 +295,7 @@ async def join_submit(request: Request) -> Response:
     raw = await accounts.start_session(user, client_ip(request.scope), request.headers.get("user-agent", ""))
     response = redirect("/halls")
     secure = request.app.state.settings.secure_cookies
-    response.headers.append("set-cookie", _cookie_header(SESSION_COOKIE, raw, secure))
+    response.headers.append("set-cookie", cookie_header(SESSION_COOKIE, raw, secure))
     return response
 
 

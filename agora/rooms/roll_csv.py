@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from agora.i18n import _
@@ -85,8 +86,6 @@ def _prefer_gb18030(data: bytes, utf8_text: str) -> str:
     Latin letters (元 is D4 AA, which UTF-8 reads as Cyrillic "Ԫ"), while the GB18030 reading is all
     Chinese, the writer meant GB18030. European names ("José Müller") stay UTF-8.
     """
-    import unicodedata
-
     if utf8_text.isascii() or _CJK.search(utf8_text):  # the common cases, without a loop per character
         return utf8_text
     foreign = [ch for ch in utf8_text if ord(ch) > 127]

@@ -19,7 +19,7 @@ from agora.accounts.models import User
 from agora.audit.services import record
 from agora.errors import Forbidden, Invalid, TooLarge
 from agora.i18n import _
-from agora.live.events import atomic
+from agora.live.events import atomic, disconnect_user
 from agora.rooms import permissions
 from agora.rooms.access import HallAccess
 from agora.rooms.counting import RollUnit
@@ -353,8 +353,6 @@ async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportRes
             slips_issued=len(invites),
         )
     if left_users:
-        from agora.live.hub import disconnect_user
-
         # Closes their sockets in this compound and re-checks the others (its buildings go too, a
         # hall they still see through another role or compound stays open).
         for user_id in left_users:

@@ -21,7 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "revote": False,
     "proxy_cap": 3,
     "deemed_participation": None,
-    # The procedure after a vote (domain.md, "The calendar"; api.md, "Procedure").
+    # The procedure after a vote (docs/domain.md, "The calendar"; docs/api.md, "Procedure").
     "certify_signatures": 1,
     "objection_days": 7,
     "proxy_bar_property_staff": True,

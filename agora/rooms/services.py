@@ -16,7 +16,7 @@ from agora.accounts.models import LOGIN_MAX_LENGTH, User
 from agora.audit.services import record
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
-from agora.live.events import atomic
+from agora.live.events import atomic, disconnect_user
 from agora.rooms import permissions
 from agora.rooms.access import HallAccess, roles_by_hall
 from agora.rooms.models import HALL_KINDS, ROLES, SLUG_MAX_LENGTH, Hall, MemberRole, Owner
@@ -269,8 +269,6 @@ async def set_roles(access: HallAccess, actor: User, login: str, roles: Any) -> 
             after=sorted(wanted),
         )
     if removed:
-        from agora.live.hub import disconnect_user
-
         # Their open pages reconnect and are re-checked against what they may still see.
         halls = [hall.id]
         if hall.kind == "compound":

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 RESOLVED = "resolved"
 UNRESOLVED = "closed_unresolved"
 DONE_CONCERN = frozenset({RESOLVED, UNRESOLVED, "merged"})
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,20 @@ def concern_figures(rows: Iterable[ConcernRow]) -> dict[str, Any]:
     }
 
 
+def by_month(rows: Iterable[ConcernRow], zone: tzinfo) -> dict[str, dict[str, int]]:
+    """Received (by the month it came in) and resolved (by the month it was resolved), per local month."""
+    months: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row.kind == "wish":
+            continue
+        key = row.created_at.astimezone(zone).strftime("%Y-%m")
+        months.setdefault(key, {"received": 0, "resolved": 0})["received"] += 1
+        if row.status == RESOLVED and row.resolved_at is not None:
+            done = row.resolved_at.astimezone(zone).strftime("%Y-%m")
+            months.setdefault(done, {"received": 0, "resolved": 0})["resolved"] += 1
+    return dict(sorted(months.items()))
+
+
 def vote_figures(rows: Iterable[VoteRow]) -> dict[str, Any]:
     votes = list(rows)
     outcomes = Counter(v.outcome for v in votes)
@@ -164,7 +180,7 @@ def figures(
         by_state[p.state] += p.count
     work_rows = list(works)
     return {
-        "concerns": concern_figures(chosen),
+        "concerns": {**concern_figures(chosen), "by_month": by_month(chosen, LOCAL_TZ)},
         "wishes": {"received": len(wishes), "fulfilled": sum(1 for w in wishes if w.status == RESOLVED)},
         "proposals": {"by_state": dict(sorted((k, v) for k, v in by_state.items() if v))},
         "votes": vote_figures(v for v in votes if _in(v.closed_at, start, end)),

@@ -83,6 +83,15 @@ async def dashboard_page(request: Request) -> Response:
                 ]
             ),
             "child_bars": tables.bars((c["name"], c["votes"]["held"]) for c in children),
+            "month_bars": [
+                (
+                    month,
+                    tables.bars(
+                        [(_("Concerns received"), n["received"]), (_("Concerns resolved"), n["resolved"])]
+                    ),
+                )
+                for month, n in data["concerns"]["by_month"].items()
+            ],
             "children_header": children_header(),
             "children_rows": tables.children_rows(data),
             "query": request.url.query,

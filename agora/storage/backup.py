@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from agora.settings import Settings
+from agora.storage.database import sqlite_path
 
 PG_DUMP = "pg_dump --format=custom --no-owner --file={path} {url}"
 
@@ -43,8 +44,6 @@ def sqlite_backup(source: Path, target: Path) -> None:
 async def backup(settings: Settings, path: Path) -> int:
     url = settings.database_url
     if url.startswith("sqlite"):
-        from agora.storage.database import sqlite_path
-
         source = sqlite_path(url)
         try:
             await asyncio.to_thread(sqlite_backup, source, path)

@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate as run_migrations
+from tortoise.migrations.executor import MigrationExecutor
 
 from agora.i18n import _
 
@@ -97,16 +99,12 @@ async def close() -> None:
 
 
 async def migrate(database_url: str) -> None:
-    from tortoise.migrations.api.migrate import migrate as run_migrations
-
     await run_migrations(config=tortoise_config(database_url))
     await Tortoise.close_connections()
 
 
 async def pending_migrations() -> list[str]:
     """Names of migrations not yet applied to the connected database."""
-    from tortoise.migrations.executor import MigrationExecutor
-
     config = tortoise_config("sqlite://:memory:")["apps"]
     executor = MigrationExecutor(connections.get("default"), config)
     plan = await executor.plan(None)

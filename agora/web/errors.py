@@ -8,10 +8,12 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from agora.audit.services import record
 from agora.errors import DomainError, NotFound, Unavailable
 from agora.i18n import _
+from agora.web.templating import render
 
 log = logging.getLogger("agora")
 
@@ -23,11 +25,7 @@ def wants_json(request: Request) -> bool:
 def render_error(request: Request, error: DomainError, *, force_json: bool = False) -> Response:
     if force_json or wants_json(request):
         return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
-    from agora.web.templating import render
-
     if error.status == 401:
-        from starlette.responses import RedirectResponse
-
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return render(request, "error.html", {"error": error}, status=error.status, headers=error.headers)
 
@@ -38,8 +36,6 @@ async def audit_refusal(request: Request, error: DomainError) -> None:
     a failed write is logged, never turned into a 500."""
     if error.status != 403:
         return
-    from agora.audit.services import record
-
     state = request.scope.get("state") or {}
     action = "security.csrf_failed" if error.code == "csrf_failed" else "security.forbidden"
     try:

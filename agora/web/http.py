@@ -108,8 +108,6 @@ def check_time_bounds(value: datetime, field: str) -> None:
 
 
 def string_field(data: dict[str, Any], name: str, *, required: bool = True, max_length: int = 10000) -> str:
-    from agora.errors import Invalid
-
     value = data.get(name)
     if value is None or value == "":
         if required:

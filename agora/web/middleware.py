@@ -8,28 +8,35 @@ Websockets only get the request meta and language here; `agora.live` authenticat
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agora import i18n
 from agora.accounts import services as accounts
-from agora.errors import DomainError, Forbidden, Invalid, TooLarge
+from agora.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
 from agora.i18n import _
 from agora.web import serving
 from agora.web.context import RequestMeta, reset_request_meta, set_request_meta
+from agora.web.cookies import (
+    LANG_COOKIE,
+    PRE_COOKIE,
+    SESSION_COOKIE,
+    TEXT_COOKIE,
+    clear_cookie_header,
+    cookie_header,
+    read_cookie,
+)
+from agora.web.csrf import check_csrf
+from agora.web.errors import audit_refusal, render_error, server_error_response
 
-SESSION_COOKIE = "agora_session"
-PRE_COOKIE = "agora_pre"
-LANG_COOKIE = "agora_lang"
-TEXT_COOKIE = "agora_text"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 CSP = (
@@ -47,16 +54,6 @@ SECURITY_HEADERS = [
 ]
 
 
-def csrf_token_for(secret: str, seed: str) -> str:
-    return hmac.new(secret.encode(), f"csrf:{seed}".encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_token(request: Request) -> str:
-    """The token forms and htmx send back; bound to the session, or to the pre-session cookie."""
-    seed = request.state.session_raw or request.state.pre_seed
-    return csrf_token_for(request.app.state.settings.secret_key, seed)
-
-
 def client_ip(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else ""
@@ -67,24 +64,13 @@ def choose_locale(headers: Headers, query: str, user: Any) -> str:
     for candidate in (
         (params.get("lang") or [None])[0],
         getattr(user, "locale", None),
-        _cookie(headers, LANG_COOKIE),
+        read_cookie(headers, LANG_COOKIE),
         i18n.from_accept_language(headers.get("accept-language")),
     ):
         locale = i18n.normalize(candidate)
         if locale:
             return locale
     return i18n.DEFAULT_LOCALE
-
-
-def _cookie(headers: Headers, name: str) -> str | None:
-    raw = headers.get("cookie")
-    if not raw:
-        return None
-    for part in raw.split(";"):
-        key, _sep, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
 
 
 class AgoraMiddleware:
@@ -115,17 +101,17 @@ class AgoraMiddleware:
         self, scope: Scope, receive: Receive, send: Send, settings: Any, headers: Headers
     ) -> None:
         state = scope["state"]
-        pre = _cookie(headers, PRE_COOKIE)
+        pre = read_cookie(headers, PRE_COOKIE)
         new_pre = None
         if not pre or len(pre) > 64:
             pre = new_pre = secrets.token_urlsafe(24)
         state["pre_seed"] = pre
-        state["large_text"] = _cookie(headers, TEXT_COOKIE) == "large"
+        state["large_text"] = read_cookie(headers, TEXT_COOKIE) == "large"
         path: str = scope["path"]
         is_api = path.startswith("/api/")
 
         authorization = headers.get("authorization", "")
-        session_raw = _cookie(headers, SESSION_COOKIE)
+        session_raw = read_cookie(headers, SESSION_COOKIE)
         if authorization.lower().startswith("bearer "):
             user = await accounts.load_token(authorization[7:].strip())
             if user is not None:
@@ -160,9 +146,9 @@ class AgoraMiddleware:
                 if "vary" not in out:
                     out["vary"] = "Cookie, Accept-Language, HX-Request"
                 if new_pre:
-                    out.append("set-cookie", _cookie_header(PRE_COOKIE, new_pre, settings.secure_cookies))
+                    out.append("set-cookie", cookie_header(PRE_COOKIE, new_pre, settings.secure_cookies))
                 if state.get("stale_session"):
-                    out.append("set-cookie", f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+                    out.append("set-cookie", clear_cookie_header(SESSION_COOKIE))
             await send(message)
 
         request_id = state["request_id"]
@@ -171,8 +157,6 @@ class AgoraMiddleware:
                 _refuse_nul_in_url(scope)
                 receive = await self._guard_body(scope, receive, headers, settings, is_api)
             except DomainError as error:
-                from agora.web.errors import audit_refusal
-
                 await audit_refusal(Request(scope), error)
                 await _error_response(scope, error, is_api)(scope, receive, send_with_headers)
                 return
@@ -189,8 +173,6 @@ class AgoraMiddleware:
             except Exception as exc:
                 if started:
                     raise
-                from agora.web.errors import server_error_response
-
                 await server_error_response(Request(scope), exc)(scope, receive, send_with_headers)
 
     async def _guard_body(
@@ -226,11 +208,11 @@ class AgoraMiddleware:
         body = b"".join(chunks)
         state = scope["state"]
         if is_api:
-            if state["via"] == "session" or (state["via"] is None and _cookie(headers, SESSION_COOKIE)):
+            if state["via"] == "session" or (state["via"] is None and read_cookie(headers, SESSION_COOKIE)):
                 # The API takes no cookie for unsafe methods: a cross-site form cannot drive it.
                 raise Forbidden(_("The API needs a bearer token for this request."), code="token_required")
         elif state["via"] != "token":
-            await self._check_csrf(scope, headers, content_type, body)
+            await check_csrf(scope, headers, content_type, body)
 
         sent = False
 
@@ -242,37 +224,6 @@ class AgoraMiddleware:
             return await receive()
 
         return replay
-
-    async def _check_csrf(self, scope: Scope, headers: Headers, content_type: str, body: bytes) -> None:
-        state = scope["state"]
-        submitted = headers.get("x-csrf-token")
-        if not submitted and content_type.startswith("application/x-www-form-urlencoded"):
-            submitted = (parse_qs(body.decode("utf-8", "replace")).get("csrf_token") or [None])[0]
-        elif not submitted and content_type.startswith("multipart/"):
-            sent = False
-
-            async def once() -> Message:
-                nonlocal sent
-                if sent:
-                    return {"type": "http.disconnect"}
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-
-            try:
-                form = await Request(scope, once).form()
-                value = form.get("csrf_token")
-                submitted = value if isinstance(value, str) else None
-                await form.close()
-            except Exception:  # noqa: BLE001 — a malformed form is simply a missing token
-                submitted = None
-        seed = state["session_raw"] or state["pre_seed"]
-        expected = csrf_token_for(scope["app"].state.settings.secret_key, seed)
-        if not submitted or not hmac.compare_digest(submitted, expected):
-            raise Forbidden(
-                _("This form has expired or was not sent from agora. Please reload the page and try again."),
-                code="csrf_failed",
-            )
-
 
 async def _receive_within(receive: Receive, deadline: float) -> Message:
     """The next body chunk, or 408 when the client pauses too long or the whole body takes too long."""
@@ -292,8 +243,6 @@ def _refuse_nul_in_url(scope: Scope) -> None:
     """A NUL in the path or a query parameter never reaches a lookup (PostgreSQL's text cannot hold
     it, so it would be a 500 there): 404 for the path, 422 naming the parameter."""
     if "\x00" in scope["path"]:
-        from agora.errors import NotFound
-
         raise NotFound(_("Not found."))
     query = scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
@@ -307,28 +256,11 @@ def _refuse_nul_in_url(scope: Scope) -> None:
                 )
 
 
-def _seconds(n: int):  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
+def _seconds(n: int) -> timedelta:
     return timedelta(seconds=n)
 
 
-def _cookie_header(
-    name: str, value: str, secure: bool, max_age: int | None = None, http_only: bool = True
-) -> str:
-    parts = [f"{name}={value}", "Path=/", "SameSite=Lax"]
-    if http_only:
-        parts.append("HttpOnly")
-    if secure:
-        parts.append("Secure")
-    if max_age is not None:
-        parts.append(f"Max-Age={max_age}")
-    return "; ".join(parts)
-
-
-def _error_response(scope: Scope, error: DomainError, is_api: bool):  # type: ignore[no-untyped-def]
-    from agora.web.errors import render_error
-
+def _error_response(scope: Scope, error: DomainError, is_api: bool) -> Response:
     return render_error(Request(scope), error, force_json=is_api)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import resource
 from dataclasses import dataclass
 from typing import Any
 
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # --- log redaction ------------------------------------------------------------------------------
@@ -53,8 +55,6 @@ def install_log_redaction() -> None:
 def uvicorn_log_config() -> dict[str, Any]:
     """uvicorn's default logging configuration with the redaction filter on its handlers too
     (a filter on a logger does not see records propagated from its children)."""
-    from uvicorn.config import LOGGING_CONFIG
-
     config: dict[str, Any] = {**LOGGING_CONFIG}
     config["filters"] = {"redact": {"()": "agora.web.serving.RedactSecrets"}}
     config["handlers"] = {
@@ -75,7 +75,9 @@ class Limits:
     header_timeout: float = 10.0  # seconds to send a request's line and headers
     busy_header_timeout: float = 2.0  # … when the process holds more than half its connections
     keep_alive: int = 5  # idle seconds between requests on one connection
-    per_client: int = 100  # open connections from one address
+    # Open connections from one address. Generous: many phones share one carrier-grade NAT address;
+    # unfinished heads are cut by header_timeout whatever the count.
+    per_client: int = 500
     max_connections: int = 0  # 0: derived from RLIMIT_NOFILE, keeping HEADROOM descriptors free
 
 
@@ -94,8 +96,6 @@ DEFAULT_LIMITS = Limits()
 
 def raise_nofile(wanted: int = 65536) -> int:
     """Raise the soft RLIMIT_NOFILE towards the hard limit at start; the soft limit now in force."""
-    import resource
-
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if target > soft:
@@ -119,9 +119,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     request; one that has not finished its headers in time is closed (408 is not worth a write)."""
 
     limits: Limits = DEFAULT_LIMITS
-    cap: int = 1 << 30
+    cap: int | None = None  # computed in the serving process (each worker raises its own limit)
     per_address: dict[str, int] = {}
     dropped: dict[str, int] = {"per_client": 0, "process": 0, "header_timeout": 0}
+
+    @classmethod
+    def _cap(cls) -> int:
+        if cls.cap is None:
+            cls.cap = connection_cap(cls.limits, raise_nofile())
+        return cls.cap
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -133,14 +139,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.dropped["per_client"] += 1
             transport.close()
             return
-        if len(self.connections) > self.cap:
+        if len(self.connections) > self._cap():
             self.dropped["process"] += 1
             transport.close()
             return
         self._arm_head_timer()
 
     def _arm_head_timer(self) -> None:
-        busy = len(self.connections) > self.cap // 2
+        busy = len(self.connections) > self._cap() // 2
         timeout = self.limits.busy_header_timeout if busy else self.limits.header_timeout
         self._head_timer = self.loop.call_later(timeout, self._head_timed_out)
 
@@ -174,8 +180,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
 
+class AgoraHttpProtocol(GuardedHttpProtocol):
+    """The protocol `agora serve` uses: a module-level class, so `--workers N` (which pickles the
+    configuration for each worker process) can import it by name."""
+
+    per_address: dict[str, int] = {}
+    dropped: dict[str, int] = {"per_client": 0, "process": 0, "header_timeout": 0}
+
+
 def protocol_for(limits: Limits, cap: int) -> type[GuardedHttpProtocol]:
-    """A protocol class bound to these limits (its own per-address table: one per server)."""
+    """A protocol class bound to other limits (tests; one process only: it cannot be pickled)."""
+    if limits == DEFAULT_LIMITS:
+        return AgoraHttpProtocol
     return type(
         "AgoraHttpProtocol",
         (GuardedHttpProtocol,),

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from agora import i18n
 from agora.timefmt import local_time
+from agora.web.csrf import csrf_token
 from agora.web.staticfiles import static_url
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -65,8 +66,6 @@ def render(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    from agora.web.middleware import csrf_token
-
     env: Environment = request.app.state.templates
     state = request.state
     ctx = {

@@ -10,8 +10,8 @@ import asyncio
 import httpx
 
 from agora.ballots.chain import hash_receipt, verify_chain
+from agora.ballots.ledger import ledger_entries
 from agora.ballots.models import BallotSlot, IdempotencyKey
-from agora.ballots.voting import ledger_entries
 from tests.ballots.factories import cast, close_now, simple_compound, voting_proposal
 from tests.reliability.procs import owner_tokens
 from tests.rooms.factories import Row

@@ -9,8 +9,8 @@ import httpx
 
 from agora import clock
 from agora.ballots.chain import hash_receipt, verify_chain
+from agora.ballots.ledger import ledger_entries
 from agora.ballots.models import BallotSlot, IdempotencyKey
-from agora.ballots.voting import ledger_entries
 from agora.proposals.models import Proposal
 from tests.ballots.factories import cast, close_now, set_roles, voting_proposal
 from tests.rooms.factories import compound_with_roll

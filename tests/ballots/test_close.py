@@ -175,9 +175,9 @@ async def test_the_count_reads_every_entry_and_keeps_the_latest_of_each_slot(
     """`ledger_entries` returns the stored chain entry for entry; `counted_ballots` keeps exactly what
     `chain.effective` keeps (revotes replace), also when a replaced entry is itself a revote."""
     from agora.ballots.chain import GENESIS, append, effective, hash_receipt, receipt_code
+    from agora.ballots.ledger import counted_ballots, ledger_entries
     from agora.ballots.models import LedgerRow
     from agora.ballots.tally import CountedBallot
-    from agora.ballots.voting import counted_ballots, ledger_entries
 
     compound = await compound_with_roll(client)
     proposal = await voting_proposal(compound)

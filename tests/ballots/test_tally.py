@@ -282,6 +282,27 @@ def test_deemed_majority_unclear(yes, no):
     assert result.outcome != "undetermined"  # the strict tally is unaffected
 
 
+@pytest.mark.parametrize(
+    ("yes", "no"),
+    [
+        ((10, 120_000), (10, 80_000)),  # persons tie, area says yes
+        ((10, 80_000), (10, 120_000)),  # persons tie, area says no
+        ((12, 100_000), (8, 100_000)),  # area tie, persons say yes
+        ((8, 100_000), (12, 100_000)),  # area tie, persons say no
+    ],
+)
+def test_a_tie_on_one_measure_is_no_majority_whatever_the_other_says(yes, no):
+    """The boundary of "a clear majority": strictly more by persons AND strictly more by area.
+
+    A tie on persons with a majority by area (or the reverse) leaves nobody to count the silent with:
+    counting them with the area's side would turn a tie into a decision (`yes_p >= no_p` in place of
+    `yes_p > no_p` passes this vote; the test fails on it)."""
+    silent = [CountedBallot("abstain", 1, 10_000) for _ in range(5)]
+    result = tally_owners("ordinary", N, A, vote(yes=yes, no=no), deemed=DeemedParticipation(CLAUSE, silent))
+    assert result.deemed.deemed_choice is None
+    assert (result.deemed.outcome, result.deemed.reason) == ("undetermined", "deemed_majority_unclear")
+
+
 def test_deemed_with_a_missing_figure_is_undetermined():
     result = tally_owners("major", None, A, vote(yes=(20, 200_000)), deemed=DeemedParticipation(CLAUSE, []))
     assert (result.deemed.outcome, result.deemed.reason) == ("undetermined", "missing_figure")

@@ -7,7 +7,8 @@ adds, through the public API, one proposal per interesting state of 阳光花园
 - a consultation with a thread: a reply, an official answer by the Party branch, a hidden comment,
   and a comment owner2 reported (so the moderator's queue has an entry),
 - an owners' vote that is open (owner1 and owner2 have not voted; owner4 voted online),
-- an owners' vote that closed (online, paper and proxy ballots) with its resolution record certified.
+- an owners' vote that closed (online, paper and proxy ballots) with its resolution record certified,
+- two concerns: one triaged onto the governance list with an official reply, one wish awaiting triage.
 
 `lang="en"` seeds only the demo's rooms step, renames every hall, person and unit label to plain
 ASCII and writes the proposals in English, so a page rendered in English must not show a single
@@ -52,6 +53,12 @@ TEXT = {
         },
         "hide_reason": "人身攻击",
         "report_reason": "语气不友好",
+        "concerns": {
+            "lamp": ("2号楼楼道灯不亮", "2单元三楼到五楼的灯坏了两周，晚上看不见台阶。"),
+            "bench": ("希望5号楼下放两张长椅", "老人下楼晒太阳没地方坐。"),
+            "reply": "已通知物业，本周内更换。",
+            "assignee": "物业 电工老李",
+        },
     },
     "en": {
         "draft": (
@@ -73,6 +80,12 @@ TEXT = {
         },
         "hide_reason": "personal attack",
         "report_reason": "rude tone",
+        "concerns": {
+            "lamp": ("Stair lights out in building 2", "Floors three to five have been dark for two weeks."),
+            "bench": ("Two benches below building 5", "Older residents have nowhere to sit in the sun."),
+            "reply": "The manager will replace them this week.",
+            "assignee": "Electrician Li",
+        },
     },
 }
 
@@ -84,6 +97,7 @@ class World:
     ids: dict[str, int] = field(default_factory=dict)
     comments: dict[str, int] = field(default_factory=dict)
     receipts: dict[str, str] = field(default_factory=dict)
+    concerns: dict[str, int] = field(default_factory=dict)
     _tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
     async def auth(self, login: str) -> dict[str, str]:
@@ -214,6 +228,20 @@ async def seed_world(
         201,
         json={"reason": TEXT[lang]["report_reason"]},
     )
+
+    # Concerns: one triaged onto the governance list with an official reply, one wish awaiting triage.
+    words = TEXT[lang]["concerns"]
+    for key, login, kind in (("lamp", "tenant1", "concern"), ("bench", "owner5", "wish")):
+        title, body = words[key]
+        data = {"title": title, "body": body, "category": "livelihood", "kind": kind}
+        created = await world.call(login, "POST", f"/api/v1/halls/{HALL}/concerns", 201, json=data)
+        world.concerns[key] = created["id"]
+    lamp = world.concerns["lamp"]
+    due = (clock.now() + timedelta(days=60)).astimezone(SHANGHAI).date().isoformat()
+    await world.call("party", "POST", f"/api/v1/concerns/{lamp}/triage",
+                     json={"route": "list", "urgency": 2, "category": "livelihood", "due_at": due,
+                           "assignee": words["assignee"]})  # fmt: skip
+    await world.call("party", "POST", f"/api/v1/concerns/{lamp}/replies", 201, json={"body": words["reply"]})
 
     if votes:
         for key, item in (("vote", 7), ("done", 5)):

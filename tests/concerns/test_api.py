@@ -450,3 +450,20 @@ async def test_set_status_is_the_one_write_path_for_other_features(client: httpx
     with pytest.raises(Conflict) as refused:
         await services.set_status(done, "received", "", None)
     assert refused.value.status == 409 and refused.value.code == "transition_not_allowed"
+
+
+async def test_concerns_raised_at_once_get_distinct_numbers(client: httpx.AsyncClient, w) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    heads_ = await heads(client, w, "alice", "bob", "tenant", "canvasser", "party")
+    responses = await asyncio.gather(
+        *[
+            client.post("/api/v1/halls/sunny/concerns", json=concern_data(title=f"同时提交 {n}"), headers=h)
+            for n, h in enumerate(heads_ * 2)
+        ]
+    )
+    assert [r.status_code for r in responses] == [201] * 10, [
+        r.text for r in responses if r.status_code != 201
+    ]
+    refs = sorted(int(r.json()["ref"].rsplit("-", 1)[1]) for r in responses)
+    assert refs == list(range(1, 11))

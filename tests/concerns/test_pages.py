@@ -240,3 +240,35 @@ async def test_follow_a_concern_with_its_code(server, w, client: httpx.AsyncClie
         assert (await anonymous.get(f"/concerns/{cid}")).status_code == 303
     finally:
         await anonymous.aclose()
+
+
+async def test_merge_from_the_page_by_suggestion_or_by_number(server, w, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = await api(client, "sunny-alice"), await api(client, "sunny-bob")
+    survivor = await raise_concern(client, alice, "sunny", title="3号楼电梯经常停运", body="电梯这周坏了三次")
+    dup = await raise_concern(client, bob, "sunny", title="3号楼电梯又停运了", body="电梯今天又坏了")
+    other = await raise_concern(client, bob, "sunny", title="垃圾分类点太远", body="倒垃圾不方便")
+    party = await signed_in(server, "sunny-party")
+    try:
+        page = await party.get(f"/concerns/{dup['id']}")
+        assert f'name="into" value="{survivor["id"]}"' in page.text  # suggested: the same words
+        assert f'name="into" value="{other["id"]}"' not in page.text
+        merged = await post_form(
+            party,
+            f"/concerns/{dup['id']}",
+            f"/concerns/{dup['id']}/merge",
+            {"into": str(survivor["id"]), "into_ref": ""},
+        )
+        assert merged.status_code == 303
+        assert (await Concern.get(id=dup["id"])).merged_into_id == survivor["id"]
+        third = await raise_concern(client, bob, "sunny", title="电梯", body="又坏")
+        by_number = await post_form(
+            party, f"/concerns/{third['id']}", f"/concerns/{third['id']}/merge", {"into_ref": survivor["ref"]}
+        )
+        assert by_number.status_code == 303
+        assert (await Concern.get(id=third["id"])).merged_into_id == survivor["id"]
+        wrong = await post_form(
+            party, f"/concerns/{other['id']}", f"/concerns/{other['id']}/merge", {"into_ref": "2026-9999"}
+        )
+        assert wrong.status_code == 404
+    finally:
+        await party.aclose()

@@ -236,3 +236,20 @@ def test_the_permission_table(who: Who) -> None:
         expected = who.is_moderator or ((who.is_submitter or who.is_enterer) and status == "received")
         assert permissions.can_add_photo(status, who) == expected
     assert permissions.can_see_names(who) == (who.is_moderator or who.is_submitter or who.is_enterer)
+
+
+def test_status_names_in_chinese_are_the_concerns_own() -> None:
+    """Message ids are shared by every catalog: a status must not borrow another feature's word
+    (the implementation's "Accepted" is 已验收, acceptance of works, not 已受理)."""
+    from agora.i18n import use_locale
+
+    with use_locale("zh_CN"):
+        names = {status: rules.status_label(status) for status in rules.STATUSES}
+    assert names == {
+        "received": "已收到",
+        "accepted": "已受理",
+        "in_progress": "办理中",
+        "resolved": "已办结",
+        "closed_unresolved": "未解决结束",
+        "merged": "已合并",
+    }

@@ -13,7 +13,7 @@ from agora import clock
 from agora.accounts.models import User
 from agora.accounts.services import revoke_all
 from agora.live import routes as live_routes
-from agora.live.hub import disconnect_user
+from agora.live.events import disconnect_user
 from agora.rooms.models import MemberRole
 from tests.live.factories import compound, member, next_of, open_socket, presence_reaches
 from tests.support import browser_login, csrf_from, make_user

@@ -23,7 +23,7 @@ import httpx
 
 from agora.accounts.services import issue_token
 from agora.ballots.chain import LedgerEntry, verify_chain
-from agora.ballots.voting import ledger_entries
+from agora.ballots.ledger import ledger_entries
 from agora.rooms.models import Hall, Owner
 from tests.support import make_user
 

@@ -76,7 +76,7 @@ async def test_two_thousand_slow_connections_leave_the_site_answering(guarded: L
                 started = time.perf_counter()
                 response = await probe.get(path)
                 assert response.status_code == 200, (path, response.status_code)
-                assert time.perf_counter() - started < 1.0, path
+                assert time.perf_counter() - started < 2.0, path
         # Every unfinished head is cut off after the header timeout (the slow clients lose, not us).
         closed = await asyncio.gather(
             *(_closed_by_server(reader, LIMITS.header_timeout + 5) for reader, _w in held)

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agora.ballots.chain import GENESIS, LedgerEntry, hash_of
+from agora.ballots.electorate import snapshot_public_fingerprint
 from agora.ballots.models import LedgerRow, Resolution
-from agora.ballots.verify import snapshot_public_fingerprint, verify_record
+from agora.ballots.verify import verify_record
 from agora.cli import main
 from agora.proposals.models import Proposal
 from agora.rooms.models import RollSnapshot
@@ -346,7 +347,7 @@ def test_prefix_command_reports_unreadable_input(tmp_path: Path) -> None:
 
 
 def independent_outcome(matter: str, n_total: int, a_total: int, ballots: list[tuple[str, int, int]]) -> dict:
-    """art. 278 from domain.md, in integers only: quorum 2/3 of persons and area (inclusive), then
+    """art. 278 from docs/domain.md, in integers only: quorum 2/3 of persons and area (inclusive), then
     3/4 of participating (major, inclusive) or more than 1/2 (ordinary, strict), both measures."""
     n_p = sum(p for _c, p, _a in ballots)
     a_p = sum(a for _c, _p, a in ballots)

@@ -91,6 +91,8 @@ def test_hand_counted_november() -> None:
             "1": {"received": 4, "resolved": 1, "open": 2},
             "2": {"received": 2, "resolved": 2, "open": 0},
         },
+        # All received in November, and resolved on 3, 6 and 13 November (Shanghai time).
+        "by_month": {"2026-11": {"received": 7, "resolved": 3}},
     }
     assert got["wishes"] == {"received": 2, "fulfilled": 1}
     assert got["proposals"] == {"by_state": {"certified": 2, "draft": 1}}
@@ -122,6 +124,7 @@ def test_an_empty_hall() -> None:
             "satisfaction_rate": None,
             "by_category": {},
             "by_building": {},
+            "by_month": {},
         },
         "wishes": {"received": 0, "fulfilled": 0},
         "proposals": {"by_state": {}},
@@ -136,6 +139,16 @@ def test_a_hall_with_only_unresolved_items() -> None:
     assert got["received"] == 3 and got["resolved"] == 0 and got["open"] == 3
     assert got["resolution_rate"] == "0.000" and got["median_days_to_resolve"] is None
     assert got["feedback"] == 0 and got["satisfaction_rate"] is None
+
+
+def test_by_month_in_local_time() -> None:
+    # Received 30 November 20:00 UTC = 1 December 04:00 in Shanghai; resolved in January.
+    late = ConcernRow("concern", "x", "resolved", datetime(2026, 11, 30, 20, 0, tzinfo=UTC),
+                      datetime(2027, 1, 2, 1, 0, tzinfo=UTC), None)  # fmt: skip
+    early = ConcernRow("concern", "x", "received", datetime(2026, 11, 30, 15, 59, tzinfo=UTC), None, None)
+    got = figures([late, early], [], [], [])["concerns"]["by_month"]
+    assert got == {"2026-11": {"received": 1, "resolved": 0}, "2026-12": {"received": 1, "resolved": 0},
+                   "2027-01": {"received": 0, "resolved": 1}}  # fmt: skip
 
 
 def test_a_roll_up_is_the_figures_of_the_union() -> None:

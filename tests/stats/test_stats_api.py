@@ -169,6 +169,12 @@ async def test_concern_figures_counted_by_hand(client: httpx.AsyncClient) -> Non
     assert building["concerns"]["received"] == 1 and building["concerns"]["resolved"] == 1
     community = (await client.get("/api/v1/halls/sunshine/stats", headers=sunny.committee)).json()
     assert community["concerns"]["received"] == 3 and community["children"][0]["concerns"]["received"] == 3
+    month = next(iter(got["concerns"]["by_month"]))
+    assert got["concerns"]["by_month"] == {month: {"received": 3, "resolved": 1}}
+    page = await client.get("/halls/sunny/dashboard", headers=sunny.committee)
+    # month by month, votes, works, the buildings (no proposals here: that chart says so in words)
+    assert "每月收到与解决的诉求" in page.text and page.text.count('role="img"') == 4
+    assert f"{month}: 收到诉求 3; 已解决诉求 1" in page.text
 
 
 async def test_monthly_report_pdf(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,353 @@
+"""The ledger of a proposal: the one path by which a ballot is written, and its reads.
+
+Every ballot — an online cast (queued by `agora.ballots.writer`, or alone when its batch failed), a
+paper ballot, a proxy's ballot, the demo's — is written the same way, inside one write transaction:
+
+    book = await open_book(proposal_id, person_keys)   # lock the proposal, re-check voting is open,
+                                                       # read the head and these persons' slots
+    outcome = book.add(Ballot(voter, choice, ...))     # decide, in memory: an entry or a refusal
+    await book.write()                                 # the entries, the slots, the turnout event
+
+`open_book` takes the proposal's lock (BEGIN IMMEDIATE on SQLite, `SELECT … FOR UPDATE` on
+PostgreSQL) and holds it until commit; the unique (proposal, person_key) slot and the unique
+(proposal, seq) entry are the database's own guard behind it. `decide` is pure: given the head, the
+person's earlier slot and the ballot, it chains the new entry or refuses; `may_replace` is the
+revote rule, written once. The transaction commits before any receipt is returned, so an
+acknowledged ballot is durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.functions import Count, Sum
+
+from agora import clock
+from agora.ballots import electorate, secrecy
+from agora.ballots.chain import GENESIS, LedgerEntry, append, hash_receipt, receipt_code
+from agora.ballots.electorate import Voter
+from agora.ballots.models import BallotSlot, LedgerRow
+from agora.ballots.tally import CountedBallot, turnout, turnout_to_json
+from agora.errors import Conflict, DomainError
+from agora.i18n import _
+from agora.live.events import emit
+from agora.proposals.models import Proposal
+from agora.rooms.counting import format_area
+from agora.storage.database import is_postgres
+from agora.web.sql import fetch_rows
+
+# --- refusals -----------------------------------------------------------------------------------
+
+
+def channel_phrase(channel: str) -> str:
+    return {
+        "online": _("online"),
+        "paper": _("on paper, entered by a canvasser"),
+        "proxy": _("by proxy"),
+    }.get(channel, channel)
+
+
+def already_voted(channel: str) -> Conflict:
+    return Conflict(
+        _(
+            "A ballot for this owner was already recorded {channel}. Only one ballot per owner counts.",
+            channel=channel_phrase(channel),
+        ),
+        code="already_voted",
+    )
+
+
+def not_open(proposal: Proposal) -> Conflict:
+    if proposal.state in ("closed", "certified"):
+        message = _("Voting on this proposal has closed. Nothing is accepted after the close.")
+    else:
+        message = _("Voting on this proposal is not open.")
+    return Conflict(message, code="not_open")
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A refusal decided inside the writing transaction.
+
+    `error()` builds the message when it is raised, so a refusal decided by the batch writer is
+    worded in the language of the request that waits for it.
+    """
+
+    error: Callable[[], DomainError]
+
+
+# --- the rule, pure -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One ballot to write: whose (the voter), what, through which channel, and by which account."""
+
+    voter: Voter
+    choice: str
+    channel: str = "online"
+    user_id: int | None = None  # the account that cast it online; None on paper and in the demo
+    revote: bool = False  # the compound's rules let a later online ballot replace an online one
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last entry of a ledger (seq 0 and GENESIS for an empty one)."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A person's ballot already in the ledger: its channel and the seq of its entry."""
+
+    channel: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A ballot the ledger takes: its entry (chained to the head it was decided on) and its receipt."""
+
+    entry: LedgerEntry
+    receipt: str
+
+
+def may_replace(ballot: Ballot, earlier: Earlier) -> bool:
+    """The revote rule: an online ballot replaces an earlier online one where the rules allow it.
+
+    A paper or proxy ballot is final, and nothing replaces one (docs/domain.md, "Ballots").
+    """
+    return ballot.revote and ballot.channel == "online" and earlier.channel == "online"
+
+
+def decide(
+    proposal_id: int, head: Head, earlier: Earlier | None, ballot: Ballot, *, receipt: str, at: str
+) -> Accepted | Refused:
+    """The entry this ballot appends after `head`, or the refusal (one ballot per person counts)."""
+    if earlier is not None and not may_replace(ballot, earlier):
+        channel = earlier.channel
+        return Refused(lambda: already_voted(channel))
+    entry = append(
+        head.hash,
+        proposal_id,
+        head.seq + 1,
+        receipt_hash=hash_receipt(receipt),
+        choice=ballot.choice,
+        persons=ballot.voter.persons,
+        area_cents=ballot.voter.area_cents,
+        channel=ballot.channel,
+        at=at,
+        replaces=earlier.seq if earlier is not None else None,
+    )
+    return Accepted(entry, receipt)
+
+
+def is_open(proposal: Proposal) -> bool:
+    """Voting is open: the proposal is in `voting`, not closed, and its closing time is ahead."""
+    return (
+        proposal.state == "voting"
+        and proposal.closed_at is None
+        and proposal.closes_at is not None
+        and clock.now() < proposal.closes_at
+    )
+
+
+def check_open(proposal: Proposal) -> None:
+    if not is_open(proposal):
+        raise not_open(proposal)
+
+
+# --- the writing transaction ----------------------------------------------------------------------
+
+
+async def lock(proposal_id: int) -> Proposal:
+    """Re-read the proposal inside the writing transaction, holding its lock until commit.
+
+    On SQLite the write transaction itself is the lock (one writer at a time)."""
+    query = Proposal.filter(id=proposal_id)
+    if is_postgres():
+        query = query.select_for_update()
+    return await query.get()
+
+
+@dataclass
+class _Slot:
+    earlier: Earlier
+    id: int | None = None  # None: created by this book
+    row: BallotSlot | None = None  # the unsaved row, when created by this book
+
+
+@dataclass
+class Book:
+    """One proposal's ledger inside the writing transaction, its lock held: decide, then write.
+
+    A closed book (voting not open) refuses every ballot with `not_open`.
+    """
+
+    proposal: Proposal
+    open: bool
+    head: Head = Head(0, GENESIS)
+    public_key: bytes | None = None  # a secret vote's: every entry is sealed as it is recorded
+    _slots: dict[str, _Slot] = field(default_factory=dict)
+    _entries: list[LedgerRow] = field(default_factory=list)
+    _new_slots: list[BallotSlot] = field(default_factory=list)
+    _moves: list[tuple[int, int, int, int | None]] = field(default_factory=list)  # id, from, to, user
+
+    def check_open(self) -> None:
+        if not self.open:
+            raise not_open(self.proposal)
+
+    def add(self, ballot: Ballot) -> Accepted | Refused:
+        """Decide one ballot after those added before it; nothing is written until `write`."""
+        if not self.open:
+            proposal = self.proposal
+            return Refused(lambda: not_open(proposal))
+        person = ballot.voter.person_key
+        slot = self._slots.get(person)
+        now = clock.now()
+        outcome = decide(
+            self.proposal.id,
+            self.head,
+            slot.earlier if slot else None,
+            ballot,
+            receipt=receipt_code(),
+            at=now.isoformat(timespec="milliseconds"),
+        )
+        if isinstance(outcome, Refused):
+            return outcome
+        entry = outcome.entry
+        if self.public_key is not None:  # a secret vote: the choice is sealed, and not kept
+            entry = secrecy.sealed(self.public_key, self.proposal.id, entry)
+            outcome = Accepted(entry, outcome.receipt)
+        self.head = Head(entry.seq, entry.hash)
+        self._entries.append(_row_of(self.proposal.id, entry))
+        if slot is None:
+            row = BallotSlot(
+                proposal_id=self.proposal.id,
+                person_key=person,
+                seq=entry.seq,
+                channel=ballot.channel,
+                area_cents=ballot.voter.area_cents,
+                owner_ref=ballot.voter.owner_ref,
+                user_id=ballot.user_id,
+                created_at=now,
+            )
+            self._new_slots.append(row)
+            self._slots[person] = _Slot(Earlier(ballot.channel, entry.seq), None, row)
+        elif slot.row is not None:  # a revote of a ballot added earlier to this book
+            slot.row.seq = entry.seq
+            slot.row.user_id = ballot.user_id
+            slot.earlier = Earlier(slot.earlier.channel, entry.seq)
+        else:
+            assert slot.id is not None
+            self._moves.append((slot.id, slot.earlier.seq, entry.seq, ballot.user_id))
+            slot.earlier = Earlier(slot.earlier.channel, entry.seq)
+        return outcome
+
+    async def write(self) -> None:
+        """Save what was added (entries, new slots, moved slots) and announce the turnout."""
+        if not self._entries:
+            return
+        await LedgerRow.bulk_create(self._entries)
+        if self._new_slots:
+            await BallotSlot.bulk_create(self._new_slots)
+        for slot_id, old, new, user_id in self._moves:
+            moved = await BallotSlot.filter(id=slot_id, seq=old).update(seq=new, user_id=user_id)
+            if moved != 1:  # the lock makes this impossible; the database's guard says it anyway
+                raise already_voted("online")
+        self._entries, self._new_slots, self._moves = [], [], []
+        hall_id = self.proposal.hall_id  # type: ignore[attr-defined]
+        await emit(hall_id, "ballot.turnout", await turnout_payload(self.proposal), durable=False)
+
+
+async def open_book(proposal_id: int, person_keys: Iterable[str]) -> Book:
+    """Lock the proposal, re-check that voting is open, read the head and these persons' slots.
+
+    Call inside `agora.live.events.atomic()`; the lock is held until that transaction ends."""
+    proposal = await lock(proposal_id)
+    if not is_open(proposal):
+        return Book(proposal, open=False)
+    book = Book(proposal, open=True)
+    wanted = list(set(person_keys))
+    if wanted:
+        for row in await BallotSlot.filter(proposal_id=proposal.id, person_key__in=wanted).values(
+            "id", "person_key", "seq", "channel"
+        ):
+            book._slots[row["person_key"]] = _Slot(Earlier(row["channel"], row["seq"]), row["id"])
+    head = await LedgerRow.filter(proposal_id=proposal.id).order_by("-seq").limit(1).values("seq", "hash")
+    if head:
+        book.head = Head(head[0]["seq"], head[0]["hash"])
+    book.public_key = await secrecy.public_key_of(proposal.id)
+    return book
+
+
+def _row_of(proposal_id: int, entry: LedgerEntry) -> LedgerRow:
+    return LedgerRow(proposal_id=proposal_id, **secrecy.row_values(entry))
+
+
+def receipt_json(accepted: Accepted, voter: Voter) -> dict[str, Any]:
+    """What the voter is told: the receipt code (shown once), the entry's hash and the weight."""
+    return {
+        "receipt": accepted.receipt,
+        "entry_hash": accepted.entry.hash,
+        "persons": voter.persons,
+        "area": format_area(voter.area_cents),
+    }
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+async def turnout_now(proposal: Proposal) -> dict[str, Any]:
+    """Participation so far (never the split of choices), in the docs/api.md shape."""
+    rows = (
+        await BallotSlot.filter(proposal_id=proposal.id)
+        .annotate(voted=Count("id"), area=Sum("area_cents"))
+        .values("voted", "area")
+    )
+    voted, area = (int(rows[0]["voted"] or 0), int(rows[0]["area"] or 0)) if rows else (0, 0)
+    persons_total = area_total = None
+    if electorate.is_owners_matter(proposal) and proposal.snapshot_id is not None:
+        info = await electorate.snapshot_info(proposal)
+        persons_total, area_total = info.persons_total, info.area_cents_total
+    meter = turnout(persons_total, area_total, voted, area)
+    if await secrecy.is_secret(proposal.id):  # published in steps: no change is one ballot's weight
+        meter = secrecy.coarse_turnout(meter, area_total)
+    return turnout_to_json(meter)
+
+
+async def turnout_payload(proposal: Proposal) -> dict[str, Any]:
+    """The `ballot.turnout` event's payload."""
+    return {"proposal": proposal.id, "turnout": await turnout_now(proposal)}
+
+
+_LEDGER_SQL = "SELECT {columns} FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq"
+_ENTRIES_SQL = _LEDGER_SQL.format(
+    columns="seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash,"
+    " ciphertext, proof"
+)  # LedgerEntry's fields, in order
+_COUNTED_SQL = _LEDGER_SQL.format(columns="seq, replaces, choice, persons, area_cents")
+
+
+async def ledger_entries(proposal_id: int) -> list[LedgerEntry]:
+    """Every entry of a proposal's ledger, in order, as the chain module takes them.
+
+    One fixed query, an entry straight from each row: the ledger's columns are plain integers and
+    text on every backend, so Tortoise's query building and per-value converters are not needed.
+    """
+    entry = LedgerEntry
+    return [entry(*row) for row in await fetch_rows(_ENTRIES_SQL, proposal_id)]
+
+
+async def counted_ballots(proposal_id: int) -> list[CountedBallot]:
+    """The effective ballots (the entries no later entry replaces), reading only what the count needs."""
+    rows = await fetch_rows(_COUNTED_SQL, proposal_id)
+    replaced = {replaces for _seq, replaces, *_rest in rows if replaces is not None}
+    ballot = CountedBallot
+    return [
+        ballot(choice, persons, area) for seq, _replaces, choice, persons, area in rows if seq not in replaced
+    ]

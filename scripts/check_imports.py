@@ -1,0 +1,178 @@
+"""The import rules of agora/ (run by `make lint` and by tests/test_architecture.py).
+
+1. No circles: the modules of the package import each other in one direction only (every import
+   counts, also one inside a function; only those under `if TYPE_CHECKING:` are left out).
+2. No import inside a function, unless a comment on its line or the line above says why.
+3. No `except ImportError` stand-ins: a feature that is imported is there.
+
+    python scripts/check_imports.py [PACKAGE_DIR]     # agora/ by default; exit status 1 on a breach
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Report:
+    circles: list[list[str]] = field(default_factory=list)
+    hidden_imports: list[str] = field(default_factory=list)  # "path:line module"
+    stand_ins: list[str] = field(default_factory=list)  # "path:line"
+
+    def problems(self) -> list[str]:
+        lines = [f"import circle among: {', '.join(circle)}" for circle in self.circles]
+        lines += [f"{where}: import inside a function, no comment says why" for where in self.hidden_imports]
+        lines += [f"{where}: `except ImportError` stand-in" for where in self.stand_ins]
+        return lines
+
+
+def module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imported(
+    node: ast.Import | ast.ImportFrom, current: str, is_package: bool, modules: set[str]
+) -> set[str]:
+    """The package's modules this import statement loads (a `from x import y` may name a module y)."""
+    names: set[str] = set()
+    if isinstance(node, ast.Import):
+        candidates = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            package = current if is_package else current.rpartition(".")[0]
+            for _step in range(node.level - 1):
+                package = package.rpartition(".")[0]
+            base = f"{package}.{base}" if base else package
+        # `from package import module` loads that module; `from module import name` loads the module.
+        candidates = [
+            f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
+        ]
+    for name in candidates:
+        while name and name not in modules:  # `import a.b.c` loads a.b.c (or the nearest module)
+            name = name.rpartition(".")[0]
+        if name:
+            names.add(name)
+    return names
+
+
+def _explained(lines: list[str], line: int) -> bool:
+    """A comment on the import's line, or on the line above its group of imports."""
+    if "#" in lines[line - 1]:
+        return True
+    above = line - 2
+    while above >= 0 and (not lines[above].strip() or lines[above].strip().startswith(("import ", "from "))):
+        above -= 1
+    return above >= 0 and lines[above].strip().startswith("#")
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
+    return lines
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module, or one that imports itself (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+
+    def visit(start: str) -> None:
+        nonlocal counter
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph[node]:
+                    found.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return sorted(found)
+
+
+def check(root: Path) -> Report:
+    paths = sorted(p for p in root.rglob("*.py") if "migrations" not in p.relative_to(root).parts)
+    modules = {module_name(root, path): path for path in paths}
+    names = set(modules)
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    report = Report()
+    for name, path in modules.items():
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        tree = ast.parse(text, filename=str(path))
+        skipped = _type_checking_lines(tree)
+        where = path.relative_to(root.parent)
+        hidden = {
+            node.lineno: node
+            for function in ast.walk(tree)
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+            for node in ast.walk(function)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+        }
+        for line, node in sorted(hidden.items()):
+            if not _explained(lines, line):
+                report.hidden_imports.append(f"{where}:{line} {ast.unparse(node)}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom) and node.lineno not in skipped:
+                graph[name] |= _imported(node, name, path.name == "__init__.py", names) - {name}
+            elif isinstance(node, ast.ExceptHandler) and node.type is not None:
+                caught = ast.unparse(node.type)
+                if "ImportError" in caught or "ModuleNotFoundError" in caught:
+                    report.stand_ins.append(f"{where}:{node.lineno}")
+    report.circles = _circles(graph)
+    return report
+
+
+def main(argv: list[str]) -> int:
+    root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parent.parent / "agora")
+    problems = check(root).problems()
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
