@@ -196,7 +196,7 @@ async def transition_submit(request: Request) -> Response:
 async def extend_submit(request: Request) -> Response:
     """The committee's form to extend an open vote once (api.md, "Procedure")."""
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     form = await read_form(request)
     live = await services.compound_rules(access.hall)
     await window.extend(

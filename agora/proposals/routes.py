@@ -63,7 +63,7 @@ async def transition_api(request: Request) -> Response:
 async def extend_api(request: Request) -> Response:
     """The owners' committee extends an open vote once (api.md, "Procedure")."""
     user = require_user(request)
-    proposal, access = await services.access_proposal(user, _id(request))
+    proposal, access = await timeline.access_proposal(user, _id(request))
     data = await read_json(request)
     proposal = await window.extend(access, proposal, user, data, await services.compound_rules(access.hall))
     return json_response(await _proposal_data(proposal, access.hall.slug))
