@@ -10,7 +10,7 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from agora.accounts.models import User
 from agora.ballots.verify import public_roll_fingerprint
@@ -187,7 +187,7 @@ async def _info_of(row: dict[str, Any]) -> SnapshotInfo:
     key = (int(row["id"]), str(row["fingerprint"]), str(row["created_at"]))
     index = _index_cache.get(key)
     if index is None:
-        persons = await RollSnapshot.filter(id=row["id"]).values_list("persons", flat=True)
+        persons = cast(list[Any], await RollSnapshot.filter(id=row["id"]).values_list("persons", flat=True))
         index = index_of_persons(persons[0] if persons else [])
         _index_cache[key] = index
         while len(_index_cache) > _INDEX_CACHE_SIZE:
@@ -273,7 +273,7 @@ async def owner_voter_for_user(info: SnapshotInfo, user: User) -> Voter:
     refs = await Owner.filter(
         user_id=user.id,
         compound_id=info.compound_id,
-        active=True,  # type: ignore[attr-defined]
+        active=True,
     ).values_list("owner_ref", flat=True)
     return voter_of_refs(info, sorted(str(r) for r in refs))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
@@ -91,7 +91,7 @@ async def _timeline(proposal: Proposal) -> dict[str, Any]:
         "closes_at": _iso(proposal.closes_at),
         "closed_at": _iso(proposal.closed_at),
         "transitions": [
-            {"state": r.to_state, "at": _iso(r.at), "by": r.by.display_name if r.by else None}  # type: ignore[attr-defined]
+            {"state": r.to_state, "at": _iso(r.at), "by": r.by.display_name if r.by else None}
             for r in rows
             if r.to_state not in ("closed", "certified")  # the close and posting are stated below
         ],
@@ -171,11 +171,14 @@ async def build_document(
             and unit_persons.get((u["building"], u["unit"])) in persons
         ]
 
-    voters = set(await BallotSlot.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+    voters = set(
+        cast(list[str], await BallotSlot.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+    )
     deemed = None
     deemed_spec = None
     if rules.deemed_participation:
-        served = set(await DeliveryProof.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+        proofs = DeliveryProof.filter(proposal_id=proposal.id)
+        served = set(cast(list[str], await proofs.values_list("person_key", flat=True)))
         silent = sorted(p for p in served - voters if p in weights)
         deemed = DeemedParticipation(
             rules.deemed_participation, [CountedBallot("abstain", 1, weights[p]) for p in silent]

@@ -119,8 +119,10 @@ def check_notice_elapsed(now: datetime, notice_at: datetime | None, notice_days:
         )
 
 
-def check_voting_window(opens: datetime, closes_at: datetime | None, min_days: int, max_days: int) -> None:
-    """The window must last at least `min_days` and at most `max_days` (422 otherwise)."""
+def check_voting_window(
+    opens: datetime, closes_at: datetime | None, min_days: int, max_days: int
+) -> datetime:
+    """The window must last at least `min_days` and at most `max_days` (422 otherwise); returns its end."""
     if closes_at is None:
         raise Invalid(_("Opening the vote needs a closing time."), fields={"closes_at": "required"})
     if closes_at < opens + timedelta(days=min_days):
@@ -131,3 +133,4 @@ def check_voting_window(opens: datetime, closes_at: datetime | None, min_days: i
         raise Invalid(
             _("The vote may stay open at most {n} days.", n=max_days), fields={"closes_at": "too_late"}
         )
+    return closes_at

@@ -27,7 +27,7 @@ AUTHOR_STATES = ("draft", "consultation")
 
 
 def photo_url(photo: ProposalPhoto | SimpleNamespace, thumb: bool = False) -> str:
-    url = f"/proposals/{photo.proposal_id}/photos/{photo.id}.jpg"  # type: ignore[attr-defined]
+    url = f"/proposals/{photo.proposal_id}/photos/{photo.id}.jpg"  # type: ignore[union-attr]
     return url + "?size=thumb" if thumb else url
 
 

@@ -115,8 +115,8 @@ async def transition(
                 lifecycle.check_notice_elapsed(now, fresh.notice_at, rules.notice_days)
             elif not fresh.options:
                 raise Conflict(_("A consultation poll needs options before it can open."), code="no_options")
-            lifecycle.check_voting_window(now, closes_at, rules.min_voting_days, rules.max_voting_days)
-            opened = await open_vote(fresh, closes_at=closes_at, actor=actor)
+            ends = lifecycle.check_voting_window(now, closes_at, rules.min_voting_days, rules.max_voting_days)
+            opened = await open_vote(fresh, closes_at=ends, actor=actor)
             opened.apply(fresh)
         elif to == "closed":
             await close_vote(fresh, actor=actor)
