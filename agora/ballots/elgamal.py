@@ -41,6 +41,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nacl import bindings as sodium
 from nacl.exceptions import CryptoError
@@ -308,7 +309,7 @@ def weighted_sums(
 
 
 def tally_sums(
-    ballots: Iterable[tuple[bytes, ...]], columns: int, choices: int = len(CHOICES)
+    ballots: Iterable[tuple[Any, ...]], columns: int, choices: int = len(CHOICES)
 ) -> list[list[tuple[bytes, bytes]]]:
     """For each weight column of ``(ciphertext, weight, weight, ...)`` rows, the per-choice ciphertext
     of ``sum(weight·bit)`` -- e.g. one column of persons and one of area, in a single pass.

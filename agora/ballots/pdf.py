@@ -85,8 +85,12 @@ def _seal_and_signatures(pdf: Any, width: float) -> None:
     pdf.set_font("cjk", size=9)
     pdf.set_xy(seal_x, top + SEAL_SIZE - 7)
     pdf.cell(SEAL_SIZE, 6, "业主委员会（盖章）", align="C")
-    lines = ("业主委员会主任（签字）：", "业主委员会委员（签字）：", "业主委员会委员（签字）：")
-    lines += ("居委会（已知悉）：",)
+    lines = (
+        "业主委员会主任（签字）：",
+        "业主委员会委员（签字）：",
+        "业主委员会委员（签字）：",
+        "居委会（已知悉）：",
+    )
     row = SEAL_SIZE / len(lines)
     label_width = 48
     line_end = seal_x - 6
