@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
 
+from agora import art278
 from agora.accounts.models import User
 from agora.ballots.verify import public_roll_fingerprint
 from agora.errors import Forbidden, NotFound
@@ -23,9 +24,6 @@ from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
 from agora.rooms.snapshots import snapshot_person_of
 from agora.web.sql import fetch, to_datetime
-
-OWNERS_MATTERS = ("major", "ordinary")
-OWNER_CHOICES = ("yes", "no", "abstain")
 
 
 @dataclass(frozen=True)
@@ -220,12 +218,12 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def is_owners_matter(proposal: Proposal) -> bool:
-    return proposal.matter in OWNERS_MATTERS
+    return art278.is_owners_matter(proposal.matter)
 
 
 def choices_of(proposal: Proposal) -> list[str]:
     if is_owners_matter(proposal):
-        return list(OWNER_CHOICES)
+        return list(art278.BALLOT_CHOICES)
     return [str(option.get("key")) for option in (proposal.options or []) if isinstance(option, dict)]
 
 

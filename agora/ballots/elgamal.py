@@ -48,7 +48,9 @@ from nacl.exceptions import CryptoError
 from nacl.exceptions import RuntimeError as SodiumError
 from nacl.exceptions import ValueError as SodiumValueError
 
-CHOICES = ("yes", "no", "abstain", "invalid")
+from agora.art278 import COUNTED_CHOICES
+
+CHOICES = COUNTED_CHOICES  # the order of a ballot's ciphertexts
 TAG = b"agora-proof/1"
 L = 2**252 + 27742317777372353535851937790883648493  # the order of the prime-order subgroup
 POINT = 32

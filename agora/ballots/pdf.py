@@ -20,6 +20,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from agora import clock
+from agora.art278 import CHOICE_NAMES_ZH
 from agora.ballots.labels import test_sentence
 from agora.errors import Unavailable
 from agora.i18n import _, use_locale
@@ -47,7 +49,6 @@ REASONS = {
     "missing_figure": "缺少总数，无法计算",
     "deemed_majority_unclear": "视为同意多数的方向不明确",
 }
-CHOICES = {"yes": "同意", "no": "反对", "abstain": "弃权", "invalid": "无效"}
 
 
 def find_font() -> Path:
@@ -106,13 +107,13 @@ def _seal_and_signatures(pdf: Any, width: float) -> None:
     pdf.set_xy(left, top + SEAL_SIZE + 4)
 
 
-def render_pdf(doc: dict[str, Any], timezone: str = "Asia/Shanghai") -> bytes:
-    """The record as an A4 PDF, always in Chinese; times in `timezone`, to the minute."""
+def render_pdf(doc: dict[str, Any]) -> bytes:
+    """The record as an A4 PDF, always in Chinese; times in local time, to the minute."""
     with use_locale("zh_CN"):
-        return _render_pdf(doc, timezone)
+        return _render_pdf(doc)
 
 
-def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
+def _render_pdf(doc: dict[str, Any]) -> bytes:
     from fpdf import FPDF  # 0.2 s to import: loaded by the first PDF, not by every process
 
     font = find_font()
@@ -148,7 +149,7 @@ def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
     part = result["participating"]
     line(f"参与表决：{part['persons']} 人，{part['area']} 平方米")
     for key, figures in result["choices"].items():
-        line(f"{CHOICES.get(key, key)}：{figures['persons']} 人，{figures['area']} 平方米")
+        line(f"{CHOICE_NAMES_ZH.get(key, key)}：{figures['persons']} 人，{figures['area']} 平方米")
     for test in result["tests"]:
         line(test_sentence(test))
     if result.get("deemed"):
@@ -165,7 +166,7 @@ def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
     timeline = doc["timeline"]
 
     def at(value: Any) -> str:
-        return local_time(value, timezone, "zh_Hans_CN") or "—"
+        return local_time(value, clock.LOCAL_ZONE, "zh_Hans_CN") or "—"
 
     line(f"公告时间：{at(timeline.get('notice_at'))}")
     line(f"表决期间：{at(timeline.get('opens_at'))} 至 {at(timeline.get('closes_at'))}")
@@ -265,18 +266,18 @@ _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 16
 
 
-def record_pdf(doc: dict[str, Any], timezone: str = "Asia/Shanghai") -> bytes:
+def record_pdf(doc: dict[str, Any]) -> bytes:
     """`render_pdf`, cached for a posted record: it is frozen, and its hash names its exact content.
 
     A draft still changes (certifications), so it is rendered every time. Safe to call from a thread.
     """
-    key = f"{doc.get('record_hash')}:{timezone}" if doc.get("status") == "posted" else None
+    key = str(doc.get("record_hash")) if doc.get("status") == "posted" else None
     if key:
         with _CACHE_LOCK:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
-    data = render_pdf(doc, timezone)
+    data = render_pdf(doc)
     if key:
         with _CACHE_LOCK:
             _CACHE[key] = data

@@ -13,7 +13,6 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 
@@ -35,7 +34,6 @@ from agora.rooms.access import access_hall
 from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DISPLAY_DAYS = 15  # kept on public display at least 15 days (docs/domain.md, "The calendar")
 SIGNATURES_REQUIRED = 1
 VERDICTS = {"passed": "通过", "no_decision": "未形成决定", "undetermined": "无法确定"}
@@ -56,7 +54,7 @@ def record_hash(document: dict[str, Any]) -> str:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
+    return moment.astimezone(clock.LOCAL_TZ).isoformat() if moment else None
 
 
 
@@ -245,7 +243,7 @@ async def build_document(
 
 
 async def _next_number(compound: Hall, now: datetime) -> tuple[int, int, str]:
-    year = now.astimezone(LOCAL_TZ).year
+    year = now.astimezone(clock.LOCAL_TZ).year
     last = await Resolution.filter(compound_id=compound.id, year=year).order_by("-sequence").first()
     sequence = (last.sequence + 1) if last else 1
     return year, sequence, f"{compound.name}-{year}-{sequence:03d}"

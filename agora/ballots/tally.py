@@ -35,8 +35,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-OWNER_CHOICES = ("yes", "no", "abstain", "invalid")
-MATTERS = ("major", "ordinary")
+from agora.art278 import COUNTED_CHOICES, OWNERS_MATTERS
+
+OWNER_CHOICES = COUNTED_CHOICES
+MATTERS = OWNERS_MATTERS
 
 _REQUIRED_QUORUM = ">= 2/3"
 _REQUIRED_MAJOR = ">= 3/4"

@@ -57,8 +57,6 @@ FORMAT = "agora-resolution/1"
 KINDS = ("home", "parking", "shop")
 STATUSES = ("owned", "unsold", "undelivered")
 DEVELOPER_STATUSES = ("unsold", "undelivered")
-MAJOR_ITEMS = (6, 7, 8)
-ORDINARY_ITEMS = (1, 2, 3, 4, 5, 9)
 
 _AREA = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{2}")
 

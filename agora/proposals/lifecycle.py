@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from agora import clock
+from agora.art278 import is_owners_matter
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.proposals.labels import state_label
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-OWNERS_MATTERS = frozenset({"ordinary", "major"})
 EARLY = ("draft", "consultation", "notice")  # states a proposal may still be withdrawn or rejected from
 
 # Who may take an edge: "moderator", "author_or_moderator", or "system" (the ballots feature only).
@@ -51,7 +50,7 @@ def edge_exists(current: str, to: str, matter: str) -> bool:
     if (current, to) not in EDGES:
         return False
     if (current, to) in {("consultation", "notice"), ("notice", "voting")}:
-        return matter in OWNERS_MATTERS
+        return is_owners_matter(matter)
     if (current, to) == ("consultation", "voting"):
         return matter == "consultation"
     return True
@@ -94,13 +93,13 @@ def check_transition(current: str, to: str, matter: str, actor: Actor, reason: s
 
 
 def local_day(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
+    return moment.astimezone(clock.LOCAL_TZ).date()
 
 
 def earliest_voting_start(notice_at: datetime, notice_days: int) -> datetime:
     """00:00 local on D + notice_days + 1, D being the local day the notice was published."""
     first = local_day(notice_at) + timedelta(days=notice_days + 1)
-    return datetime.combine(first, time(0), tzinfo=LOCAL_TZ)
+    return datetime.combine(first, time(0), tzinfo=clock.LOCAL_TZ)
 
 
 def check_notice_elapsed(now: datetime, notice_at: datetime | None, notice_days: int) -> None:

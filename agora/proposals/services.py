@@ -17,6 +17,7 @@ from tortoise.expressions import F
 
 from agora import clock
 from agora.accounts.models import User
+from agora.art278 import is_owners_matter
 from agora.audit.services import record
 from agora.ballots.voting import close_vote, open_vote
 from agora.errors import Conflict, Forbidden, Invalid
@@ -24,7 +25,7 @@ from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals import lifecycle
 from agora.proposals.drafting import validate_draft
-from agora.proposals.lifecycle import OWNERS_MATTERS, Actor
+from agora.proposals.lifecycle import Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
 from agora.proposals.timeline import stamp, state_payload
 from agora.rooms.access import HallAccess
@@ -111,7 +112,7 @@ async def transition(
         now = clock.now()
         if to == "voting":
             rules = await compound_rules(access.hall)
-            if fresh.matter in OWNERS_MATTERS:
+            if is_owners_matter(fresh.matter):
                 lifecycle.check_notice_elapsed(now, fresh.notice_at, rules.notice_days)
             elif not fresh.options:
                 raise Conflict(_("A consultation poll needs options before it can open."), code="no_options")
@@ -212,7 +213,7 @@ def parse_closes_at(raw: Any) -> datetime | None:
     except ValueError:
         raise Invalid(_("closes_at must be a date and time."), fields={"closes_at": "invalid"}) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=lifecycle.LOCAL_TZ)
+        value = value.replace(tzinfo=clock.LOCAL_TZ)
     check_time_bounds(value, "closes_at")
     # Stored in UTC: SQLite compares the stored text, so "+08:00" would close the vote 8 hours late.
     return value.astimezone(UTC)
