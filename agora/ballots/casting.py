@@ -28,7 +28,7 @@ from agora.proposals.models import Proposal
 from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall
-from agora.web.sql import fetch
+from agora.storage.sql import fetch
 
 
 def check_choice(proposal: Proposal, choice: Any) -> str:

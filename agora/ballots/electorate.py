@@ -23,7 +23,7 @@ from agora.rooms.counting import DEVELOPER_KEY, format_area
 from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
 from agora.rooms.snapshots import snapshot_person_of
-from agora.web.sql import fetch, to_datetime
+from agora.storage.sql import fetch, to_datetime
 
 
 @dataclass(frozen=True)

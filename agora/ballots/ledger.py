@@ -36,7 +36,7 @@ from agora.live.events import emit
 from agora.proposals.models import Proposal
 from agora.rooms.counting import format_area
 from agora.storage.database import is_postgres
-from agora.web.sql import fetch_rows
+from agora.storage.sql import fetch_rows
 
 # --- refusals -----------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from agora.live.events import atomic
 from agora.proposals import imaging
 from agora.proposals.models import Proposal, ProposalPhoto
 from agora.rooms.access import HallAccess
-from agora.web.sql import fetch
+from agora.storage.sql import fetch
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PHOTOS = 6

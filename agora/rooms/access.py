@@ -22,7 +22,7 @@ from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
 from agora.rooms.models import SLUG_MAX_LENGTH, Hall
-from agora.web.sql import fetch, in_list
+from agora.storage.sql import fetch, in_list
 
 MODERATE = frozenset({"moderator", "admin"})
 COMMITTEE = frozenset({"committee", "admin"})
