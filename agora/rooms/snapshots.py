@@ -76,7 +76,14 @@ def snapshot_person_of(snapshot: HasPersons) -> dict[str, str]:
     return {ref: key for key, refs, _area in snapshot.persons for ref in refs}
 
 
-def snapshot_units(snapshot: RollSnapshot) -> list[RollUnit]:
+class HasUnits(Protocol):
+    """A frozen roll as saved (`RollSnapshot`) or as read in one plain row: its `units`."""
+
+    @property
+    def units(self) -> Any: ...
+
+
+def snapshot_units(snapshot: HasUnits) -> list[RollUnit]:
     """The frozen units, as the pure counting code takes them (re-counting gives the stored totals)."""
     return [
         RollUnit(building=b, entrance=e, unit=u, area_cents=a, kind=k, status=s, owners=tuple(owners))
