@@ -161,6 +161,7 @@ RULES = _obj(
     objection_days={"type": "integer", "minimum": 0},
     proxy_bar_property_staff={"type": "boolean"},
     budget_margin_percent={"type": "integer", "minimum": 0, "maximum": 100},
+    ballot_secrecy={"enum": ["secret", "named"]},
 )
 REASON = _obj(reason={"type": "string", "maxLength": 2000})
 NOTHING = {"type": "object", "properties": {}, "description": "no field is read: send {}"}
