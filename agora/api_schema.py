@@ -1013,6 +1013,11 @@ def build_schema() -> dict[str, Any]:
         },
     }
     paths.update(CONCERN_PATHS)
+    # The API refuses the session cookie on every unsafe method (403 token_required, agora.web.middleware).
+    for item in paths.values():
+        for method, operation in item.items():
+            if method in ("post", "put", "patch", "delete"):
+                operation["responses"].setdefault("403", _errors(403)["403"])
     return {
         "openapi": "3.1.0",
         "info": {"title": "agora", "version": "1", "description": "See docs/api.md for the full contract."},
