@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test test-pg lint migrations bench soak system-deps clean
+.PHONY: install demo serve test test-pg lint coverage migrations bench soak system-deps clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,16 @@ test: install system-deps
 
 lint: install
 	$(BIN)/ruff check agora tests scripts
+	$(BIN)/mypy
 	$(BIN)/python scripts/check_imports.py
+
+# The pure core (no I/O) is covered to the last branch by its own tests: see [tool.coverage] in pyproject.toml.
+CORE_TESTS := tests/ballots/test_tally.py tests/ballots/test_chain.py tests/rooms/test_counting.py \
+	tests/proposals/test_threads.py
+
+coverage: install
+	$(BIN)/python -m coverage run -m pytest -q $(CORE_TESTS)
+	$(BIN)/python -m coverage report
 
 migrations: install
 	scripts/makemigrations.sh

@@ -23,7 +23,11 @@ ERROR = {
             "properties": {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
-                "fields": {"type": "object"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "field name -> what is wrong with it (required, too_long, ...)",
+                },
                 "lines": {
                     "type": "array",
                     "items": {
@@ -88,6 +92,103 @@ ID = {"type": "integer", "format": "int32", "minimum": 1, "maximum": 2**31 - 1}
 PID = {"name": "id", "in": "path", "required": True, "schema": ID}
 LOGIN = {"name": "login", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 
+TEXT = {"type": "string"}
+OPTION = _obj(["key", "label"], key=TEXT, label=TEXT)
+TRANSITION = _obj(
+    ["state", "at", "by"],
+    state=TEXT,
+    at={"type": ["string", "null"]},
+    by={"type": ["string", "null"]},
+)
+HALL_SUMMARY = _obj(
+    ["slug", "kind", "name", "parent", "my_roles"],
+    slug=TEXT,
+    kind={"enum": ["community", "compound", "building"]},
+    name=TEXT,
+    parent={"type": ["string", "null"]},
+    my_roles={"type": "array", "items": TEXT},
+)
+PUBLIC_UNIT = _obj(
+    ["building", "unit", "area", "kind", "status", "person"],
+    building=TEXT,
+    entrance=TEXT,
+    unit=TEXT,
+    area=AREA,
+    kind=TEXT,
+    status=TEXT,
+    person={"type": "string", "description": "an opaque person label (P0001, developer, ...)"},
+)
+OUTCOME = {"enum": ["passed", "no_decision", "undetermined"]}
+THRESHOLD_TEST = {
+    "type": "object",
+    "required": ["name", "value", "required", "met"],
+    "properties": {
+        "name": TEXT,
+        "value": {"type": ["string", "null"], "description": "the figure tested, as a fraction"},
+        "required": {"type": ["string", "null"], "description": "the bound, as a fraction"},
+        "met": {"type": ["boolean", "null"]},
+    },
+}
+MILESTONE = _obj(
+    ["id", "title", "due_at", "done_at"],
+    id={"type": "integer"},
+    title=TEXT,
+    due_at={"type": ["string", "null"]},
+    done_at={"type": ["string", "null"]},
+)
+UPDATE = _obj(
+    ["id", "at", "by", "body_html", "progress", "spent", "photos"],
+    id={"type": "integer"},
+    kind=TEXT,
+    at={"type": ["string", "null"]},
+    by={"type": ["string", "null"]},
+    body_html={"type": ["string", "null"]},
+    progress={"type": ["integer", "null"]},
+    spent={"type": ["string", "null"]},
+    stage={"type": ["string", "null"]},
+    photos={"type": "array", "items": {"type": "object", "properties": {"url": TEXT, "stage": TEXT}}},
+)
+
+RULES = _obj(
+    notice_days={"type": "integer", "minimum": 0},
+    min_voting_days={"type": "integer", "minimum": 1},
+    max_voting_days={"type": "integer", "minimum": 1},
+    parking_counts={"type": ["boolean", "null"]},
+    revote={"type": "boolean"},
+    proxy_cap={"type": "integer", "minimum": 1},
+    deemed_participation={"type": ["string", "null"], "description": "the text of the clause, or null"},
+    certify_signatures={"type": "integer", "minimum": 1},
+    objection_days={"type": "integer", "minimum": 0},
+    proxy_bar_property_staff={"type": "boolean"},
+    budget_margin_percent={"type": "integer", "minimum": 0, "maximum": 100},
+    ballot_secrecy={"enum": ["secret", "named"]},
+)
+REASON = _obj(reason={"type": "string", "maxLength": 2000})
+NOTHING = {"type": "object", "properties": {}, "description": "no field is read: send {}"}
+
+HALL_DETAIL = _obj(
+    ["slug", "kind", "name", "parent", "children", "totals", "my_roles"],
+    slug=TEXT,
+    kind={"enum": ["community", "compound", "building"]},
+    name=TEXT,
+    parent={"type": ["string", "null"]},
+    children={"type": "array", "items": TEXT},
+    totals={"type": "object", "properties": {"units": {"type": "integer"}}},
+    my_roles={"type": "array", "items": TEXT},
+)
+LOG_ENTRY = _obj(
+    ["id", "action", "by", "reason", "at"],
+    id={"type": "integer"},
+    action=TEXT,
+    by={"type": ["string", "null"]},
+    proposal={"type": ["integer", "null"]},
+    comment={"type": ["integer", "null"]},
+    reason={"type": ["string", "null"]},
+    at=TIME,
+)
+LOCKED = _obj(["locked"], locked={"type": "boolean"})
+BUILDING_TURNOUT = _obj(["building", "units"], building=TEXT, units={"type": "integer"})
+
 COMMENT: dict[str, Any] = _obj(
     id={"type": "integer"},
     parent={"type": ["integer", "null"]},
@@ -96,8 +197,13 @@ COMMENT: dict[str, Any] = _obj(
     stance={"type": "string"},
     official={"type": "boolean"},
     created_at=TIME,
-    hidden={"type": ["object", "null"]},
-    children={"type": "array", "items": {"type": "object"}},
+    hidden={
+        "oneOf": [
+            {"type": "null"},
+            _obj(["reason", "at"], reason={"type": ["string", "null"]}, at={"type": ["string", "null"]}),
+        ]
+    },
+    children={"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
 )
 FINGERPRINT = {
     "type": ["string", "null"],
@@ -112,12 +218,12 @@ PROPOSAL: dict[str, Any] = _obj(
     matter={"enum": ["ordinary", "major", "consultation"]},
     item={"type": ["integer", "null"]},
     state={"type": "string"},
-    options={"type": "array"},
+    options={"type": "array", "items": OPTION},
     notice_at={"type": ["string", "null"]},
     opens_at={"type": ["string", "null"]},
     closes_at={"type": ["string", "null"]},
     roll_fingerprint=FINGERPRINT,
-    timeline={"type": "array"},
+    timeline={"type": "array", "items": TRANSITION},
 )
 COUNT = _obj(persons={"type": "integer"}, area=AREA)
 NULLABLE_AREA = {"anyOf": [AREA, {"type": "null"}]}
@@ -175,14 +281,22 @@ RECORD = _obj(
         parking_counts={"type": ["boolean", "null"]},
         public_fingerprint={"type": "string", "pattern": "^[0-9a-f]{64}$"},
         published_fingerprint={"type": ["string", "null"]},
-        units={"type": "array", "items": {"type": "object"}},
+        units={"type": "array", "items": PUBLIC_UNIT},
         totals=_obj(["persons", "area"], persons={"type": ["integer", "null"]}, area=NULLABLE_AREA),
     ),
     roll_fingerprint={"type": "string"},
     ledger=LEDGER,
     head={"type": "string", "pattern": "^[0-9a-f]{64}$"},
-    participation={"type": "array", "items": {"type": "object"}},
-    result={"type": "object"},
+    participation={
+        "type": "array",
+        "items": _obj(["building", "unit", "area"], building=TEXT, unit=TEXT, area=AREA),
+    },
+    result=_obj(
+        ["outcome", "reason", "tests"],
+        outcome=OUTCOME,
+        reason={"type": ["string", "null"]},
+        tests={"type": "array", "items": THRESHOLD_TEST},
+    ),
 )
 
 
@@ -202,8 +316,8 @@ IMPLEMENTATION = _obj(
     budget=MONEY,
     spent=MONEY,
     funding=FUNDING,
-    milestones={"type": "array", "items": {"type": "object"}},
-    updates={"type": "array", "items": {"type": "object"}},
+    milestones={"type": "array", "items": MILESTONE},
+    updates={"type": "array", "items": UPDATE},
 )
 
 
@@ -491,7 +605,14 @@ CONCERN_PATHS: dict[str, Any] = {
 
 def build_schema() -> dict[str, Any]:
     paths: dict[str, Any] = {
-        "/healthz": {"get": _op("Health: 200 once the database answers", auth=False, errors=(503,))},
+        "/healthz": {
+            "get": _op(
+                "Health: 200 once the database answers",
+                out=_obj(["ok"], ok={"type": "boolean"}),
+                auth=False,
+                errors=(503,),
+            )
+        },
         "/api/v1/auth/token": {
             "post": _op(
                 "Sign in and get a bearer token",
@@ -500,7 +621,11 @@ def build_schema() -> dict[str, Any]:
                 errors=(400, 401, 422, 429),
                 auth=False,
             ),
-            "delete": _op("Revoke the token used for this request", ok=204, errors=(401,)),
+            "delete": _op(
+                "Revoke the token used for this request (a session cookie is refused: token_required)",
+                ok=204,
+                errors=(401, 403),
+            ),
         },
         "/api/v1/auth/register": {
             "post": _op(
@@ -519,7 +644,11 @@ def build_schema() -> dict[str, Any]:
             )
         },
         "/api/v1/halls": {
-            "get": _op("Halls the caller belongs to", out=_obj(halls={"type": "array"}), errors=(401,)),
+            "get": _op(
+                "Halls the caller belongs to",
+                out=_obj(["halls"], halls={"type": "array", "items": HALL_SUMMARY}),
+                errors=(401,),
+            ),
             "post": _op(
                 "Create a hall (administrators)",
                 body=_obj(
@@ -534,7 +663,9 @@ def build_schema() -> dict[str, Any]:
                 errors=(400, 401, 403, 404, 409, 422),
             ),
         },
-        "/api/v1/halls/{slug}": {"get": _op("A hall with its totals and my roles", params=[SLUG])},
+        "/api/v1/halls/{slug}": {
+            "get": _op("A hall with its totals and my roles", out=HALL_DETAIL, params=[SLUG])
+        },
         "/api/v1/halls/{slug}/roll": {
             "put": _op(
                 "Import the owners' roll (CSV); all or nothing",
@@ -575,8 +706,8 @@ def build_schema() -> dict[str, Any]:
             )
         },
         "/api/v1/halls/{slug}/rules": {
-            "get": _op("The compound's rules of procedure", params=[SLUG]),
-            "put": _op("Change the rules of procedure", body={"type": "object"}, params=[SLUG]),
+            "get": _op("The compound's rules of procedure", out=RULES, params=[SLUG]),
+            "put": _op("Change the rules of procedure", body=RULES, out=RULES, params=[SLUG]),
         },
         "/api/v1/halls/{slug}/proposals": {
             "get": _op(
@@ -611,6 +742,7 @@ def build_schema() -> dict[str, Any]:
                 body=_obj(
                     ["to"], to={"type": "string"}, closes_at={"type": "string"}, reason={"type": "string"}
                 ),
+                out=PROPOSAL,
                 params=[PID],
                 errors=(400, 401, 403, 404, 409, 422),
             )
@@ -647,11 +779,12 @@ def build_schema() -> dict[str, Any]:
             "post": _op(
                 "Hide a comment with a public reason",
                 body=_obj(["reason"], reason={"type": "string"}),
+                out=COMMENT,
                 params=[PID],
             )
         },
         "/api/v1/comments/{id}/restore": {
-            "post": _op("Restore a hidden comment", body={"type": "object"}, params=[PID])
+            "post": _op("Restore a hidden comment", body=REASON, out=COMMENT, params=[PID])
         },
         "/api/v1/comments/{id}/report": {
             "post": _op(
@@ -665,7 +798,13 @@ def build_schema() -> dict[str, Any]:
         },
         # Proposals feature additions (see docs/proposals.md).
         "/api/v1/proposals/{id}/second": {
-            "post": _op("Second a draft", body={"type": "object"}, params=[PID], errors=(401, 403, 404, 409))
+            "post": _op(
+                "Second a draft",
+                body=NOTHING,
+                out=_obj(["seconds"], seconds={"type": "integer"}),
+                params=[PID],
+                errors=(401, 403, 404, 409),
+            )
         },
         "/api/v1/proposals/{id}/photos": {
             "post": _op(
@@ -686,10 +825,10 @@ def build_schema() -> dict[str, Any]:
             )
         },
         "/api/v1/proposals/{id}/lock": {
-            "post": _op("Lock the discussion (moderators)", body={"type": "object"}, params=[PID])
+            "post": _op("Lock the discussion (moderators)", body=REASON, out=LOCKED, params=[PID])
         },
         "/api/v1/proposals/{id}/unlock": {
-            "post": _op("Unlock the discussion (moderators)", body={"type": "object"}, params=[PID])
+            "post": _op("Unlock the discussion (moderators)", body=REASON, out=LOCKED, params=[PID])
         },
         "/api/v1/comments/{id}": {
             "get": _op("One comment", params=[PID], out=COMMENT),
@@ -701,11 +840,30 @@ def build_schema() -> dict[str, Any]:
                 errors=(400, 401, 403, 404, 409, 422),
             ),
         },
-        "/api/v1/comments/{id}/revisions": {"get": _op("Earlier versions of a comment", params=[PID])},
-        "/api/v1/comments/{id}/official": {
-            "post": _op("Mark one's own comment official", body={"type": "object"}, params=[PID])
+        "/api/v1/comments/{id}/revisions": {
+            "get": _op(
+                "Earlier versions of a comment",
+                out=_obj(
+                    ["revisions"],
+                    revisions={
+                        "type": "array",
+                        "items": _obj(["body_html", "replaced_at"], body_html=TEXT, replaced_at=TIME),
+                    },
+                    hidden={"type": "boolean"},
+                ),
+                params=[PID],
+            )
         },
-        "/api/v1/halls/{slug}/moderation-log": {"get": _op("The public moderation log", params=[SLUG])},
+        "/api/v1/comments/{id}/official": {
+            "post": _op("Mark one's own comment official", body=NOTHING, out=COMMENT, params=[PID])
+        },
+        "/api/v1/halls/{slug}/moderation-log": {
+            "get": _op(
+                "The public moderation log",
+                out=_obj(["entries"], entries={"type": "array", "items": LOG_ENTRY}),
+                params=[SLUG],
+            )
+        },
         "/api/v1/halls/{slug}/search": {
             "get": _op(
                 "Search proposals and comments of the hall",
@@ -809,7 +967,7 @@ def build_schema() -> dict[str, Any]:
             )
         },
         "/api/v1/proposals/{id}/resolution/certify": {
-            "post": _op("Certify the resolution (owners' committee)", body={"type": "object"}, params=[PID])
+            "post": _op("Certify the resolution (owners' committee)", body=NOTHING, params=[PID])
         },
         "/api/v1/proposals/{id}/resolution/corrections": {
             "post": _op(
@@ -863,7 +1021,11 @@ def build_schema() -> dict[str, Any]:
             )
         },
         "/api/v1/proposals/{id}/turnout/buildings": {
-            "get": _op("Turnout per building while voting, no choices (committee)", params=[PID])
+            "get": _op(
+                "Turnout per building while voting, no choices (committee)",
+                out=_obj(["buildings"], buildings={"type": "array", "items": BUILDING_TURNOUT}),
+                params=[PID],
+            )
         },
         **_implementation_paths(),
         "/api/v1/halls/{slug}/stats": {
@@ -895,12 +1057,17 @@ def build_schema() -> dict[str, Any]:
         },
     }
     paths.update(CONCERN_PATHS)
+    # The API refuses the session cookie on every unsafe method (403 token_required, agora.web.middleware).
+    for item in paths.values():
+        for method, operation in item.items():
+            if method in ("post", "put", "patch", "delete"):
+                operation["responses"].setdefault("403", _errors(403)["403"])
     return {
         "openapi": "3.1.0",
         "info": {"title": "agora", "version": "1", "description": "See docs/api.md for the full contract."},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR, "Count": COUNT},
+            "schemas": {"Error": ERROR, "Count": COUNT, "Comment": COMMENT},
         },
         "security": [{"bearer": []}],
         "paths": paths,

@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.templates = build_environment(settings.timezone, auto_reload=settings.debug)
+    app.state.templates = build_environment(auto_reload=settings.debug)
     app.state.passwords = Passwords(settings.argon2_profile, settings.max_concurrent_hashes)
     return app
 

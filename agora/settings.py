@@ -48,7 +48,6 @@ class Settings:
     # argon2id cost; "interactive" is the production profile, "test" keeps the suite fast.
     argon2_profile: str = "interactive"
     max_concurrent_hashes: int = 2
-    timezone: str = "Asia/Shanghai"
     # Durability guard: refuse to run on settings that could lose acknowledged ballots.
     allow_unsafe_durability: bool = False
     auto_migrate: bool = False

@@ -40,9 +40,10 @@ def local_time(value: datetime | str | None, zone: str, locale: str, style: str 
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             return value
+        value = parsed
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return _formatted(value, zone, style, locale)

@@ -57,6 +57,10 @@ def vote_with_ballots(ctx: Context, world: World, persons: int) -> int:
     if key in world.compounds:
         return int(world.compounds[key])
     slug = ensure_compound(world, f"bench-tally-{persons}")
+    # The ballots below are plain ledger entries (the plain tally and the PDF are measured here), so the
+    # compound votes by name; the sealed path of a secret vote is measured by `secret_tally`.
+    named = world.call("PUT", f"/api/v1/halls/{slug}/rules", {"ballot_secrecy": "named"})
+    world.require(named, "named ballots rule", 200)
     import_roll(world, slug, persons, f"t{persons}-")
     proposal_id = open_vote(world, slug, f"Tally of {persons:,}")
     world.db(lambda: _append_ballots(proposal_id))

@@ -25,7 +25,7 @@ from agora import clock
 from agora.app import create_app
 from agora.settings import Settings
 from agora.storage import database
-from tests.support import TEST_PASSWORDS
+from tests.support import TEST_PASSWORDS, check_response
 
 PG_URL = os.environ.get("AGORA_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("AGORA_TEST_REDIS_URL") or None
@@ -145,5 +145,7 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
 
 @pytest.fixture
 async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, follow_redirects=False, timeout=30) as http:
+    async with httpx.AsyncClient(
+        base_url=server.url, follow_redirects=False, timeout=30, event_hooks={"response": [check_response]}
+    ) as http:
         yield http

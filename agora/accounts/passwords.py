@@ -8,6 +8,8 @@ callers beyond a short queue are turned away with 429 instead of piling up.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -20,7 +22,13 @@ MIN_PASSWORD_LENGTH = 8
 # Longer inputs are refused before hashing: hashing cost must not be attacker-controlled.
 MAX_PASSWORD_LENGTH = 256
 
-PROFILES = {
+class Profile(TypedDict):
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+
+
+PROFILES: dict[str, Profile] = {
     # argon2-cffi's RFC 9106 low-memory profile: argon2id, t=3, m=64 MiB, p=4.
     "interactive": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
     # Same algorithm, cheaper parameters, for the test suite only.
@@ -52,7 +60,7 @@ class Passwords:
                 fields={"password": "too_long"},
             )
 
-    async def _run(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self._waiting >= self._max_waiting:
             raise Throttled(
                 _("Too many sign-in attempts right now. Please try again shortly."), retry_after=2

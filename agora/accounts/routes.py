@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from agora import i18n
 from agora.accounts import devices, services
+from agora.accounts.passwords import Passwords
 from agora.errors import DomainError, Invalid
 from agora.i18n import _
 from agora.web.cookies import LANG_COOKIE, SESSION_COOKIE, TEXT_COOKIE, cookie_header
@@ -18,7 +19,7 @@ from agora.web.middleware import client_ip
 from agora.web.templating import render
 
 
-def _passwords(request: Request):  # type: ignore[no-untyped-def]
+def _passwords(request: Request) -> Passwords:
     return request.app.state.passwords
 
 

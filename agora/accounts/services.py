@@ -22,7 +22,7 @@ from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotAuthenticated, Throttled
 from agora.i18n import _
 from agora.live.events import disconnect_credential, disconnect_user
-from agora.web.sql import fetch, to_datetime
+from agora.storage.sql import fetch, to_datetime
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 

@@ -30,7 +30,7 @@ from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall
 from agora.rooms.rules import rules_in_force
-from agora.web.sql import fetch
+from agora.storage.sql import fetch
 
 
 def check_choice(proposal: Proposal, choice: Any) -> str:

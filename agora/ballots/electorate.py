@@ -10,8 +10,9 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
+from agora import art278
 from agora.accounts.models import User
 from agora.ballots import standing
 from agora.ballots.verify import public_roll_fingerprint
@@ -23,10 +24,7 @@ from agora.rooms.counting import DEVELOPER_KEY, format_area
 from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
 from agora.rooms.snapshots import snapshot_person_of
-from agora.web.sql import fetch, to_datetime
-
-OWNERS_MATTERS = ("major", "ordinary")
-OWNER_CHOICES = ("yes", "no", "abstain")
+from agora.storage.sql import fetch, to_datetime
 
 
 @dataclass(frozen=True)
@@ -188,7 +186,7 @@ async def _info_of(row: dict[str, Any]) -> SnapshotInfo:
     key = (int(row["id"]), str(row["fingerprint"]), str(row["created_at"]))
     index = _index_cache.get(key)
     if index is None:
-        persons = await RollSnapshot.filter(id=row["id"]).values_list("persons", flat=True)
+        persons = cast(list[Any], await RollSnapshot.filter(id=row["id"]).values_list("persons", flat=True))
         index = index_of_persons(persons[0] if persons else [])
         _index_cache[key] = index
         while len(_index_cache) > _INDEX_CACHE_SIZE:
@@ -221,12 +219,12 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def is_owners_matter(proposal: Proposal) -> bool:
-    return proposal.matter in OWNERS_MATTERS
+    return art278.is_owners_matter(proposal.matter)
 
 
 def choices_of(proposal: Proposal) -> list[str]:
     if is_owners_matter(proposal):
-        return list(OWNER_CHOICES)
+        return list(art278.BALLOT_CHOICES)
     return [str(option.get("key")) for option in (proposal.options or []) if isinstance(option, dict)]
 
 

@@ -41,13 +41,16 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nacl import bindings as sodium
 from nacl.exceptions import CryptoError
 from nacl.exceptions import RuntimeError as SodiumError
 from nacl.exceptions import ValueError as SodiumValueError
 
-CHOICES = ("yes", "no", "abstain", "invalid")
+from agora.art278 import COUNTED_CHOICES
+
+CHOICES = COUNTED_CHOICES  # the order of a ballot's ciphertexts
 TAG = b"agora-proof/1"
 L = 2**252 + 27742317777372353535851937790883648493  # the order of the prime-order subgroup
 POINT = 32
@@ -308,7 +311,7 @@ def weighted_sums(
 
 
 def tally_sums(
-    ballots: Iterable[tuple[bytes, ...]], columns: int, choices: int = len(CHOICES)
+    ballots: Iterable[tuple[Any, ...]], columns: int, choices: int = len(CHOICES)
 ) -> list[list[tuple[bytes, bytes]]]:
     """For each weight column of ``(ciphertext, weight, weight, ...)`` rows, the per-choice ciphertext
     of ``sum(weight·bit)`` -- e.g. one column of persons and one of area, in a single pass.

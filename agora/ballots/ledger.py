@@ -29,6 +29,7 @@ from agora.ballots import electorate, secrecy
 from agora.ballots.chain import GENESIS, LedgerEntry, append, hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
 from agora.ballots.models import BallotSlot, LedgerRow
+from agora.ballots.secret_ledger import SecretEntry
 from agora.ballots.tally import CountedBallot, turnout, turnout_to_json
 from agora.errors import Conflict, DomainError
 from agora.i18n import _
@@ -36,7 +37,7 @@ from agora.live.events import emit
 from agora.proposals.models import Proposal
 from agora.rooms.counting import format_area
 from agora.storage.database import is_postgres
-from agora.web.sql import fetch_rows
+from agora.storage.sql import fetch_rows
 
 # --- refusals -----------------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class Earlier:
 class Accepted:
     """A ballot the ledger takes: its entry (chained to the head it was decided on) and its receipt."""
 
-    entry: LedgerEntry
+    entry: LedgerEntry | SecretEntry  # sealed (agora-ledger/2) on a secret vote
     receipt: str
 
 
@@ -219,7 +220,7 @@ class Book:
         )
         if isinstance(outcome, Refused):
             return outcome
-        entry = outcome.entry
+        entry: LedgerEntry | SecretEntry = outcome.entry
         if self.public_key is not None:  # a secret vote: the choice is sealed, and not kept
             entry = secrecy.sealed(self.public_key, self.proposal.id, entry)
             outcome = Accepted(entry, outcome.receipt)
@@ -285,7 +286,7 @@ async def open_book(proposal_id: int, person_keys: Iterable[str]) -> Book:
     return book
 
 
-def _row_of(proposal_id: int, entry: LedgerEntry) -> LedgerRow:
+def _row_of(proposal_id: int, entry: LedgerEntry | SecretEntry) -> LedgerRow:
     return LedgerRow(proposal_id=proposal_id, **secrecy.row_values(entry))
 
 

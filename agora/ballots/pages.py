@@ -362,7 +362,7 @@ async def resolution_pdf(request: Request) -> Response:
     find_font()  # a missing font is a clear 503 here rather than an error from the worker thread
     # Rendering is CPU work for fpdf2 (a second or so for a large compound): off the event loop, so the
     # worker keeps serving everyone else meanwhile.
-    data = await run_in_threadpool(record_pdf, document, request.app.state.settings.timezone)
+    data = await run_in_threadpool(record_pdf, document)
     filename = f"resolution-{proposal_id}.pdf"
     return Response(
         data,

@@ -20,6 +20,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from agora import clock
+from agora.art278 import CHOICE_NAMES_ZH
 from agora.ballots.labels import test_sentence
 from agora.errors import Unavailable
 from agora.i18n import _, use_locale
@@ -47,7 +49,6 @@ REASONS = {
     "missing_figure": "缺少总数，无法计算",
     "deemed_majority_unclear": "视为同意多数的方向不明确",
 }
-CHOICES = {"yes": "同意", "no": "反对", "abstain": "弃权", "invalid": "无效"}
 
 
 def find_font() -> Path:
@@ -85,8 +86,12 @@ def _seal_and_signatures(pdf: Any, width: float) -> None:
     pdf.set_font("cjk", size=9)
     pdf.set_xy(seal_x, top + SEAL_SIZE - 7)
     pdf.cell(SEAL_SIZE, 6, "业主委员会（盖章）", align="C")
-    lines = ("业主委员会主任（签字）：", "业主委员会委员（签字）：", "业主委员会委员（签字）：")
-    lines += ("居委会（已知悉）：",)
+    lines = (
+        "业主委员会主任（签字）：",
+        "业主委员会委员（签字）：",
+        "业主委员会委员（签字）：",
+        "居委会（已知悉）：",
+    )
     row = SEAL_SIZE / len(lines)
     label_width = 48
     line_end = seal_x - 6
@@ -102,13 +107,13 @@ def _seal_and_signatures(pdf: Any, width: float) -> None:
     pdf.set_xy(left, top + SEAL_SIZE + 4)
 
 
-def render_pdf(doc: dict[str, Any], timezone: str = "Asia/Shanghai") -> bytes:
-    """The record as an A4 PDF, always in Chinese; times in `timezone`, to the minute."""
+def render_pdf(doc: dict[str, Any]) -> bytes:
+    """The record as an A4 PDF, always in Chinese; times in local time, to the minute."""
     with use_locale("zh_CN"):
-        return _render_pdf(doc, timezone)
+        return _render_pdf(doc)
 
 
-def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
+def _render_pdf(doc: dict[str, Any]) -> bytes:
     from fpdf import FPDF  # 0.2 s to import: loaded by the first PDF, not by every process
 
     font = find_font()
@@ -127,7 +132,7 @@ def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
         pdf.multi_cell(width, height, text, new_x="LMARGIN", new_y="NEXT")
 
     def at(value: Any) -> str:
-        return local_time(value, timezone, "zh_Hans_CN") or "—"
+        return local_time(value, clock.LOCAL_ZONE, "zh_Hans_CN") or "—"
 
     proposal, result = doc["proposal"], doc["result"]
     line(TITLE, 18, 10)
@@ -155,7 +160,7 @@ def _render_pdf(doc: dict[str, Any], timezone: str) -> bytes:
     part = result["participating"]
     line(f"参与表决：{part['persons']} 人，{part['area']} 平方米")
     for key, figures in result["choices"].items():
-        line(f"{CHOICES.get(key, key)}：{figures['persons']} 人，{figures['area']} 平方米")
+        line(f"{CHOICE_NAMES_ZH.get(key, key)}：{figures['persons']} 人，{figures['area']} 平方米")
     for test in result["tests"]:
         line(test_sentence(test))
     if result.get("deemed"):
@@ -320,19 +325,19 @@ _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 16
 
 
-def record_pdf(doc: dict[str, Any], timezone: str = "Asia/Shanghai") -> bytes:
+def record_pdf(doc: dict[str, Any]) -> bytes:
     """`render_pdf`, cached for a posted record: it is frozen, and its hash names its exact content.
 
     A draft still changes (certifications), so it is rendered every time. Safe to call from a thread.
     """
     # Only a final record is frozen for good: a preliminary one gathers objections beside its hash.
-    key = f"{doc.get('record_hash')}:{timezone}" if doc.get("status") == "final" else None
+    key = str(doc.get("record_hash")) if doc.get("status") == "final" else None
     if key:
         with _CACHE_LOCK:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
-    data = render_pdf(doc, timezone)
+    data = render_pdf(doc)
     if key:
         with _CACHE_LOCK:
             _CACHE[key] = data

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
@@ -66,7 +66,7 @@ async def residents_committee(proposal: Proposal) -> dict[str, Any] | None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
+    return moment.astimezone(clock.LOCAL_TZ).isoformat() if moment else None
 
 
 def published_ledger(entries: list[Any]) -> dict[str, Any]:
@@ -106,7 +106,7 @@ async def _timeline(proposal: Proposal, closed_by: str | None = None) -> dict[st
         "closed_by": closed_by or (closing.by.display_name if closing is not None and closing.by else None),  # type: ignore[attr-defined]
         "extension": proposal.extension,
         "transitions": [
-            {"state": r.to_state, "at": _iso(r.at), "by": r.by.display_name if r.by else None}  # type: ignore[attr-defined]
+            {"state": r.to_state, "at": _iso(r.at), "by": r.by.display_name if r.by else None}
             for r in rows
             if r.to_state not in ("closed", "certified")  # the close and posting are stated below
         ],
@@ -190,11 +190,14 @@ async def build_document(
             and unit_persons.get((u["building"], u["unit"])) in persons
         ]
 
-    voters = set(await BallotSlot.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+    voters = set(
+        cast(list[str], await BallotSlot.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+    )
     deemed = None
     deemed_spec = None
     if rules.deemed_participation:
-        served = set(await DeliveryProof.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
+        proofs = DeliveryProof.filter(proposal_id=proposal.id)
+        served = set(cast(list[str], await proofs.values_list("person_key", flat=True)))
         silent = sorted(p for p in served - voters if p in weights)
         deemed = DeemedParticipation(
             rules.deemed_participation, [CountedBallot("abstain", 1, weights[p]) for p in silent]
@@ -269,7 +272,7 @@ async def build_document(
 
 
 async def _next_number(compound: Hall, now: datetime) -> tuple[int, int, str]:
-    year = now.astimezone(LOCAL_TZ).year
+    year = now.astimezone(clock.LOCAL_TZ).year
     last = await Resolution.filter(compound_id=compound.id, year=year).order_by("-sequence").first()
     sequence = (last.sequence + 1) if last else 1
     return year, sequence, f"{compound.name}-{year}-{sequence:03d}"

@@ -11,7 +11,7 @@ server seals the ballots), which the docs say plainly.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from agora import clock
 from agora.ballots import elgamal
@@ -27,7 +27,7 @@ from agora.errors import Conflict
 from agora.i18n import _
 from agora.rooms.counting import format_area
 from agora.settings import Settings
-from agora.web.sql import fetch_rows
+from agora.storage.sql import fetch_rows
 
 _app_secret: str | None = None
 
@@ -61,7 +61,7 @@ async def start_secret_vote(proposal_id: int) -> VoteKey:
 
 async def public_key_of(proposal_id: int) -> bytes | None:
     """The vote's public key, or None for a named vote."""
-    row = await VoteKey.filter(proposal_id=proposal_id).values_list("public_key", flat=True)
+    row = cast(list[str], await VoteKey.filter(proposal_id=proposal_id).values_list("public_key", flat=True))
     return bytes.fromhex(row[0]) if row else None
 
 

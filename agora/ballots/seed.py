@@ -127,7 +127,10 @@ async def seed(ctx: Any) -> None:
         shed = await _proposal(ctx, sunny, title=SHED_TITLE, body=SHED_BODY, item=8, entrance=None)
         shed = await _open(shed, ctx, 14)
         await _online(shed, 0.86, demo_refs, seed=278, yes=0.9)
-        papers = [(refs.get("owner5"), "yes", None), (refs.get("owner6"), "no", None)]
+        papers: list[tuple[str | None, str, dict[str, str] | None]] = [
+            (refs.get("owner5"), "yes", None),
+            (refs.get("owner6"), "no", None),
+        ]
         authorization = f"委托书 2026-017：委托周小明就第 {shed.id} 号议题「{SHED_TITLE}」表决"
         papers.append(
             (

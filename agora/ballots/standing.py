@@ -20,7 +20,7 @@ from agora.ballots.transfers import FrozenPerson, UnitKey, standing
 from agora.errors import Conflict, Forbidden
 from agora.i18n import _
 from agora.rooms.models import RollSnapshot
-from agora.web.sql import fetch, in_list
+from agora.storage.sql import fetch, in_list
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-OWNER_CHOICES = ("yes", "no", "abstain", "invalid")
-MATTERS = ("major", "ordinary")
+from agora.art278 import COUNTED_CHOICES, OWNERS_MATTERS
+
+OWNER_CHOICES = COUNTED_CHOICES
+MATTERS = OWNERS_MATTERS
 
 _REQUIRED_QUORUM = ">= 2/3"
 _REQUIRED_MAJOR = ">= 3/4"
@@ -148,7 +150,9 @@ def _judge(
         raise ValueError(f"{a_p} participating area exceeds the {area_cents_total} in scope")
     required = _REQUIRED_MAJOR if matter == "major" else _REQUIRED_ORDINARY
 
-    def tests(quorum_p, quorum_a, appr_p, appr_a) -> tuple[ThresholdTest, ...]:
+    def tests(
+        quorum_p: bool | None, quorum_a: bool | None, appr_p: bool | None, appr_a: bool | None
+    ) -> tuple[ThresholdTest, ...]:
         return (
             ThresholdTest(
                 "quorum_persons", _fraction(n_p, persons_total, area=False), _REQUIRED_QUORUM, quorum_p
@@ -160,7 +164,7 @@ def _judge(
             ThresholdTest("approval_area", _fraction(a_y, a_p, area=True), required, appr_a),
         )
 
-    def result(outcome, reason, test_tuple) -> TallyResult:
+    def result(outcome: str, reason: str | None, test_tuple: tuple[ThresholdTest, ...]) -> TallyResult:
         return TallyResult(
             outcome, reason, persons_total, area_cents_total, n_p, a_p, dict(choices), test_tuple
         )
@@ -246,7 +250,9 @@ def _deemed_tally(
     )
 
 
-def _check_room(persons_total, area_cents_total, strict: TallyResult, added_p: int, added_a: int) -> None:
+def _check_room(
+    persons_total: int | None, area_cents_total: int | None, strict: TallyResult, added_p: int, added_a: int
+) -> None:
     if persons_total is not None and strict.participating_persons + added_p > persons_total:
         raise ValueError("voters and deemed participants exceed the persons in scope")
     if area_cents_total is not None and strict.participating_area_cents + added_a > area_cents_total:
@@ -313,7 +319,7 @@ def turnout(
     area_cents_total: int | None,
     participating_persons: int,
     participating_area_cents: int,
-) -> dict:
+) -> dict[str, Any]:
     """The live meter while voting: how many have voted, and the exact minimum the quorum needs.
 
     ``persons_needed = ceil(2N/3)`` and ``area_needed_cents = ceil(2A/3)`` (None when the total is
@@ -325,7 +331,7 @@ def turnout(
     persons_needed = None if persons_total is None else _ceil_two_thirds(persons_total)
     area_needed = None if area_cents_total is None else _ceil_two_thirds(area_cents_total)
     met = None
-    if persons_total and area_cents_total:
+    if persons_needed is not None and area_needed is not None and persons_total and area_cents_total:
         met = participating_persons >= persons_needed and participating_area_cents >= area_needed
     return {
         "persons": participating_persons,
@@ -338,7 +344,7 @@ def turnout(
     }
 
 
-def turnout_to_json(meter: dict) -> dict:
+def turnout_to_json(meter: dict[str, Any]) -> dict[str, Any]:
     """``turnout()`` in the docs/api.md shape (areas as two-decimal strings)."""
 
     def area(cents: int | None) -> str | None:
@@ -354,7 +360,7 @@ def turnout_to_json(meter: dict) -> dict:
     }
 
 
-def _result_body(result: TallyResult) -> dict:
+def _result_body(result: TallyResult) -> dict[str, Any]:
     return {
         "outcome": result.outcome,
         "reason": result.reason,
@@ -377,7 +383,7 @@ def _result_body(result: TallyResult) -> dict:
     }
 
 
-def result_to_json(result: TallyResult) -> dict:
+def result_to_json(result: TallyResult) -> dict[str, Any]:
     """The docs/api.md "After close" shape; ``deemed`` is null or the same shape plus the clause applied.
 
     The deemed object also carries ``deemed_choice`` (the majority the silent owners joined, null when

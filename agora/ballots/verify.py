@@ -46,6 +46,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from agora.i18n import _
 from agora.verifier import VerifyReport, verify_record
@@ -56,8 +57,6 @@ FORMAT = "agora-resolution/1"
 KINDS = ("home", "parking", "shop")
 STATUSES = ("owned", "unsold", "undelivered")
 DEVELOPER_STATUSES = ("unsold", "undelivered")
-MAJOR_ITEMS = (6, 7, 8)
-ORDINARY_ITEMS = (1, 2, 3, 4, 5, 9)
 
 _AREA = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{2}")
 
@@ -100,13 +99,15 @@ def _string(item: dict, key: str, where: str, *, default: str | None = None) -> 
     return value
 
 
-def _int(item: dict, key: str, where: str, *, nullable: bool = False) -> int | None:
+def _int(item: dict[str, Any], key: str, where: str) -> int:
     value = item.get(key)
-    if value is None and nullable:
-        return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Bad(_("{where}: {key} must be an integer.", where=where, key=key))
     return value
+
+
+def _int_or_null(item: dict[str, Any], key: str, where: str) -> int | None:
+    return None if item.get(key) is None else _int(item, key, where)
 
 
 def _parse_unit(item: object, index: int) -> _Unit:

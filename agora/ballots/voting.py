@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from tortoise.expressions import F
 
@@ -96,9 +97,8 @@ async def close_vote(proposal: Proposal, *, actor: User | None, at: datetime | N
 async def close_overdue() -> int:
     """Close every vote whose closing time has passed; safe to run in several workers at once."""
     now = clock.now()
-    due = await Proposal.filter(state="voting", closes_at__lte=now, closed_at=None).values_list(
-        "id", flat=True
-    )
+    overdue = Proposal.filter(state="voting", closes_at__lte=now, closed_at=None)
+    due = cast(list[int], await overdue.values_list("id", flat=True))
     closed = 0
     for proposal_id in due:
         try:

@@ -8,6 +8,7 @@ reported absent (404), exactly like one of another compound or one that does not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from agora.accounts.models import User
 from agora.concerns.models import Concern
@@ -79,9 +80,8 @@ async def viewer_in(user: User, compound: Hall) -> Viewer:
         if hall_id != compound.id and held & {"moderator", "canvasser"}
     ]
     if others:
-        ids = await Hall.filter(id__in=others, kind="building", compound_id=compound.id).values_list(
-            "id", flat=True
-        )
+        buildings = Hall.filter(id__in=others, kind="building", compound_id=compound.id)
+        ids = cast(list[int], await buildings.values_list("id", flat=True))
         for hall_id in ids:
             if "moderator" in roles[hall_id]:
                 moderated.append(hall_id)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 
@@ -18,9 +18,8 @@ from agora.live.events import atomic
 
 
 async def own_categories(compound_id: int) -> list[str]:
-    return list(
-        await ConcernCategory.filter(compound_id=compound_id).order_by("id").values_list("label", flat=True)
-    )
+    labels = ConcernCategory.filter(compound_id=compound_id).order_by("id")
+    return cast(list[str], await labels.values_list("label", flat=True))
 
 
 async def category_list(compound_id: int) -> list[str]:

@@ -233,8 +233,8 @@ async def _detail(
         categories=await categories.category_list(viewer.compound.id),
         routes=rules.ROUTES,
         urgencies=rules.URGENCIES,
-        today=clock.now().astimezone(rules.LOCAL_TZ).date().isoformat(),
-        due_date=concern.due_at.astimezone(rules.LOCAL_TZ).date().isoformat() if concern.due_at else "",
+        today=clock.now().astimezone(clock.LOCAL_TZ).date().isoformat(),
+        due_date=concern.due_at.astimezone(clock.LOCAL_TZ).date().isoformat() if concern.due_at else "",
         live_seq=await latest_seq(viewer.compound.id),
     )
 

@@ -20,11 +20,11 @@ from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import imaging
 from agora.proposals.photos import MAX_BYTES
-from agora.web.sql import fetch
+from agora.storage.sql import fetch
 
 
 def photo_url(photo: ConcernPhoto | SimpleNamespace, thumb: bool = False) -> str:
-    url = f"/concerns/{photo.concern_id}/photos/{photo.id}.jpg"  # type: ignore[attr-defined]
+    url = f"/concerns/{photo.concern_id}/photos/{photo.id}.jpg"  # type: ignore[union-attr]
     return url + "?size=thumb" if thumb else url
 
 

@@ -1,11 +1,11 @@
-"""The concerns feature's plain SQL (through `agora.web.sql`): the ranked word search and the reads
+"""The concerns feature's plain SQL (through `agora.storage.sql`): the ranked word search and the reads
 that join several tables. Everything else goes through the ORM."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from agora.web.sql import fetch, in_list
+from agora.storage.sql import fetch, in_list
 
 
 def _visible(alias: str, viewer: Any) -> tuple[str, list[Any]]:

@@ -16,14 +16,12 @@ survivor: what it shows as its effective status is the survivor's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from agora import clock
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 STATUSES = ("received", "accepted", "in_progress", "resolved", "closed_unresolved", "merged")
 OPEN = frozenset({"received", "accepted", "in_progress"})
@@ -141,17 +139,17 @@ def parse_due(raw: Any, now: datetime) -> datetime | None:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            value = datetime.combine(day, time(23, 59), tzinfo=LOCAL_TZ)
+            value = datetime.combine(day, time(23, 59), tzinfo=clock.LOCAL_TZ)
         else:
             value = datetime.fromisoformat(text)
             if value.tzinfo is None:
-                value = value.replace(tzinfo=LOCAL_TZ)
+                value = value.replace(tzinfo=clock.LOCAL_TZ)
     except ValueError:
         raise Invalid(_("The due date must be a date."), fields={"due_at": "invalid"}) from None
-    today = now.astimezone(LOCAL_TZ).date()
-    if value.astimezone(LOCAL_TZ).date() < today:
+    today = now.astimezone(clock.LOCAL_TZ).date()
+    if value.astimezone(clock.LOCAL_TZ).date() < today:
         raise Invalid(_("The due date cannot be in the past."), fields={"due_at": "past"})
-    return value.astimezone(ZoneInfo("UTC"))
+    return value.astimezone(UTC)
 
 
 def parse_urgency(raw: Any) -> int | None:

@@ -514,7 +514,7 @@ async def _step(
     if action == "triage":
         route, urgency, category, due, assignee = argument
         due_at = (
-            (clock.now() + timedelta(days=due)).astimezone(services.rules.LOCAL_TZ).date().isoformat()
+            (clock.now() + timedelta(days=due)).astimezone(clock.LOCAL_TZ).date().isoformat()
             if due
             else None
         )

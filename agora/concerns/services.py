@@ -16,7 +16,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Max
@@ -73,7 +73,7 @@ async def _next_seq(compound_id: int) -> int:
     found = (
         await Concern.filter(compound_id=compound_id).annotate(top=Max("seq")).values_list("top", flat=True)
     )
-    return int((found[0] if found else None) or 0) + 1
+    return int(cast(list[int | None], found)[0] or 0 if found else 0) + 1
 
 
 async def raise_concern(
@@ -127,7 +127,7 @@ async def _create(
                     compound_id=viewer.compound.id,
                     building_id=building.id if building else None,
                     seq=seq,
-                    ref=rules.format_ref(seq, now.astimezone(rules.LOCAL_TZ).year),
+                    ref=rules.format_ref(seq, now.astimezone(clock.LOCAL_TZ).year),
                     kind=raised.kind,
                     title=raised.title,
                     body=raised.body,
@@ -220,10 +220,10 @@ async def set_status(concern: Concern, to: str, note: str = "", actor: User | No
             actor=actor,
             object_type="concern",
             object_id=fresh.id,
-            hall_id=fresh.compound_id,
+            hall_id=fresh.compound_id,  # type: ignore[attr-defined]
             from_status=from_status,
             to=to,
-        )  # type: ignore[attr-defined]
+        )
         await notify(fresh, "concern.updated")
     return fresh
 
@@ -269,8 +269,12 @@ async def merge(viewer: Viewer, concern: Concern, into_raw: Any) -> Concern:
             locked[second] = await _locked(second)
         fresh, survivor = locked[concern.id], locked[target.id]
         rules.check_merge(
-            fresh.id, fresh.status, survivor.id, survivor.status, survivor.compound_id == fresh.compound_id
-        )  # type: ignore[attr-defined]
+            fresh.id,
+            fresh.status,
+            survivor.id,
+            survivor.status,
+            survivor.compound_id == fresh.compound_id,  # type: ignore[attr-defined]
+        )
         now = clock.now()
         fresh.status, fresh.merged_into_id, fresh.closed_at, fresh.updated_at = (
             "merged",
@@ -362,9 +366,9 @@ async def _feedback(concern: Concern, satisfied: Any, comment: Any, actor: User 
             actor=actor,
             object_type="concern",
             object_id=fresh.id,
-            hall_id=fresh.compound_id,
+            hall_id=fresh.compound_id,  # type: ignore[attr-defined]
             satisfied=bool(satisfied),
-        )  # type: ignore[attr-defined]
+        )
     return fresh
 
 

@@ -14,7 +14,7 @@ from agora.concerns import rules
 from agora.concerns.models import Concern
 from agora.concerns.permissions import Who, can_see_names
 from agora.rooms.models import Hall
-from agora.web.sql import to_datetime
+from agora.storage.sql import to_datetime
 
 
 def _iso(value: datetime | None) -> str | None:

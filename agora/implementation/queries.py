@@ -100,7 +100,7 @@ async def implementation_view(
             "id": u.id,
             "kind": u.kind,
             "at": _iso(u.at),
-            "by": u.by.display_name if u.by else None,  # type: ignore[attr-defined]
+            "by": u.by.display_name if u.by else None,
             "body_html": u.body_html,
             "body": u.body,
             "note": u.note,

@@ -21,6 +21,7 @@ from agora.ballots.resolution import certify
 from agora.ballots.seed import SHED_TITLE, _online, _open, _proposal
 from agora.ballots.voting import close_overdue
 from agora.implementation import services, updates
+from agora.implementation.models import Quote
 from agora.proposals.models import Proposal
 
 ROOF_TITLE = "3幢屋面防水层翻新"
@@ -76,7 +77,7 @@ async def _shed(ctx: Any, shed: Proposal) -> None:
                 {"supplier": supplier, "amount": amount, "date": clock.now().date().isoformat()},
             )
         view = await services.access_implementation(committee, shed.id)
-        chosen = [q for q in await view[2].quotes.all() if q.supplier == "乙建设集团"][0]
+        chosen = await Quote.get(implementation_id=view[2].id, supplier="乙建设集团")
         await services.choose_quote(committee, shed.id, chosen.id)
         steps = (
             (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from agora import clock
 from agora.accounts.models import User
@@ -29,7 +28,6 @@ from agora.rooms.access import HallAccess, access_to
 from agora.storage.database import is_postgres
 from agora.web.http import parse_id
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_MILESTONES = 50
 MAX_QUOTES = 30
 
@@ -45,12 +43,12 @@ def parse_when(value: Any, field: str) -> datetime:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, 23, 59, tzinfo=LOCAL_TZ).astimezone(UTC)
+            return datetime(day.year, day.month, day.day, 23, 59, tzinfo=clock.LOCAL_TZ).astimezone(UTC)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise Invalid(_("{field} is not a valid date.", field=field), fields={field: "invalid"}) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TZ)
+        moment = moment.replace(tzinfo=clock.LOCAL_TZ)
     return moment.astimezone(UTC)
 
 

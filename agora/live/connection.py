@@ -150,7 +150,8 @@ async def run(client: Client, still_allowed: Callable[[], Awaitable[bool]]) -> N
     reader = asyncio.create_task(_read(client))
     checks = _Revalidation(client, still_allowed)
     try:
-        done, _ = await asyncio.wait({sender, reader, client.stopped}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {sender, reader, client.stopped}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if reader in done and reader.result() == "gone":
             return  # the peer closed or vanished: nothing more to send
         client.stop(client.close_code if client.dropped else CLOSE_NORMAL)
@@ -190,7 +191,7 @@ async def _read(client: Client) -> str:
     bucket = _Bucket(FLOOD_BURST, FLOOD_RATE)
     while True:
         try:
-            message: dict[str, Any] = await client.websocket.receive()
+            message = await client.websocket.receive()
         except (RuntimeError, OSError):
             return "gone"
         if message["type"] == "websocket.disconnect":

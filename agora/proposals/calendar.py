@@ -28,12 +28,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from agora import clock
 from agora.i18n import get_locale
 from agora.timefmt import local_time
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = clock.LOCAL_TZ
 DISPLAY_DAYS = 15  # kept on public display at least 15 days (docs/domain.md, "The calendar")
 PUBLISH_DAYS = 3  # the result is published within 3 days
 
@@ -42,23 +42,23 @@ def local_day(moment: datetime) -> date:
     """The Asia/Shanghai calendar day of an aware moment."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: every moment in agora carries its offset")
-    return moment.astimezone(LOCAL_TZ).date()
+    return moment.astimezone(clock.LOCAL_TZ).date()
 
 
 def day_start(day: date) -> datetime:
     """00:00 local on `day`."""
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
+    return datetime.combine(day, time(0), tzinfo=clock.LOCAL_TZ)
 
 
 def end_of_day(day: date) -> datetime:
     """23:59:59 local on `day`: the last second of the day, as shown to people."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL_TZ)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=clock.LOCAL_TZ)
 
 
 def plus_local_days(moment: datetime, days: int) -> datetime:
     """The same local wall-clock time `days` local days later."""
-    wall = moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
-    return (wall + timedelta(days=days)).replace(tzinfo=LOCAL_TZ)
+    wall = moment.astimezone(clock.LOCAL_TZ).replace(tzinfo=None)
+    return (wall + timedelta(days=days)).replace(tzinfo=clock.LOCAL_TZ)
 
 
 def shown(moment: datetime) -> str:

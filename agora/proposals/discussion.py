@@ -22,8 +22,8 @@ from agora.proposals.serialize import comment_json, comment_row_json
 from agora.proposals.threads import MAX_DEPTH, STANCES, attach_point, build_tree, walk
 from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess
+from agora.storage.sql import converters, fetch, in_list, to_python
 from agora.web.http import MAX_ID, parse_id
-from agora.web.sql import converters, fetch, in_list, to_python
 
 MAX_COMMENT = 5000
 RATE_LIMIT = 10  # comments per member …
@@ -233,7 +233,7 @@ async def pin_official(access: HallAccess, comment: Comment, actor: User) -> Com
 
 
 # The columns a comment's JSON shape needs (`serialize.comment_row_json`), read as plain rows with
-# the author's name joined in: a page reads up to a few hundred of them (agora.web.sql).
+# the author's name joined in: a page reads up to a few hundred of them (agora.storage.sql).
 _ROWS = (
     "SELECT c.id, c.proposal_id, c.parent_id, u.display_name AS author__display_name, c.body_html,"
     " c.stance, c.official, c.official_as, c.created_at, c.edited_at, c.deleted_at, c.hidden_at,"

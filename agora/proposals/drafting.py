@@ -10,16 +10,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agora.art278 import MATTERS, matter_of_item
 from agora.errors import Invalid
 from agora.i18n import _
-from agora.proposals.models import CATEGORIES, MATTERS
+from agora.proposals.models import CATEGORIES
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_OPTION_LABEL = 200
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
-MAJOR_ITEMS = frozenset({6, 7, 8})
-ORDINARY_ITEMS = frozenset({1, 2, 3, 4, 5, 9})
 OPTION_KEY_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
@@ -34,10 +33,6 @@ class Draft:
     entrance: str | None = None
     affected: list[str] | None = None  # art. 279: the interested owners, each of whom must consent
     occupied: list[str] | None = None  # an elevator: the owners whose units it occupies
-
-
-def matter_of_item(item: int) -> str:
-    return "major" if item in MAJOR_ITEMS else "ordinary"
 
 
 def _text(data: dict[str, Any], name: str, limit: int, fields: dict[str, str]) -> str:

@@ -84,7 +84,8 @@ def render_thread(env: Environment, node: dict[str, Any], depth: int, max_depth:
         cache.move_to_end(key)
         return html
     module = env.get_template("proposals/_threads.html").make_module(vars={**LABELS, **FRAGMENTS})
-    html = Markup(str(module.thread(node, depth, max_depth)))  # noqa: S704 — autoescaped macro output
+    thread = getattr(module, "thread")  # noqa: B009 — a macro of the template, not an attribute mypy can see
+    html = Markup(str(thread(node, depth, max_depth)))  # noqa: S704 — autoescaped macro output
     cache[key] = html
     size[0] += len(html)
     while size[0] > MAX_THREAD_CHARS and len(cache) > 1:

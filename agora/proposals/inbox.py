@@ -12,6 +12,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from agora import clock
 from agora.accounts.models import User
@@ -26,7 +27,9 @@ async def _read_at(user: User) -> datetime:
     return state.read_at if state else user.created_at
 
 
-def _queries(user: User, hall_ids: list[int]):  # type: ignore[no-untyped-def]
+def _queries(
+    user: User, hall_ids: list[int]
+) -> tuple[QuerySet[Comment], QuerySet[Comment], QuerySet[ProposalTransition]]:
     visible = {"deleted_at": None, "hidden_at": None, "hall_id__in": hall_ids}
     replies = Comment.filter(parent_author_id=user.id, **visible).exclude(author_id=user.id)
     # NULL-safe "not mine": a top-level comment has no parent author, an automatic step no actor.

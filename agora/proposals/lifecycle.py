@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from agora import clock
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.proposals.labels import state_label
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 OWNERS_MATTERS = frozenset({"ordinary", "major", "unanimous"})  # matters that need a notice
 EARLY = ("draft", "consultation", "notice")  # states a proposal may still be withdrawn or rejected from
 
@@ -94,13 +93,13 @@ def check_transition(current: str, to: str, matter: str, actor: Actor, reason: s
 
 
 def local_day(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
+    return moment.astimezone(clock.LOCAL_TZ).date()
 
 
 def earliest_voting_start(notice_at: datetime, notice_days: int) -> datetime:
     """00:00 local on D + notice_days + 1, D being the local day the notice was published."""
     first = local_day(notice_at) + timedelta(days=notice_days + 1)
-    return datetime.combine(first, time(0), tzinfo=LOCAL_TZ)
+    return datetime.combine(first, time(0), tzinfo=clock.LOCAL_TZ)
 
 
 def check_notice_elapsed(now: datetime, notice_at: datetime | None, notice_days: int) -> None:
@@ -119,8 +118,10 @@ def check_notice_elapsed(now: datetime, notice_at: datetime | None, notice_days:
         )
 
 
-def check_voting_window(opens: datetime, closes_at: datetime | None, min_days: int, max_days: int) -> None:
-    """The window must last at least `min_days` and at most `max_days` (422 otherwise)."""
+def check_voting_window(
+    opens: datetime, closes_at: datetime | None, min_days: int, max_days: int
+) -> datetime:
+    """The window must last at least `min_days` and at most `max_days` (422 otherwise); returns its end."""
     if closes_at is None:
         raise Invalid(_("Opening the vote needs a closing time."), fields={"closes_at": "required"})
     if closes_at < opens + timedelta(days=min_days):
@@ -131,3 +132,4 @@ def check_voting_window(opens: datetime, closes_at: datetime | None, min_days: i
         raise Invalid(
             _("The vote may stay open at most {n} days.", n=max_days), fields={"closes_at": "too_late"}
         )
+    return closes_at

@@ -11,7 +11,6 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 STATES = ("draft", "consultation", "notice", "voting", "closed", "certified", "withdrawn", "rejected")
-MATTERS = ("ordinary", "major", "consultation", "unanimous")
 CATEGORIES = (
     "parking",
     "traffic",

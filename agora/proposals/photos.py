@@ -19,7 +19,7 @@ from agora.live.events import atomic
 from agora.proposals import imaging
 from agora.proposals.models import Proposal, ProposalPhoto
 from agora.rooms.access import HallAccess
-from agora.web.sql import fetch
+from agora.storage.sql import fetch
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -27,7 +27,7 @@ AUTHOR_STATES = ("draft", "consultation")
 
 
 def photo_url(photo: ProposalPhoto | SimpleNamespace, thumb: bool = False) -> str:
-    url = f"/proposals/{photo.proposal_id}/photos/{photo.id}.jpg"  # type: ignore[attr-defined]
+    url = f"/proposals/{photo.proposal_id}/photos/{photo.id}.jpg"  # type: ignore[union-attr]
     return url + "?size=thumb" if thumb else url
 
 

@@ -6,6 +6,8 @@ service, answer JSON.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -13,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from agora.errors import Invalid
 from agora.i18n import _
 from agora.proposals import discussion, live, moderation, photos, search, services, timeline, window  # noqa: F401 — live registers renderers
+from agora.proposals.models import Proposal
 from agora.proposals.pages import read_photo
 from agora.proposals.pages import routes as page_routes
 from agora.proposals.serialize import comment_json, proposal_json
@@ -24,7 +27,7 @@ def _id(request: Request) -> int:
     return path_id(request)
 
 
-async def _proposal_data(proposal, slug: str) -> dict:  # type: ignore[no-untyped-def]
+async def _proposal_data(proposal: Proposal, slug: str) -> dict[str, Any]:
     data = proposal_json(proposal, slug, await timeline.timeline(proposal))
     data["stances"] = await discussion.stances(proposal)
     return data
@@ -54,7 +57,8 @@ async def transition_api(request: Request) -> Response:
     to = data.get("to")
     if not isinstance(to, str):
         raise Invalid(_("Say which state to move to."), fields={"to": "required"})
-    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+    reason = data.get("reason")
+    reason = reason if isinstance(reason, str) else ""
     closes_at = services.parse_closes_at(data.get("closes_at"))
     proposal = await services.transition(access, proposal, to, user, closes_at=closes_at, reason=reason)
     return json_response(await _proposal_data(proposal, access.hall.slug))

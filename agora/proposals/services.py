@@ -24,7 +24,7 @@ from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals import lifecycle, window
 from agora.proposals.drafting import validate_draft
-from agora.proposals.lifecycle import OWNERS_MATTERS, Actor
+from agora.proposals.lifecycle import Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
 from agora.proposals.timeline import stamp, state_payload
 from agora.rooms.access import HallAccess
@@ -132,11 +132,11 @@ async def transition(
                 await _tell_residents_committee(access.hall, fresh, actor)
         elif to == "voting":
             rules = window.rules_of(fresh, await compound_rules(access.hall))
-            if fresh.matter in OWNERS_MATTERS:
+            if fresh.matter in lifecycle.OWNERS_MATTERS:
                 lifecycle.check_notice_elapsed(now, fresh.notice_at, rules.notice_days)
             elif not fresh.options:
                 raise Conflict(_("A consultation poll needs options before it can open."), code="no_options")
-            if fresh.matter in OWNERS_MATTERS and fresh.closes_at is not None:
+            if fresh.matter in lifecycle.OWNERS_MATTERS and fresh.closes_at is not None:
                 window.check_opening(now, fresh.closes_at, closes_at, rules)  # opening keeps the window
                 closes_at = fresh.closes_at
             else:  # a consultation, or a notice given before windows were announced with it
@@ -260,7 +260,7 @@ def parse_closes_at(raw: Any) -> datetime | None:
     except ValueError:
         raise Invalid(_("closes_at must be a date and time."), fields={"closes_at": "invalid"}) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=lifecycle.LOCAL_TZ)
+        value = value.replace(tzinfo=clock.LOCAL_TZ)
     check_time_bounds(value, "closes_at")
     # Stored in UTC: SQLite compares the stored text, so "+08:00" would close the vote 8 hours late.
     return value.astimezone(UTC)

@@ -28,7 +28,7 @@ from agora.proposals import lifecycle
 from agora.proposals.models import ModerationEntry, Proposal, ProposalTransition
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall
-from agora.web.sql import fetch, to_datetime
+from agora.storage.sql import fetch, to_datetime
 
 # The `*_at` field each state stamps (opens_at/closes_at are the ballots feature's, via open_vote).
 STAMPS = {

@@ -16,12 +16,13 @@ Derivation (`roles_by_hall`):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
 from agora.rooms.models import SLUG_MAX_LENGTH, Hall
-from agora.web.sql import fetch, in_list
+from agora.storage.sql import fetch, in_list
 
 MODERATE = frozenset({"moderator", "admin"})
 COMMITTEE = frozenset({"committee", "admin"})
@@ -80,7 +81,8 @@ async def roles_by_hall(
     if user is None:
         return {}
     if user.is_admin:
-        return {hall_id: {"admin", "member"} for hall_id in await Hall.all().values_list("id", flat=True)}
+        ids = cast(list[int], await Hall.all().values_list("id", flat=True))
+        return {hall_id: {"admin", "member"} for hall_id in ids}
     result: dict[int, set[str]] = {}
     # The parent of every compound seen so far (a member of a compound is a member of its parent).
     compound_parent: dict[int, int | None] = {}

@@ -155,13 +155,11 @@ def count_electorate(units: Iterable[RollUnit], *, parking_counts: bool | None) 
     if parking_counts is False:
         excluded = parking
         units = [u for u in units if u.kind != "parking"]
-    keys = {(u.building, u.unit) for u in units}
-    if len(keys) != len(units):
-        seen: set[tuple[str, str]] = set()
-        for u in units:
-            if (u.building, u.unit) in seen:
-                raise ValueError(f"unit {u.building}/{u.unit} is listed twice")
-            seen.add((u.building, u.unit))
+    seen: set[tuple[str, str]] = set()
+    for u in units:
+        if (u.building, u.unit) in seen:
+            raise ValueError(f"unit {u.building}/{u.unit} is listed twice")
+        seen.add((u.building, u.unit))
 
     # Union-find over "nodes": each owner_ref, plus one node standing for the developer's bloc.
     parent: dict[str, str] = {}
@@ -233,14 +231,9 @@ def _person(group: list[RollUnit]) -> Person:
         else:
             key = f"unit:{only.building}/{only.unit}"
         return Person(key, refs, ((only.building, only.unit),), only.area_cents)
+    # Several units are one person only through a shared owner or the developer's bloc.
     refs = tuple(sorted({ref for u in group for ref in u.owners}))
-    if any(u.status in DEVELOPER_STATUSES for u in group):
-        key = DEVELOPER_KEY
-    elif refs:
-        key = f"owner:{refs[0]}"
-    else:
-        (only,) = group
-        key = f"unit:{only.building}/{only.unit}"
+    key = DEVELOPER_KEY if any(u.status in DEVELOPER_STATUSES for u in group) else f"owner:{refs[0]}"
     return Person(
         key=key,
         owner_refs=refs,

@@ -208,7 +208,7 @@ async def find_invite(raw: str) -> Invite:
     owner = invite.owner
     if invite.uses >= invite.max_uses or (
         owner is not None and (owner.user_id is not None or not owner.active)
-    ):  # type: ignore[attr-defined]
+    ):
         raise Gone(_("This invitation has already been used."), code="invite_used")
     return invite
 

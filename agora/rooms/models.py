@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
@@ -125,7 +127,7 @@ class RollSnapshot(Model):
     class Meta:
         table = "roll_snapshots"
 
-    async def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def save(self, *args: Any, **kwargs: Any) -> None:
         """Written once: a vote counts against this roll whatever the roll becomes later."""
         if self._saved_in_db:
             raise RuntimeError("a roll snapshot is immutable once saved")

@@ -10,7 +10,7 @@ import contextvars
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import anyio.to_thread
 from tortoise.models import Model
@@ -169,7 +169,7 @@ async def _ensure_buildings(compound: Hall, labels: tuple[str, ...]) -> dict[str
         if label in halls:
             continue
         if taken is None:
-            taken = set(await Hall.all().values_list("slug", flat=True))
+            taken = set(cast(list[str], await Hall.all().values_list("slug", flat=True)))
         slug = building_slug(compound.slug, label, taken)
         taken.add(slug)
         halls[label] = await Hall.create(
@@ -219,7 +219,7 @@ async def _write_units(
     Rows are read as plain values and written with executemany: a first import of 20,000 units would
     otherwise build 20,000 model objects.
     """
-    rows = await Unit.filter(compound_id=compound.id).values_list(  # type: ignore[attr-defined]
+    rows = await Unit.filter(compound_id=compound.id).values_list(
         "id", "building_id", "label", *UNIT_VALUES
     )
     existing = {(row[1], row[2]): row for row in rows}

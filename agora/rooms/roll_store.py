@@ -109,8 +109,8 @@ async def hall_totals(hall: Hall) -> Totals:
     if hall.kind == "community":
         units, persons, area = 0, 0, 0
         undecided = False
-        for compound in await Hall.filter(kind="compound", parent_id=hall.id):
-            part = totals_of(await load_roll(compound.id), await parking_rule(compound))
+        for member in await Hall.filter(kind="compound", parent_id=hall.id):
+            part = totals_of(await load_roll(member.id), await parking_rule(member))
             units += part.units
             if part.persons is None or part.area_cents is None:
                 undecided = True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 
@@ -122,7 +122,7 @@ async def my_halls(user: User) -> list[HallSummary]:
     roles = await roles_by_hall(user)
     halls = await Hall.filter(id__in=list(roles)).prefetch_related("parent") if roles else []
     found = [
-        HallSummary(h, sorted(roles[h.id]), h.parent.slug if h.parent else None)  # type: ignore[attr-defined]
+        HallSummary(h, sorted(roles[h.id]), h.parent.slug if h.parent else None)
         for h in halls
     ]
     found.sort(key=lambda s: (KIND_ORDER.get(s.hall.kind, 9), s.hall.slug))
@@ -272,9 +272,8 @@ async def set_roles(access: HallAccess, actor: User, login: str, roles: Any) -> 
         # Their open pages reconnect and are re-checked against what they may still see.
         halls = [hall.id]
         if hall.kind == "compound":
-            halls += list(
-                await Hall.filter(kind="building", compound_id=hall.id).values_list("id", flat=True)
-            )
+            buildings = Hall.filter(kind="building", compound_id=hall.id)
+            halls += cast(list[int], await buildings.values_list("id", flat=True))
         for hall_id in halls:
             await disconnect_user(target.id, hall_id)
     return sorted(wanted)

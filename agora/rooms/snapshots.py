@@ -6,6 +6,8 @@ roll import cannot change what a vote is counted against, and `agora verify` can
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from agora.errors import Invalid
 from agora.i18n import _
 from agora.rooms.counting import ParkingUndecided, RollUnit, count_electorate, fingerprint
@@ -62,12 +64,26 @@ async def freeze_roll(hall: Hall, entrance: str | None = None) -> RollSnapshot:
     )
 
 
-def snapshot_person_of(snapshot: RollSnapshot) -> dict[str, str]:
+class HasPersons(Protocol):
+    """A frozen roll as saved (`RollSnapshot`) or as read in one plain row: its `persons`."""
+
+    @property
+    def persons(self) -> Any: ...
+
+
+def snapshot_person_of(snapshot: HasPersons) -> dict[str, str]:
     """owner_ref -> the key of the person (ballot) that owner casts or shares, in this snapshot."""
     return {ref: key for key, refs, _area in snapshot.persons for ref in refs}
 
 
-def snapshot_units(snapshot: RollSnapshot) -> list[RollUnit]:
+class HasUnits(Protocol):
+    """A frozen roll as saved (`RollSnapshot`) or as read in one plain row: its `units`."""
+
+    @property
+    def units(self) -> Any: ...
+
+
+def snapshot_units(snapshot: HasUnits) -> list[RollUnit]:
     """The frozen units, as the pure counting code takes them (re-counting gives the stored totals)."""
     return [
         RollUnit(building=b, entrance=e, unit=u, area_cents=a, kind=k, status=s, owners=tuple(owners))

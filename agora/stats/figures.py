@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from agora import clock
 
 RESOLVED = "resolved"
 UNRESOLVED = "closed_unresolved"
 DONE_CONCERN = frozenset({RESOLVED, UNRESOLVED, "merged"})
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def figures(
         by_state[p.state] += p.count
     work_rows = list(works)
     return {
-        "concerns": {**concern_figures(chosen), "by_month": by_month(chosen, LOCAL_TZ)},
+        "concerns": {**concern_figures(chosen), "by_month": by_month(chosen, clock.LOCAL_TZ)},
         "wishes": {"received": len(wishes), "fulfilled": sum(1 for w in wishes if w.status == RESOLVED)},
         "proposals": {"by_state": dict(sorted((k, v) for k, v in by_state.items() if v))},
         "votes": vote_figures(v for v in votes if _in(v.closed_at, start, end)),

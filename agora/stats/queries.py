@@ -21,7 +21,7 @@ from typing import Any
 
 from agora.stats.figures import ConcernRow, ProposalRow, VoteRow, WorkRow
 from agora.storage.database import is_postgres
-from agora.web.sql import fetch, fetch_rows, in_list, to_datetime
+from agora.storage.sql import fetch, fetch_rows, in_list, to_datetime
 
 _HALLS = (
     "SELECT id, kind, slug, name, parent_id, compound_id FROM halls WHERE id = ? OR parent_id = ?"
@@ -98,7 +98,7 @@ async def _proposal_counts(
     ids: list[int], start: datetime | None, end: datetime | None
 ) -> list[tuple[int, ProposalRow]]:
     """Proposals per hall and state within the range, counted by the database (not 20,000 rows)."""
-    where, params = [f"hall_id IN {in_list(ids)}"], list(ids)
+    where, params = [f"hall_id IN {in_list(ids)}"], list[Any](ids)
     if start is not None:
         where.append("created_at >= ?")
         params.append(start)
@@ -117,7 +117,7 @@ async def _concerns(
     """Every concern and wish of these compounds received within the range (only the columns the
     figures need: never a title, a body, a name or a contact), tagged with its building's hall when
     it names one, else its compound's."""
-    where, params = [f"compound_id IN {in_list(compounds)}"], list(compounds)
+    where, params = [f"compound_id IN {in_list(compounds)}"], list[Any](compounds)
     if start is not None:
         where.append("created_at >= ?")
         params.append(start)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from agora import clock
 from agora.accounts.models import User
 from agora.errors import Invalid
 from agora.i18n import _
@@ -20,8 +20,6 @@ from agora.rooms.access import access_hall
 from agora.rooms.models import Hall
 from agora.stats.figures import figures
 from agora.stats.queries import FigureCache, HallRow, Rows, rows_under
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -31,13 +29,13 @@ class Range:
 
     @property
     def start(self) -> datetime | None:
-        return datetime.combine(self.first, time(0), LOCAL_TZ).astimezone(UTC) if self.first else None
+        return datetime.combine(self.first, time(0), clock.LOCAL_TZ).astimezone(UTC) if self.first else None
 
     @property
     def end(self) -> datetime | None:
         if self.last is None:
             return None
-        return datetime.combine(self.last + timedelta(days=1), time(0), LOCAL_TZ).astimezone(UTC)
+        return datetime.combine(self.last + timedelta(days=1), time(0), clock.LOCAL_TZ).astimezone(UTC)
 
     def to_json(self) -> dict[str, str | None]:
         return {

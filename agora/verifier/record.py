@@ -207,7 +207,9 @@ def check_roll(roll: object, problems: list[str], expected: str | None) -> Roll:
     known = parking is not None or not any(row[4] == "parking" for row in rows)
     n_total = len(weight) if known else None
     a_total = sum(weight.values()) if known else None
-    claimed = roll.get("totals") if isinstance(roll.get("totals"), dict) else {}
+    claimed = roll.get("totals")
+    if not isinstance(claimed, dict):
+        claimed = {}
     a_text = None if a_total is None else area_text(a_total)
     if claimed.get("persons") != n_total or claimed.get("area") != a_text:
         problems.append(
@@ -489,12 +491,20 @@ def secret_sums(record: dict, proposal_id: int, roll: Roll, counted: list[Entry]
     for seq in failing:
         problems.append(_("The encrypted ballot of entry {seq} is not proven well formed.", seq=seq))
     totals = {"persons": by_persons, "area": by_area}
-    claimed = record.get("result") if isinstance(record.get("result"), dict) else {}
-    choices = claimed.get("choices") if isinstance(claimed.get("choices"), dict) else {}
-    decryption = record.get("decryption") if isinstance(record.get("decryption"), dict) else {}
+    claimed = record.get("result")
+    if not isinstance(claimed, dict):
+        claimed = {}
+    choices = claimed.get("choices")
+    if not isinstance(choices, dict):
+        choices = {}
+    decryption = record.get("decryption")
+    if not isinstance(decryption, dict):
+        decryption = {}
     sums = {key: [0, 0] for key in CHOICES}
     for index, key in enumerate(CHOICES):
-        figures = choices.get(key) if isinstance(choices.get(key), dict) else {}
+        figures = choices.get(key)
+        if not isinstance(figures, dict):
+            figures = {}
         for column, (kind, unit_of) in enumerate((("persons", None), ("area", "area"))):
             where = f"decryption.{kind}.{key}"
             raw = figures.get(kind)

@@ -35,7 +35,8 @@ async def submitted_token(scope: Scope, headers: Headers, content_type: str, bod
     if submitted:
         return submitted
     if content_type.startswith("application/x-www-form-urlencoded"):
-        return (parse_qs(body.decode("utf-8", "replace")).get("csrf_token") or [None])[0]
+        values = parse_qs(body.decode("utf-8", "replace")).get("csrf_token")
+        return values[0] if values else None
     if not content_type.startswith("multipart/"):
         return None
     sent = False

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from agora.audit.services import record
 from agora.errors import DomainError, NotFound, Unavailable
 from agora.i18n import _
+from agora.storage.faults import is_storage_fault
 from agora.web.templating import render
 
 log = logging.getLogger("agora")
@@ -74,16 +75,9 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     return render_error(request, error)
 
 
-def _is_storage_fault(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return any(
-        k in text for k in ("disk is full", "database or disk", "readonly database", "read-only", "disk i/o")
-    )
-
-
 def server_error_response(request: Request, exc: Exception) -> Response:
     """A 503 for storage faults (nothing was written: the transaction rolled back), else a 500."""
-    if _is_storage_fault(exc):
+    if is_storage_fault(exc):
         log.error("storage failure: %s", exc)
         return render_error(request, Unavailable(_("Storage is unavailable right now; nothing was saved.")))
     log.exception("unhandled error", exc_info=exc)

@@ -62,7 +62,7 @@ def client_ip(scope: Scope) -> str:
 def choose_locale(headers: Headers, query: str, user: Any) -> str:
     params = parse_qs(query)
     for candidate in (
-        (params.get("lang") or [None])[0],
+        (params.get("lang") or [""])[0],
         getattr(user, "locale", None),
         read_cookie(headers, LANG_COOKIE),
         i18n.from_accept_language(headers.get("accept-language")),

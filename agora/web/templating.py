@@ -16,7 +16,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from agora import i18n
+from agora import clock, i18n
 from agora.timefmt import local_time
 from agora.web.csrf import csrf_token
 from agora.web.staticfiles import static_url
@@ -28,7 +28,7 @@ def _babel_locale() -> str:
     return "zh_Hans_CN" if i18n.get_locale() == "zh_CN" else "en"
 
 
-def build_environment(timezone: str, *, auto_reload: bool = False) -> Environment:
+def build_environment(*, auto_reload: bool = False) -> Environment:
     """Templates are read once (`auto_reload` re-reads changed files: for development only)."""
     env = Environment(
         auto_reload=auto_reload,
@@ -44,7 +44,7 @@ def build_environment(timezone: str, *, auto_reload: bool = False) -> Environmen
         (2026年12月4日 21:43 / 4 Dec 2026, 21:43): the one way a page shows a time. It also takes the
         ISO strings of JSON documents (the resolution record), so no page prints raw ISO or UTC.
         `style="date"` drops the time."""
-        return local_time(value, timezone, _babel_locale(), style)
+        return local_time(value, clock.LOCAL_ZONE, _babel_locale(), style)
 
     def number(value: object) -> str:
         return format_decimal(value, locale=_babel_locale())  # type: ignore[arg-type]

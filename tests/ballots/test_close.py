@@ -123,6 +123,8 @@ async def test_a_vote_due_while_the_server_was_down_is_closed_before_the_first_r
     finally:
         process.terminate()
         process.wait(timeout=15)
+        if process.stderr is not None:
+            process.stderr.close()
     assert (await Proposal.get(id=proposal.id)).state == "closed"
     assert await Resolution.filter(proposal_id=proposal.id).count() == 1
 

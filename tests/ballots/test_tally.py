@@ -308,12 +308,23 @@ def test_deemed_with_a_missing_figure_is_undetermined():
     assert (result.deemed.outcome, result.deemed.reason) == ("undetermined", "missing_figure")
 
 
+def test_negative_weights_are_refused_everywhere():
+    with pytest.raises(ValueError):
+        tally_owners("major", N, A, vote(yes=(20, 200_000)),
+                     deemed=DeemedParticipation(CLAUSE, [CountedBallot("abstain", -1, 10_000)]))
+    with pytest.raises(ValueError):
+        tally_consultation(["a", "b"], [CountedBallot("a", -1, 0)])
+
+
 def test_deemed_needs_a_clause_and_room_in_scope():
     with pytest.raises(ValueError):
         tally_owners("major", N, A, vote(yes=(20, 200_000)), deemed=DeemedParticipation(" ", []))
     too_many = [CountedBallot("abstain", 1, 1) for _ in range(11)]
     with pytest.raises(ValueError):
         tally_owners("major", N, A, vote(yes=(20, 200_000)), deemed=DeemedParticipation(CLAUSE, too_many))
+    too_large = [CountedBallot("abstain", 1, 100_001)]
+    with pytest.raises(ValueError):
+        tally_owners("major", N, A, vote(yes=(20, 200_000)), deemed=DeemedParticipation(CLAUSE, too_large))
 
 
 # --- JSON, consultation, turnout -----------------------------------------------------------------------

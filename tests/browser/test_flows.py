@@ -146,7 +146,8 @@ async def test_voting_keeping_the_receipt_and_finding_it_in_the_ledger(
         await page.locator("#ledger button[type=submit]").click()
     await phone.check()
     found = await page.locator("#ledger p.ok[role=status]").inner_text()
-    assert "同意" in found and "tr.found" and await page.locator("#ledger tr.found").count() == 1
+    # Secret ballots (the default): the entry is found, its choice is not shown to anyone.
+    assert "您的选票是第" in found and await page.locator("#ledger tr.found").count() == 1
 
 
 async def test_moderator_queue_hiding_pinning_and_moving_a_proposal_on(

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from agora import clock
+from agora.clock import LOCAL_TZ
 from agora.concerns.models import Concern, ConcernPhoto
-from agora.concerns.rules import LOCAL_TZ
 from tests.concerns.factories import XSS, api, raise_concern, world
 from tests.proposals.factories import assert_no_xss
 from tests.support import TEST_PASSWORD, csrf_from

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -55,16 +56,18 @@ def serve(db_url: str, tmp_path: Path) -> Iterator[list[LiveServer]]:
         "AGORA_RUN_SCHEDULER": "0",
     }
     processes: list[subprocess.Popen[bytes]] = []
+    logs: list[IO[bytes]] = []
     servers: list[LiveServer] = []
     try:
         for _ in range(2):
             port = free_port()
+            logs.append(open(tmp_path / f"serve-{port}.log", "wb"))  # noqa: SIM115 — closed below
             processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "agora.cli", "serve", "--port", str(port)],
                     env=env,
                     stdout=subprocess.DEVNULL,
-                    stderr=open(tmp_path / f"serve-{port}.log", "wb"),  # noqa: SIM115 — closed with the process
+                    stderr=logs[-1],
                 )
             )
             servers.append(LiveServer(url=f"http://127.0.0.1:{port}", port=port, app=None, settings=None))  # type: ignore[arg-type]
@@ -78,6 +81,8 @@ def serve(db_url: str, tmp_path: Path) -> Iterator[list[LiveServer]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for log in logs:
+            log.close()
 
 
 async def wait_until_up(servers: list[LiveServer], tmp_path: Path) -> None:

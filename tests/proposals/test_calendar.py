@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agora.clock import LOCAL_TZ
 from agora.proposals import calendar
-from agora.proposals.calendar import LOCAL_TZ
 
 SECOND = timedelta(seconds=1)
 

@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agora.art278 import MATTERS
+from agora.clock import LOCAL_TZ
 from agora.errors import Conflict, Invalid
 from agora.proposals import lifecycle
-from agora.proposals.lifecycle import LOCAL_TZ, Actor
-from agora.proposals.models import MATTERS, STATES
+from agora.proposals.lifecycle import Actor
+from agora.proposals.models import STATES
 
 ACTORS = {
     "member": Actor(),

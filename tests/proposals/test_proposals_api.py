@@ -9,7 +9,8 @@ import pytest
 
 from agora import clock
 from agora.audit.models import AuditEntry
-from agora.proposals.lifecycle import LOCAL_TZ, earliest_voting_start
+from agora.clock import LOCAL_TZ
+from agora.proposals.lifecycle import earliest_voting_start
 from agora.proposals.models import Proposal
 from tests.proposals.factories import XSS_ALL, add_unit, api, assert_no_xss, create, make_hall, member, move
 

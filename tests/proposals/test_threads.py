@@ -118,3 +118,8 @@ def test_depth_limited_tree_against_brute_force(choices: list[int], limit: int) 
         while real[expected] >= limit:
             expected = by_id[expected]["parent"]
         assert shown_parent[row["id"]] == expected
+
+
+def test_the_latest_stance_wins_whatever_order_the_rows_come_in() -> None:
+    rows = [(5, 10, "oppose"), (3, 10, "support"), (4, 11, "question")]
+    assert stance_summary(rows) == {"support": 0, "oppose": 1, "question": 1}

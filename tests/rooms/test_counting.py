@@ -676,3 +676,8 @@ def test_fingerprint_does_not_confuse_field_boundaries():
     a = RollUnit("1", "1", "1-302", 8950)
     b = RollUnit("1", "11", "-302", 8950)
     assert fingerprint([a], None) != fingerprint([b], None)
+
+
+def test_an_owned_unit_with_no_owner_on_the_roll_is_its_own_person():
+    electorate = count_electorate([unit("101"), unit("102", "A")], parking_counts=False)
+    assert sorted(p.key for p in electorate.persons) == ["owner:A", "unit:1/101"]

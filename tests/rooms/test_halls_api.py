@@ -107,7 +107,17 @@ async def test_rules_get_put_and_validation(client: httpx.AsyncClient) -> None:
         "objection_days": 7,
         "proxy_bar_property_staff": True,
         "budget_margin_percent": 10,  # agora.implementation: spending beyond the budget needs a new vote
+        "ballot_secrecy": "secret",  # api.md "Secrecy": the default
     }
+    for secrecy in ("open", "", None, True):
+        refused = await client.put(
+            f"/api/v1/halls/{c.slug}/rules", json={"ballot_secrecy": secrecy}, headers=c.committee
+        )
+        assert refused.status_code == 422 and "ballot_secrecy" in refused.json()["error"]["fields"]
+    named = await client.put(
+        f"/api/v1/halls/{c.slug}/rules", json={"ballot_secrecy": "named"}, headers=c.committee
+    )
+    assert named.status_code == 200 and named.json()["ballot_secrecy"] == "named"
     for margin in (-1, 101, "10", 10.5):
         refused = await client.put(
             f"/api/v1/halls/{c.slug}/rules", json={"budget_margin_percent": margin}, headers=c.committee

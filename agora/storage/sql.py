@@ -50,7 +50,7 @@ async def fetch_rows(sql: str, *params: Any) -> Sequence[Sequence[Any]]:
     """
     conn, sql = _connection(sql)
     _count, rows = await conn.execute_query(sql, list(params))
-    return rows
+    return rows  # type: ignore[return-value]  # Tortoise types them as dicts; the driver's rows are sequences
 
 
 def in_list(values: Iterable[Any]) -> str:
