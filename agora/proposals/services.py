@@ -140,7 +140,10 @@ async def transition(
                 window.check_opening(now, fresh.closes_at, closes_at, rules)  # opening keeps the window
                 closes_at = fresh.closes_at
             else:  # a consultation, or a notice given before windows were announced with it
-                lifecycle.check_voting_window(now, closes_at, rules.min_voting_days, rules.max_voting_days)
+                closes_at = lifecycle.check_voting_window(
+                    now, closes_at, rules.min_voting_days, rules.max_voting_days
+                )
+            assert closes_at is not None  # announced with the notice, or checked just above
             frozen = window.freeze(fresh, rules)
             if frozen:
                 await fresh.save(update_fields=frozen)
