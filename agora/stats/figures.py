@@ -20,7 +20,8 @@ from agora import clock
 
 RESOLVED = "resolved"
 UNRESOLVED = "closed_unresolved"
-DONE_CONCERN = frozenset({RESOLVED, UNRESOLVED, "merged"})
+MERGED = "merged"
+DONE_CONCERN = frozenset({RESOLVED, UNRESOLVED, MERGED})
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ def figures(
     end: datetime | None = None,
 ) -> dict[str, Any]:
     """The api.md "Figures" for the rows of a hall (and its children), within `[start, end)`."""
-    chosen = [r for r in concerns if _in(r.created_at, start, end)]
+    # A merged concern is a duplicate of its survivor: one worry, received once (docs/concerns.md).
+    chosen = [r for r in concerns if _in(r.created_at, start, end) and r.status != MERGED]
     wishes = [r for r in chosen if r.kind == "wish"]
     proposals_in = [p for p in proposals if p.created_at is None or _in(p.created_at, start, end)]
     by_state: Counter[str] = Counter()

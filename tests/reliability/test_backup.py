@@ -23,7 +23,10 @@ from tests.reliability.procs import SECRET, AgoraProcess, no_server_errors, owne
 from tests.rooms.factories import Row
 
 ROWS = [Row("1", f"{100 + k}", "66.60", f"B{k:02d}", f"业主{k}") for k in range(40)]
-COLUMNS = "seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash"
+COLUMNS = (
+    "seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash,"
+    " ciphertext, proof"
+)
 
 
 def run_backup(url: str, target: Path, workdir: Path) -> subprocess.CompletedProcess[str]:

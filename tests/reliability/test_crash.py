@@ -165,7 +165,8 @@ async def _storage_fault_case(server, client, tmp_path, disk, break_it, heal_it,
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         rows = db.execute(
-            "SELECT seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash"
+            "SELECT seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash,"
+            " ciphertext, proof"
             " FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq",
             (proposal.id,),
         ).fetchall()

@@ -206,6 +206,10 @@ async def walk(phone: Any, start: list[str], limit: int = 60) -> tuple[list[str]
                 continue
             if parts.path.startswith(("/static/", "/logout", "/api/")) or parts.path.endswith(".pdf"):
                 continue
+            # Downloads are not pages (a browser saves them): the PDF's text is checked below, the
+            # spreadsheets' cells by tests/security/test_exports_and_names.py.
+            if parts.path.endswith((".csv", ".xlsx")) or "format=csv" in parts.query:
+                continue
             target = parts.path + (f"?{parts.query}" if parts.query else "")
             if shape(target) not in shapes:
                 shapes.add(shape(target))

@@ -141,6 +141,17 @@ def test_a_hall_with_only_unresolved_items() -> None:
     assert got["feedback"] == 0 and got["satisfaction_rate"] is None
 
 
+def test_a_merged_duplicate_is_not_received_twice() -> None:
+    # Three worries raised, one merged into another: two concerns received, one resolved, one open.
+    rows = [concern("resolved", 1, 4), concern("merged", 2), concern("received", 3), wish_merged := concern(
+        "merged", 3, kind="wish")]
+    got = figures(rows, [], [], [])
+    assert got["concerns"]["received"] == 2 and got["concerns"]["resolved"] == 1
+    assert got["concerns"]["open"] == 1 and got["concerns"]["resolution_rate"] == "0.500"
+    assert got["concerns"]["by_month"] == {"2026-11": {"received": 2, "resolved": 1}}
+    assert got["wishes"] == {"received": 0, "fulfilled": 0}, wish_merged
+
+
 def test_by_month_in_local_time() -> None:
     # Received 30 November 20:00 UTC = 1 December 04:00 in Shanghai; resolved in January.
     late = ConcernRow("concern", "x", "resolved", datetime(2026, 11, 30, 20, 0, tzinfo=UTC),
