@@ -618,7 +618,7 @@ def build_schema() -> dict[str, Any]:
                 "Sign in and get a bearer token",
                 body=_obj(["login", "password"], login={"type": "string"}, password={"type": "string"}),
                 out=_obj(["token", "expires_at"], token={"type": "string"}, expires_at=TIME),
-                errors=(400, 401, 422, 429),
+                errors=(400, 401, 413, 422, 429),
                 auth=False,
             ),
             "delete": _op(
