@@ -9,7 +9,7 @@ event) are `agora.proposals.timeline`'s, which the ballots feature uses for its 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -27,10 +27,10 @@ from agora.proposals.drafting import validate_draft
 from agora.proposals.lifecycle import Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
 from agora.proposals.timeline import stamp, state_payload
+from agora.proposals.window import parse_closes_at  # noqa: F401 — pages and routes call services.parse_closes_at
 from agora.rooms.access import HallAccess
 from agora.rooms.models import Hall, Owner, Unit
 from agora.rooms.rules import Rules, rules_from
-from agora.web.http import check_time_bounds
 
 
 async def compound_rules(hall: Hall) -> Rules:
@@ -252,18 +252,3 @@ async def has_seconded(proposal: Proposal, user: User) -> bool:
     return await ProposalSecond.filter(proposal_id=proposal.id, user_id=user.id).exists()
 
 
-def parse_closes_at(raw: Any) -> datetime | None:
-    """ISO 8601 with an offset (the API), or a local `datetime-local` value from the page form."""
-    if raw in (None, ""):
-        return None
-    if not isinstance(raw, str):
-        raise Invalid(_("closes_at must be a date and time."), fields={"closes_at": "invalid"})
-    try:
-        value = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise Invalid(_("closes_at must be a date and time."), fields={"closes_at": "invalid"}) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=clock.LOCAL_TZ)
-    check_time_bounds(value, "closes_at")
-    # Stored in UTC: SQLite compares the stored text, so "+08:00" would close the vote 8 hours late.
-    return value.astimezone(UTC)

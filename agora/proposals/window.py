@@ -22,8 +22,25 @@ from agora.proposals.models import Proposal, ProposalTransition
 from agora.rooms.access import HallAccess
 from agora.rooms.rules import Rules, frozen_rules, rules_in_force
 from agora.storage.database import is_postgres
+from agora.web.http import check_time_bounds
 
 REASON_MAX = 2000
+
+def parse_closes_at(raw: Any) -> datetime | None:
+    """ISO 8601 with an offset (the API), or a local `datetime-local` value from the page form."""
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str):
+        raise Invalid(_("closes_at must be a date and time."), fields={"closes_at": "invalid"})
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise Invalid(_("closes_at must be a date and time."), fields={"closes_at": "invalid"}) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.LOCAL_TZ)
+    check_time_bounds(value, "closes_at")
+    # Stored in UTC: SQLite compares the stored text, so "+08:00" would close the vote 8 hours late.
+    return value.astimezone(UTC)
 
 
 def check_announced_window(notice_at: datetime, closes_at: datetime | None, rules: Rules) -> datetime:
@@ -151,7 +168,6 @@ async def extend(
     """The owners' committee extends an open vote once, before its close, within the maximum."""
     if "committee" not in access.roles:
         raise Forbidden(_("Only the owners' committee extends a vote."))
-    from agora.proposals.services import parse_closes_at  # the one parser of closing times
 
     new_closes = parse_closes_at(data.get("closes_at"))
     reason = data.get("reason")
