@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from agora.errors import NotFound
 from agora.i18n import _
+from agora.resources import STATIC_DIR
 
-STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 _manifest: dict[str, tuple[str, bytes, str]] = {}
 
 

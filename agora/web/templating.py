@@ -7,7 +7,6 @@ Autoescaping is on for every template, whatever its file name (Starlette's defau
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -17,11 +16,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from agora import clock, i18n
+from agora.resources import TEMPLATE_DIR
 from agora.timefmt import local_time
 from agora.web.csrf import csrf_token
 from agora.web.staticfiles import static_url
-
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
 
 def _babel_locale() -> str:
