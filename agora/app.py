@@ -31,6 +31,7 @@ from agora.proposals.routes import routes as proposal_routes
 from agora.rooms.routes import routes as room_routes
 from agora.settings import Settings
 from agora.stats.routes import routes as stats_routes
+from agora.startup import StartupError, check_connected_database, check_database_reachable, check_files, health_failures
 from agora.storage import database
 from agora.web import errors, serving
 from agora.web.http import redirect
@@ -42,10 +43,18 @@ log = logging.getLogger("agora")
 
 
 async def healthz(request: Request) -> Response:
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:  # noqa: BLE001 — any failure means "not healthy"
-        return JSONResponse({"ok": False}, status_code=503)
+    """200 `{"ok": true}` when the database answers and the files are there; else 503 with the names of
+    the failed checks and their one-line messages (`agora.startup`)."""
+    failures = await health_failures()
+    if failures:
+        return JSONResponse(
+            {
+                "ok": False,
+                "failed": [failure.name for failure in failures],
+                "messages": {failure.name: failure.message for failure in failures},
+            },
+            status_code=503,
+        )
     return JSONResponse({"ok": True})
 
 
@@ -78,19 +87,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The same checks `agora serve` runs before it starts uvicorn (agora.startup).
+        failures = check_files() + await check_database_reachable(settings.database_url)
+        if failures:
+            for failure in failures:
+                log.error(failure.line())
+            raise StartupError(failures)
         if settings.auto_migrate:
             await database.migrate(settings.database_url)
         await database.init(settings.database_url)
         try:
-            pending = await database.pending_migrations()
-            if pending:
-                raise database.StorageError(
-                    _(
-                        "The database is not migrated ({n} pending). Run `agora migrate` first.",
-                        n=len(pending),
-                    )
-                )
-            await database.check_durability(settings.allow_unsafe_durability)
+            failures = await check_connected_database(settings.allow_unsafe_durability)
+            if failures:
+                for failure in failures:
+                    log.error(failure.line())
+                raise StartupError(failures)
             await start_hub(app, settings)
             scheduler = implementation_sweeper = None
             if settings.run_scheduler:

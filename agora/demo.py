@@ -48,14 +48,26 @@ def seed_steps() -> list[Callable[[DemoContext], Awaitable[None]]]:
 
 
 async def seed_demo(settings: Settings, passwords: Passwords | None = None) -> list[str]:
+    """Seed once; return the accounts to print — every time, also when the database was seeded before."""
+    accounts = settings.var_dir / "demo-accounts.txt"
     if await User.filter(login="admin").exists():
-        return ["agora demo: already seeded (delete ./var/ to start over)"]
+        if accounts.is_file():
+            lines = accounts.read_text(encoding="utf-8").splitlines()
+        else:  # seeded by another var folder: list the accounts from the database
+            lines = _header() + [
+                f"  {user.login:<12} {user.display_name}"
+                for user in await User.all().order_by("id")
+            ]
+        return lines + ["", "(already seeded: delete ./var/ to start over)"]
     ctx = DemoContext(passwords=passwords or Passwords(settings.argon2_profile, 2))
     await ctx.user("admin", "管理员 Administrator", is_admin=True)
     for step in seed_steps():
         await step(ctx)
-    header = [
-        "agora demo accounts (password for all: " + DEMO_PASSWORD + ")",
-        "  admin        community administrator",
-    ]
-    return header + ctx.lines
+    lines = _header() + ["  admin        community administrator"] + ctx.lines
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    accounts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return lines
+
+
+def _header() -> list[str]:
+    return ["agora demo accounts (password for all: " + DEMO_PASSWORD + ")"]

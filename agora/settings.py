@@ -8,10 +8,50 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
-    if value is None or value == "":
+class SettingsError(ValueError):
+    """A setting's value is malformed; the message names the variable and what it accepts."""
+
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(value: str | None, default: bool = False, name: str = "") -> bool:
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE | FALSE:
+        from agora.i18n import _
+
+        raise SettingsError(
+            _("{name}={value} is not a yes/no value: use 1 or 0 (also true/false, yes/no, on/off).",
+              name=name, value=value)
+        )
+    return word in TRUE
+
+
+def _port(value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    if value.strip().isdigit() and 0 <= int(value) <= 65535:
+        return int(value)
+    from agora.i18n import _
+
+    raise SettingsError(
+        _("AGORA_PORT={value} is not a port number: use a number from 1 to 65535.", value=value)
+    )
+
+
+def _choice(name: str, value: str | None, default: str, choices: tuple[str, ...]) -> str:
+    if value is None or value.strip() == "":
+        return default
+    if value.strip() in choices:
+        return value.strip()
+    from agora.i18n import _
+
+    raise SettingsError(
+        _("{name}={value} is not one of: {choices}.", name=name, value=value, choices=", ".join(choices))
+    )
 
 
 def _load_or_create_secret(var_dir: Path) -> str:
@@ -57,9 +97,33 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        var_dir = Path(env.get("AGORA_VAR_DIR", "var"))
+        var_dir = Path(env.get("AGORA_VAR_DIR") or "var")
         database_url = env.get("AGORA_DATABASE_URL") or f"sqlite://{var_dir / 'agora.sqlite3'}"
-        secret = env.get("AGORA_SECRET_KEY") or _load_or_create_secret(var_dir)
+        if "://" not in database_url:
+            from agora.i18n import _
+
+            raise SettingsError(
+                _(
+                    "AGORA_DATABASE_URL={value} is not a database URL: use sqlite://path/to/agora.sqlite3 "
+                    "or postgres://user:password@host:5432/name.",
+                    value=database_url,
+                )
+            )
+        try:
+            secret = env.get("AGORA_SECRET_KEY") or _load_or_create_secret(var_dir)
+        except OSError as error:
+            from agora.i18n import _
+
+            raise SettingsError(
+                _(
+                    "Cannot keep the secret key in {folder} ({error}): set AGORA_VAR_DIR to a writable "
+                    "folder, or set AGORA_SECRET_KEY.",
+                    folder=str(var_dir), error=error.strerror or str(error),
+                )
+            ) from error
+        if not env.get("AGORA_DATABASE_URL"):
+            var_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite file's folder
+        from agora.accounts.passwords import PROFILES
         origins = tuple(
             o.strip().rstrip("/") for o in env.get("AGORA_ALLOWED_ORIGINS", "").split(",") if o.strip()
         )
@@ -68,15 +132,19 @@ class Settings:
             secret_key=secret,
             redis_url=env.get("AGORA_REDIS_URL") or None,
             host=env.get("AGORA_HOST", "127.0.0.1"),
-            port=int(env.get("AGORA_PORT", "8000")),
-            debug=_bool(env.get("AGORA_DEBUG")),
+            port=_port(env.get("AGORA_PORT"), 8000),
+            debug=_bool(env.get("AGORA_DEBUG"), name="AGORA_DEBUG"),
             var_dir=var_dir,
             allowed_origins=origins,
-            secure_cookies=_bool(env.get("AGORA_SECURE_COOKIES")),
-            argon2_profile=env.get("AGORA_ARGON2_PROFILE", "interactive"),
-            allow_unsafe_durability=_bool(env.get("AGORA_ALLOW_UNSAFE_DURABILITY")),
-            auto_migrate=_bool(env.get("AGORA_AUTO_MIGRATE")),
-            run_scheduler=_bool(env.get("AGORA_RUN_SCHEDULER"), default=True),
+            secure_cookies=_bool(env.get("AGORA_SECURE_COOKIES"), name="AGORA_SECURE_COOKIES"),
+            argon2_profile=_choice(
+                "AGORA_ARGON2_PROFILE", env.get("AGORA_ARGON2_PROFILE"), "interactive", tuple(PROFILES)
+            ),
+            allow_unsafe_durability=_bool(
+                env.get("AGORA_ALLOW_UNSAFE_DURABILITY"), name="AGORA_ALLOW_UNSAFE_DURABILITY"
+            ),
+            auto_migrate=_bool(env.get("AGORA_AUTO_MIGRATE"), name="AGORA_AUTO_MIGRATE"),
+            run_scheduler=_bool(env.get("AGORA_RUN_SCHEDULER"), default=True, name="AGORA_RUN_SCHEDULER"),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -29,7 +29,27 @@ def load(source: str) -> Any:
         if token:
             headers["authorization"] = f"Bearer {token}"
         response = httpx.get(source, headers=headers, timeout=30, follow_redirects=True)
+        if response.status_code in (401, 403, 404) and not token:
+            raise ValueError(
+                _(
+                    "the server answered {status}: set AGORA_TOKEN to an API token of a member of the hall "
+                    "(POST /api/v1/auth/token), or download the record and pass the file",
+                    status=response.status_code,
+                )
+            )
+        if response.status_code in (401, 403, 404):
+            raise ValueError(
+                _(
+                    "the server answered {status} with the token in AGORA_TOKEN: it may have expired, or "
+                    "its account is not a member of the hall",
+                    status=response.status_code,
+                )
+            )
         response.raise_for_status()
+        if "json" not in response.headers.get("content-type", ""):
+            raise ValueError(
+                _("this address is not a record in JSON: use /api/v1/proposals/ID/resolution")
+            )
         return response.json()
     text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     return json.loads(text)

@@ -42,9 +42,7 @@ def sqlite_path(database_url: str) -> Path:
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
-        path = sqlite_path(database_url)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(database_url)  # its folder must exist (agora.startup says so when it does not)
         connection: dict[str, Any] | str = {
             "engine": "agora.storage.sqlite_backend",
             "credentials": {
