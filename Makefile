@@ -1,45 +1,66 @@
-# agora — the README's two commands are `make demo` and `make test`; everything they need is installed here.
+# agora — the README's two commands are `make demo` and `make test`; each installs what it needs, no more.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install demo serve test test-pg lint coverage migrations bench soak system-deps clean
+.PHONY: install install-test demo serve test test-pg lint coverage migrations bench soak screenshots wheel \
+	demo-deps test-deps system-deps clean
 
-$(STAMP): pyproject.toml package.json package-lock.json
+# The application alone (what `make demo` needs): a virtual environment with agora in editable mode.
+# The front-end files are committed (static/vendor/, checked against package-lock.json), so no npm here.
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(STAMP)
+
+# The test tools: pytest & co., and axe-core from npm (package-lock.json).
+$(TEST_STAMP): $(STAMP) pyproject.toml package.json package-lock.json
 	$(BIN)/pip install --quiet -e '.[test]'
 	npm ci --no-audit --no-fund --loglevel=error
-	$(BIN)/python scripts/vendor_static.py
-	touch $(STAMP)
+	$(BIN)/python scripts/vendor_static.py --check
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
-# Debian packages: a CJK font for the printable resolution record, chromium for the browser tests,
-# sqlmap for the SQL injection scan (tests/security/test_sqlmap.py).
+install-test: $(TEST_STAMP)
+
+# Debian packages. The demo needs only a CJK font for the printable resolution record; the tests also
+# need chromium (browser tests) and sqlmap (tests/security/test_sqlmap.py).
 FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-system-deps:
-	@if [ ! -f $(FONT) ] || ! command -v chromium >/dev/null 2>&1 || ! command -v sqlmap >/dev/null 2>&1; then \
-	  echo "installing Debian packages: fonts-droid-fallback chromium sqlmap"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    fonts-droid-fallback chromium sqlmap >/dev/null \
-	  || { echo "could not install fonts-droid-fallback/chromium/sqlmap with apt-get"; exit 1; }; \
+demo-deps:
+	@if [ ! -f $(FONT) ]; then \
+	  echo "installing the Debian package fonts-droid-fallback (a CJK font for the resolution PDF)"; \
+	  $(SUDO) apt-get update -qq && $(APT) install -y -qq fonts-droid-fallback >/dev/null \
+	  || { echo "could not install fonts-droid-fallback with apt-get (or set AGORA_PDF_FONT)"; exit 1; }; \
 	fi
 
-demo: install system-deps
+test-deps: demo-deps
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v sqlmap >/dev/null 2>&1; then \
+	  echo "installing Debian packages for the tests: chromium sqlmap"; \
+	  $(SUDO) apt-get update -qq && $(APT) install -y -qq chromium sqlmap >/dev/null \
+	  || { echo "could not install chromium/sqlmap with apt-get"; exit 1; }; \
+	fi
+
+system-deps: test-deps
+
+demo: install demo-deps
 	$(BIN)/agora demo
 
 serve: install
 	$(BIN)/agora serve --migrate
 
-test: install system-deps
+# Screenshots go to build/screenshots/ (the working tree stays clean); `make screenshots` refreshes the README's.
+test: install-test test-deps
 	$(BIN)/python -m pytest -q
 
-lint: install
-	$(BIN)/ruff check agora tests scripts
+lint: install-test
+	$(BIN)/ruff check agora tests scripts setup.py
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_imports.py
 
@@ -47,21 +68,28 @@ lint: install
 CORE_TESTS := tests/ballots/test_tally.py tests/ballots/test_chain.py tests/rooms/test_counting.py \
 	tests/proposals/test_threads.py
 
-coverage: install
+coverage: install-test
 	$(BIN)/python -m coverage run -m pytest -q $(CORE_TESTS)
 	$(BIN)/python -m coverage report
 
-migrations: install
+screenshots: install-test test-deps
+	AGORA_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/browser
+
+wheel: install-test
+	$(BIN)/pip wheel --no-deps --quiet -w dist .
+	@ls dist/*.whl
+
+migrations: install-test
 	scripts/makemigrations.sh
 
-bench: install
+bench: install-test
 	$(BIN)/python -m bench.run
 
 # Mixed traffic against a real `agora serve` on the loopback (bench/soak.py, docs/security.md):
 # no 5xx, no lost receipt, memory flat within 10%. Not yet in .ci/run: see docs/security.md.
 SOAK_SECONDS ?= 600
-soak: install
+soak: install-test
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor var
+	rm -rf $(VENV) node_modules var build dist

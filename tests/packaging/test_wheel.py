@@ -38,11 +38,16 @@ def clean_env() -> dict[str, str]:
 
 def source_copy(target: Path) -> Path:
     """The repository's files as a clean checkout would have them (tracked and new, not ignored)."""
-    listing = subprocess.run(
+    listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
-    for name in filter(None, listing):
+        cwd=ROOT, capture_output=True, check=False,
+    )
+    if listed.returncode != 0:  # not a git checkout (an unpacked archive): everything but local state
+        local = shutil.ignore_patterns(".git", ".venv", "node_modules", "var", "build", "dist", "*.egg-info",
+                                       "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis")
+        shutil.copytree(ROOT, target, ignore=local)
+        return target
+    for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
