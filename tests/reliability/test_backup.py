@@ -1,7 +1,8 @@
 """`agora backup` while ballots are being cast: the copy is consistent, restorable, and every ledger in
 it verifies; each copied ledger is an exact prefix of the live one.
 
-PostgreSQL backups are pg_dump's job (`agora backup` prints the command and exits 2): skipped there.
+On PostgreSQL `agora backup` runs pg_dump: tests/cli/test_backup_postgres.py restores its dump
+with pg_restore.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ async def test_an_online_backup_during_a_burst_restores_with_verifying_ledgers(
 ) -> None:  # type: ignore[no-untyped-def]
     url = server.settings.database_url
     if not url.startswith("sqlite"):
-        pytest.skip("PostgreSQL is backed up with pg_dump (agora backup prints the command)")
+        pytest.skip("PostgreSQL: pg_dump and pg_restore in tests/cli/test_backup_postgres.py")
     compound = await simple_compound(client, ROWS)
     first = await voting_proposal(compound)
     second = await voting_proposal(compound, matter="ordinary", item=4)
