@@ -36,6 +36,8 @@ CODE_LENGTH = 10
 OWNER_INVITE_DAYS = 180
 HALL_INVITE_DAYS = 30
 INVITE_ROLES = {"resident": "member", "tenant": "tenant"}
+# Invitations that appoint: only those who may set roles (the committee, administrators) issue them.
+STAFF_INVITE_ROLES = ("committee", "moderator", "canvasser")
 MAX_USES = 1000
 
 
@@ -148,8 +150,18 @@ async def create_hall_invite(access: HallAccess, actor: User, data: dict[str, An
     """A code that makes whoever registers with it a resident member (or a tenant) of this hall."""
     check_can_invite(access)
     role = data.get("role", "resident")
-    if role not in INVITE_ROLES:
-        raise Invalid(_("role must be resident or tenant."), fields={"role": "invalid"})
+    if role in STAFF_INVITE_ROLES:
+        if not permissions.can_set_roles(access):
+            raise Forbidden(
+                _("Only the owners' committee can appoint committee members, moderators or canvassers.")
+            )
+        stored_role = role
+    elif role in INVITE_ROLES:
+        stored_role = INVITE_ROLES[role]
+    else:
+        raise Invalid(
+            _("role must be resident, tenant, committee, moderator or canvasser."), fields={"role": "invalid"}
+        )
     max_uses = data.get("max_uses", 1)
     if not isinstance(max_uses, int) or isinstance(max_uses, bool) or not 1 <= max_uses <= MAX_USES:
         raise Invalid(
@@ -162,7 +174,7 @@ async def create_hall_invite(access: HallAccess, actor: User, data: dict[str, An
         invite = await Invite.create(
             code_hash=code_hash(code),
             hall=access.hall,
-            role=INVITE_ROLES[role],
+            role=stored_role,
             max_uses=max_uses,
             expires_at=expires,
         )

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from agora import clock
 from agora.accounts import services as accounts
 from agora.ballots.needs import open_votes
-from agora.errors import BadRequest, DomainError, Invalid
+from agora.errors import BadRequest, Conflict, DomainError, Invalid
 from agora.i18n import _
 from agora.proposals.services import hall_proposals
 from agora.rooms import joining, permissions, roll_import, services
@@ -45,9 +45,41 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+async def _halls_context(request: Request, user: Any, **extra: Any) -> dict[str, Any]:
+    halls = await services.my_halls(user)
+    context: dict[str, Any] = {"halls": halls, "can_create": permissions.can_create_halls(user)}
+    context["form_error"] = None
+    parents = [s.hall for s in halls if s.hall.kind in ("community", "compound")]
+    parent = request.query_params.get("parent", "")
+    parent_kind = next((h.kind for h in parents if h.slug == parent), None)
+    kind = {"community": "compound", "compound": "building"}.get(parent_kind or "", "community")
+    context["new_hall"] = {
+        "kind": kind, "name": "", "slug": "", "label": "", "parent": parent if parent_kind else ""
+    }
+    context["parents"] = parents
+    context.update(extra)
+    return context
+
+
 async def halls_page(request: Request) -> Response:
     user = require_user(request)
-    return render(request, "rooms/halls.html", {"halls": await services.my_halls(user)})
+    return render(request, "rooms/halls.html", await _halls_context(request, user))
+
+
+async def hall_create_submit(request: Request) -> Response:
+    """An administrator creates a community, compound or building (as POST /api/v1/halls)."""
+    user = require_user(request)
+    form = await read_form(request)
+    data = {key: str(form.get(key) or "").strip() for key in ("kind", "name", "slug", "parent", "label")}
+    payload: dict[str, Any] = {k: v for k, v in data.items() if v and k != "parent"}
+    if data["parent"]:
+        payload["parent"] = data["parent"]
+    try:
+        hall = await services.create_hall(user, payload)
+    except (Invalid, Conflict) as error:
+        context = await _halls_context(request, user, new_hall=data, form_error=error.message)
+        return render(request, "rooms/halls.html", context, status=error.status)
+    return redirect(f"/halls/{hall.slug}")
 
 
 async def hall_page(request: Request) -> Response:
@@ -301,6 +333,7 @@ async def join_submit(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/halls", halls_page, methods=["GET"]),
+    Route("/halls", hall_create_submit, methods=["POST"]),
     Route("/halls/{slug}", hall_page, methods=["GET"]),
     Route("/halls/{slug}/roll", roll_page, methods=["GET"]),
     Route("/halls/{slug}/roll", roll_confirm, methods=["POST"]),

@@ -44,4 +44,6 @@ def abilities(access: HallAccess) -> list[str]:
         found.append("rules")
     if access.has("canvasser"):
         found.append("paper")
+    if access.has("admin") and access.hall.kind != "building":
+        found.append("add_hall")
     return found

@@ -81,6 +81,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/halls"): rule(ADMIN, **UNSCOPED),
     ("GET", "/api/v1/halls"): rule(SIGNED_IN, **UNSCOPED),
     ("GET", "/halls"): rule(SIGNED_IN, **UNSCOPED),
+    ("POST", "/halls"): rule(ADMIN, **UNSCOPED),
     ("GET", "/api/v1/halls/{slug}"): rule(MEMBERS),
     ("GET", "/halls/{slug}"): rule(MEMBERS),
     ("PUT", "/api/v1/halls/{slug}/roll"): rule(COMMITTEE),
