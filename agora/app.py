@@ -13,7 +13,6 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from tortoise import connections
 
 from agora.accounts.passwords import Passwords
 from agora.accounts.routes import routes as account_routes
@@ -22,7 +21,6 @@ from agora.ballots.routes import routes as ballot_routes
 from agora.ballots.scheduler import start_scheduler
 from agora.concerns.routes import routes as concern_routes
 from agora.errors import DomainError
-from agora.i18n import _
 from agora.implementation.routes import routes as implementation_routes
 from agora.implementation.scheduler import start_sweeper
 from agora.live.hub import start_hub, stop_hub
@@ -30,8 +28,14 @@ from agora.live.routes import routes as live_routes
 from agora.proposals.routes import routes as proposal_routes
 from agora.rooms.routes import routes as room_routes
 from agora.settings import Settings
+from agora.startup import (
+    StartupError,
+    check_connected_database,
+    check_database_reachable,
+    check_files,
+    health_failures,
+)
 from agora.stats.routes import routes as stats_routes
-from agora.startup import StartupError, check_connected_database, check_database_reachable, check_files, health_failures
 from agora.storage import database
 from agora.web import errors, serving
 from agora.web.http import redirect

@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from agora.accounts.passwords import PROFILES
+from agora.i18n import _
+
 
 class SettingsError(ValueError):
     """A setting's value is malformed; the message names the variable and what it accepts."""
@@ -21,7 +24,6 @@ def _bool(value: str | None, default: bool = False, name: str = "") -> bool:
         return default
     word = value.strip().lower()
     if word not in TRUE | FALSE:
-        from agora.i18n import _
 
         raise SettingsError(
             _("{name}={value} is not a yes/no value: use 1 or 0 (also true/false, yes/no, on/off).",
@@ -35,7 +37,6 @@ def _port(value: str | None, default: int) -> int:
         return default
     if value.strip().isdigit() and 0 <= int(value) <= 65535:
         return int(value)
-    from agora.i18n import _
 
     raise SettingsError(
         _("AGORA_PORT={value} is not a port number: use a number from 1 to 65535.", value=value)
@@ -47,7 +48,6 @@ def _choice(name: str, value: str | None, default: str, choices: tuple[str, ...]
         return default
     if value.strip() in choices:
         return value.strip()
-    from agora.i18n import _
 
     raise SettingsError(
         _("{name}={value} is not one of: {choices}.", name=name, value=value, choices=", ".join(choices))
@@ -100,7 +100,6 @@ class Settings:
         var_dir = Path(env.get("AGORA_VAR_DIR") or "var")
         database_url = env.get("AGORA_DATABASE_URL") or f"sqlite://{var_dir / 'agora.sqlite3'}"
         if "://" not in database_url:
-            from agora.i18n import _
 
             raise SettingsError(
                 _(
@@ -112,7 +111,6 @@ class Settings:
         try:
             secret = env.get("AGORA_SECRET_KEY") or _load_or_create_secret(var_dir)
         except OSError as error:
-            from agora.i18n import _
 
             raise SettingsError(
                 _(
@@ -123,7 +121,6 @@ class Settings:
             ) from error
         if not env.get("AGORA_DATABASE_URL"):
             var_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite file's folder
-        from agora.accounts.passwords import PROFILES
         origins = tuple(
             o.strip().rstrip("/") for o in env.get("AGORA_ALLOWED_ORIGINS", "").split(",") if o.strip()
         )

@@ -23,7 +23,13 @@ import sqlite3
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+import asyncpg
+from tortoise import connections
+
 from agora.i18n import _
+from agora.resources import missing_files
+from agora.storage import database
+from agora.storage.database import StorageError, sqlite_path, tortoise_config
 
 EXIT_NOT_MIGRATED = 2
 EXIT_SETTINGS = 3
@@ -64,7 +70,6 @@ def _safe_url(url: str) -> str:
 
 
 def check_files() -> list[Failure]:
-    from agora.resources import missing_files
 
     missing = missing_files()
     if not missing:
@@ -133,7 +138,6 @@ def check_port(host: str, port: int) -> list[Failure]:
 
 
 def _sqlite_failure(url: str) -> list[Failure]:
-    from agora.storage.database import sqlite_path
 
     path = sqlite_path(url)
     if str(path) == ":memory:":
@@ -172,9 +176,6 @@ def _sqlite_failure(url: str) -> list[Failure]:
 
 
 async def _postgres_failure(url: str) -> list[Failure]:
-    import asyncpg
-
-    from agora.storage.database import tortoise_config
 
     credentials = tortoise_config(url)["connections"]["default"]["credentials"]
     where = f"{credentials['host']}:{credentials['port']}"
@@ -229,7 +230,6 @@ async def _postgres_failure(url: str) -> list[Failure]:
 
 async def check_database_reachable(url: str) -> list[Failure]:
     """Can we open the database with these settings? Distinguishes unreachable, refused login, absent."""
-    from agora.storage.database import StorageError, tortoise_config
 
     try:
         tortoise_config(url)
@@ -261,7 +261,6 @@ async def check_database_reachable(url: str) -> list[Failure]:
 
 async def check_connected_database(allow_unsafe_durability: bool) -> list[Failure]:
     """With Tortoise initialised: migrations applied, durability settings safe."""
-    from agora.storage import database
 
     pending = await database.pending_migrations()
     if pending:
@@ -290,7 +289,6 @@ async def check_all(
     migrate_first: bool = False,
 ) -> list[Failure]:
     """Every start-up check, stopping at the first database failure (the later ones would only echo it)."""
-    from agora.storage import database
 
     failures = check_files()
     if listen is not None:
@@ -310,7 +308,6 @@ async def check_all(
 
 async def health_failures() -> list[Failure]:
     """What `/healthz` checks on a running server: the database answers, the files are there."""
-    from tortoise import connections
 
     failures = check_files()
     try:
