@@ -141,9 +141,7 @@ def crawl(base: str, login: str, password: str, limit: int = 400) -> tuple[dict[
             for href in parser.pages:
                 target = urlparse(urljoin(str(response.url), href))
                 if target.netloc == urlparse(base).netloc and target.path not in seen:
-                    # /concerns/{id} under `agora serve` did not answer within 3 minutes on 2026-12-04
-                    # (it does under the test server): left out here and reported, not yet explained.
-                    if not target.path.startswith(("/static/", "/logout", "/concerns/")):
+                    if not target.path.startswith(("/static/", "/logout")):
                         queue.append(target.path + (f"?{target.query}" if target.query else ""))
             assets.update(urlparse(urljoin(str(response.url), a)).path for a in parser.assets)
         for asset in sorted(a for a in assets if a.startswith("/static/")):
@@ -183,15 +181,18 @@ def test_the_wheel_alone_serves_every_page_kind(tmp_path: Path) -> None:
     assert "admin" in seeded.stdout and "owner1" in seeded.stdout
 
     port = free_port()
+    # The server logs every request: into a file, not a pipe nobody reads (a full pipe blocks the server).
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
     server = subprocess.Popen(
-        [agora, "serve", "--port", str(port)], cwd=work, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [agora, "serve", "--port", str(port)], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert server.poll() is None, server.communicate()[0][-3000:]
+            assert server.poll() is None, log_path.read_text()[-3000:]
             try:
                 if httpx.get(f"{base}/healthz", timeout=2).json() == {"ok": True}:
                     break
@@ -216,3 +217,4 @@ def test_the_wheel_alone_serves_every_page_kind(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
+        log.close()
