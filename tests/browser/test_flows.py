@@ -368,14 +368,16 @@ async def test_a_proposal_from_draft_to_certified_record_with_live_updates(
     await author.check()
 
     # Notice, then (after the 15-day notice period) voting, moved on by the Party branch.
+    # The notice announces the voting window (it opens after 15 days and closes 7 days later).
     await party.goto(f"/proposals/{pid}")
+    closes = (clock.now() + timedelta(days=23, hours=1)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    await party.page.fill("#closes-at-notice", closes)
     async with party.page.expect_navigation():
         await party.page.locator("form.transition:has(input[value=notice]) button").click()
     await author.page.locator(f"#proposal-state-{pid}", has_text="公示").wait_for(timeout=1000)
     clock.travel(timedelta(days=16, hours=1))
     await party.goto(f"/proposals/{pid}")
-    closes = (clock.now() + timedelta(days=7)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
-    await party.page.fill("#closes-at", closes)
+    assert await party.page.locator("#closes-at").count() == 0  # opening keeps the announced window
     async with party.page.expect_navigation():
         await party.page.locator("form.transition:has(input[value=voting]) button").click()
     await party.check()
