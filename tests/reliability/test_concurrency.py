@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -107,9 +108,13 @@ async def test_ballots_racing_the_close_are_either_counted_or_refused(client, tw
     await two_workers.start()
     limits = httpx.Limits(max_connections=60, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=two_workers.url, timeout=60, limits=limits) as http:
+        # An owners' vote closes at its announced time, never before (issue 14): the window is moved
+        # to end a moment from now, in the database, and the close is sent as it ends.
+        ends = datetime.now(UTC) + timedelta(seconds=0.3)
+        await Proposal.filter(id=proposal.id).update(closes_at=ends)
 
         async def close() -> httpx.Response:
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.02)
             return await http.post(
                 f"/api/v1/proposals/{proposal.id}/transition", json={"to": "closed"}, headers=moderator
             )

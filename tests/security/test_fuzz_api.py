@@ -239,6 +239,11 @@ async def test_random_mutations_of_a_real_record_are_reported_never_raised(clien
 UNCHECKED = {"title", "hall", "compound", "timeline", "verdict", "channels", "certified", "created_at",
              "posted_at", "display_until", "supersedes", "status", "record_hash", "superseded_by", "number",
              "scope", "format", "deemed_participation", "roll_fingerprint", "correction"}  # fmt: skip
+# The procedure's facts (issue 14: the rules frozen at notice, consents, objections, the residents'
+# committee, publication dates) are printed on the record, but `agora verify` does not vouch for them yet:
+# a known gap, in the closing note of 2026-12-04 and docs/verify.md.
+UNCHECKED |= {"rules", "residents_committee", "consents", "objections", "objections_until", "publish_by",
+              "published_late"}  # fmt: skip
 
 
 def _matters(where: tuple, value: Any = "") -> bool:
