@@ -250,3 +250,28 @@ def test_receipt_codes():
     variants = [code, code.lower(), plain, f" {plain[:3]} {plain[3:]}\t", code.replace("-", " ")]
     assert {hash_receipt(v) for v in variants} == {hashlib.sha256(plain.encode()).hexdigest()}
     assert hash_receipt(code) != hash_receipt(receipt_code())
+
+
+def _sealed(prev: str, seq: int, ciphertext: str = "ab" * 8, proof: str = "cd" * 8) -> chain.LedgerEntry:
+    fields = (1, seq, "e" * 64, ciphertext, proof, 1, 8950, "online", "2026-12-04T09:30:00+08:00", None, prev)
+    digest = chain.secret_entry_hash(*fields)
+    return chain.LedgerEntry(seq, "e" * 64, "", 1, 8950, "online", "2026-12-04T09:30:00+08:00", None, prev,
+                             digest, ciphertext, proof)  # fmt: skip
+
+
+def test_a_sealed_entry_hashes_its_ciphertext_and_proof_in_place_of_the_choice() -> None:
+    first = _sealed(chain.GENESIS, 1)
+    text = chain.secret_canonical(1, 1, "e" * 64, "ab" * 8, "cd" * 8, 1, 8950, "online",
+                                  "2026-12-04T09:30:00+08:00", None, chain.GENESIS)  # fmt: skip
+    assert text.startswith(chain.SEALED_FORMAT + "\n") and "ciphertext=" + "ab" * 8 in text
+    assert "choice=" not in text and chain.hash_of(1, first) == first.hash
+    second = _sealed(first.hash, 2)
+    assert chain.verify_chain(1, [first, second]) == []
+    altered = dataclasses.replace(second, ciphertext="ab" * 7 + "ac")
+    assert chain.verify_chain(1, [first, altered]) != []
+
+
+@pytest.mark.parametrize("ciphertext", ["", "AB", "abc", "zz"])
+def test_a_sealed_entry_refuses_anything_but_lowercase_hex(ciphertext: str) -> None:
+    with pytest.raises(ValueError):
+        chain.secret_canonical(1, 1, "e" * 64, ciphertext, "cd", 1, 8950, "online", "t", None, chain.GENESIS)
