@@ -22,8 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agora.i18n import _
-from agora.verifier import proofs
 from agora.verifier.count import CHOICES, Uncountable, area_text, recount
+from agora.verifier.proofs import ERRORS, check_and_sum, decryption_holds, election_bytes, point_ok
 
 FORMAT = "agora-resolution/1"
 ZEROS = "0" * 64
@@ -477,16 +477,16 @@ def secret_sums(record: dict, proposal_id: int, roll: Roll, counted: list[Entry]
     if not isinstance(election, dict) or election.get("choices") != list(CHOICES):
         raise Broken(_("A secret vote's record must name its election key and choices."))
     public = hexbytes(election, "public_key", "election")
-    if not proofs.point_ok(public):
+    if not point_ok(public):
         raise Broken(_("The election's public key is not a valid group element."))
-    tag = proofs.election_bytes(proposal_id)
+    tag = election_bytes(proposal_id)
     if election.get("id") != tag.decode("ascii"):
         problems.append(_("The election id {id} does not name this proposal.", id=election.get("id")))
     k = len(CHOICES)
     items = [(e.seq, bytes.fromhex(e.receipt), e.ciphertext, e.proof, e.persons, e.area) for e in counted]
     try:
-        failing, by_persons, by_area = proofs.check_and_sum(tag, public, k, items)
-    except (*proofs.ERRORS, IndexError):
+        failing, by_persons, by_area = check_and_sum(tag, public, k, items)
+    except (*ERRORS, IndexError):
         raise Broken(_("The encrypted ballots cannot be added up.")) from None
     for seq in failing:
         problems.append(_("The encrypted ballot of entry {seq} is not proven well formed.", seq=seq))
@@ -526,7 +526,7 @@ def secret_sums(record: dict, proposal_id: int, roll: Roll, counted: list[Entry]
             if stated != a + b:
                 problems.append(_("{what}: the ballots do not add up to the published total.", what=where))
             label = f"{kind}:{key}".encode("ascii")
-            if not proofs.decryption_holds(tag, public, label, a, b, share, proof, value):
+            if not decryption_holds(tag, public, label, a, b, share, proof, value):
                 problems.append(
                     _(
                         "{what}: the decryption of the total is not proven to be {value}.",
