@@ -9,7 +9,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -22,7 +21,7 @@ from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotAuthenticated, Throttled
 from agora.i18n import _
 from agora.live.events import disconnect_credential, disconnect_user
-from agora.storage.sql import fetch, to_datetime
+from agora.storage.sql import aliased, by_alias, fetch, hydrate, to_datetime
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
@@ -261,9 +260,8 @@ async def start_session(user: User, ip: str, user_agent: str) -> str:
 @cache
 def _session_sql() -> str:
     """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
-    columns = [f"s.{c} AS s__{c}" for c in sorted(Session._meta.db_fields)]
-    columns += [f"u.{c} AS u__{c}" for c in sorted(User._meta.db_fields)]
-    return f"SELECT {', '.join(columns)} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"  # noqa: S608
+    columns = f"{aliased(Session, 's')}, {aliased(User, 'u')}"
+    return f"SELECT {columns} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"  # noqa: S608
 
 
 async def _session_and_user(id_hash: str) -> tuple[Session, User] | None:
@@ -271,12 +269,8 @@ async def _session_and_user(id_hash: str) -> tuple[Session, User] | None:
     rows = await fetch(_session_sql(), id_hash)
     if not rows:
         return None
-    session_cols: dict[str, Any] = {}
-    user_cols: dict[str, Any] = {}
-    for key, value in rows[0].items():
-        alias, column = key.split("__", 1)
-        (session_cols if alias == "s" else user_cols)[column] = value
-    return Session._init_from_db(**session_cols), User._init_from_db(**user_cols)
+    columns = by_alias(rows[0])
+    return hydrate(Session, columns["s"]), hydrate(User, columns["u"])
 
 
 async def load_session(raw: str, policy: SessionPolicy) -> tuple[Session, User] | None:
@@ -332,10 +326,9 @@ async def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:
 @cache
 def _token_sql() -> str:
     """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
-    columns = ["t.revoked_at AS t__revoked_at", "t.expires_at AS t__expires_at"]
-    columns += [f"u.{c} AS u__{c}" for c in sorted(User._meta.db_fields)]
+    columns = f"t.revoked_at AS t__revoked_at, t.expires_at AS t__expires_at, {aliased(User, 'u')}"
     joined = "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
-    return f"SELECT {', '.join(columns)} {joined}"  # noqa: S608
+    return f"SELECT {columns} {joined}"  # noqa: S608
 
 
 async def load_token(raw: str) -> User | None:
@@ -346,10 +339,10 @@ async def load_token(raw: str) -> User | None:
     rows = await fetch(_token_sql(), digest(raw))
     if not rows:
         return None
-    row = rows[0]
-    if row["t__revoked_at"] is not None or to_datetime(row["t__expires_at"]) <= clock.now():
+    columns = by_alias(rows[0])
+    if columns["t"]["revoked_at"] is not None or to_datetime(columns["t"]["expires_at"]) <= clock.now():
         return None
-    user = User._init_from_db(**{key[3:]: value for key, value in row.items() if key.startswith("u__")})
+    user = hydrate(User, columns["u"])
     return user if user.is_active else None
 
 

@@ -30,7 +30,7 @@ from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall
 from agora.rooms.rules import rules_in_force
-from agora.storage.sql import fetch
+from agora.storage.sql import aliased, by_alias, fetch, hydrate
 
 
 def check_choice(proposal: Proposal, choice: Any) -> str:
@@ -50,8 +50,7 @@ def check_choice(proposal: Proposal, choice: Any) -> str:
 @cache
 def _cast_read_sql() -> str:
     """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
-    columns = [f"p.{c} AS p__{c}" for c in sorted(Proposal._meta.db_fields)]
-    columns += [f"h.{c} AS h__{c}" for c in sorted(Hall._meta.db_fields)]
+    columns = [aliased(Proposal, "p"), aliased(Hall, "h")]
     columns += [
         f"s.{c} AS s__{c}"
         for c in ("id", "fingerprint", "compound_id", "persons_total", "area_cents_total", "created_at")
@@ -82,12 +81,9 @@ async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
     rows = await fetch(_cast_read_sql(), user.id, proposal_id)
     if not rows:
         raise NotFound(_("This proposal does not exist or you cannot see it."))
-    columns: dict[str, dict[str, Any]] = {"p": {}, "h": {}, "s": {}, "c": {}, "o": {}}
-    for key, value in rows[0].items():
-        alias, column = key.split("__", 1)
-        columns[alias][column] = value
-    proposal = Proposal._init_from_db(**columns["p"])
-    hall = Hall._init_from_db(**columns["h"])
+    columns = by_alias(rows[0])
+    proposal = hydrate(Proposal, columns["p"])
+    hall = hydrate(Hall, columns["h"])
     snapshot = columns["s"] if columns["s"]["id"] is not None and columns["c"]["id"] is not None else None
     refs = sorted(str(row["o__owner_ref"]) for row in rows if row["o__owner_ref"] is not None)
     try:

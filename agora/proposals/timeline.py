@@ -16,8 +16,6 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from tortoise.models import Model
-
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
@@ -28,7 +26,7 @@ from agora.proposals import lifecycle
 from agora.proposals.models import ModerationEntry, Proposal, ProposalTransition
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.models import Hall
-from agora.storage.sql import fetch, to_datetime
+from agora.storage.sql import aliased, by_alias, fetch, hydrate, to_datetime
 
 # The `*_at` field each state stamps (opens_at/closes_at are the ballots feature's, via open_vote).
 STAMPS = {
@@ -47,15 +45,11 @@ AUTOMATIC = {("voting", "closed"), ("closed", "certified")}
 # --- access -------------------------------------------------------------------------------------
 
 
-def _columns(model: type[Model], alias: str) -> str:
-    return ", ".join(f"{alias}.{column} AS {alias}__{column}" for column in sorted(model._meta.db_fields))
-
-
 @cache
 def _proposal_and_hall_sql() -> str:
     """Built on first use: a model's foreign key columns are known only once Tortoise is set up."""
     return (
-        f"SELECT {_columns(Proposal, 'p')}, {_columns(Hall, 'h')}"  # noqa: S608 — the models' columns
+        f"SELECT {aliased(Proposal, 'p')}, {aliased(Hall, 'h')}"  # noqa: S608 — the models' columns
         " FROM proposals p JOIN halls h ON h.id = p.hall_id WHERE p.id = ?"
     )
 
@@ -65,12 +59,8 @@ async def _proposal_and_hall(proposal_id: int) -> tuple[Proposal, Hall] | None:
     rows = await fetch(_proposal_and_hall_sql(), proposal_id)
     if not rows:
         return None
-    proposal_cols: dict[str, Any] = {}
-    hall_cols: dict[str, Any] = {}
-    for key, value in rows[0].items():
-        alias, column = key.split("__", 1)
-        (proposal_cols if alias == "p" else hall_cols)[column] = value
-    return Proposal._init_from_db(**proposal_cols), Hall._init_from_db(**hall_cols)
+    columns = by_alias(rows[0])
+    return hydrate(Proposal, columns["p"]), hydrate(Hall, columns["h"])
 
 
 async def access_proposal(user: User | None, proposal_id: int) -> tuple[Proposal, HallAccess]:

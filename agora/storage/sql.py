@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -21,6 +21,7 @@ from tortoise.fields import DatetimeField
 from tortoise.models import Model
 
 _PLACEHOLDER = re.compile(r"\?")
+M = TypeVar("M", bound=Model)
 
 
 @lru_cache(maxsize=256)
@@ -82,3 +83,28 @@ def to_python(row: dict[str, Any], convert: dict[str, Any]) -> dict[str, Any]:
         if value is not None:
             row[name] = fn(value)
     return row
+
+
+# --- models from a joined read ---------------------------------------------------------------------
+# A hot read joins a few tables in one query and names each column `<alias>__<column>`; these three
+# build that SELECT list, split a row back by alias and make the models, so no feature copies them.
+
+
+def aliased(model: type[Model], alias: str) -> str:
+    """`p.id AS p__id, p.title AS p__title, …`: every column of `model`, for one row of a joined read."""
+    return ", ".join(f"{alias}.{column} AS {alias}__{column}" for column in sorted(model._meta.db_fields))
+
+
+def by_alias(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A row of `<alias>__<column>` keys as {alias: {column: value}}."""
+    split: dict[str, dict[str, Any]] = {}
+    for key, value in row.items():
+        alias, column = key.split("__", 1)
+        split.setdefault(alias, {})[column] = value
+    return split
+
+
+def hydrate(model: type[M], columns: dict[str, Any]) -> M:
+    """A model instance from its columns as the driver gave them, converted as Tortoise converts a row
+    it reads itself (the one place that calls Tortoise's `_init_from_db`)."""
+    return model._init_from_db(**columns)
