@@ -3,6 +3,12 @@
 `python -m bench.baseline_apps --port P` serves, in one process:
 - `GET /plain`: a bare Starlette route returning a small string;
 - `GET /page`: a bare Jinja2 page of about 5 KB with a 50-item loop (autoescaped);
+- `GET /thread`: agora's own proposal page (`AGORA_BENCH_THREAD`, for the session cookie in
+  `AGORA_BENCH_COOKIE`) rendered by Jinja2 from memory: the template, the environment and the context
+  of one real render (captured once at start, in this process, through agora's app on the same
+  database), rendered again on every request with no database, no session, no middleware. The HTML
+  is agora's, byte for byte (`bench.cases_http` checks), so the page's ratio to it measures agora's own
+  work around the template: reads, access checks, the pipeline, the response;
 - `WS /ws`: a minimal websocket endpoint that keeps its clients;
 - `POST /broadcast`: sends the request body, as text, to every connected `/ws` client.
 """
@@ -10,8 +16,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from jinja2 import DictLoader, Environment, select_autoescape
 from starlette.applications import Starlette
@@ -58,6 +66,53 @@ async def page(request: Request) -> Response:
     return HTMLResponse(html)
 
 
+def capture_page(path: str, cookie: str) -> Callable[[], str]:
+    """Render `path` once through agora (in-process, on the database of this process's environment),
+    keep the page template's environment and context, and return a function rendering it again."""
+    from starlette.testclient import TestClient
+
+    from agora import i18n
+    from agora.app import create_app
+
+    app = create_app()
+    env = app.state.templates
+    captured: dict[str, Any] = {}
+    get_template = env.get_template
+
+    def spying(name: str, *args: Any, **kwargs: Any) -> Any:
+        template = get_template(name, *args, **kwargs)
+        if name == "proposals/detail.html" and not captured:
+            render = template.render
+
+            def capture(context: dict[str, Any]) -> str:
+                captured.update(template=template, context=dict(context), locale=i18n.get_locale())
+                return str(render(context))
+
+            template.render = capture
+        return template
+
+    env.get_template = spying
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        response = client.get(path, headers={"Cookie": cookie})
+        response.raise_for_status()
+    env.get_template = get_template
+    template, context, locale = captured["template"], captured["context"], captured["locale"]
+    del template.render  # the instance's spy; the class's render again
+
+    def again() -> str:
+        with i18n.use_locale(locale):
+            return str(template.render(context))
+
+    return again
+
+
+THREAD: list[Callable[[], str]] = []
+
+
+async def thread(request: Request) -> Response:
+    return HTMLResponse(THREAD[0]())
+
+
 async def socket(websocket: WebSocket) -> None:
     await websocket.accept()
     CLIENTS.add(websocket)
@@ -93,6 +148,7 @@ app = Starlette(
     routes=[
         Route("/plain", plain),
         Route("/page", page),
+        Route("/thread", thread),
         Route("/healthz", healthz),
         Route("/broadcast", broadcast, methods=["POST"]),
         WebSocketRoute("/ws", socket),
@@ -107,6 +163,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    if os.environ.get("AGORA_BENCH_THREAD"):
+        THREAD.append(capture_page(os.environ["AGORA_BENCH_THREAD"], os.environ["AGORA_BENCH_COOKIE"]))
     uvicorn.run(
         app,
         host="127.0.0.1",

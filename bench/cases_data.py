@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 from datetime import UTC, datetime
@@ -130,36 +129,42 @@ async def _append_ballots(proposal_id: int) -> int:
 
 
 async def _agora_tally(proposal_id: int) -> dict[str, Any]:
-    """The count as the closing transaction makes it: ledger rows → effective ballots → art. 278 tally."""
+    """The count as agora makes it: the proposal, its frozen roll's totals, the effective ballots of
+    the ledger (`counted_ballots`: the columns the count needs) → the art. 278 tally."""
     from agora.ballots import electorate
-    from agora.ballots.chain import effective
-    from agora.ballots.ledger import ledger_entries
-    from agora.ballots.tally import CountedBallot, tally_owners
+    from agora.ballots.ledger import counted_ballots
+    from agora.ballots.tally import tally_owners
     from agora.proposals.models import Proposal
 
     proposal = await Proposal.get(id=proposal_id)
     snapshot = await electorate.load_snapshot(proposal)
-    ballots = [
-        CountedBallot(e.choice, e.persons, e.area_cents) for e in effective(await ledger_entries(proposal_id))
-    ]
+    ballots = await counted_ballots(proposal_id)
     result = tally_owners(proposal.matter, snapshot.persons_total, snapshot.area_cents_total, ballots)
     return {"outcome": result.outcome, "ballots": len(ballots)}
 
 
-RAW_AGGREGATE = (
-    "SELECT choice, COUNT(*), SUM(persons), SUM(area_cents) FROM ballot_ledger"
-    " WHERE proposal_id = ? GROUP BY choice"
+RAW_READS = (
+    "SELECT matter, snapshot_id FROM proposals WHERE id = ?",
+    "SELECT persons_total, area_cents_total FROM roll_snapshots WHERE id = ?",
+    "SELECT seq, replaces, choice, persons, area_cents FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq",
 )
 
 
+def raw_read(db: Any, proposal_id: int) -> int:
+    """Plain sqlite3 reading the columns the count needs: the proposal's, the roll's totals, the ledger's."""
+    _matter, snapshot_id = db.execute(RAW_READS[0], (proposal_id,)).fetchone()
+    db.execute(RAW_READS[1], (snapshot_id,)).fetchone()
+    return len(db.execute(RAW_READS[2], (proposal_id,)).fetchall())
+
+
 def time_tally(world: World, proposal_id: int) -> tuple[float, float, dict[str, Any]]:
-    """Median milliseconds of agora's count and of the raw SQL aggregate over the same rows."""
-    import aiosqlite
+    """Median milliseconds of agora's count and of plain sqlite3 reading the same columns."""
+    import sqlite3
 
     from bench.world import with_database
 
     if not world.database_url.startswith("sqlite"):
-        raise RuntimeError("the raw aggregate baseline is SQLite")
+        raise RuntimeError("the raw read baseline is SQLite")
     path = world.database_url.split("://", 1)[1]
 
     async def agora_side() -> tuple[list[float], dict[str, Any]]:
@@ -170,18 +175,20 @@ def time_tally(world: World, proposal_id: int) -> tuple[float, float, dict[str, 
             times.append((time.perf_counter() - started) * 1000)
         return times, outcome
 
-    async def raw_side() -> list[float]:
+    def raw_side() -> list[float]:
         times = []
-        async with aiosqlite.connect(path) as db:
+        db = sqlite3.connect(path)
+        try:
             for _ in range(REPEAT):
                 started = time.perf_counter()
-                async with db.execute(RAW_AGGREGATE, (proposal_id,)) as cursor:
-                    await cursor.fetchall()
+                raw_read(db, proposal_id)
                 times.append((time.perf_counter() - started) * 1000)
+        finally:
+            db.close()
         return times
 
     agora_times, outcome = with_database(world.database_url, agora_side)
-    raw_times = asyncio.run(raw_side())
+    raw_times = raw_side()
     return statistics.median(agora_times), statistics.median(raw_times), outcome
 
 
@@ -190,18 +197,21 @@ def bench_tally(ctx: Context) -> Result:
     result = Result("tally", f"Tally of a {n:,}-person vote")
     world = shared_world(ctx, purpose="data")
     proposal_id = vote_with_ballots(ctx, world, n)
-    tally = result.figure("count: ledger → art. 278 result", "ms", baseline_label="raw SQL aggregate")
+    tally = result.figure(
+        "count: ledger → art. 278 result", "ms", baseline_label="sqlite3 reading the columns the count needs"
+    )
     for run in range(ctx.runs):
         agora_ms, raw_ms, outcome = time_tally(world, proposal_id)
         tally.values.append(agora_ms)
         tally.baseline.append(raw_ms)
         result.details[f"run{run + 1}"] = {"agora_ms": agora_ms, "raw_ms": raw_ms, **outcome}
     ratio = tally.as_dict()["ratio"]["median"]
-    result.target("≤ 2× a raw SQL aggregate over the same rows", None if ratio is None else ratio <= 2)
+    result.target("≤ 2× reading its columns with plain sqlite3", None if ratio is None else ratio <= 2)
     result.notes.append(
         f"agora's count runs in the bench process on agora's own connection (median of {REPEAT} calls "
-        "per run): it loads the frozen roll's totals and every ledger row, keeps the effective ones and "
-        "applies art. 278; the baseline is one GROUP BY over the same ledger rows through aiosqlite"
+        "per run): the proposal, the frozen roll's totals, the ledger's effective ballots, art. 278; the "
+        "baseline reads the same columns (proposal, roll totals, each ledger row's seq, replaces, choice, "
+        "persons, area) with plain sqlite3, in the same process"
     )
     return result
 
@@ -252,7 +262,7 @@ def bench_tally_growth(ctx: Context) -> Result:
     agora_series, raw_series = [], []
     for n in ctx.sizes.tally_growth:
         proposal_id = vote_with_ballots(ctx, world, n)
-        figure = result.figure(f"{n:,} ballots", "ms", baseline_label="raw SQL aggregate")
+        figure = result.figure(f"{n:,} ballots", "ms", baseline_label="sqlite3 reading the columns")
         for _run in range(ctx.runs):
             agora_ms, raw_ms, _outcome = time_tally(world, proposal_id)
             figure.values.append(agora_ms)
@@ -260,6 +270,9 @@ def bench_tally_growth(ctx: Context) -> Result:
         as_dict = figure.as_dict()
         agora_series.append((n, as_dict["value"]["median"]))
         raw_series.append((n, as_dict["baseline"]["median"]))
-    result.details["series"] = {"agora count (ms)": agora_series, "raw SQL aggregate (ms)": raw_series}
+    result.details["series"] = {
+        "agora count (ms)": agora_series,
+        "sqlite3 reading the columns (ms)": raw_series,
+    }
     result.details["plot"] = {"x": "persons on the roll (all voted)", "y": "ms", "log_x": True, "log_y": True}
     return result

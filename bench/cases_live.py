@@ -175,6 +175,8 @@ def bench_fanout_max(ctx: Context) -> Result:
         all_met &= measured["connected"] == n and measured["alive_after"] == n and complete
         result.details[f"run{run + 1}"] = _brief(measured)
     result.target(f"all of {n:,} clients served by one worker", all_met)
+    connect_median = connect.as_dict()["value"]["median"]
+    result.target(f"all of {n:,} connected in < 5 s", None if connect_median is None else connect_median < 5)
     return result
 
 

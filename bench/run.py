@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, tuple[str, Bench]] = {
     "resolution_pdf": ("Resolution PDF", cases_data.bench_resolution_pdf),
     "page_growth": ("Page time against comments", cases_http.bench_page_growth),
     "tally_growth": ("Tally time against roll size", cases_data.bench_tally_growth),
+    "servers": ("uvicorn against granian", cases_http.bench_servers),
     "ballots_pg": ("Casting ballots, PostgreSQL", lambda ctx: cases_http.bench_ballots(ctx, "pg", 2)),
     "page_pg": ("Proposal page, PostgreSQL", lambda ctx: cases_http.bench_page(ctx, "pg", 2)),
 }

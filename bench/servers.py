@@ -136,12 +136,29 @@ def migrate(env: dict[str, str], log_path: Path) -> None:
         subprocess.run([AGORA, "migrate"], env=env, cwd=ROOT, stdout=log, stderr=log, check=True, timeout=300)  # noqa: S603
 
 
-def start_agora(env: dict[str, str], work: Path, workers: int = 1, name: str = "agora") -> Server:
+GRANIAN = str(Path(PYTHON).parent / "granian")
+
+
+def granian_command(target: str, port: int, workers: int = 1, factory: bool = False) -> list[str]:
+    """granian serving an ASGI app with the options closest to `agora serve`'s uvicorn (uvloop, no
+    websocket compression is granian's default)."""
+    command = [GRANIAN, "--interface", "asgi", "--host", HOST, "--port", str(port)]
+    command += ["--workers", str(workers), "--loop", "uvloop", "--log-level", "info"]
+    return command + (["--factory"] if factory else []) + [target]
+
+
+def start_agora(
+    env: dict[str, str], work: Path, workers: int = 1, name: str = "agora", server: str = "uvicorn"
+) -> Server:
+    """`agora serve` (uvicorn, as in production), or agora's app under granian (`server="granian"`)."""
     port = free_port()
-    log_path = work / f"{name}-{port}.log"
+    log_path = work / f"{name}-{server}-{port}.log"
     log = log_path.open("wb")
+    command = [AGORA, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    if server == "granian":
+        command = granian_command("agora.app:create_app", port, workers, factory=True)
     process = subprocess.Popen(  # noqa: S603
-        [AGORA, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
+        command,
         env=env,
         cwd=ROOT,
         stdout=log,
@@ -152,12 +169,18 @@ def start_agora(env: dict[str, str], work: Path, workers: int = 1, name: str = "
     return server
 
 
-def start_baseline(work: Path) -> Server:
+def start_baseline(work: Path, server: str = "uvicorn", env: dict[str, str] | None = None) -> Server:
+    """The bare baselines (bench.baseline_apps) under uvicorn, as agora, or under granian; `env` for
+    the `/thread` page (agora's environment and AGORA_BENCH_THREAD/AGORA_BENCH_COOKIE)."""
     port = free_port()
-    log_path = work / f"baseline-{port}.log"
+    log_path = work / f"baseline-{server}-{port}.log"
     log = log_path.open("wb")
+    command = [PYTHON, "-m", "bench.baseline_apps", "--port", str(port)]
+    if server == "granian":
+        command = granian_command("bench.baseline_apps:app", port)
     process = subprocess.Popen(  # noqa: S603
-        [PYTHON, "-m", "bench.baseline_apps", "--port", str(port)],
+        command,
+        env=env,
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
