@@ -1,10 +1,11 @@
 """The demo's works in 阳光花园: the bicycle shed decided three weeks ago, built and accepted, with
 before / during / after photos, and a roof repair decided since, in progress.
 
-Runs after the ballots step (which certifies the shed's vote). Everything goes through the real use
-cases: opening refuses without a final passed record, photos go through the imaging pipeline, the
-acceptance poll is a real consultation that demo owners answer and the scheduler's sweep settles.
-The clock is moved back and forward, then reset.
+Runs after the ballots step (which posts the shed's final record). Everything goes through the real
+use cases: the roof's record is certified (preliminary), its objection period let pass and the final
+record posted before its work opens (opening refuses without a final passed record); photos go
+through the imaging pipeline; the acceptance poll is a real consultation that demo owners answer and
+the scheduler's sweep settles. The clock is moved back and forward, then reset.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from PIL import Image, ImageDraw
 
 from agora import clock
 from agora.ballots.casting import cast_ballot
+from agora.ballots.models import Resolution
+from agora.ballots.publication import finalize_record
 from agora.ballots.resolution import certify
 from agora.ballots.seed import SHED_TITLE, _online, _open, _proposal
 from agora.ballots.voting import close_overdue
 from agora.implementation import services, updates
 from agora.implementation.models import Quote
+from agora.proposals.calendar import finalize_from
 from agora.proposals.models import Proposal
 
 ROOF_TITLE = "3幢屋面防水层翻新"
@@ -127,14 +131,19 @@ async def _shed(ctx: Any, shed: Proposal) -> None:
 
 async def _roof(ctx: Any, sunny: Any, skip: set[str]) -> None:
     committee = ctx.users["committee"]
-    clock.travel(timedelta(days=-20))
+    clock.travel(timedelta(days=-30))
     try:
         roof = await _proposal(ctx, sunny, title=ROOF_TITLE, body=ROOF_BODY, item=6, entrance=None)
         roof = await _open(roof, ctx, 7)
         await _online(roof, 0.85, skip, seed=280, yes=0.92)
         clock.travel(timedelta(days=7, minutes=1))
         await close_overdue()
-        await certify(committee, roof.id)
+        await certify(committee, roof.id)  # the preliminary record: objections open for the rule's days
+        record = await Resolution.filter(proposal_id=roof.id).order_by("-id").first()
+        assert record is not None and record.posted_at is not None
+        days = int(record.document.get("objection_days", 7))
+        clock.travel(finalize_from(record.posted_at, days) - clock.now() + timedelta(hours=9))
+        await finalize_record(committee, roof.id, {})  # no objection was filed: the final record
         await services.open_implementation(
             committee,
             roof.id,

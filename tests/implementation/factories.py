@@ -1,6 +1,10 @@
-"""A decision ready to be carried out: a compound, a major matter voted, closed and certified (passed).
+"""A decision ready to be carried out: a compound, a major matter voted, closed, certified (the
+preliminary record), its objection period let pass and its final record posted (passed).
 
 Everything goes through the public API except opening the vote (the ballots factories' shortcut).
+Moving the clock past the objection period would let the tokens issued before expire, so the
+factory signs the committee, the administrator and the owners in again, refreshing their header
+dicts in place (a test's `committee = compound.committee` keeps working).
 Titles carry the XSS payload, so any page that forgets to escape fails.
 """
 
@@ -12,8 +16,15 @@ from dataclasses import dataclass
 import httpx
 from PIL import Image
 
+from agora import clock
+from agora.accounts.models import ApiToken, User
+from agora.accounts.services import digest
+from agora.ballots.models import Resolution
+from agora.proposals.calendar import finalize_from
+from agora.rooms.rules import DEFAULTS
 from tests.ballots.factories import cast, close_now, voting_proposal
 from tests.rooms.factories import XSS, Compound, compound_with_roll
+from tests.support import bearer
 
 
 @dataclass
@@ -37,6 +48,7 @@ async def voted(
     *,
     yes: bool = True,
     certify: bool = True,
+    final: bool = True,
     owners: dict[str, dict[str, str]] | None = None,
     title: str = f"修缮屋顶防水 {XSS}",
 ) -> Decision:
@@ -54,7 +66,35 @@ async def voted(
             f"/api/v1/proposals/{proposal.id}/resolution/certify", headers=compound.committee
         )
         assert response.status_code == 200, response.text
+        assert response.json()["status"] == "preliminary", response.text
+        if final:
+            await finalized(compound, proposal.id, owners)
     return Decision(compound, proposal.id, owners)
+
+
+async def finalized(compound: Compound, proposal_id: int, owners: dict[str, dict[str, str]]) -> None:
+    """Let the preliminary record's objection period pass, then post the final record (no objection)."""
+    record = await Resolution.filter(proposal_id=proposal_id).order_by("-id").first()
+    assert record is not None and record.posted_at is not None
+    days = int(record.document.get("objection_days", DEFAULTS["objection_days"]))
+    clock.travel(finalize_from(record.posted_at, days) - clock.now())
+    await signed_in_again(compound, owners)
+    response = await compound.client.post(
+        f"/api/v1/proposals/{proposal_id}/resolution/finalize",
+        json={"answers": {}},
+        headers=compound.committee,
+    )
+    assert response.status_code == 200 and response.json()["status"] == "final", response.text
+
+
+async def signed_in_again(compound: Compound, owners: dict[str, dict[str, str]]) -> None:
+    """Fresh tokens for every header dict the tests hold, replaced in place."""
+    for headers in (compound.admin, compound.committee, *owners.values()):
+        token = headers["Authorization"].removeprefix("Bearer ")
+        row = await ApiToken.filter(token_hash=digest(token)).first()
+        assert row is not None
+        user = await User.get(id=row.user_id)  # type: ignore[attr-defined]
+        headers.update(await bearer(compound.client, user.login))
 
 
 def opening(lead: str = "sunny-committee", budget: str = "200000.00", due_at: str = "2027-06-30") -> dict:

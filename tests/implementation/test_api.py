@@ -18,7 +18,7 @@ from agora.implementation.services import sweep
 from agora.live.models import LiveEvent
 from agora.proposals.models import Proposal
 from tests.ballots.factories import cast, close_now, set_roles
-from tests.implementation.factories import jpeg, opening, post_update, voted
+from tests.implementation.factories import finalized, jpeg, opening, post_update, voted
 from tests.rooms.factories import assert_escaped, compound_with_roll
 
 
@@ -32,7 +32,20 @@ async def test_opening_needs_a_final_passed_record_and_the_committee(client: htt
     draft = await voted(client, compound, owners=failed.owners, certify=False, title="尚未公告")
     response = await client.post(draft.url, json=opening(), headers=compound.committee)
     assert response.status_code == 409 and response.json()["error"]["code"] == "decision_not_final"
-    decision = await voted(client, compound, owners=failed.owners)
+    # Certified and posted, but only the preliminary record (its objection period still open): refused,
+    # and the page offers no form to open it.
+    decision = await voted(client, compound, owners=failed.owners, final=False)
+    committee = compound.committee
+    record = await client.get(f"/api/v1/proposals/{decision.proposal_id}/resolution", headers=committee)
+    assert record.json()["status"] == "preliminary"
+    response = await client.post(decision.url, json=opening(), headers=committee)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "decision_not_final"
+    page = await client.get(f"/proposals/{decision.proposal_id}/implementation", headers=committee)
+    assert page.status_code == 200 and 'name="lead"' not in page.text
+    # The objection period over and the final record posted, the decision stands.
+    await finalized(compound, decision.proposal_id, decision.owners)
+    page = await client.get(f"/proposals/{decision.proposal_id}/implementation", headers=committee)
+    assert page.status_code == 200 and 'name="lead"' in page.text
     owner = decision.owners["A"]
     assert (await client.post(decision.url, json=opening(), headers=owner)).status_code == 403
     assert (await client.get(decision.url, headers=owner)).status_code == 404
