@@ -905,9 +905,23 @@ def build_schema() -> dict[str, Any]:
                     proxy={"type": ["object", "null"]},
                 ),
                 ok=201,
-                out=_obj(["receipt"], receipt={"type": "string"}),
+                out=_obj(["receipt", "seq"], receipt={"type": "string"}, seq={"type": "integer"}),
                 params=[PID],
                 errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/api/v1/proposals/{id}/ballots/paper/{seq}/undo": {
+            "post": _op(
+                "Undo a paper ballot entered by mistake (its canvasser, within 5 minutes)",
+                out=_obj(
+                    ["owner_ref", "channel", "withdrawn", "entry"],
+                    owner_ref={"type": "string"},
+                    channel={"type": "string"},
+                    withdrawn={"type": "integer"},
+                    entry={"type": "integer"},
+                ),
+                params=[PID, {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                errors=(401, 403, 404, 409, 422),
             )
         },
         "/api/v1/proposals/{id}/ballots/mine": {

@@ -305,7 +305,8 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
             )
     except IntegrityError:
         raise await _duplicate(proposal, voter) from None
-    return {**receipt_json(outcome, voter), "channel": channel}
+    # `seq` names the entry for the canvasser's undo window (agora.ballots.paper_undo).
+    return {**receipt_json(outcome, voter), "channel": channel, "seq": seq}
 
 
 async def record_delivery(user: User, proposal_id: int, data: dict[str, Any]) -> dict:

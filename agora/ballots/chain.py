@@ -25,7 +25,8 @@ joined by a single line feed (U+000A), with no line feed after the last line and
   is ``area=8950``. When the entry replaces nothing the line is exactly ``replaces=``.
 - ``receipt`` and ``prev`` are 64 lowercase hexadecimal digits; ``receipt`` is ``hash_receipt`` of the
   voter's receipt code (below). The first entry's ``prev`` is ``GENESIS`` (64 ``0``).
-- ``choice`` (``yes``/``no``/``abstain``/``invalid``), ``channel`` (``online``/``paper``/``proxy``) and
+- ``choice`` (``yes``/``no``/``abstain``/``invalid``, or ``withdrawn``: see below), ``channel``
+  (``online``/``paper``/``proxy``) and
   ``at`` (ISO 8601 with an offset, e.g. ``2025-03-01T09:30:00+08:00``) are taken verbatim, exactly as
   stored and published; none may contain a line feed or carriage return.
 
@@ -47,6 +48,12 @@ online, at ``2025-03-01T09:30:00+08:00``, replacing nothing, first entry, hashes
 
 to ``90920ccf368d45953f743b24f3ec4dcf85a66e65d83b11921bf604a5f53747b0`` (``EXAMPLE_HASH``).
 
+A paper or proxy ballot entered by mistake may be withdrawn by its canvasser for a few minutes after it
+was entered (``agora.ballots.paper_undo``): a new entry with ``choice=withdrawn``, the same weight and
+channel, ``replaces`` the mistaken one. A withdrawn entry that no later entry replaces counts nowhere:
+the owner takes no part until a ballot is entered again, as a new entry replacing nothing. On a secret
+vote (``agora-ledger/2``) a withdrawal has no envelope: its ``ciphertext`` and ``proof`` are both ``00``.
+
 Receipt codes are 10 symbols from ``RECEIPT_ALPHABET`` (no 0/O, 1/I), shown grouped ``ABCD-EFGH-JK``.
 ``hash_receipt`` normalizes a code by upper-casing it and removing dashes and all whitespace, then
 takes the lowercase hex SHA-256 of its ASCII bytes.
@@ -65,6 +72,8 @@ from agora.i18n import _
 GENESIS = "0" * 64
 FORMAT = "agora-ledger/1"
 CHANNELS = ("online", "paper", "proxy")
+WITHDRAWN = "withdrawn"  # the choice of an entry that takes back a mistaken paper ballot
+SEALED_WITHDRAWAL = "00"  # on a secret vote (agora-ledger/2): its ciphertext and proof, no envelope
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 RECEIPT_LENGTH = 10
 EXAMPLE_HASH = "90920ccf368d45953f743b24f3ec4dcf85a66e65d83b11921bf604a5f53747b0"
@@ -268,6 +277,8 @@ def verify_chain(proposal_id: int, entries: Sequence[LedgerEntry]) -> list[str]:
             problems.append(
                 _("Entry {seq} has an unknown channel {channel}.", seq=seq, channel=entry.channel)
             )
+        if is_withdrawal(entry) and entry.replaces is None:
+            problems.append(_("Entry {seq} withdraws no earlier entry.", seq=seq))
         if entry.replaces is not None:
             target = by_seq.get(entry.replaces)
             if target is None or entry.replaces >= seq:
@@ -289,6 +300,17 @@ def verify_chain(proposal_id: int, entries: Sequence[LedgerEntry]) -> list[str]:
                 )
             else:
                 replaced_by[entry.replaces] = seq
+                if is_withdrawal(entry) and (
+                    target.channel not in ("paper", "proxy") or target.channel != entry.channel
+                ):
+                    problems.append(
+                        _(
+                            "Entry {seq} withdraws {target}, "
+                            "which is not a paper or proxy ballot of its channel.",
+                            seq=seq,
+                            target=entry.replaces,
+                        )
+                    )
                 if (target.persons, target.area_cents) != (entry.persons, entry.area_cents):
                     problems.append(
                         _(
@@ -302,10 +324,17 @@ def verify_chain(proposal_id: int, entries: Sequence[LedgerEntry]) -> list[str]:
     return problems
 
 
+def is_withdrawal(entry: LedgerEntry) -> bool:
+    """An entry taking back a mistaken paper ballot (plain: ``withdrawn``; sealed: no envelope)."""
+    if entry.ciphertext is not None:
+        return entry.ciphertext == entry.proof == SEALED_WITHDRAWAL
+    return entry.choice == WITHDRAWN
+
+
 def effective(entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
-    """The entries that count: those no later entry replaces, in ledger order."""
+    """The entries that count: those no later entry replaces, in ledger order, withdrawals left out."""
     replaced = {entry.replaces for entry in entries if entry.replaces is not None}
-    return [entry for entry in entries if entry.seq not in replaced]
+    return [entry for entry in entries if entry.seq not in replaced and not is_withdrawal(entry)]
 
 
 def normalize_receipt(code: str) -> str:

@@ -26,10 +26,18 @@ from tortoise.functions import Count, Sum
 
 from agora import clock
 from agora.ballots import electorate, secrecy
-from agora.ballots.chain import GENESIS, LedgerEntry, append, hash_receipt, receipt_code
+from agora.ballots.chain import (
+    GENESIS,
+    SEALED_WITHDRAWAL,
+    WITHDRAWN,
+    LedgerEntry,
+    append,
+    hash_receipt,
+    receipt_code,
+)
 from agora.ballots.electorate import Voter
 from agora.ballots.models import BallotSlot, LedgerRow
-from agora.ballots.secret_ledger import SecretEntry
+from agora.ballots.secret_ledger import SecretEntry, append_secret
 from agora.ballots.tally import CountedBallot, turnout, turnout_to_json
 from agora.errors import Conflict, DomainError
 from agora.i18n import _
@@ -197,6 +205,7 @@ class Book:
     _entries: list[LedgerRow] = field(default_factory=list)
     _new_slots: list[BallotSlot] = field(default_factory=list)
     _moves: list[tuple[int, int, int, int | None]] = field(default_factory=list)  # id, from, to, user
+    _freed: list[int] = field(default_factory=list)  # slots of withdrawn ballots, deleted on write
 
     def check_open(self) -> None:
         if not self.open:
@@ -249,18 +258,54 @@ class Book:
             slot.earlier = Earlier(slot.earlier.channel, entry.seq)
         return outcome
 
+    def earlier(self, person_key: str) -> Earlier | None:
+        """This person's ballot already in the ledger (when opened in this book), or None."""
+        slot = self._slots.get(person_key)
+        return slot.earlier if slot else None
+
+    def withdraw(self, person_key: str, persons: int, area_cents: int) -> LedgerEntry | SecretEntry:
+        """Take back this person's paper or proxy ballot (opened in this book): an entry with
+        ``choice=withdrawn``, the same weight (the replaced entry's) and channel, replacing it; the slot
+        is freed on `write`, so the owner may vote again.
+        On a secret vote the withdrawal is sealed without an envelope (`chain.SEALED_WITHDRAWAL`)."""
+        slot = self._slots[person_key]
+        assert slot.id is not None and slot.earlier.channel in ("paper", "proxy")
+        fields: dict[str, Any] = {
+            "receipt_hash": hash_receipt(receipt_code()),  # a receipt nobody is given
+            "persons": persons,
+            "area_cents": area_cents,
+            "channel": slot.earlier.channel,
+            "at": clock.now().isoformat(timespec="milliseconds"),
+            "replaces": slot.earlier.seq,
+        }
+        entry: LedgerEntry | SecretEntry
+        if self.public_key is not None:  # a sealed ledger: the withdrawal has no envelope
+            entry = append_secret(
+                self.head.hash, self.proposal.id, self.head.seq + 1,
+                ciphertext=SEALED_WITHDRAWAL, proof=SEALED_WITHDRAWAL, **fields,
+            )  # fmt: skip
+        else:
+            entry = append(self.head.hash, self.proposal.id, self.head.seq + 1, choice=WITHDRAWN, **fields)
+        self.head = Head(entry.seq, entry.hash)
+        self._entries.append(_row_of(self.proposal.id, entry))
+        self._freed.append(slot.id)
+        del self._slots[person_key]
+        return entry
+
     async def write(self) -> None:
-        """Save what was added (entries, new slots, moved slots) and announce the turnout."""
+        """Save what was added (entries, new or moved or freed slots) and announce the turnout."""
         if not self._entries:
             return
         await LedgerRow.bulk_create(self._entries)
+        if self._freed:
+            await BallotSlot.filter(id__in=self._freed).delete()
         if self._new_slots:
             await BallotSlot.bulk_create(self._new_slots)
         for slot_id, old, new, user_id in self._moves:
             moved = await BallotSlot.filter(id=slot_id, seq=old).update(seq=new, user_id=user_id)
             if moved != 1:  # the lock makes this impossible; the database's guard says it anyway
                 raise already_voted("online")
-        self._entries, self._new_slots, self._moves = [], [], []
+        self._entries, self._new_slots, self._moves, self._freed = [], [], [], []
         hall_id = self.proposal.hall_id  # type: ignore[attr-defined]
         await emit(hall_id, "ballot.turnout", await turnout_payload(self.proposal), durable=False)
 
@@ -350,5 +395,7 @@ async def counted_ballots(proposal_id: int) -> list[CountedBallot]:
     replaced = {replaces for _seq, replaces, *_rest in rows if replaces is not None}
     ballot = CountedBallot
     return [
-        ballot(choice, persons, area) for seq, _replaces, choice, persons, area in rows if seq not in replaced
+        ballot(choice, persons, area)
+        for seq, _replaces, choice, persons, area in rows
+        if seq not in replaced and choice != WITHDRAWN
     ]

@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from agora import clock
 from agora.accounts.models import User
-from agora.ballots import canvass, charts, electorate, services
+from agora.ballots import canvass, charts, electorate, paper_undo, services
 from agora.ballots.chain import hash_receipt
 from agora.ballots.idempotency import MAX_KEY_LENGTH, stored_response
 from agora.ballots.labels import helpers, meter_labels
@@ -289,7 +290,8 @@ async def paper_submit(request: Request) -> Response:
                     "scope": str(form.get("proxy_scope", "")),
                 }
             body = await services.cast_paper(user, proposal.id, data)
-            done = {"kind": "ballot", "owner": owner, **body}
+            undo_until = paper_undo.undo_deadline(clock.now())
+            done = {"kind": "ballot", "owner": owner, "undo_until": undo_until, **body}
     except DomainError as error:
         if error.status in (404, 409, 422):
             return await _paper(
@@ -297,6 +299,23 @@ async def paper_submit(request: Request) -> Response:
             )
         raise
     return await _paper(request, proposal, {}, None, done)
+
+
+async def paper_undo_submit(request: Request) -> Response:
+    """The canvasser takes back the ballot just entered (within the undo window), after a confirmation."""
+    user = require_user(request)
+    proposal, _access = await access_proposal(user, _id(request))
+    form = await read_form(request)
+    raw = str(form.get("seq", ""))
+    seq = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    try:
+        undone = await services.undo_paper(user, proposal.id, seq)
+    except DomainError as error:
+        if error.status in (404, 409):
+            return await _paper(request, proposal, {}, error.message, None, status=error.status)
+        raise
+    owner = await canvass.owner_on_roll(user, proposal.id, undone.owner_ref)
+    return await _paper(request, proposal, {}, None, {"kind": "undone", "owner": owner})
 
 
 _TAG = re.compile(r"(<[^>]*>)")
@@ -391,6 +410,7 @@ routes: list[BaseRoute] = [
     Route(f"{P}/result", result_page, methods=["GET"]),
     Route(f"{P}/paper", paper_page, methods=["GET"]),
     Route(f"{P}/paper", paper_submit, methods=["POST"]),
+    Route(f"{P}/paper/undo", paper_undo_submit, methods=["POST"]),
     Route(f"{P}/resolution", resolution_page, methods=["GET", "POST"]),
     Route(f"{P}/resolution/certify", certify_submit, methods=["POST"]),
     Route(f"{P}/resolution.pdf", resolution_pdf, methods=["GET"]),

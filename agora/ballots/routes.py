@@ -32,6 +32,20 @@ async def cast_paper(request: Request) -> Response:
     return json_response(body, status=201)
 
 
+async def undo_paper(request: Request) -> Response:
+    """The canvasser takes back a paper ballot entered by mistake, within the undo window."""
+    user = require_user(request)
+    undone = await services.undo_paper(user, _id(request), path_id(request, "seq"))
+    return json_response(
+        {
+            "owner_ref": undone.owner_ref,
+            "channel": undone.channel,
+            "withdrawn": undone.seq,
+            "entry": undone.withdrawal_seq,
+        }  # fmt: skip
+    )
+
+
 async def delivery(request: Request) -> Response:
     user = require_user(request)
     body = await services.record_delivery(user, _id(request), await read_json(request))
@@ -101,6 +115,7 @@ P = "/api/v1/proposals/{proposal_id:int}"
 routes: list[BaseRoute] = [
     Route(f"{P}/ballots", cast, methods=["POST"]),
     Route(f"{P}/ballots/paper", cast_paper, methods=["POST"]),
+    Route(f"{P}/ballots/paper/{{seq:int}}/undo", undo_paper, methods=["POST"]),
     Route(f"{P}/ballots/mine", mine, methods=["GET"]),
     Route(f"{P}/ballots/named", named, methods=["GET"]),
     Route(f"{P}/deliveries", delivery, methods=["POST"]),

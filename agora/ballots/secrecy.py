@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from agora import clock
 from agora.ballots import elgamal
-from agora.ballots.chain import GENESIS, hash_of, secret_entry_hash
+from agora.ballots.chain import GENESIS, SEALED_WITHDRAWAL, hash_of, secret_entry_hash
 from agora.ballots.models import VoteKey
 from agora.ballots.secret_ledger import (
     SecretEntry,
@@ -235,8 +235,9 @@ def published_entry(entry: SecretEntry) -> dict[str, Any]:
 
 
 def effective_secret(entries: Sequence[SecretEntry]) -> list[SecretEntry]:
+    """The sealed ballots that count: not replaced, and not a withdrawal (an entry with no envelope)."""
     replaced = {entry.replaces for entry in entries if entry.replaces is not None}
-    return [entry for entry in entries if entry.seq not in replaced]
+    return [entry for entry in entries if entry.seq not in replaced and entry.ciphertext != SEALED_WITHDRAWAL]
 
 
 async def count_secret(proposal_id: int, counted: Sequence[SecretEntry]) -> SecretTally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from agora.ballots.casting import cast_ballot, cast_paper, my_ballot, record_delivery
 from agora.ballots.ledger import turnout_now
+from agora.ballots.paper_undo import undo_paper
 from agora.ballots.resolution import archive, certify, correct, resolution_json
 from agora.ballots.results import building_turnout, ledger_json, result_json
 from agora.ballots.voting import close_overdue, close_vote, open_vote
@@ -28,4 +29,5 @@ __all__ = [
     "resolution_json",
     "result_json",
     "turnout_now",
+    "undo_paper",
 ]

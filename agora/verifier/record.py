@@ -28,6 +28,7 @@ from agora.verifier.proofs import ERRORS, check_and_sum, decryption_holds, elect
 FORMAT = "agora-resolution/1"
 ZEROS = "0" * 64
 CHANNELS = ("online", "paper", "proxy")
+WITHDRAWN = "withdrawn"  # a mistaken paper ballot taken back (docs/verify.md)
 KINDS = ("home", "parking", "shop")
 STATUSES = ("owned", "unsold", "undelivered")
 ITEMS = {"major": (6, 7, 8), "ordinary": (1, 2, 3, 4, 5, 9)}
@@ -309,6 +310,8 @@ def check_chain(proposal_id: int, entries: list[Entry], problems: list[str]) -> 
             problems.append(
                 _("Entry {seq} has an unknown channel {channel}.", seq=seq, channel=entry.channel)
             )
+        if withdrawn(entry) and entry.replaces is None:
+            problems.append(_("Entry {seq} withdraws no earlier entry.", seq=seq))
         if entry.replaces is not None:
             target = seen.get(entry.replaces)
             if target is None or entry.replaces >= seq:
@@ -330,6 +333,17 @@ def check_chain(proposal_id: int, entries: list[Entry], problems: list[str]) -> 
                 )
             else:
                 replaced_by[entry.replaces] = seq
+                if withdrawn(entry) and (
+                    target.channel not in ("paper", "proxy") or target.channel != entry.channel
+                ):
+                    problems.append(
+                        _(
+                            "Entry {seq} withdraws {target}, "
+                            "which is not a paper or proxy ballot of its channel.",
+                            seq=seq,
+                            target=entry.replaces,
+                        )
+                    )
                 if (target.persons, target.area) != (entry.persons, entry.area):
                     problems.append(
                         _(
@@ -374,9 +388,18 @@ def check_ledger(
     return entries
 
 
+def withdrawn(entry: Entry) -> bool:
+    """A withdrawal: ``choice=withdrawn``, or on a secret vote no envelope (ciphertext and proof ``00``)."""
+    if entry.choice is None:
+        return entry.ciphertext == entry.proof == b"\x00"
+    return entry.choice == WITHDRAWN
+
+
 def effective(entries: list[Entry]) -> list[Entry]:
+    """The entries that count: not replaced by a later one, and not a withdrawal (``choice=withdrawn``,
+    a mistaken paper ballot taken back: that owner takes no part unless a later entry votes again)."""
     replaced = {entry.replaces for entry in entries if entry.replaces is not None}
-    return [entry for entry in entries if entry.seq not in replaced]
+    return [entry for entry in entries if entry.seq not in replaced and not withdrawn(entry)]
 
 
 # -- participation and the count ----------------------------------------------------------------------
