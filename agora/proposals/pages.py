@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from agora import clock
 from agora.errors import DomainError, Invalid
+from agora.i18n import _
 from agora.implementation.labels import LABELS as IMPLEMENTATION_LABELS
 from agora.implementation.queries import summary_for
 from agora.proposals import (
@@ -35,6 +36,7 @@ from agora.proposals.labels import LABELS
 from agora.proposals.models import CATEGORIES
 from agora.proposals.serialize import comment_view
 from agora.rooms.access import access_hall
+from agora.rooms.qr import qr_svg
 from agora.web.http import path_id, read_form, redirect, require_user
 from agora.web.templating import is_htmx, render
 
@@ -320,6 +322,16 @@ async def search_page(request: Request) -> Response:
     return _page(request, "proposals/search.html", hall=access.hall, results=results)
 
 
+async def share_page(request: Request) -> Response:
+    """The proposal's address as a link and a QR code (server-rendered SVG: no request leaves the site)."""
+    proposal, access = await timeline.access_proposal(require_user(request), _id(request))
+    url = f"{str(request.base_url).rstrip('/')}/proposals/{proposal.id}"
+    label = _("QR code of the link to “{title}”", title=proposal.title)
+    return _page(
+        request, "proposals/share.html", proposal=proposal, hall=access.hall, url=url, qr=qr_svg(url, label)
+    )
+
+
 async def inbox_page(request: Request) -> Response:
     user = require_user(request)
     items, _read_at = await inbox.items(user)
@@ -345,6 +357,7 @@ routes: list[BaseRoute] = [
     Route("/halls/{slug}/moderation/log", moderation_log_page, methods=["GET"]),
     Route("/halls/{slug}/search", search_page, methods=["GET"]),
     Route("/proposals/{id}", proposal_page, methods=["GET"]),
+    Route("/proposals/{id}/share", share_page, methods=["GET"]),
     Route("/proposals/{id}/transition", transition_submit, methods=["POST"]),
     Route("/proposals/{id}/extend", extend_submit, methods=["POST"]),
     Route("/proposals/{id}/second", second_submit, methods=["POST"]),
