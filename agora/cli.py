@@ -159,7 +159,9 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.prefix:
         return run_prefix(args.prefix, args.source)
-    return run_verify(args.source, expected_head=args.head, expected_roll=args.roll)
+    return run_verify(
+        args.source, expected_head=args.head, expected_roll=args.roll, expected_rules=args.rules
+    )
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
@@ -271,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--head", help=_("the head hash printed on the record or a receipt"))
     verify.add_argument(
         "--roll", metavar="FINGERPRINT", help=_("the roll fingerprint published when voting opened")
+    )
+    verify.add_argument(
+        "--rules",
+        metavar="FINGERPRINT",
+        help=_("the fingerprint of the rules of procedure published with the notice"),
     )
     verify.add_argument(
         "--prefix", metavar="OLD", help=_("check that the earlier export OLD is an exact prefix of SOURCE")

@@ -37,6 +37,7 @@ from agora.proposals.timeline import access_proposal, record_transition
 from agora.rooms.access import access_hall
 from agora.rooms.counting import format_area
 from agora.rooms.models import Hall
+from agora.rooms.rules import rules_fingerprint
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 VERDICTS = {"passed": "通过", "no_decision": "未形成决定", "undetermined": "无法确定"}
@@ -261,6 +262,7 @@ async def build_document(
         # The procedure (api.md, "Procedure"): the rules in force as frozen at notice, the residents'
         # committee told of the notice, an elevator's consents of the occupied units.
         "rules": rules.to_json(),
+        "rules_fingerprint": rules_fingerprint(rules),
         "residents_committee": await residents_committee(proposal),
         "consents": consenting.public_consents(consents),
         "certified": [],

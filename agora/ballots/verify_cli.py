@@ -1,5 +1,6 @@
-"""`agora verify FILE|URL [--head HASH] [--roll FINGERPRINT]`: re-count a resolution record, check its
-hash chain and, with `--roll`, that its roll is the one published when voting opened.
+"""`agora verify FILE|URL [--head HASH] [--roll FINGERPRINT] [--rules FINGERPRINT]`: re-count a resolution
+record, check its hash chain and procedure and, with `--roll`, that its roll is the one published when
+voting opened, with `--rules`, that its rules of procedure are the ones published with the notice.
 
 Exit status: 0 when the record holds, 1 when it does not, 2 when it cannot be read at all.
 A URL is fetched with `Authorization: Bearer $AGORA_TOKEN` when that variable is set.
@@ -63,13 +64,20 @@ def _outcome(outcome: str | None) -> str:
     }.get(outcome or "", str(outcome))
 
 
-def run_verify(source: str, expected_head: str | None = None, expected_roll: str | None = None) -> int:
+def run_verify(
+    source: str,
+    expected_head: str | None = None,
+    expected_roll: str | None = None,
+    expected_rules: str | None = None,
+) -> int:
     try:
         record = load(source)
     except Exception as error:  # noqa: BLE001 — any failure to read is reported the same way
         print(_("agora verify: cannot read {source}: {error}", source=source, error=error), file=sys.stderr)
         return 2
-    report = verify_record(record, expected_head=expected_head, expected_roll=expected_roll)
+    report = verify_record(
+        record, expected_head=expected_head, expected_roll=expected_roll, expected_rules=expected_rules
+    )
     number = record.get("number", "?") if isinstance(record, dict) else "?"
     print(_("Resolution record {number}", number=number))
     recount = report.recount

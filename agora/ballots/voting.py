@@ -60,11 +60,11 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
     snapshot_id, fingerprint = proposal.snapshot_id, proposal.roll_fingerprint
     if electorate.is_owners_matter(proposal):
         hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
-        snapshot = await freeze_roll(hall, proposal.entrance or None)
+        rules = rules_in_force(proposal.rules, await electorate.rules_for(proposal))  # as frozen at notice
+        snapshot = await freeze_roll(hall, proposal.entrance or None, parking_counts=rules.parking_counts)
         snapshot_id = snapshot.id
         # Published now, before any ballot: a roll rewritten later no longer matches it.
         fingerprint = electorate.snapshot_public_fingerprint(snapshot)
-        rules = rules_in_force(proposal.rules, await electorate.rules_for(proposal))  # as frozen at notice
         if rules.ballot_secrecy == "secret":
             await secrecy.start_secret_vote(proposal.id)  # ballots are sealed from the first one
     await Proposal.filter(id=proposal.id).update(

@@ -11,6 +11,7 @@ from typing import Any
 
 from agora.proposals import markdown
 from agora.proposals.models import Comment, Proposal, ProposalTransition
+from agora.rooms.rules import rules_fingerprint, rules_from
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -115,6 +116,10 @@ def proposal_json(
         # The procedure: the rules frozen at notice, the earliest opening it announced, the one
         # extension of the window, and the owners whose individual consent a special matter needs.
         "rules": proposal.rules,
+        # Published with the notice: `agora verify --rules` checks the record's rules against it.
+        "rules_fingerprint": (
+            None if proposal.rules is None else rules_fingerprint(rules_from(proposal.rules))
+        ),
         "opens_from": _iso(proposal.opens_from),
         "extension": proposal.extension,
         "affected": proposal.affected,

@@ -7,6 +7,8 @@ owners' tallies refuse to run while the roll has parking units.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -113,3 +115,11 @@ def rules_in_force(frozen: dict[str, Any] | None, live: Rules) -> Rules:
     if frozen is None:
         return live
     return rules_from(frozen)
+
+
+def rules_fingerprint(rules: Rules) -> str:
+    """SHA-256 of the rules' canonical JSON (sorted keys, no whitespace, UTF-8 as itself): published
+    with the notice and in the record, so that `agora verify --rules` can tell the record's rules are
+    the ones announced (docs/verify.md)."""
+    text = json.dumps(rules.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -6,7 +6,7 @@ roll import cannot change what a vote is counted against, and `agora verify` can
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from agora.errors import Invalid
 from agora.i18n import _
@@ -15,7 +15,9 @@ from agora.rooms.models import Hall, RollSnapshot
 from agora.rooms.roll_store import compound_of, load_roll, parking_rule
 
 
-async def freeze_roll(hall: Hall, entrance: str | None = None) -> RollSnapshot:
+async def freeze_roll(
+    hall: Hall, entrance: str | None = None, *, parking_counts: bool | None | Literal["compound"] = "compound"
+) -> RollSnapshot:
     """Freeze a compound's, a building's or one entrance's active units, with the compound's parking rule.
 
     While parking is undecided the totals are None (the tally refuses to run), but persons are still
@@ -30,7 +32,8 @@ async def freeze_roll(hall: Hall, entrance: str | None = None) -> RollSnapshot:
     units = await load_roll(compound.id, building_id=building_id, entrance=entrance)
     if not units:
         raise Invalid(_("There are no units on the roll for this scope."), code="empty_scope")
-    rule = await parking_rule(compound)
+    # The parking setting of the rules frozen at the notice when the caller passes it; else the compound's.
+    rule = await parking_rule(compound) if isinstance(parking_counts, str) else parking_counts
     try:
         electorate = count_electorate(units, parking_counts=rule)
         persons_total: int | None = electorate.persons_total

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from agora.i18n import _
 from agora.verifier.count import CHOICES, Uncountable, area_text, recount
+from agora.verifier.procedure import check_procedure
 from agora.verifier.proofs import ERRORS, check_and_sum, decryption_holds, election_bytes, point_ok
 
 FORMAT = "agora-resolution/1"
@@ -580,12 +581,17 @@ def compare(path: str, claimed: object, recounted: object, problems: list[str]) 
 
 
 def verify_record(
-    record: dict, *, expected_head: str | None = None, expected_roll: str | None = None
+    record: dict,
+    *,
+    expected_head: str | None = None,
+    expected_roll: str | None = None,
+    expected_rules: str | None = None,
 ) -> VerifyReport:
     """Check a resolution record end to end; ``ok`` only when no problem at all was found.
 
     ``expected_head`` is the head published at close (the notice, the PDF): without it a ledger rewritten
-    consistently would still hold together. ``expected_roll`` is the roll fingerprint published at opening.
+    consistently would still hold together. ``expected_roll`` is the roll fingerprint published at opening,
+    ``expected_rules`` the rules' fingerprint published with the notice.
     """
     problems: list[str] = []
     result: dict = {}
@@ -617,6 +623,14 @@ def verify_record(
         if not isinstance(claimed, dict):
             raise Broken(_("The record has no result."))
         compare("result", {key: claimed.get(key) for key in result}, result, problems)
+        check_procedure(
+            record,
+            problems,
+            matter=matter,
+            counted_outcome=result.get("outcome"),
+            replaced_any=any(entry.replaces is not None for entry in entries),
+            expected_rules=expected_rules,
+        )
     except Broken as error:
         problems.append(str(error))
     return VerifyReport(not problems, problems, result)

@@ -407,3 +407,24 @@ async def test_the_pdf_scope_names_the_entrance(client: httpx.AsyncClient) -> No
     await browser_login(client, "sunny-committee")
     words = extract_text((await client.get(f"/proposals/{proposal.id}/resolution.pdf")).content)
     assert "1单元" in words
+
+
+async def test_the_roll_is_counted_with_the_parking_setting_frozen_at_notice(client: httpx.AsyncClient) -> None:
+    """A parking setting changed between the notice and the opening does not apply; `agora verify
+    --rules` with the fingerprint published with the notice vouches for the record's rules."""
+    from agora.ballots.verify import verify_record
+
+    compound = await compound_with_roll(client)
+    await set_rules(compound, parking_counts=True)
+    pid, party, opens, closes = await noticed(compound)
+    published = (await client.get(f"/api/v1/proposals/{pid}", headers=party)).json()["rules_fingerprint"]
+    assert published and len(published) == 64
+    await set_rules(compound, parking_counts=False)
+    at_local(opens)
+    assert (await move(client, party, pid, "voting")).status_code == 200
+    await close_now(await Proposal.get(id=pid))
+    record = (await client.get(f"/api/v1/proposals/{pid}/resolution", headers=compound.committee)).json()
+    assert record["rules"]["parking_counts"] is True and record["roll"]["parking_counts"] is True
+    assert record["rules_fingerprint"] == published
+    assert verify_record(record, expected_rules=published).ok
+    assert not verify_record(record, expected_rules="0" * 64).ok
