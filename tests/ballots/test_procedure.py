@@ -409,7 +409,9 @@ async def test_the_pdf_scope_names_the_entrance(client: httpx.AsyncClient) -> No
     assert "1单元" in words
 
 
-async def test_the_roll_is_counted_with_the_parking_setting_frozen_at_notice(client: httpx.AsyncClient) -> None:
+async def test_the_roll_is_counted_with_the_parking_setting_frozen_at_notice(
+    client: httpx.AsyncClient,
+) -> None:
     """A parking setting changed between the notice and the opening does not apply; `agora verify
     --rules` with the fingerprint published with the notice vouches for the record's rules."""
     from agora.ballots.verify import verify_record
