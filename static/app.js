@@ -75,7 +75,42 @@
     }
   }
 
+  // A hall's events go to every page of the hall, and each page shows only some of the fragments
+  // (a comment page has no turnout meter, a concern's page has no list row). htmx logs an error for
+  // every out-of-band element whose target is missing, so this extension (hx-ext="ws, live-targets")
+  // drops those before the swap. An element marked data-reload="1" whose target is on the page (the
+  // count is out) reloads the page: the page is then the current state.
+  function oobSelector(el) {
+    var spec = el.getAttribute("hx-swap-oob") || "true";
+    var colon = spec.indexOf(":");
+    if (colon > 0) return spec.slice(colon + 1);
+    return el.id ? "#" + CSS.escape(el.id) : null;
+  }
+
+  function keepShown(text) {
+    if (typeof text !== "string" || text.indexOf("<") < 0) return text;
+    var holder = document.createElement("template");
+    holder.innerHTML = text;
+    var reload = false;
+    Array.prototype.slice.call(holder.content.children).forEach(function (el) {
+      var selector = oobSelector(el);
+      var target = null;
+      try { target = selector ? document.querySelector(selector) : null; } catch (e) { target = null; }
+      if (!target) { el.remove(); return; }
+      if (el.getAttribute("data-reload") === "1") reload = true;
+    });
+    if (reload) setTimeout(function () { window.location.reload(); }, 0);
+    return holder.innerHTML;
+  }
+
+  function defineExtension() {
+    if (!window.htmx || htmx.agoraTargets) return;
+    htmx.defineExtension("live-targets", { transformResponse: keepShown });
+    htmx.agoraTargets = true;
+  }
+
   installSocketFactory();
+  defineExtension();
   document.addEventListener("htmx:wsBeforeMessage", onMessage);
   document.addEventListener("htmx:wsOpen", function () {
     attempts = 0;
@@ -152,5 +187,8 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fillFromFragment);
   else fillFromFragment();
 
-  if (!window.htmx) document.addEventListener("DOMContentLoaded", installSocketFactory);
+  if (!window.htmx) {
+    document.addEventListener("DOMContentLoaded", installSocketFactory);
+    document.addEventListener("DOMContentLoaded", defineExtension);
+  }
 })();

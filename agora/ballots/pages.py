@@ -30,6 +30,7 @@ from agora.ballots.resolution import verdict_label
 from agora.ballots.results import building_rows, result_of
 from agora.errors import DomainError, Forbidden
 from agora.i18n import _
+from agora.live.services import latest_seq
 from agora.proposals import markdown
 from agora.proposals.models import Proposal
 from agora.proposals.timeline import access_proposal
@@ -60,6 +61,7 @@ async def vote_context(user: User, proposal: Proposal, access: Any) -> dict[str,
         "bars": [],
         "is_canvasser": access.has("canvasser"),
         "hall": await Hall.get(id=proposal.hall_id),  # type: ignore[attr-defined]
+        "live_seq": await latest_seq(proposal.hall_id),  # type: ignore[attr-defined]
         "voter": None,
         "voter_area": None,
         # One key per rendered ballot form: a double tap or a resent form casts once.
@@ -198,6 +200,8 @@ async def result_page(request: Request) -> Response:
     result = await result_of(proposal)
     context: dict[str, Any] = {
         "proposal": proposal,
+        "hall": access.hall,
+        "live_seq": await latest_seq(access.hall.id),
         "result": result,
         "labels": electorate.choice_labels(proposal),
     }

@@ -144,6 +144,7 @@ async def post_comment(
                 at=comment.created_at,
             )
         await emit(access.hall.id, "comment.created", comment_json(comment))
+        await announce_summary(access.hall.id, comment.proposal_id)  # type: ignore[attr-defined]
     return comment
 
 
@@ -183,6 +184,7 @@ async def edit_comment(access: HallAccess, comment: Comment, actor: User, body: 
             "comment.edit", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
         )
         await emit(fresh.hall_id, "comment.edited", comment_json(fresh))
+        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
     return fresh
 
 
@@ -201,6 +203,7 @@ async def delete_comment(access: HallAccess, comment: Comment, actor: User) -> C
             "comment.delete", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
         )
         await emit(fresh.hall_id, "comment.deleted", comment_json(fresh))
+        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
     return fresh
 
 
@@ -229,6 +232,7 @@ async def pin_official(access: HallAccess, comment: Comment, actor: User) -> Com
             "comment.official", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
         )
         await emit(fresh.hall_id, "comment.edited", comment_json(fresh))
+        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
     return fresh
 
 
@@ -305,6 +309,14 @@ async def summary(proposal: Proposal) -> tuple[dict[str, int], int]:
         elif row["stance"] in counts:
             counts[row["stance"]] = int(row["n"])
     return counts, total
+
+
+async def announce_summary(hall_id: int, proposal_id: int) -> None:
+    """After a comment changed (inside its transaction): the count and stances, live, as the page
+    shows them (`proposal.discussion`; not durable: the next one carries the current figures)."""
+    stances, total = await summary(Proposal(id=proposal_id))
+    payload = {"proposal": proposal_id, "comments": total, "stances": stances}
+    await emit(hall_id, "proposal.discussion", payload, durable=False)
 
 
 async def stances(proposal: Proposal) -> dict[str, int]:

@@ -2,7 +2,9 @@
 
 Registered with the hub when this module is imported (the routes module imports it). A new comment
 is appended to its parent's replies (or the proposal's top level); an edited, hidden, restored or
-deleted comment replaces its own box by id; a state change replaces the proposal's state badge.
+deleted comment replaces its own box by id, and the discussion's count and stances follow
+(`proposal.discussion`); a state change replaces the proposal's state badge and its actions (the
+Vote button appears when voting opens).
 Each also adds a line to the proposal's `role="log"` region for screen readers.
 """
 
@@ -41,7 +43,24 @@ def render_comment_changed(env: Any, message: dict[str, Any]) -> str:
 def render_proposal_state(env: Any, message: dict[str, Any]) -> str:
     proposal_id = int(message["proposal"])
     badge = _render(env, "proposals/_state.html", proposal_id=proposal_id, state=message["state"], oob=True)
-    return badge + _log_line(env, proposal_id, message)
+    actions = _render(
+        env,
+        "proposals/_actions.html",
+        proposal_id=proposal_id,
+        state=message["state"],
+        matter=message.get("matter"),
+        oob=True,
+    )
+    return badge + actions + _log_line(env, proposal_id, message)
+
+
+def render_discussion(env: Any, message: dict[str, Any]) -> str:
+    """The comment count and stance badges after a comment was added, edited, hidden or deleted."""
+    proposal_id, count = int(message["proposal"]), int(message["comments"])
+    stances = {str(k): int(v) for k, v in dict(message["stances"]).items()}
+    badges = _render(env, "proposals/_summary.html", proposal_id=proposal_id, stances=stances, oob=True)
+    number = _render(env, "proposals/_count.html", proposal_id=proposal_id, comment_count=count, oob=True)
+    return number + badges
 
 
 def render_proposal_locked(env: Any, message: dict[str, Any]) -> str:
@@ -71,3 +90,4 @@ for _type in ("comment.created", "comment.edited", "comment.hidden", "comment.re
     register_json_shaper(_type, comment_for_json)
 register_renderer("proposal.state", render_proposal_state)
 register_renderer("proposal.locked", render_proposal_locked)
+register_renderer("proposal.discussion", render_discussion)

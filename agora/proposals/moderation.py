@@ -17,6 +17,7 @@ from agora.audit.services import record
 from agora.errors import Conflict, Forbidden, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
+from agora.proposals.discussion import announce_summary
 from agora.proposals.models import Comment, CommentReport, ModerationEntry
 from agora.proposals.serialize import comment_json
 from agora.rooms.access import HallAccess
@@ -54,6 +55,7 @@ async def hide(access: HallAccess, comment: Comment, actor: User, reason: Any) -
         await CommentReport.filter(comment_id=fresh.id, resolved_at=None).update(resolved_at=now)
         await _log(fresh, "hide", actor, text)
         await emit(fresh.hall_id, "comment.hidden", comment_json(fresh))
+        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
     return fresh
 
 
@@ -68,6 +70,7 @@ async def restore(access: HallAccess, comment: Comment, actor: User, reason: Any
         await fresh.save(update_fields=["hidden_at", "hidden_reason", "hidden_by_id"])
         await _log(fresh, "restore", actor, text)
         await emit(fresh.hall_id, "comment.restored", comment_json(fresh))
+        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
     return fresh
 
 

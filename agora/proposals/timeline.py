@@ -85,6 +85,7 @@ def state_payload(proposal: Proposal, from_state: str, actor: User | None) -> di
         "proposal": proposal.id,
         "title": proposal.title,
         "state": proposal.state,
+        "matter": proposal.matter,
         "from": from_state,
         "at": clock.now().isoformat(),
         "by": actor.display_name if actor else None,

@@ -133,3 +133,35 @@ async def test_a_member_of_another_hall_cannot_listen(server, hall) -> None:  # 
     with pytest.raises(InvalidStatus):
         async with connect(f"{server.ws_url}/ws/halls/sunny?format=json", additional_headers=headers):
             pass
+
+
+def block(html: str, element_id: str) -> str:
+    found = re.search(rf'<(p|div) [^>]*id="{element_id}".*?</\1>', html, re.S)
+    assert found, html
+    return found.group(0).replace(' hx-swap-oob="true"', "")
+
+
+async def test_comment_count_stances_and_the_vote_button_follow_live(
+    client: httpx.AsyncClient, server, hall
+) -> None:  # type: ignore[no-untyped-def]
+    lili, zhou, party = await api(client, "lili"), await api(client, "zhou"), await api(client, "party")
+    pid = await create(client, zhou, "sunny")
+    async with connect(f"{server.ws_url}/ws/halls/sunny", additional_headers=lili) as html_ws:
+        await asyncio.sleep(0.1)
+        for stance in ("support", "oppose", "support"):
+            await client.post(
+                f"/api/v1/proposals/{pid}/comments", json={"body": "意见", "stance": stance}, headers=zhou
+            )
+            summary = await until(html_ws, lambda t: f'id="discussion-summary-{pid}"' in t)
+        assert f'id="comment-count-{pid}" hx-swap-oob="true">(3)' in summary
+        async with httpx.AsyncClient(base_url=server.url) as browser:
+            await browser_login(browser, "lili")
+            page = await browser.get(f"/proposals/{pid}")
+        # The push equals what a fresh page load shows.
+        assert block(summary, f"discussion-summary-{pid}") == block(page.text, f"discussion-summary-{pid}")
+        assert f'<span class="muted" id="comment-count-{pid}">(3)</span>' in page.text
+        assert f"/proposals/{pid}/vote" not in block(page.text, f"proposal-actions-{pid}")
+
+        await client.post(f"/api/v1/proposals/{pid}/transition", json={"to": "consultation"}, headers=party)
+        actions = await until(html_ws, lambda t: f'id="proposal-actions-{pid}"' in t)
+        assert 'hx-swap-oob="true"' in actions and f"/proposals/{pid}/vote" not in actions
