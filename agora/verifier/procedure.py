@@ -8,7 +8,8 @@ calendar:
 - ``rules`` (frozen at notice) are well formed, recompute to ``rules_fingerprint`` (and to the one
   published with the notice, ``--rules``), and are the rules the record was counted and posted with:
   the parking setting of the roll, the deemed-participation clause, the ballot secrecy, no replaced
-  ballot without ``revote``, the number of certifying signatures and the objection period;
+  ballot without ``revote`` (a withdrawal of a mistaken paper ballot is no revote), the number of
+  certifying signatures and the objection period;
 - ``residents_committee``, when stated, was told at the notice, before voting opened;
 - ``consents`` add up, and the verdict follows from the count and the consents (an elevator's vote is
   held back by a missing or refused consent of an occupied unit; art. 279 needs every consent);

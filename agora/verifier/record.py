@@ -628,7 +628,7 @@ def verify_record(
             problems,
             matter=matter,
             counted_outcome=result.get("outcome"),
-            replaced_any=any(entry.replaces is not None for entry in entries),
+            replaced_any=any(entry.replaces is not None and not withdrawn(entry) for entry in entries),
             expected_rules=expected_rules,
         )
     except Broken as error:
