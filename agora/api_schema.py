@@ -643,6 +643,41 @@ def build_schema() -> dict[str, Any]:
                 auth=False,
             )
         },
+        "/api/v1/auth/password-reset": {
+            "post": _op(
+                "Set a new password with a one-time reset code (ends every session and token)",
+                body=_obj(["code", "password"], code={"type": "string"}, password={"type": "string"}),
+                ok=204,
+                errors=(400, 410, 422, 429),
+                auth=False,
+            )
+        },
+        "/api/v1/auth/password": {
+            "post": _op(
+                "Change one's own password (the current one first; other sessions and tokens end)",
+                body=_obj(
+                    ["current_password", "password"],
+                    current_password={"type": "string"},
+                    password={"type": "string"},
+                ),
+                ok=204,
+                errors=(400, 401, 403, 422, 429),
+            )
+        },
+        "/api/v1/halls/{slug}/members/{login}/password-reset": {
+            "post": _op(
+                "Issue a one-time password reset code for a member (owners' committee, moderators)",
+                ok=201,
+                out=_obj(
+                    ["code", "url", "expires_at"],
+                    code={"type": "string"},
+                    url={"type": "string"},
+                    expires_at={"type": "string", "format": "date-time"},
+                ),
+                errors=(401, 403, 404, 429),
+                params=[SLUG, LOGIN],
+            )
+        },
         "/api/v1/halls": {
             "get": _op(
                 "Halls the caller belongs to",

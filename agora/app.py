@@ -26,6 +26,7 @@ from agora.implementation.scheduler import start_sweeper
 from agora.live.hub import start_hub, stop_hub
 from agora.live.routes import routes as live_routes
 from agora.proposals.routes import routes as proposal_routes
+from agora.recovery.routes import routes as recovery_routes
 from agora.rooms.routes import routes as room_routes
 from agora.settings import Settings
 from agora.startup import (
@@ -72,6 +73,7 @@ def feature_routes() -> list[BaseRoute]:
     """Every feature's routes, in one explicit list."""
     return [
         *account_routes,
+        *recovery_routes,
         *room_routes,
         *proposal_routes,
         *ballot_routes,

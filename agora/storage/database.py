@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "agora.live.models",
     "agora.implementation.models",
     "agora.concerns.models",
+    "agora.recovery.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
