@@ -87,6 +87,7 @@ def feature_routes() -> list[BaseRoute]:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     serving.install_log_redaction()
+    serving.share_the_gil()
     from agora.ballots import secrecy  # noqa: PLC0415 — the feature's key holder, set per app
 
     secrecy.configure(settings.secret_key)  # the vote keys are sealed under it

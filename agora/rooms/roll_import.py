@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
 import anyio.to_thread
-from tortoise.models import Model
 
 from agora.accounts.models import User
 from agora.audit.services import record
@@ -27,6 +26,8 @@ from agora.rooms.joining import issue_owner_invites
 from agora.rooms.models import Hall, Owner, Ownership, Unit
 from agora.rooms.roll_csv import MAX_ROWS, LineError, ParsedRoll, RollInvalid, parse_roll
 from agora.rooms.roll_store import Totals, chunks, export_roll_csv, load_roll, parking_rule, totals_of
+from agora.storage.database import own_connection
+from agora.storage.sql import execute_many, fetch_rows, insert_statement, update_statement
 
 
 def check_roll_access(access: HallAccess) -> Hall:
@@ -183,31 +184,30 @@ async def _ensure_buildings(compound: Hall, labels: tuple[str, ...]) -> dict[str
     return halls
 
 
-BATCH = 1000  # rows per executemany
-
-
-async def _execute_many(model: type[Model], sql: str, rows: list[tuple[Any, ...]]) -> None:
-    db = model._meta.db  # the connection of the current transaction
-    for start in range(0, len(rows), BATCH):
-        await db.execute_many(sql, [list(row) for row in rows[start : start + BATCH]])
-
-
-def _statement(model: type[Model], columns: tuple[str, ...], *, update: bool = False) -> str:
-    """`INSERT INTO t (columns) VALUES (?, …)`, or `UPDATE t SET column = ?, … WHERE id = ?`, with the
-    backend's own placeholders (Tortoise's query builder and executor)."""
-    db = model._meta.db
-    executor = db.executor_class(model=model, db=db)
-    table = model._meta.basetable
-    if not update:
-        query = db.query_class.into(table).columns(*columns)
-        return str(query.insert(*(executor.parameter(i) for i in range(len(columns)))))
-    query = db.query_class.update(table)
-    for i, column in enumerate(columns):
-        query = query.set(column, executor.parameter(i))
-    return str(query.where(table.id == executor.parameter(len(columns))))
-
-
 UNIT_VALUES = ("entrance", "area_cents", "kind", "status", "active")
+Rows = list[tuple[Any, ...]]
+
+
+def _unit_changes(
+    compound_id: int, parsed: ParsedRoll, hall_ids: dict[str, int], stored: Any
+) -> tuple[Rows, Rows, set[int], list[int]]:
+    """Pure: the units to insert and to update, the stored ids kept and those leaving the roll."""
+    existing = {(row[1], row[2]): row for row in stored}
+    fresh: Rows = []
+    changed: Rows = []
+    kept: set[int] = set()
+    for ru in parsed.units:
+        hall_id = hall_ids[ru.building]
+        values = (ru.entrance, ru.area_cents, ru.kind, ru.status, True)
+        row = existing.get((hall_id, ru.unit))
+        if row is None:
+            fresh.append((compound_id, hall_id, ru.unit, *values))
+            continue
+        kept.add(row[0])
+        if tuple(row[3:7]) != values[:4] or not row[7]:
+            changed.append((*values, row[0]))
+    gone = [row[0] for row in existing.values() if row[7] and row[0] not in kept]
+    return fresh, changed, kept, gone
 
 
 async def _write_units(
@@ -216,67 +216,72 @@ async def _write_units(
     """Create, update and deactivate units: (building label, unit) -> unit id of the new roll, and the
     ids of the units that were already stored (only those can have ownerships to replace).
 
-    Rows are read as plain values and written with executemany: a first import of 20,000 units would
-    otherwise build 20,000 model objects.
+    Rows are read as the driver gives them, compared in a worker thread and written with executemany:
+    a 20,000-unit roll costs the event loop only the round trips.
     """
-    rows = await Unit.filter(compound_id=compound.id).values_list(
-        "id", "building_id", "label", *UNIT_VALUES
+    stored = await fetch_rows(
+        "SELECT id, building_id, label, entrance, area_cents, kind, status, active FROM units"
+        " WHERE compound_id = ?",
+        compound.id,
     )
-    existing = {(row[1], row[2]): row for row in rows}
-    fresh: list[tuple[Any, ...]] = []
-    changed: list[tuple[Any, ...]] = []
-    kept: set[int] = set()
-    for ru in parsed.units:
-        hall_id = halls[ru.building].id
-        values = (ru.entrance, ru.area_cents, ru.kind, ru.status, True)
-        row = existing.get((hall_id, ru.unit))
-        if row is None:
-            fresh.append((compound.id, hall_id, ru.unit, *values))
-            continue
-        kept.add(row[0])
-        if tuple(row[3:7]) != values[:4] or not row[7]:
-            changed.append((*values, row[0]))
+    hall_ids = {label: hall.id for label, hall in halls.items()}
+    fresh, changed, kept, gone = await run_sync_in_thread(
+        _unit_changes, compound.id, parsed, hall_ids, stored
+    )
     if changed:
-        await _execute_many(Unit, _statement(Unit, UNIT_VALUES, update=True), changed)
+        await execute_many(Unit, update_statement(Unit, UNIT_VALUES), changed)
     if fresh:
         columns = ("compound_id", "building_id", "label", *UNIT_VALUES)
-        await _execute_many(Unit, _statement(Unit, columns), fresh)
-    gone = [row[0] for row in existing.values() if row[7] and row[0] not in kept]
+        await execute_many(Unit, insert_statement(Unit, columns), fresh)
     for part in chunks(gone):
         await Unit.filter(id__in=part).update(active=False)
     labels = {h.id: label for label, h in halls.items()}
-    ids = {}
-    for unit_id, building_id, label in await Unit.filter(compound_id=compound.id, active=True).values_list(
-        "id", "building_id", "label"
-    ):
-        ids[(labels[building_id], label)] = unit_id
+    rows = await fetch_rows(
+        "SELECT id, building_id, label FROM units WHERE compound_id = ? AND active = ?", compound.id, True
+    )
+    ids = await run_sync_in_thread(lambda: {(labels[row[1]], row[2]): row[0] for row in rows})
     return ids, kept
+
+
+def _owner_changes(compound_id: int, parsed: ParsedRoll, stored: Any) -> tuple[Rows, Rows, Rows]:
+    """Pure: the owners to insert, to rename or bring back, and the stored rows leaving the roll."""
+    existing = {row[1]: row for row in stored}
+    fresh: Rows = []
+    changed: Rows = []
+    for ref, name in parsed.owner_names.items():
+        row = existing.get(ref)
+        if row is None:
+            fresh.append((compound_id, ref, name, True))
+        elif row[2] != name or not row[3]:
+            changed.append((name, True, row[0]))
+    leaving = [tuple(row) for ref, row in existing.items() if row[3] and ref not in parsed.owner_names]
+    return fresh, changed, leaving
 
 
 async def _write_owners(compound: Hall, parsed: ParsedRoll) -> tuple[dict[str, int], list[int]]:
     """Create, rename, (de)activate owners; owner_ref -> id, and the users whose owner left the roll."""
-    rows = await Owner.filter(compound_id=compound.id).values_list(
-        "id", "owner_ref", "name", "active", "user_id"
+    stored = await fetch_rows(
+        "SELECT id, owner_ref, name, active, user_id FROM owners WHERE compound_id = ?", compound.id
     )
-    existing = {row[1]: row for row in rows}
-    fresh: list[tuple[Any, ...]] = []
-    changed: list[tuple[Any, ...]] = []
-    for ref, name in parsed.owner_names.items():
-        row = existing.get(ref)
-        if row is None:
-            fresh.append((compound.id, ref, name, True))
-        elif row[2] != name or not row[3]:
-            changed.append((name, True, row[0]))
+    fresh, changed, leaving = await run_sync_in_thread(_owner_changes, compound.id, parsed, stored)
     if changed:
-        await _execute_many(Owner, _statement(Owner, ("name", "active"), update=True), changed)
+        await execute_many(Owner, update_statement(Owner, ("name", "active")), changed)
     if fresh:
         columns = ("compound_id", "owner_ref", "name", "active")
-        await _execute_many(Owner, _statement(Owner, columns), fresh)
-    leaving = [row for ref, row in existing.items() if row[3] and ref not in parsed.owner_names]
+        await execute_many(Owner, insert_statement(Owner, columns), fresh)
     for part in chunks([row[0] for row in leaving]):
         await Owner.filter(id__in=part).update(active=False)
-    ids = dict(await Owner.filter(compound_id=compound.id, active=True).values_list("owner_ref", "id"))
+    rows = await fetch_rows(
+        "SELECT owner_ref, id FROM owners WHERE compound_id = ? AND active = ?", compound.id, True
+    )
+    ids = {row[0]: row[1] for row in rows}
     return ids, [row[4] for row in leaving if row[4]]
+
+
+def _wanted_links(
+    parsed: ParsedRoll, unit_ids: dict[tuple[str, str], int], owner_ids: dict[str, int]
+) -> set[tuple[int, int]]:
+    return {(unit_ids[u.key], owner_ids[ref]) for u in parsed.units for ref in u.owners}
 
 
 async def _write_ownerships(
@@ -284,7 +289,7 @@ async def _write_ownerships(
 ) -> None:
     """Make the owner links of the roll's units exactly the file's: only units stored before can have
     links, so only theirs are read, and only the links that changed are deleted or added."""
-    wanted = {(unit_ids[u.key], owner_ids[ref]) for u in parsed.units for ref in u.owners}
+    wanted = await run_sync_in_thread(_wanted_links, parsed, unit_ids, owner_ids)
     stale: list[int] = []
     have: set[tuple[int, int]] = set()
     for part in chunks(sorted(kept & set(unit_ids.values()))):
@@ -297,9 +302,9 @@ async def _write_ownerships(
                 stale.append(link_id)
     for part in chunks(stale):
         await Ownership.filter(id__in=part).delete()
-    links = sorted(wanted - have)
+    links = await run_sync_in_thread(lambda: sorted(wanted - have))
     if links:
-        await _execute_many(Ownership, _statement(Ownership, ("unit_id", "owner_id")), links)
+        await execute_many(Ownership, insert_statement(Ownership, ("unit_id", "owner_id")), links)
 
 
 class _Unbound(NamedTuple):
@@ -317,12 +322,16 @@ def _totals_by_building(parsed: ParsedRoll, rule: bool | None) -> dict[str, Tota
     return {label: totals_of(group, rule) for label, group in units.items()}
 
 
+def _totals(parsed: ParsedRoll, rule: bool | None) -> tuple[Totals, dict[str, Totals]]:
+    return totals_of(list(parsed.units), rule), _totals_by_building(parsed, rule)
+
+
 async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportResult:
     """Replace the compound's roll with the file's, all or nothing, and issue a new invite code for each
     owner without an account (earlier codes stay valid until one is used or they expire)."""
     compound = check_roll_access(access)
     parsed = await parse_off_loop(data)
-    async with atomic():
+    async with own_connection(), atomic():
         halls = await _ensure_buildings(compound, parsed.buildings)
         unit_ids, kept = await _write_units(compound, parsed, halls)
         owner_ids, left_users = await _write_owners(compound, parsed)
@@ -337,8 +346,8 @@ async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportRes
         ]
         invites = await issue_owner_invites(compound, unbound)  # type: ignore[arg-type]
         rule = await parking_rule(compound)
-        totals = totals_of(list(parsed.units), rule)
-        buildings = {halls[label].slug: t for label, t in _totals_by_building(parsed, rule).items()}
+        totals, by_label = await run_sync_in_thread(_totals, parsed, rule)
+        buildings = {halls[label].slug: t for label, t in by_label.items()}
         await record(
             "roll.imported",
             actor=actor,

@@ -8,11 +8,14 @@ through asyncpg for scale.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from tortoise import Tortoise, connections
+from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -138,3 +141,27 @@ async def check_durability(allow_unsafe: bool) -> None:
             + " "
             + _("Set AGORA_ALLOW_UNSAFE_DURABILITY=1 to override.")
         )
+
+
+@asynccontextmanager
+async def own_connection() -> AsyncIterator[None]:
+    """Run the block on a database connection of its own, for a long write such as a roll import.
+
+    SQLite: Tortoise has one connection per process and a lock around it, so a transaction of some
+    seconds would hold up every other request. Inside this block the task's `default` connection is a
+    second connection to the same file: other requests keep reading on the first (WAL readers never
+    wait for a writer) and only their writes wait, on the busy timeout, for the block's commit.
+    PostgreSQL: every transaction already takes a connection of the pool; nothing changes.
+    """
+    shared = connections.get("default")
+    if not isinstance(shared, SqliteClient):
+        yield
+        return
+    own = type(shared)(shared.filename, connection_name=shared.connection_name, **shared.pragmas)
+    await own.create_connection(with_db=True)
+    token = connections.set("default", own)
+    try:
+        yield
+    finally:
+        connections.reset(token)
+        await own.close()

@@ -108,3 +108,37 @@ def hydrate(model: type[M], columns: dict[str, Any]) -> M:
     """A model instance from its columns as the driver gave them, converted as Tortoise converts a row
     it reads itself (the one place that calls Tortoise's `_init_from_db`)."""
     return model._init_from_db(**columns)
+
+
+# --- bulk writes ----------------------------------------------------------------------------------
+
+BATCH = 1000  # rows per executemany
+
+
+def insert_statement(model: type[Model], columns: Sequence[str]) -> str:
+    """`INSERT INTO t (columns) VALUES (?, …)` with the backend's own placeholders (Tortoise's query
+    builder and executor)."""
+    db = model._meta.db
+    executor = db.executor_class(model=model, db=db)
+    query = db.query_class.into(model._meta.basetable).columns(*columns)
+    return str(query.insert(*(executor.parameter(i) for i in range(len(columns)))))
+
+
+def update_statement(model: type[Model], columns: Sequence[str]) -> str:
+    """`UPDATE t SET column = ?, … WHERE id = ?` with the backend's own placeholders."""
+    db = model._meta.db
+    executor = db.executor_class(model=model, db=db)
+    table = model._meta.basetable
+    query = db.query_class.update(table)
+    for i, column in enumerate(columns):
+        query = query.set(column, executor.parameter(i))
+    return str(query.where(table.id == executor.parameter(len(columns))))
+
+
+async def execute_many(model: type[Model], sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run `sql` (from `insert_statement`/`update_statement`) for every row, BATCH rows per round trip,
+    on the current connection (the transaction's, inside one). Values are given as the database
+    takes them: no model objects are built, so thousands of rows cost little of the event loop."""
+    db = model._meta.db
+    for start in range(0, len(rows), BATCH):
+        await db.execute_many(sql, [list(row) for row in rows[start : start + BATCH]])

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 import resource
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,20 @@ def uvicorn_log_config() -> dict[str, Any]:
     return config
 
 
+# --- the event loop's share of the interpreter ---------------------------------------------------
+
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits (Python's default: 0.005). Heavy work runs in
+worker threads (the roll's parse and diff, photos, PDFs); each time the event loop gives the GIL up
+for a socket call it waited up to the default 5 ms to get it back, and a page makes dozens of such
+calls: hundreds of milliseconds per page during a 20,000-row roll import. 1 ms keeps pages under
+200 ms (tests/rooms/test_import_isolation.py) for a few per cent of the worker's throughput."""
+
+
+def share_the_gil() -> None:
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
 # --- connection hygiene -------------------------------------------------------------------------
 
 
@@ -75,6 +90,9 @@ class Limits:
     header_timeout: float = 10.0  # seconds to send a request's line and headers
     busy_header_timeout: float = 2.0  # … when the process holds more than half its connections
     keep_alive: int = 5  # idle seconds between requests on one connection
+    # Requests on one kept-alive connection; the last is answered with `Connection: close` (nginx's
+    # keepalive_requests): one client cannot pin a connection, its buffers and its worker for ever.
+    requests_per_connection: int = 1000
     # Open connections from one address. Generous: many phones share one carrier-grade NAT address;
     # unfinished heads are cut by header_timeout whatever the count.
     per_client: int = 500
@@ -169,6 +187,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm_head_timer()
         super().on_headers_complete()
+        self._requests = getattr(self, "_requests", 0) + 1
+        if self._requests >= self.limits.requests_per_connection and self.cycle is not None:
+            self.cycle.keep_alive = False  # this answer says `Connection: close`, then the socket closes
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()

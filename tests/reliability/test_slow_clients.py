@@ -24,7 +24,9 @@ from agora.web import serving
 from tests.conftest import LiveServer
 from tests.support import TEST_PASSWORDS
 
-LIMITS = serving.Limits(header_timeout=3.0, busy_header_timeout=1.0, per_client=100)
+LIMITS = serving.Limits(
+    header_timeout=3.0, busy_header_timeout=1.0, per_client=100, requests_per_connection=5
+)
 SLOW = 2000
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: agora\r\nX-Slow: "
 
@@ -106,7 +108,7 @@ async def test_a_body_sent_too_slowly_is_408(guarded: LiveServer, monkeypatch: p
     reader, writer = await asyncio.open_connection("127.0.0.1", guarded.port)
     writer.write(
         b"POST /api/v1/auth/token HTTP/1.1\r\nHost: agora\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 100\r\n\r\n{\"login\": "
+        b'Content-Length: 100\r\n\r\n{"login": '
     )
     await writer.drain()
     started = time.perf_counter()
@@ -114,3 +116,30 @@ async def test_a_body_sent_too_slowly_is_408(guarded: LiveServer, monkeypatch: p
     writer.close()
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert time.perf_counter() - started < 5
+
+
+async def test_a_kept_alive_connection_serves_a_bounded_number_of_requests(guarded: LiveServer) -> None:
+    """The cap on requests per kept-alive connection (`Limits.requests_per_connection`): the last
+    allowed answer says `Connection: close` and the server closes the socket; a new connection works."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", guarded.port)
+    answers: list[bytes] = []
+    try:
+        for _n in range(LIMITS.requests_per_connection):
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: agora\r\n\r\n")
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            length = int(
+                next(
+                    line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+                ).split(b":")[1]
+            )
+            await asyncio.wait_for(reader.readexactly(length), 5)
+            answers.append(head.lower())
+        assert all(b" 200 " in head for head in answers), answers
+        assert all(b"connection: close" not in head for head in answers[:-1]), answers
+        assert b"connection: close" in answers[-1], answers[-1]
+        assert await _closed_by_server(reader, within=5)
+    finally:
+        writer.close()
+    async with httpx.AsyncClient(base_url=guarded.url, timeout=5) as again:
+        assert (await again.get("/healthz")).status_code == 200
