@@ -7,9 +7,11 @@ now parsed and checked in a worker thread, written in batches, and capped in byt
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import httpx
+import pytest
 
 from agora.rooms.roll_csv import MAX_ROWS
 from tests.proposals.factories import make_hall as make_hall_row
@@ -57,6 +59,10 @@ async def test_another_compound_s_page_stays_fast_while_20000_units_are_imported
     compound loads their hall's page every 50 ms (open loop: a probe does not wait for the previous
     one, so a frozen loop or a held database connection delays many of them) and the 99th percentile
     stays under 200 ms (issue 16, item 3)."""
+    load = os.getloadavg()[0]
+    if load > 2 * (os.cpu_count() or 1):
+        # Other work already takes more than the machine's cores: a latency target measures it, not us.
+        pytest.skip(f"the machine is overloaded (load {load:.1f} on {os.cpu_count()} cores)")
     text, hand = big_roll(buildings=185)
     assert hand["units"] >= 20_000
     other = await make_hall_row("elsewhere")
