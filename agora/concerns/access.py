@@ -15,7 +15,7 @@ from agora.concerns.models import Concern
 from agora.concerns.permissions import Who, can_see
 from agora.errors import Conflict, NotFound
 from agora.i18n import _
-from agora.rooms.access import HallAccess, roles_by_hall
+from agora.rooms.access import STAFF_READER, HallAccess, roles_by_hall
 from agora.rooms.models import Hall
 
 
@@ -93,6 +93,15 @@ async def viewer_in(user: User, compound: Hall) -> Viewer:
         roles=frozenset(mine),
         moderated_buildings=tuple(sorted(moderated)),
         canvassed_buildings=tuple(sorted(canvassed)),
+    )
+
+
+def staff_reader(user: User, compound: Hall) -> Viewer:
+    """Community staff reading a compound's lists (agora.rooms.access.access_to_read): they see what
+    every member sees (the public concerns, no names of who raised them), nothing kept to the
+    moderators. Only the list reads build this viewer; every write asks `viewer_in`."""
+    return Viewer(
+        user=user, compound=compound, roles=STAFF_READER, moderated_buildings=(), canvassed_buildings=()
     )
 
 

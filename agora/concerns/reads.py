@@ -170,3 +170,18 @@ async def awaiting_triage(viewer: Viewer) -> int:
         .filter(_visible_q(viewer))
         .count()
     )
+
+
+async def export_list(
+    viewer: Viewer, building: Hall | None, start: Any = None, end: Any = None
+) -> list[Concern]:
+    """Every concern of the compound the caller may see (the list's rule), received within
+    [start, end), oldest first: the rows of the concerns list's CSV and XLSX exports."""
+    query = Concern.filter(compound_id=viewer.compound.id).filter(_visible_q(viewer))
+    if building is not None:
+        query = query.filter(building_id=building.id)
+    if start is not None:
+        query = query.filter(created_at__gte=start)
+    if end is not None:
+        query = query.filter(created_at__lt=end)
+    return await query.order_by("id")

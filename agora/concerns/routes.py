@@ -11,22 +11,26 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora.concerns import categories, linking, live, photos, reads, search, services  # noqa: F401 — hooks, renderers
-from agora.concerns.access import Viewer, access_concern, compound_and_building, viewer_in
+from agora.concerns.access import Viewer, access_concern, compound_and_building, staff_reader, viewer_in
 from agora.concerns.labels import category_label
 from agora.concerns.models import Concern
 from agora.concerns.pages import read_photos
 from agora.concerns.pages import routes as page_routes
 from agora.concerns.views import rows
-from agora.rooms.access import access_hall
+from agora.rooms.access import STAFF_READER, access_hall, access_to_read
 from agora.rooms.models import Hall
 from agora.web.http import json_response, path_id, read_json, require_user
 
 
-async def hall_viewer(request: Request) -> tuple[Viewer, Hall | None]:
-    """The caller in the compound of the hall named by the path, and the building when it is one."""
+async def hall_viewer(request: Request, *, reading: bool = False) -> tuple[Viewer, Hall | None]:
+    """The caller in the compound of the hall named by the path, and the building when it is one.
+    `reading` (the lists only): community staff over the compound read it as `staff_reader`."""
     user = require_user(request)
-    access = await access_hall(user, request.path_params["slug"])
+    slug = request.path_params["slug"]
+    access = await (access_to_read if reading else access_hall)(user, slug)
     compound, building = await compound_and_building(access)
+    if access.roles == STAFF_READER:
+        return staff_reader(user, compound), building
     return await viewer_in(user, compound), building
 
 
@@ -39,7 +43,7 @@ async def _detail(viewer: Viewer, concern: Concern) -> Response:
 
 
 async def hall_concerns_api(request: Request) -> Response:
-    viewer, building = await hall_viewer(request)
+    viewer, building = await hall_viewer(request, reading=request.method == "GET")
     if request.method == "POST":
         concern, code = await services.raise_concern(viewer, building, await read_json(request))
         body: dict[str, object] = {"id": concern.id, "ref": concern.ref}
@@ -73,7 +77,7 @@ async def search_api(request: Request) -> Response:
 
 
 async def governance_api(request: Request) -> Response:
-    viewer, building = await hall_viewer(request)
+    viewer, building = await hall_viewer(request, reading=True)
     items = rows(await reads.governance_list(viewer, building), await reads.buildings_of(viewer.compound))
     return json_response(
         {

@@ -11,6 +11,11 @@ Derivation (`roles_by_hall`):
 - an owner bound to the roll is "owner" and "member" in the compound and in each building where
   they hold a unit;
 - a member of a compound is a "member" of its community.
+
+Community staff (the role "staff", held in a community hall) are members of that hall only. For
+the figures and the lists, and nothing else, `access_to_read` lets them into every compound and
+building under their community with the single role "staff" (`STAFF_READER`): a feature that does
+not ask `access_to_read` does not see them there.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from typing import cast
 from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
-from agora.rooms.models import SLUG_MAX_LENGTH, Hall
+from agora.rooms.models import SLUG_MAX_LENGTH, STAFF_ROLE, Hall, MemberRole
 from agora.storage.sql import fetch, in_list
 
 MODERATE = frozenset({"moderator", "admin"})
+STAFF_READER = frozenset({STAFF_ROLE})
 COMMITTEE = frozenset({"committee", "admin"})
 
 
@@ -163,3 +169,32 @@ async def access_hall_by_id(user: User | None, hall_id: int) -> HallAccess:
     if user is None:
         raise _refuse()
     return await access_to(user, await Hall.get_or_none(id=hall_id))
+
+
+async def community_of(hall: Hall) -> int | None:
+    """The id of the community a hall is under (itself for a community)."""
+    if hall.kind == "community":
+        return hall.id
+    if hall.kind == "compound":
+        return hall.parent_id  # type: ignore[attr-defined,no-any-return]
+    if hall.compound_id is None:
+        return None
+    compound = await Hall.get_or_none(id=hall.compound_id)
+    return compound.parent_id if compound is not None else None  # type: ignore[attr-defined]
+
+
+async def access_to_read(user: User | None, slug: str) -> HallAccess:
+    """Access for reading the figures and the lists: a member's (as `access_hall`), or else community
+    staff's over a hall under their community, with the roles `STAFF_READER` only. NotFound otherwise."""
+    try:
+        return await access_hall(user, slug)
+    except NotFound:
+        if user is None or len(slug) > SLUG_MAX_LENGTH:
+            raise
+        hall = await Hall.get_or_none(slug=slug)
+        community = await community_of(hall) if hall is not None else None
+        if hall is None or community is None:
+            raise
+        if not await MemberRole.filter(user_id=user.id, hall_id=community, role=STAFF_ROLE).exists():
+            raise
+        return HallAccess(hall=hall, roles=STAFF_READER)

@@ -9,7 +9,11 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 HALL_KINDS = ("community", "compound", "building")
-ROLES = ("member", "tenant", "moderator", "committee", "canvasser")
+ROLES = ("member", "tenant", "moderator", "committee", "canvasser", "staff")
+# "staff": community / street-office staff (社区/街道工作人员), held in a community hall only and granted
+# by an administrator. It reads the figures and lists of every compound under the community
+# (agora.rooms.access.access_to_read), never a ballot's choice, an owner's contacts or a hidden item.
+STAFF_ROLE = "staff"
 SLUG_MAX_LENGTH = 64
 
 
@@ -78,7 +82,7 @@ class Ownership(Model):
 
 
 class MemberRole(Model):
-    """A role a user holds in one hall (resident member, tenant, moderator, committee, canvasser)."""
+    """A role a user holds in one hall (resident member, tenant, moderator, committee, canvasser, staff)."""
 
     id = fields.IntField(primary_key=True)
     user = fields.ForeignKeyField("agora.User", related_name="hall_roles", on_delete=fields.CASCADE)

@@ -24,7 +24,7 @@ from agora.i18n import _
 from agora.proposals.services import hall_proposals
 from agora.rooms import joining, permissions, roll_import, services
 from agora.rooms.access import HallAccess, access_hall
-from agora.rooms.models import ROLES, Hall
+from agora.rooms.models import ROLES, STAFF_ROLE, Hall
 from agora.rooms.qr import qr_svg
 from agora.rooms.roll_columns import template_csv
 from agora.rooms.roll_csv import MAX_ROLL_BYTES
@@ -233,7 +233,8 @@ async def members_page(request: Request) -> Response:
         {
             "hall": access.hall,
             "members": await services.hall_members(access),
-            "roles": ROLES,
+            # Community staff is a community's role (granted by an administrator).
+            "roles": [r for r in ROLES if r != STAFF_ROLE or access.hall.kind == "community"],
             "done": request.query_params.get("done"),
         },
     )

@@ -19,7 +19,7 @@ from agora.i18n import _
 from agora.live.events import atomic, disconnect_user
 from agora.rooms import permissions
 from agora.rooms.access import HallAccess, roles_by_hall
-from agora.rooms.models import HALL_KINDS, ROLES, SLUG_MAX_LENGTH, Hall, MemberRole, Owner
+from agora.rooms.models import HALL_KINDS, ROLES, SLUG_MAX_LENGTH, STAFF_ROLE, Hall, MemberRole, Owner
 from agora.rooms.roll_store import compound_of, hall_totals
 from agora.rooms.rules import Rules, rules_from, validate_rules
 
@@ -244,6 +244,11 @@ async def set_roles(access: HallAccess, actor: User, login: str, roles: Any) -> 
             ),
             fields={"roles": "unknown"},
         )
+    if STAFF_ROLE in roles and access.hall.kind != "community":
+        raise Invalid(
+            _("Community staff is a role of a community's hall, not of a compound or a building."),
+            fields={"roles": "staff_in_community_only"},
+        )
     target = await User.get_or_none(login=login) if len(login) <= LOGIN_MAX_LENGTH else None
     if target is None:
         raise NotFound(_("There is no account {login}.", login=login))
@@ -253,6 +258,8 @@ async def set_roles(access: HallAccess, actor: User, login: str, roles: Any) -> 
         before = set(
             await MemberRole.filter(user_id=target.id, hall_id=hall.id).values_list("role", flat=True)
         )
+        if STAFF_ROLE in (before ^ wanted) and not actor.is_admin:
+            raise Forbidden(_("Only an administrator appoints or removes community staff."))
         removed = before - wanted
         if removed:
             await MemberRole.filter(user_id=target.id, hall_id=hall.id, role__in=sorted(removed)).delete()

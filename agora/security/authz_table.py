@@ -4,7 +4,8 @@
 calls every route as every role, on objects of the caller's own compound and of another compound.
 
 Roles (as the tests create them): anonymous; resident (a hall "member" by invite); tenant; owner;
-coowner (one of two owners of a unit); moderator; committee; canvasser; admin.
+coowner (one of two owners of a unit); moderator; committee; canvasser; admin; staff (community staff,
+社区/街道, appointed in the compound's community: no role in the compound itself).
 
 Rules for every row unless it says otherwise:
 - objects of another compound are reported absent: 404 for everyone but an administrator;
@@ -29,11 +30,16 @@ ROLES = (
     "committee",
     "canvasser",
     "admin",
+    "staff",
 )
 
 PUBLIC = frozenset(ROLES)
 SIGNED_IN = PUBLIC - {ANONYMOUS}
-MEMBERS = SIGNED_IN  # every signed-in role of the matrix is a member of its own compound
+# Every signed-in role of the matrix is a member of its own compound, except community staff.
+MEMBERS = SIGNED_IN - {"staff"}
+# The figures and the lists: members, and community staff over every compound of their community
+# (agora.rooms.access.access_to_read). Never a ballot, an owner's contacts or a hidden item.
+READERS = SIGNED_IN
 OWNERS = frozenset({"owner", "coowner"})
 MODERATORS = frozenset({"moderator", "admin"})
 COMMITTEE = frozenset({"committee", "admin"})
@@ -207,12 +213,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/proposals/{id}/implementation/quotes/{qid:int}/choose"): rule(COMMITTEE),
     ("GET", "/proposals/{id}/implementation/photos/{photo_id:int}.jpg"): rule(MEMBERS),
     # --- concerns and the governance list (agora.concerns.permissions) -----------------------------
-    ("GET", "/api/v1/halls/{slug}/concerns"): rule(MEMBERS),
+    ("GET", "/api/v1/halls/{slug}/concerns"): rule(READERS),
     ("POST", "/api/v1/halls/{slug}/concerns"): rule(MEMBERS, note="on_behalf: canvassers and moderators"),
     ("GET", "/api/v1/halls/{slug}/concerns/search"): rule(MEMBERS),
     ("GET", "/api/v1/halls/{slug}/concern-categories"): rule(MEMBERS),
     ("POST", "/api/v1/halls/{slug}/concern-categories"): rule(MODERATORS),
-    ("GET", "/api/v1/halls/{slug}/governance"): rule(MEMBERS),
+    ("GET", "/api/v1/halls/{slug}/governance"): rule(READERS),
     ("GET", "/api/v1/concerns/{id}"): rule(MEMBERS, note="a private one: moderators, submitter, enterer"),
     ("POST", "/api/v1/concerns/{id}/triage"): rule(MODERATORS),
     ("POST", "/api/v1/concerns/{id}/status"): rule(MODERATORS),
@@ -242,10 +248,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     # --- figures -------------------------------------------------------------------------------
     # Any member of the hall (a member of a compound is a member of its community): figures only,
     # no ballot choices, no contact details, no hidden comments.
-    ("GET", "/api/v1/halls/{slug}/stats"): rule(MEMBERS),
-    ("GET", "/halls/{slug}/dashboard"): rule(MEMBERS),
-    ("GET", "/halls/{slug}/dashboard.xlsx"): rule(MEMBERS),
-    ("GET", "/halls/{slug}/report.pdf"): rule(MEMBERS),
+    ("GET", "/api/v1/halls/{slug}/stats"): rule(READERS),
+    ("GET", "/halls/{slug}/dashboard"): rule(READERS),
+    ("GET", "/halls/{slug}/dashboard.xlsx"): rule(READERS),
+    ("GET", "/halls/{slug}/report.pdf"): rule(READERS),
+    ("GET", "/halls/{slug}/concerns.csv"): rule(READERS),
+    ("GET", "/halls/{slug}/concerns.xlsx"): rule(READERS),
     # --- live -----------------------------------------------------------------------------------
     ("WS", "/ws/halls/{slug}"): rule(MEMBERS),
 }

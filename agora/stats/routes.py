@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from agora.i18n import _
 from agora.proposals.labels import state_label
-from agora.stats import services, tables
+from agora.stats import concerns_export, services, tables
 from agora.stats.labels import children_header, figure_label
 from agora.stats.report import render_report
 from agora.web.http import json_response, require_user
@@ -124,9 +124,31 @@ async def dashboard_xlsx(request: Request) -> Response:
     )
 
 
+async def concerns_csv(request: Request) -> Response:
+    params = request.query_params
+    hall, span, rows = await concerns_export.export_rows(
+        require_user(request), request.path_params["slug"], params.get("from"), params.get("to")
+    )
+    body = tables.to_csv([(header, rows) for _title, header, rows in concerns_export.sections(rows)])
+    disposition = f'attachment; filename="{concerns_export.filename(hall, span, "csv")}"'
+    return Response(body, media_type=CSV_TYPE, headers={"Content-Disposition": disposition})
+
+
+async def concerns_xlsx(request: Request) -> Response:
+    params = request.query_params
+    hall, span, rows = await concerns_export.export_rows(
+        require_user(request), request.path_params["slug"], params.get("from"), params.get("to")
+    )
+    disposition = f'attachment; filename="{concerns_export.filename(hall, span, "xlsx")}"'
+    body = tables.to_xlsx(concerns_export.sections(rows))
+    return Response(body, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
+
+
 routes: list[BaseRoute] = [
     Route("/api/v1/halls/{slug}/stats", stats_api, methods=["GET"]),
     Route("/halls/{slug}/dashboard", dashboard_page, methods=["GET"]),
     Route("/halls/{slug}/dashboard.xlsx", dashboard_xlsx, methods=["GET"]),
     Route("/halls/{slug}/report.pdf", monthly_report, methods=["GET"]),
+    Route("/halls/{slug}/concerns.csv", concerns_csv, methods=["GET"]),
+    Route("/halls/{slug}/concerns.xlsx", concerns_xlsx, methods=["GET"]),
 ]

@@ -3,7 +3,8 @@ the dashboard and the exports.
 
 A range is given as local dates (Asia/Shanghai), both included: `from=2026-11-01&to=2026-11-30` is
 [2026-11-01 00:00, 2026-12-01 00:00) local time. `from` after `to`, or a date that does not parse, is
-422. A hall the caller does not belong to is 404 (agora.rooms.access).
+422. A hall the caller neither belongs to nor oversees as community staff is 404
+(agora.rooms.access.access_to_read).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from agora import clock
 from agora.accounts.models import User
 from agora.errors import Invalid
 from agora.i18n import _
-from agora.rooms.access import access_hall
+from agora.rooms.access import access_to_read
 from agora.rooms.models import Hall
 from agora.stats.figures import figures
 from agora.stats.queries import FigureCache, HallRow, Rows, rows_under
@@ -127,7 +128,7 @@ async def hall_stats(
     user: User | None, slug: str, raw_from: str | None, raw_to: str | None, cache: FigureCache
 ) -> dict[str, Any]:
     """The api.md "Figures" for the hall and every hall under it, plus one line per child hall."""
-    access = await access_hall(user, slug)
+    access = await access_to_read(user, slug)
     span = parse_range(raw_from, raw_to)
     hall = access.hall
     rows = await rows_under(hall.id, cache, span.start, span.end)

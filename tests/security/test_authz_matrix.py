@@ -63,6 +63,8 @@ async def build(client: httpx.AsyncClient) -> World:
             for role, granted in (("resident", "member"), ("tenant", "tenant"), ("moderator", "moderator"),
                                   ("canvasser", "canvasser")):  # fmt: skip
                 headers[role] = await set_roles(compound, f"mx-{role}", granted)
+            # Community staff: appointed in the compound's community, no role in the compound.
+            headers["staff"] = await set_roles(compound, "mx-staff", "staff", hall=community)
             tokens = await owner_tokens(slug, ["A", "B"], prefix="mx")
             headers["owner"], headers["coowner"] = tokens["A"], tokens["B"]
             author = headers["resident"]
@@ -126,7 +128,7 @@ def concrete(path: str, objects: dict[str, Any]) -> str:
 
 # Other-compound checks for the roles that hold the most in their own compound (every role of the
 # own-compound pass is checked there; this keeps the suite fast on two cores).
-FOREIGN_ROLES = ("anonymous", "resident", "owner", "moderator", "committee", "canvasser", "admin")
+FOREIGN_ROLES = ("anonymous", "resident", "owner", "moderator", "committee", "canvasser", "admin", "staff")
 # Bodies that get past validation, so a refusal is about the role and not the input.
 BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/proposals/{proposal_id:int}/ballots": {"choice": "yes"},
@@ -206,7 +208,8 @@ async def test_the_live_socket_for_every_role_in_own_and_other_compound(
     for scope in ("own", "foreign"):
         slug = world.objects[scope]["slug"]
         for role, headers in world.headers["own"].items():
-            allowed = role != ANONYMOUS and (scope == "own" or role == "admin")
+            # Community staff read figures and lists, not the compound's live hall.
+            allowed = role not in (ANONYMOUS, "staff") and (scope == "own" or role == "admin")
             try:
                 async with open_socket(server, slug, headers) as ws:
                     await ws.send('{"type":"ping"}')
