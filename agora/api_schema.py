@@ -93,6 +93,18 @@ PID = {"name": "id", "in": "path", "required": True, "schema": ID}
 LOGIN = {"name": "login", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 
 TEXT = {"type": "string"}
+NOTIFICATION = _obj(
+    ["id", "kind", "proposal", "title", "closes_at", "needed", "created_at", "read"],
+    id=ID,
+    kind={"enum": ["vote_closing"]},
+    proposal=ID,
+    title={"type": "string"},
+    closes_at={"type": ["string", "null"], "format": "date-time"},
+    needed={"type": "boolean"},
+    created_at={"type": "string", "format": "date-time"},
+    read={"type": "boolean"},
+)
+CONTACT = _obj(["email", "phone"], email={"type": ["string", "null"]}, phone={"type": ["string", "null"]})
 OPTION = _obj(["key", "label"], key=TEXT, label=TEXT)
 TRANSITION = _obj(
     ["state", "at", "by"],
@@ -677,6 +689,29 @@ def build_schema() -> dict[str, Any]:
                 errors=(401, 403, 404, 429),
                 params=[SLUG, LOGIN],
             )
+        },
+        "/api/v1/notifications": {
+            "get": _op(
+                "The caller's notifications, newest first (what needs them now: `needed`)",
+                out=_obj(
+                    ["notifications", "unread"],
+                    notifications={"type": "array", "items": NOTIFICATION},
+                    unread={"type": "integer", "minimum": 0},
+                ),
+                errors=(401,),
+            )
+        },
+        "/api/v1/notifications/read": {
+            "post": _op("Mark every notification of the caller read", ok=204, errors=(401, 403))
+        },
+        "/api/v1/me/contact": {
+            "get": _op("Where the caller gets reminders besides the inbox", out=CONTACT, errors=(401,)),
+            "put": _op(
+                "Set the caller's e-mail address and mobile number for reminders (empty: none)",
+                body=_obj(None, email={"type": ["string", "null"]}, phone={"type": ["string", "null"]}),
+                out=CONTACT,
+                errors=(400, 401, 403, 422),
+            ),
         },
         "/api/v1/halls": {
             "get": _op(

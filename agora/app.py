@@ -25,6 +25,9 @@ from agora.implementation.routes import routes as implementation_routes
 from agora.implementation.scheduler import start_sweeper
 from agora.live.hub import start_hub, stop_hub
 from agora.live.routes import routes as live_routes
+from agora.notify.routes import routes as notify_routes
+from agora.notify.scheduler import start_reminders
+from agora.notify.services import Notifier
 from agora.proposals.routes import routes as proposal_routes
 from agora.recovery.routes import routes as recovery_routes
 from agora.rooms.routes import routes as room_routes
@@ -80,6 +83,7 @@ def feature_routes() -> list[BaseRoute]:
         *implementation_routes,
         *concern_routes,
         *stats_routes,
+        *notify_routes,
         *live_routes,
     ]
 
@@ -110,14 +114,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     log.error(failure.line())
                 raise StartupError(failures)
             await start_hub(app, settings)
-            scheduler = implementation_sweeper = None
+            scheduler = implementation_sweeper = reminders = None
             if settings.run_scheduler:
                 scheduler = await start_scheduler(app)
                 implementation_sweeper = await start_sweeper()
+                reminders = await start_reminders(app.state.notifier)
             try:
                 yield
             finally:
-                for task in (scheduler, implementation_sweeper):
+                for task in (scheduler, implementation_sweeper, reminders):
                     if task is not None:
                         task.cancel()
                 await stop_hub(app)
@@ -144,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.templates = build_environment(auto_reload=settings.debug)
     app.state.passwords = Passwords(settings.argon2_profile, settings.max_concurrent_hashes)
+    app.state.notifier = Notifier.from_settings(settings)
     return app
 
 

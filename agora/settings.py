@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from agora.accounts.passwords import PROFILES
 from agora.i18n import _
+from agora.notify.rules import CHANNELS, DEFAULT_LEADS, parse_channels, parse_leads
 
 
 class SettingsError(ValueError):
     """A setting's value is malformed; the message names the variable and what it accepts."""
 
 
+T = TypeVar("T")
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 
@@ -52,6 +57,15 @@ def _choice(name: str, value: str | None, default: str, choices: tuple[str, ...]
     raise SettingsError(
         _("{name}={value} is not one of: {choices}.", name=name, value=value, choices=", ".join(choices))
     )
+
+
+def _parsed(name: str, value: str | None, parse: Callable[[str | None], T], accepts: str) -> T:
+    try:
+        return parse(value)
+    except ValueError:
+        raise SettingsError(
+            _("{name}={value} is not one of: {choices}.", name=name, value=value, choices=accepts)
+        ) from None
 
 
 def _load_or_create_secret(var_dir: Path) -> str:
@@ -93,6 +107,17 @@ class Settings:
     auto_migrate: bool = False
     # Background loop that closes votes at closes_at; tests may turn it off and call it directly.
     run_scheduler: bool = True
+    # Notifications (docs/deployment.md): the channels besides the inbox, when reminders go out before a
+    # vote closes, the SMTP server for e-mail, and the site's address for the links they carry.
+    notify_channels: tuple[str, ...] = ("inbox",)
+    remind_before: tuple[timedelta, ...] = DEFAULT_LEADS
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "agora@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -142,6 +167,19 @@ class Settings:
             ),
             auto_migrate=_bool(env.get("AGORA_AUTO_MIGRATE"), name="AGORA_AUTO_MIGRATE"),
             run_scheduler=_bool(env.get("AGORA_RUN_SCHEDULER"), default=True, name="AGORA_RUN_SCHEDULER"),
+            notify_channels=_parsed(
+                "AGORA_NOTIFY_CHANNELS", env.get("AGORA_NOTIFY_CHANNELS"), parse_channels, ",".join(CHANNELS)
+            ),
+            remind_before=_parsed(
+                "AGORA_REMIND_BEFORE_HOURS", env.get("AGORA_REMIND_BEFORE_HOURS"), parse_leads, "24,2"
+            ),
+            smtp_host=env.get("AGORA_SMTP_HOST") or None,
+            smtp_port=_port(env.get("AGORA_SMTP_PORT"), 25),
+            smtp_from=env.get("AGORA_SMTP_FROM") or "agora@localhost",
+            smtp_user=env.get("AGORA_SMTP_USER") or None,
+            smtp_password=env.get("AGORA_SMTP_PASSWORD") or None,
+            smtp_starttls=_bool(env.get("AGORA_SMTP_STARTTLS"), name="AGORA_SMTP_STARTTLS"),
+            public_url=(env.get("AGORA_PUBLIC_URL") or "").rstrip("/") or None,
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -33,7 +33,8 @@ class OpenVote:
     mine: str | None
 
 
-async def _mine(proposal: Proposal, access: HallAccess, user: User) -> str | None:
+async def my_part(proposal: Proposal, access: HallAccess, user: User) -> str | None:
+    """"to_vote", "voted", or None when the caller has no ballot on this proposal."""
     try:
         voter = await electorate.voter_for_user(proposal, access, user)
     except DomainError:
@@ -58,7 +59,7 @@ async def open_votes(access: HallAccess, user: User) -> list[OpenVote]:
                 persons_total=total,
                 percent=percent(int(turnout["persons"]), total),
                 owners_matter=electorate.is_owners_matter(proposal),
-                mine=await _mine(proposal, access, user),
+                mine=await my_part(proposal, access, user),
             )
         )
     votes.sort(key=lambda v: v.mine != "to_vote")  # stable: keeps the deadline order within each

@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "agora.implementation.models",
     "agora.concerns.models",
     "agora.recovery.models",
+    "agora.notify.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 15000
 

@@ -1,0 +1,226 @@
+"""The notifier: reminders before a vote closes, the member's inbox of what needs them, delivery.
+
+`sweep_reminders` runs every minute (`agora.notify.scheduler`): for each open vote whose reminder
+moment has come (`rules.due_lead`), every member who has a ballot on it and has not voted gets one
+notification (made once: the (user, key) pair is unique), which is their inbox entry, and is then
+passed on through the channels the operator turned on (e-mail, SMS, WeChat) where the member left an
+address. What a reminder says is only "you have not voted yet", to that member alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from agora import clock, i18n
+from agora.accounts.models import User
+from agora.audit.services import record
+from agora.ballots.needs import my_part
+from agora.errors import Invalid, NotFound
+from agora.i18n import _, use_locale
+from agora.notify import rules
+from agora.notify.channels import Channel, DeliveryFailed, Message, SmtpConfig, build_channels
+from agora.notify.models import Contact, Delivery, Notification
+from agora.proposals.models import Proposal
+from agora.rooms.access import access_to
+from agora.rooms.models import Hall, MemberRole, Owner
+from agora.settings import Settings
+from agora.timefmt import local_time
+
+log = logging.getLogger("agora.notify")
+INBOX_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """What the sweep needs from the settings: lead times, outside channels, the site's address."""
+
+    leads: tuple[timedelta, ...]
+    channels: list[Channel]
+    base_url: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Notifier:
+        smtp = None
+        if settings.smtp_host:
+            smtp = SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_from,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                starttls=settings.smtp_starttls,
+            )
+        base = settings.public_url or f"http://{settings.host}:{settings.port}"
+        return cls(settings.remind_before, build_channels(settings.notify_channels, smtp), base)
+
+
+async def _candidates(hall: Hall) -> list[User]:
+    """Accounts that may belong to the hall (its roles, its compound's and buildings', the roll's owners);
+    `access_to` then decides, exactly as for a page."""
+    compound_id = hall.compound_id or hall.id  # type: ignore[attr-defined]
+    hall_ids = {hall.id, compound_id}
+    hall_ids.update(await Hall.filter(compound_id=compound_id).values_list("id", flat=True))  # type: ignore[arg-type]
+    user_ids = set(await MemberRole.filter(hall_id__in=list(hall_ids)).values_list("user_id", flat=True))
+    owners = Owner.filter(compound_id=compound_id, active=True, user_id__isnull=False)
+    user_ids.update(await owners.values_list("user_id", flat=True))
+    return await User.filter(id__in=list(user_ids), is_active=True).order_by("id")
+
+
+async def sweep_reminders(notifier: Notifier) -> int:
+    """Make and deliver the reminders that are due now; the number made."""
+    now = clock.now()
+    longest = max(notifier.leads, default=timedelta(0))
+    votes = await Proposal.filter(state="voting", closes_at__gt=now, closes_at__lte=now + longest).order_by(
+        "id"
+    )
+    made = 0
+    for proposal in votes:
+        lead = rules.due_lead(now, proposal.closes_at, notifier.leads)  # type: ignore[arg-type]
+        if lead is None:
+            continue
+        hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
+        key = rules.reminder_key(proposal.id, lead)
+        done = set(await Notification.filter(key=key).values_list("user_id", flat=True))
+        for user in await _candidates(hall):
+            if user.id in done:
+                continue
+            try:
+                access = await access_to(user, hall)
+            except NotFound:
+                continue
+            if await my_part(proposal, access, user) != "to_vote":
+                continue
+            try:
+                note = await Notification.create(
+                    user_id=user.id,
+                    kind="vote_closing",
+                    key=key,
+                    proposal_id=proposal.id,
+                    hall_id=hall.id,
+                    due_at=proposal.closes_at,
+                    created_at=now,
+                )
+            except IntegrityError:  # another worker made it first
+                continue
+            made += 1
+            await _deliver(notifier, note, user, proposal)
+    return made
+
+
+def _message(notifier: Notifier, user: User, contact: Contact | None, proposal: Proposal) -> Message:
+    """The reminder in the member's own language (their account's setting, Chinese by default)."""
+    locale = user.locale or i18n.DEFAULT_LOCALE
+    with use_locale(locale):
+        when = local_time(proposal.closes_at, clock.LOCAL_ZONE, "zh_Hans_CN" if locale == "zh_CN" else "en")
+        subject = _("Vote closing soon: {title}", title=proposal.title)
+        body = _(
+            "Voting on “{title}” closes at {when}, and you have not voted yet.",
+            title=proposal.title,
+            when=when,
+        )
+    return Message(
+        user_id=user.id,
+        email=contact.email if contact else None,
+        phone=contact.phone if contact else None,
+        subject=subject,
+        body=body,
+        url=f"{notifier.base_url}/proposals/{proposal.id}/vote",
+    )
+
+
+async def _deliver(notifier: Notifier, note: Notification, user: User, proposal: Proposal) -> None:
+    contact = await Contact.get_or_none(user_id=user.id)
+    message = _message(notifier, user, contact, proposal)
+    for channel in notifier.channels:
+        if not channel.reaches(message):
+            continue
+        try:
+            detail, ok = await channel.send(message), True
+        except DeliveryFailed as error:
+            detail, ok = str(error), False
+            log.warning("notification %s over %s failed: %s", note.id, channel.name, error)
+        await Delivery.create(
+            notification=note, channel=channel.name, ok=ok, detail=detail[:255], at=clock.now()
+        )
+
+
+# --- the member's side ---------------------------------------------------------------------------
+
+
+async def inbox(user: User) -> tuple[list[dict[str, Any]], int]:
+    """The member's notifications, newest first, each still visible to them; and how many are unread.
+
+    A reminder for a vote that has closed, or that they have voted in since, is no longer "needed"."""
+    notes = await Notification.filter(user_id=user.id).order_by("-id").limit(INBOX_LIMIT)
+    proposals = {
+        p.id: p for p in await Proposal.filter(id__in=[n.proposal_id for n in notes if n.proposal_id])
+    }
+    halls = {h.id: h for h in await Hall.filter(id__in=[n.hall_id for n in notes if n.hall_id])}
+    items: list[dict[str, Any]] = []
+    now = clock.now()
+    for note in notes:
+        proposal = proposals.get(note.proposal_id or 0)
+        hall = halls.get(note.hall_id or 0)
+        if proposal is None or hall is None:
+            continue
+        try:
+            access = await access_to(user, hall)
+        except NotFound:
+            continue
+        open_now = proposal.state == "voting" and proposal.closes_at is not None and proposal.closes_at > now
+        needed = open_now and await my_part(proposal, access, user) == "to_vote"
+        items.append({"note": note, "proposal": proposal, "needed": needed})
+    unread = sum(1 for item in items if item["note"].read_at is None)
+    return items, unread
+
+
+async def mark_read(user: User) -> None:
+    await Notification.filter(user_id=user.id, read_at=None).update(read_at=clock.now())
+
+
+async def contact_of(user: User) -> dict[str, str | None]:
+    contact = await Contact.get_or_none(user_id=user.id)
+    return {"email": contact.email if contact else None, "phone": contact.phone if contact else None}
+
+
+async def set_contact(user: User, email: str, phone: str) -> dict[str, str | None]:
+    """The member's own addresses for reminders (empty: none); checked, then kept."""
+    checked_email, checked_phone = rules.check_email(email), rules.check_phone(phone)
+    fields: dict[str, str] = {}
+    if checked_email is None:
+        fields["email"] = "invalid"
+    if checked_phone is None:
+        fields["phone"] = "invalid"
+    if fields:
+        raise Invalid(_("Please check the e-mail address and the phone number."), fields=fields)
+    values = {"email": checked_email or None, "phone": checked_phone or None, "updated_at": clock.now()}
+    await Contact.update_or_create(defaults=values, user_id=user.id)
+    await record(
+        "notify.contact_set",
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        email=bool(checked_email),
+        phone=bool(checked_phone),
+    )
+    return await contact_of(user)
+
+
+def notification_json(item: dict[str, Any]) -> dict[str, Any]:
+    note: Notification = item["note"]
+    proposal: Proposal = item["proposal"]
+    return {
+        "id": note.id,
+        "kind": note.kind,
+        "proposal": proposal.id,
+        "title": proposal.title,
+        "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
+        "needed": bool(item["needed"]),
+        "created_at": note.created_at.isoformat(),
+        "read": note.read_at is not None,
+    }
