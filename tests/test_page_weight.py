@@ -59,7 +59,10 @@ async def test_first_load_is_under_100_kb_compressed(server: Any) -> None:
         assert html.count('class="comment') >= 100
         total, sizes = size, {"html": size}
         assets = sorted(set(STATIC.findall(html)))
-        assert any(a.endswith(".css") for a in assets) and any(a.endswith(".js") for a in assets)
+        # The stylesheet is written into the page (one round trip less on Slow 3G): the HTML's size
+        # counts it; the scripts are content-hashed files.
+        assert "<style>" in html and ".comment" in html.split("<style>", 1)[1].split("</style>", 1)[0]
+        assert any(a.endswith(".js") for a in assets)
         for asset in assets:
             asset_size, asset_response = await raw_size(client, asset)
             assert asset_response.status_code == 200, asset

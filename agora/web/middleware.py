@@ -36,11 +36,13 @@ from agora.web.cookies import (
 )
 from agora.web.csrf import check_csrf
 from agora.web.errors import audit_refusal, render_error, server_error_response
+from agora.web.staticfiles import style_source
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
+# The one inline stylesheet (agora.web.staticfiles.inline_style) is allowed by its hash, nothing else.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    f"default-src 'self'; script-src 'self'; style-src 'self' {style_source()}; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
@@ -224,6 +226,7 @@ class AgoraMiddleware:
             return await receive()
 
         return replay
+
 
 async def _receive_within(receive: Receive, deadline: float) -> Message:
     """The next body chunk, or 408 when the client pauses too long or the whole body takes too long."""

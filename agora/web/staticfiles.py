@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import mimetypes
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -35,6 +37,20 @@ def static_url(name: str) -> str:
     if entry is None:
         raise KeyError(f"static file not found: {name}")
     return f"/static/{entry[0]}/{name}"
+
+
+def inline_style(name: str = "app.css") -> Markup:
+    """The stylesheet written into each page's <style>: on Slow 3G a linked stylesheet costs a second
+    round trip (2 s) before anything is painted, and 4 KB gzip per page is cheaper than that."""
+    if not _manifest:
+        load_manifest()
+    return Markup(_manifest[name][1].decode("utf-8"))  # noqa: S704 — our own file, not user input
+
+
+def style_source(name: str = "app.css") -> str:
+    """The CSP source that allows exactly that inline stylesheet and no other."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
 async def serve_static(request: Request) -> Response:

@@ -19,7 +19,7 @@ from agora import clock, i18n
 from agora.resources import TEMPLATE_DIR
 from agora.timefmt import local_time
 from agora.web.csrf import csrf_token
-from agora.web.staticfiles import static_url
+from agora.web.staticfiles import inline_style, static_url
 
 
 def _babel_locale() -> str:
@@ -47,7 +47,7 @@ def build_environment(*, auto_reload: bool = False) -> Environment:
     def number(value: object) -> str:
         return format_decimal(value, locale=_babel_locale())  # type: ignore[arg-type]
 
-    env.globals.update(_=i18n.gettext, ngettext=i18n.ngettext, static=static_url)
+    env.globals.update(_=i18n.gettext, ngettext=i18n.ngettext, static=static_url, inline_style=inline_style)
     env.filters.update(when=when, number=number, iso=lambda v: v.isoformat() if v else "")
     return env
 
