@@ -88,7 +88,8 @@ async def signed_in(browser: Any, server: Any, login: str, **context: Any) -> An
 
 WIDE_JS = """(vw) => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > vw + 1).slice(0, 5)
-  .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+  .map(e => `${e.tagName.toLowerCase()}.${e.className} "${e.textContent.trim().slice(0, 30)}" `
+    + `${Math.round(e.getBoundingClientRect().left)}-${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
