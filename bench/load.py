@@ -42,6 +42,16 @@ def check_host(host: str) -> str:
     return host
 
 
+PER_SOURCE = 400
+"""Websocket clients per source address. agora serve caps open connections per client address (500,
+agora.web.serving.Limits.per_client); thousands of phones come from many addresses, so the fleet
+spreads its clients over 127.0.0.2, 127.0.0.3, … (all of 127/8 is the loopback), PER_SOURCE each."""
+
+
+def source_address(index: int) -> str:
+    return f"127.0.0.{2 + index // PER_SOURCE}"
+
+
 # --- a minimal HTTP/1.1 client --------------------------------------------------------------------
 
 
@@ -233,6 +243,7 @@ async def connect_fleet(spec: dict[str, Any], deadline: float) -> tuple[Fleet, f
             try:
                 ws = await connect(
                     f"ws://{HOST}:{port}{path}",
+                    local_addr=(source_address(index), 0),
                     additional_headers=headers,
                     compression=None,
                     open_timeout=30,
