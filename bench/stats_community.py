@@ -2,13 +2,11 @@
 
     PYTHONPATH=. .venv/bin/python -m bench.stats_community [--compounds 50] [--items 20000]
 
-Seeds a fresh SQLite database directly (halls, `--items` proposals spread over the compounds and
-their buildings, a resolution record for every tenth with a realistic document — the roll and the
-ledger inside it are what makes records heavy — and a work for every twentieth), serves agora with
-uvicorn, and times each page as the median of 7 calls. Target: under 300 ms for the community page.
-
-Concerns (诉求) are not on main yet: until they are, the proposals stand in for the 20,000 items the
-issue names; the number of queries per request does not depend on either.
+Seeds a fresh SQLite database directly (halls, `--items` concerns and wishes spread over the
+compounds and their buildings in every status, `--items` proposals, a resolution record for every
+tenth proposal with a realistic document — the roll and the ledger inside it are what makes records
+heavy — and a work for every twentieth), serves agora with uvicorn, and times each page as the median
+of 7 calls. Target (issue 21): under 300 ms for the community page of 50 compounds and 20,000 concerns.
 """
 
 from __future__ import annotations
@@ -51,6 +49,7 @@ def record_document(k: int, persons_total: int) -> dict:
 
 async def seed(url: str, compounds: int, items: int) -> None:
     from agora.ballots.models import Resolution
+    from agora.concerns.models import Concern
     from agora.implementation.models import Implementation
     from agora.proposals.models import Proposal
     from agora.rooms.models import Hall
@@ -117,6 +116,21 @@ async def seed(url: str, compounds: int, items: int) -> None:
         for k, p in enumerate(created[::20])
     ]
     await Implementation.bulk_create(works, batch_size=500)
+    statuses = ("received", "accepted", "in_progress", "resolved", "resolved", "closed_unresolved")
+    concerns = []
+    for k in range(items):
+        compound, building = halls[k % len(halls)]
+        status = statuses[k % len(statuses)]
+        created = now - timedelta(days=k % 365, hours=k % 24)
+        resolved = created + timedelta(days=k % 30, hours=3) if status == "resolved" else None
+        concerns.append(
+            Concern(compound_id=compound.id, building_id=building.id if k % 3 else None, seq=k + 1,
+                    ref=f"2026-{k + 1:05d}", kind="wish" if k % 7 == 0 else "concern", title=f"诉求 {k}",
+                    body="楼道灯不亮，晚上很黑。" * 3, category=("livelihood", "policy", "health", "education")[k % 4],
+                    status=status, urgency=(None, 1, 2, 3)[k % 4], created_at=created, updated_at=created,
+                    resolved_at=resolved, feedback_satisfied=(None, True, False)[k % 3] if resolved else None)
+        )  # fmt: skip
+    await Concern.bulk_create(concerns, batch_size=1000)
     await database.close()
 
 
@@ -125,7 +139,9 @@ async def main(compounds: int, items: int) -> None:
     url = f"sqlite://{folder / 'bench.sqlite3'}"
     started = time.perf_counter()
     await seed(url, compounds, items)
-    print(f"seeded {compounds} compounds, {items:,} proposals in {time.perf_counter() - started:.1f} s")
+    print(
+        f"seeded {compounds} compounds, {items:,} concerns and {items:,} proposals in {time.perf_counter() - started:.1f} s"
+    )
     settings = Settings(database_url=url, secret_key="bench", var_dir=folder / "var", argon2_profile="test",
                         run_scheduler=False)  # fmt: skip
     server = uvicorn.Server(

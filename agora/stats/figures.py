@@ -33,6 +33,7 @@ class ConcernRow:
     resolved_at: datetime | None
     satisfied: bool | None  # the submitter's feedback, None when none was given
     building: str | None = None
+    urgency: int | None = None  # 1 normal, 2 soon, 3 urgent; None before triage
 
 
 @dataclass(frozen=True)
@@ -119,16 +120,47 @@ def concern_figures(rows: Iterable[ConcernRow]) -> dict[str, Any]:
 
 def by_month(rows: Iterable[ConcernRow], zone: tzinfo) -> dict[str, dict[str, int]]:
     """Received (by the month it came in) and resolved (by the month it was resolved), per local month."""
-    months: dict[str, dict[str, int]] = {}
+    months: dict[tuple[int, int], list[int]] = {}  # (year, month) -> [received, resolved]
     for row in rows:
         if row.kind == "wish":
             continue
-        key = row.created_at.astimezone(zone).strftime("%Y-%m")
-        months.setdefault(key, {"received": 0, "resolved": 0})["received"] += 1
+        came = row.created_at.astimezone(zone)
+        entry = months.get((came.year, came.month))
+        if entry is None:
+            entry = months[(came.year, came.month)] = [0, 0]
+        entry[0] += 1
         if row.status == RESOLVED and row.resolved_at is not None:
-            done = row.resolved_at.astimezone(zone).strftime("%Y-%m")
-            months.setdefault(done, {"received": 0, "resolved": 0})["resolved"] += 1
-    return dict(sorted(months.items()))
+            done = row.resolved_at.astimezone(zone)
+            months.setdefault((done.year, done.month), [0, 0])[1] += 1
+    return {
+        f"{year:04d}-{month:02d}": {"received": counts[0], "resolved": counts[1]}
+        for (year, month), counts in sorted(months.items())
+    }
+
+
+# Age of an open item in whole days since it was received: (key, last day included; None = no end).
+AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (("0-7", 7), ("8-30", 30), ("31-90", 90), ("91+", None))
+URGENCY_KEYS = ("3", "2", "1", "untriaged")  # urgent first; "untriaged": not triaged yet
+
+
+def age_bucket(days: int) -> str:
+    for key, last in AGE_BUCKETS:
+        if last is None or days <= last:
+            return key
+    raise AssertionError("the last bucket has no end")  # pragma: no cover
+
+
+def open_by_urgency_and_age(rows: Iterable[ConcernRow], now: datetime) -> dict[str, dict[str, int]]:
+    """The open concerns (received, accepted, in progress; not wishes) counted by urgency and by age in
+    whole days since received (as of `now`): {urgency: {bucket: n}}, every urgency and bucket present."""
+    table = {u: {key: 0 for key, _last in AGE_BUCKETS} for u in URGENCY_KEYS}
+    for row in rows:
+        if row.status in DONE_CONCERN or row.kind == "wish":
+            continue
+        urgency = str(row.urgency) if row.urgency in (1, 2, 3) else "untriaged"
+        days = max(0, (now - row.created_at).days)
+        table[urgency][age_bucket(days)] += 1
+    return table
 
 
 def vote_figures(rows: Iterable[VoteRow]) -> dict[str, Any]:
@@ -171,8 +203,10 @@ def figures(
     works: Iterable[WorkRow],
     start: datetime | None = None,
     end: datetime | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The api.md "Figures" for the rows of a hall (and its children), within `[start, end)`."""
+    """The api.md "Figures" for the rows of a hall (and its children), within `[start, end)`; the open
+    items' ages are counted as of `now` (the clock's now by default)."""
     # A merged concern is a duplicate of its survivor: one worry, received once (docs/concerns.md).
     chosen = [r for r in concerns if _in(r.created_at, start, end) and r.status != MERGED]
     wishes = [r for r in chosen if r.kind == "wish"]
@@ -182,7 +216,11 @@ def figures(
         by_state[p.state] += p.count
     work_rows = list(works)
     return {
-        "concerns": {**concern_figures(chosen), "by_month": by_month(chosen, clock.LOCAL_TZ)},
+        "concerns": {
+            **concern_figures(chosen),
+            "by_month": by_month(chosen, clock.LOCAL_TZ),
+            "open_by_urgency_and_age": open_by_urgency_and_age(chosen, now or clock.now()),
+        },
         "wishes": {"received": len(wishes), "fulfilled": sum(1 for w in wishes if w.status == RESOLVED)},
         "proposals": {"by_state": dict(sorted((k, v) for k, v in by_state.items() if v))},
         "votes": vote_figures(v for v in votes if _in(v.closed_at, start, end)),

@@ -38,3 +38,23 @@ def children_header() -> list[str]:
         _("Works done"),
         _("Money spent on works (yuan)"),
     ]
+
+
+def urgency_heading(urgency: str) -> str:
+    """A heading of the "open items by urgency and age" chart (urgent first; "untriaged")."""
+    return {
+        "3": _("Urgent"),
+        "2": _("Soon"),
+        "1": _("Normal"),
+        "untriaged": _("Not triaged yet"),
+    }.get(urgency, urgency)
+
+
+def age_label(bucket: str) -> str:
+    """An age bucket of an open item, in whole days since it was received."""
+    return {
+        "0-7": _("Up to 7 days"),
+        "8-30": _("8 to 30 days"),
+        "31-90": _("31 to 90 days"),
+        "91+": _("More than 90 days"),
+    }.get(bucket, bucket)

@@ -124,16 +124,20 @@ async def _concerns(
     if end is not None:
         where.append("created_at < ?")
         params.append(end)
-    columns = "compound_id, building_id, kind, category, status, created_at, resolved_at, feedback_satisfied"
+    columns = (
+        "compound_id, building_id, kind, category, status, created_at, resolved_at, feedback_satisfied,"
+        " urgency"
+    )
     sql = f"SELECT {columns} FROM concerns WHERE {' AND '.join(where)}"  # noqa: S608
     out = []
     for row in await fetch_rows(sql, *params):
-        compound_id, building_id, kind, category, status, created, resolved, satisfied = row
+        compound_id, building_id, kind, category, status, created, resolved, satisfied, urgency = row
         hall = building_id if building_id in labels else compound_id
         concern = ConcernRow(
             str(kind), str(category), str(status), to_datetime(created),
             to_datetime(resolved) if resolved is not None else None,
             None if satisfied is None else bool(satisfied), labels.get(building_id),
+            None if urgency is None else int(urgency),
         )  # fmt: skip
         out.append((hall, concern))
     return out

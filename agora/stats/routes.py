@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from agora.i18n import _
 from agora.proposals.labels import state_label
 from agora.stats import concerns_export, services, tables
-from agora.stats.labels import children_header, figure_label
+from agora.stats.labels import age_label, children_header, figure_label, urgency_heading
 from agora.stats.report import render_report
 from agora.web.http import json_response, require_user
 from agora.web.templating import render
@@ -91,6 +91,13 @@ async def dashboard_page(request: Request) -> Response:
                     ),
                 )
                 for month, n in data["concerns"]["by_month"].items()
+            ],
+            "urgency_age_bars": [
+                (
+                    urgency_heading(urgency),
+                    tables.bars((age_label(age), n) for age, n in ages.items()),
+                )
+                for urgency, ages in data["concerns"]["open_by_urgency_and_age"].items()
             ],
             "children_header": children_header(),
             "children_rows": tables.children_rows(data),

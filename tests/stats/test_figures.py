@@ -11,7 +11,17 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agora.stats.figures import ConcernRow, ProposalRow, VoteRow, WorkRow, figures, median_tenths, rate
+from agora.stats.figures import (
+    ConcernRow,
+    ProposalRow,
+    VoteRow,
+    WorkRow,
+    age_bucket,
+    figures,
+    median_tenths,
+    open_by_urgency_and_age,
+    rate,
+)
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -29,6 +39,7 @@ def concern(
     category: str = "greening",
     satisfied: bool | None = None,
     building: str | None = "1",
+    urgency: int | None = None,
 ) -> ConcernRow:
     return ConcernRow(
         kind,
@@ -38,6 +49,7 @@ def concern(
         None if resolved is None else day(resolved),
         satisfied,
         building,
+        urgency,
     )
 
 
@@ -47,9 +59,9 @@ CONCERNS = [
     concern("resolved", 1, 4.5, category="parking", satisfied=False, building="2"),  # 3.5 days
     concern("resolved", 2, 12, category="parking", satisfied=True, building="2"),  # 10 days
     concern("closed_unresolved", 3, 9, category="facilities"),
-    concern("in_progress", 5, category="facilities"),
+    concern("in_progress", 5, category="facilities", urgency=3),
     concern("received", 6, category="greening", building=None),
-    concern("accepted", 19),
+    concern("accepted", 19, urgency=1),
     concern("resolved", 40, 41),  # December: outside the November range
     concern("resolved", 4, 6, kind="wish", category="other"),  # a wish fulfilled
     concern("received", 7, kind="wish", category="other"),
@@ -70,8 +82,11 @@ WORKS = [WorkRow("in_progress", 9_800_000), WorkRow("accepted", 17_150_000), Wor
 NOVEMBER = (day(0), day(30))
 
 
+EMPTY_AGES = {"0-7": 0, "8-30": 0, "31-90": 0, "91+": 0}
+
+
 def test_hand_counted_november() -> None:
-    got = figures(CONCERNS, PROPOSALS, VOTES, WORKS, *NOVEMBER)
+    got = figures(CONCERNS, PROPOSALS, VOTES, WORKS, *NOVEMBER, now=day(30))
     assert got["concerns"] == {
         "received": 7,
         "resolved": 3,
@@ -93,6 +108,14 @@ def test_hand_counted_november() -> None:
         },
         # All received in November, and resolved on 3, 6 and 13 November (Shanghai time).
         "by_month": {"2026-11": {"received": 7, "resolved": 3}},
+        # Open on 1 December 09:00 UTC: in progress for 25 days (urgent), received 24 days ago (not
+        # triaged), accepted 11 days ago (normal). The open wish is not a concern.
+        "open_by_urgency_and_age": {
+            "3": {**EMPTY_AGES, "8-30": 1},
+            "2": EMPTY_AGES,
+            "1": {**EMPTY_AGES, "8-30": 1},
+            "untriaged": {**EMPTY_AGES, "8-30": 1},
+        },
     }
     assert got["wishes"] == {"received": 2, "fulfilled": 1}
     assert got["proposals"] == {"by_state": {"certified": 2, "draft": 1}}
@@ -125,6 +148,7 @@ def test_an_empty_hall() -> None:
             "by_category": {},
             "by_building": {},
             "by_month": {},
+            "open_by_urgency_and_age": {u: EMPTY_AGES for u in ("3", "2", "1", "untriaged")},
         },
         "wishes": {"received": 0, "fulfilled": 0},
         "proposals": {"by_state": {}},
@@ -141,10 +165,39 @@ def test_a_hall_with_only_unresolved_items() -> None:
     assert got["feedback"] == 0 and got["satisfaction_rate"] is None
 
 
+def test_open_items_by_urgency_and_age_at_the_bucket_edges() -> None:
+    edges = {0: "0-7", 7: "0-7", 8: "8-30", 30: "8-30", 31: "31-90", 90: "31-90", 91: "91+", 4000: "91+"}
+    assert {d: age_bucket(d) for d in edges} == edges
+    now = day(100)
+    rows = [
+        concern("received", 100 - 7.99, urgency=2),  # 7 whole days
+        concern("accepted", 100 - 8, urgency=2),  # 8 days
+        concern("in_progress", 100 - 91, urgency=3),
+        concern("received", 100.5),  # received "after" now (a clock skew): age 0
+        concern("resolved", 1, 2, urgency=3),  # done: not open
+        concern("closed_unresolved", 1, urgency=3),
+        concern("merged", 1, urgency=3),
+        concern("received", 1, kind="wish", urgency=3),  # a wish is not a concern
+    ]
+    got = open_by_urgency_and_age(
+        [r for r in rows if r.kind != "wish"] + [r for r in rows if r.kind == "wish"], now
+    )
+    assert got == {
+        "3": {**EMPTY_AGES, "91+": 1},
+        "2": {**EMPTY_AGES, "0-7": 1, "8-30": 1},
+        "1": EMPTY_AGES,
+        "untriaged": {**EMPTY_AGES, "0-7": 1},
+    }
+
+
 def test_a_merged_duplicate_is_not_received_twice() -> None:
     # Three worries raised, one merged into another: two concerns received, one resolved, one open.
-    rows = [concern("resolved", 1, 4), concern("merged", 2), concern("received", 3), wish_merged := concern(
-        "merged", 3, kind="wish")]
+    rows = [
+        concern("resolved", 1, 4),
+        concern("merged", 2),
+        concern("received", 3),
+        wish_merged := concern("merged", 3, kind="wish"),
+    ]
     got = figures(rows, [], [], [])
     assert got["concerns"]["received"] == 2 and got["concerns"]["resolved"] == 1
     assert got["concerns"]["open"] == 1 and got["concerns"]["resolution_rate"] == "0.500"

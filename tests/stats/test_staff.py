@@ -195,3 +195,28 @@ async def test_the_concerns_list_exports_as_csv_with_bom_and_xlsx(client: httpx.
     assert bad.status_code == 422
     assert (await client.get("/halls/far/concerns.xlsx", headers=owner)).status_code == 404
     assert (await client.get("/halls/sunny/concerns.csv")).status_code in (303, 401)
+
+
+async def test_the_dashboard_charts_open_items_by_urgency_and_age(client: httpx.AsyncClient) -> None:
+    sunny, owner, ids, _vote, staff = await world(client)
+    moderator = await set_roles(sunny, "party-zhou", "moderator")
+    triaged = await client.post(
+        f"/api/v1/concerns/{ids['public']}/triage",
+        json={"route": "list", "urgency": 3, "category": "livelihood"},
+        headers=moderator,
+    )
+    assert triaged.status_code == 200, triaged.text
+    figures = (await client.get("/api/v1/halls/sunny/stats", headers=staff)).json()
+    ages = figures["concerns"]["open_by_urgency_and_age"]
+    assert ages["3"] == {"0-7": 1, "8-30": 0, "31-90": 0, "91+": 0}
+    assert ages["untriaged"] == {"0-7": 2, "8-30": 0, "31-90": 0, "91+": 0}  # the hidden one counts
+    assert sum(ages["2"].values()) == sum(ages["1"].values()) == 0
+    page = await client.get("/halls/sunny/dashboard", headers=staff)
+    assert page.status_code == 200
+    html = page.text
+    assert "未办结事项：按紧急程度和时长" in html
+    # Each urgency is an SVG with its text alternative, and the same figures in a table beside it.
+    assert 'aria-label="紧急: 7 天以内 1; 8–30 天 0; 31–90 天 0; 90 天以上 0"' in html
+    assert 'aria-label="尚未分办: 7 天以内 2; 8–30 天 0; 31–90 天 0; 90 天以上 0"' in html
+    assert '<th scope="row">7 天以内</th><td class="num">2</td>' in html
+    assert 'href="/halls/sunny/concerns.csv"' in html and HIDDEN_TITLE not in html

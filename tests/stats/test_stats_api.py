@@ -98,7 +98,8 @@ async def test_dashboard_and_exports(client: httpx.AsyncClient) -> None:
     page = await client.get("/halls/sunshine/dashboard")
     assert page.status_code == 200
     assert_escaped(page.text)
-    assert page.text.count('role="img"') == 4 and "<title>" in page.text
+    # states, votes, works, halls, and one per urgency of the open items (4)
+    assert page.text.count('role="img"') == 8 and "<title>" in page.text
     assert "60000.00" in page.text and 'href="/halls/rainy/dashboard"' in page.text
     bad = await client.get("/halls/sunshine/dashboard?from=2026-13-01")
     assert bad.status_code == 422
@@ -172,8 +173,9 @@ async def test_concern_figures_counted_by_hand(client: httpx.AsyncClient) -> Non
     month = next(iter(got["concerns"]["by_month"]))
     assert got["concerns"]["by_month"] == {month: {"received": 3, "resolved": 1}}
     page = await client.get("/halls/sunny/dashboard", headers=sunny.committee)
-    # month by month, votes, works, the buildings (no proposals here: that chart says so in words)
-    assert "每月收到与解决的诉求" in page.text and page.text.count('role="img"') == 4
+    # month by month, votes, works, the buildings (no proposals here: that chart says so in words),
+    # and one per urgency of the open items (4)
+    assert "每月收到与解决的诉求" in page.text and page.text.count('role="img"') == 8
     assert f"{month}: 收到诉求 3; 已解决诉求 1" in page.text
 
 
