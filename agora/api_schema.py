@@ -96,7 +96,8 @@ TEXT = {"type": "string"}
 NOTIFICATION = _obj(
     ["id", "kind", "proposal", "title", "closes_at", "needed", "created_at", "read"],
     id=ID,
-    kind={"enum": ["vote_closing"]},
+    kind={"enum": ["vote_closing", "reply"]},
+    comment={"type": ["integer", "null"]},
     proposal=ID,
     title={"type": "string"},
     closes_at={"type": ["string", "null"], "format": "date-time"},

@@ -25,7 +25,7 @@ from agora.i18n import _, use_locale
 from agora.notify import rules
 from agora.notify.channels import Channel, DeliveryFailed, Message, SmtpConfig, build_channels
 from agora.notify.models import Contact, Delivery, Notification
-from agora.proposals.models import Proposal
+from agora.proposals.models import Comment, Proposal
 from agora.rooms.access import access_to
 from agora.rooms.models import Hall, MemberRole, Owner
 from agora.settings import Settings
@@ -112,6 +112,84 @@ async def sweep_reminders(notifier: Notifier) -> int:
     return made
 
 
+# Replies from the last day are looked at (so a restart catches up); each is notified once.
+REPLY_WINDOW = timedelta(hours=24)
+
+
+async def sweep_replies(notifier: Notifier) -> int:
+    """A notification, passed on through the outside channels, for each new reply to a member's comment
+    that they may still see (not their own, not hidden or deleted); the number made."""
+    now = clock.now()
+    replies = (
+        await Comment.filter(
+            created_at__gte=now - REPLY_WINDOW,
+            parent_author_id__isnull=False,
+            deleted_at=None,
+            hidden_at=None,
+        )
+        .order_by("id")
+        .select_related("author", "proposal")
+    )
+    made = 0
+    for reply in replies:
+        key = f"reply:{reply.id}"
+        recipient = reply.parent_author_id
+        if recipient is None or recipient == reply.author.id:
+            continue
+        if await Notification.exists(user_id=recipient, key=key):
+            continue
+        user = await User.get_or_none(id=recipient, is_active=True)
+        hall = await Hall.get_or_none(id=reply.hall_id)
+        if user is None or hall is None:
+            continue
+        try:
+            await access_to(user, hall)  # they may have left the hall since
+        except NotFound:
+            continue
+        try:
+            note = await Notification.create(
+                user_id=user.id,
+                kind="reply",
+                key=key,
+                proposal_id=reply.proposal.id,
+                hall_id=hall.id,
+                created_at=now,
+            )
+        except IntegrityError:
+            continue
+        made += 1
+        contact = await Contact.get_or_none(user_id=user.id)
+        await _send(notifier, note, _reply_message(notifier, user, contact, reply))
+    return made
+
+
+async def sweep(notifier: Notifier) -> int:
+    """Everything the notifier sends on one tick."""
+    return await sweep_reminders(notifier) + await sweep_replies(notifier)
+
+
+def _babel(locale: str) -> str:
+    return "zh_Hans_CN" if locale == "zh_CN" else "en"
+
+
+def _reply_message(notifier: Notifier, user: User, contact: Contact | None, reply: Comment) -> Message:
+    with use_locale(user.locale or i18n.DEFAULT_LOCALE):
+        subject = _("New reply: {title}", title=reply.proposal.title)
+        body = _(
+            "{name} replied to your comment on “{title}”.",
+            name=reply.author.display_name,
+            title=reply.proposal.title,
+        )
+    return Message(
+        user_id=user.id,
+        email=contact.email if contact else None,
+        phone=contact.phone if contact else None,
+        subject=subject,
+        body=body,
+        url=f"{notifier.base_url}/comments/{reply.id}",
+    )
+
+
 def _message(notifier: Notifier, user: User, contact: Contact | None, proposal: Proposal) -> Message:
     """The reminder in the member's own language (their account's setting, Chinese by default)."""
     locale = user.locale or i18n.DEFAULT_LOCALE
@@ -135,7 +213,10 @@ def _message(notifier: Notifier, user: User, contact: Contact | None, proposal: 
 
 async def _deliver(notifier: Notifier, note: Notification, user: User, proposal: Proposal) -> None:
     contact = await Contact.get_or_none(user_id=user.id)
-    message = _message(notifier, user, contact, proposal)
+    await _send(notifier, note, _message(notifier, user, contact, proposal))
+
+
+async def _send(notifier: Notifier, note: Notification, message: Message) -> None:
     for channel in notifier.channels:
         if not channel.reaches(message):
             continue
@@ -172,9 +253,15 @@ async def inbox(user: User) -> tuple[list[dict[str, Any]], int]:
             access = await access_to(user, hall)
         except NotFound:
             continue
+        if note.kind == "reply":  # a reply needs the member until they have seen it
+            comment = int(note.key.split(":", 1)[1])
+            items.append(
+                {"note": note, "proposal": proposal, "needed": note.read_at is None, "comment": comment}
+            )
+            continue
         open_now = proposal.state == "voting" and proposal.closes_at is not None and proposal.closes_at > now
         needed = open_now and await my_part(proposal, access, user) == "to_vote"
-        items.append({"note": note, "proposal": proposal, "needed": needed})
+        items.append({"note": note, "proposal": proposal, "needed": needed, "comment": None})
     unread = sum(1 for item in items if item["note"].read_at is None)
     return items, unread
 
@@ -221,6 +308,7 @@ def notification_json(item: dict[str, Any]) -> dict[str, Any]:
         "title": proposal.title,
         "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
         "needed": bool(item["needed"]),
+        "comment": item["comment"],
         "created_at": note.created_at.isoformat(),
         "read": note.read_at is not None,
     }

@@ -18,7 +18,7 @@ from agora import clock
 from agora.notify.channels import SmtpConfig, build_channels
 from agora.notify.models import Delivery, Notification
 from agora.notify.rules import DEFAULT_LEADS
-from agora.notify.services import Notifier, sweep_reminders
+from agora.notify.services import Notifier, sweep_reminders, sweep_replies
 from tests.conftest import free_port
 from tests.proposals.factories import api, assert_no_xss, create, make_hall, member, move
 from tests.support import browser_login, csrf_from
@@ -183,3 +183,36 @@ async def test_contact_addresses_are_checked_and_private(server, client) -> None
     await client.put("/api/v1/me/contact", json={"email": "w@example.org"}, headers=wang)
     assert (await client.get("/api/v1/me/contact", headers=lili)).json() == {"email": None, "phone": None}
     assert (await client.get("/api/v1/me/contact")).status_code == 401
+
+
+async def test_a_reply_to_my_comment_reaches_me_once_by_e_mail_and_in_the_inbox(server, client, smtp) -> None:  # type: ignore[no-untyped-def]
+    mailbox, port = smtp
+    pid = await _open_vote(client)
+    wang, lili, party = await api(client, "wang"), await api(client, "lili"), await api(client, "party")
+    await client.put("/api/v1/me/contact", json={"email": "wang@example.org"}, headers=wang)
+
+    async def comment(headers: dict[str, str], parent: int | None = None) -> int:
+        body = {"body": "同意 <script>alert(1)</script>", "parent": parent, "stance": "support"}
+        response = await client.post(f"/api/v1/proposals/{pid}/comments", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    mine = await comment(wang)
+    await comment(wang, mine)  # answering oneself tells nobody
+    reply = await comment(lili, mine)
+    hidden = await comment(party, mine)
+    hide = await client.post(f"/api/v1/comments/{hidden}/hide", json={"reason": "off topic"}, headers=party)
+    assert hide.status_code == 200, hide.text
+    notifier = _notifier(server, port, ("inbox", "email"))
+    assert await sweep_replies(notifier) == 1
+    assert await sweep_replies(notifier) == 0
+    [(rcpt, message)] = mailbox.messages
+    assert rcpt == ["wang@example.org"] and message["Subject"].startswith("新回复")
+    assert f"{server.url}/comments/{reply}" in message.get_content()
+    inbox = (await client.get("/api/v1/notifications", headers=wang)).json()
+    assert [(n["kind"], n["comment"], n["needed"]) for n in inbox["notifications"]] == [
+        ("reply", reply, True)
+    ]
+    await client.post("/api/v1/notifications/read", headers=wang)
+    inbox = (await client.get("/api/v1/notifications", headers=wang)).json()
+    assert inbox["notifications"][0]["needed"] is False
