@@ -19,7 +19,7 @@ from agora.live.events import atomic, emit
 from agora.proposals import markdown
 from agora.proposals.models import Comment, CommentRevision, ModerationEntry, Proposal
 from agora.proposals.serialize import comment_json, comment_row_json
-from agora.proposals.threads import MAX_DEPTH, STANCES, attach_point, build_tree, walk
+from agora.proposals.threads import MAX_DEPTH, STANCES, attach_point, build_tree
 from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess
 from agora.storage.sql import converters, fetch, in_list, to_python
@@ -279,12 +279,46 @@ async def comment_page(
     return tree, (ids[-1] if more and ids else None)
 
 
-async def thread_of(comment: Comment) -> dict[str, Any]:
-    """A comment with every reply below it (the "continue this thread" page)."""
-    root = comment.root_id or comment.id
-    rows = await fetch(f"{_ROWS} WHERE c.id = ? OR c.root_id = ?", root, root)  # noqa: S608 — fixed text
-    tree = build_tree([comment_row_json(to_python(c, _CONVERT)) for c in rows], max_depth=MAX_DEPTH)
-    return next(node for node in walk(tree) if node["id"] == comment.id)
+THREAD_PAGE = 100  # replies directly under the comment per "continue this thread" page
+THREAD_LEVEL_ROWS = 500  # at most this many replies read per deeper level of that page
+
+
+async def thread_of(comment: Comment, *, after: Any = None) -> tuple[dict[str, Any], int | None]:
+    """A comment with a page of its replies (the "continue this thread" page), and the next cursor.
+
+    Replies to a comment at the deepest level join it, so one comment can gather thousands of direct
+    replies: they come THREAD_PAGE at a time (oldest first, `after` the last id shown), each with the
+    levels the page nests below it (PAGE_DEPTH, and one more to offer "continue this thread"), read
+    level by level and bounded, so the page costs what it shows however big the subtree."""
+    if after not in (None, ""):
+        if not str(after).isascii() or not str(after).isdigit():
+            raise Invalid(_("The page cursor is not valid."), fields={"after": "invalid"})
+    start = min(int(after or 0), MAX_ID)
+    top = await fetch(f"{_ROWS} WHERE c.id = ?", comment.id)  # noqa: S608 — fixed text
+    children = await fetch(
+        f"{_ROWS} WHERE c.parent_id = ? AND c.id > ? AND c.id <> ? ORDER BY c.id LIMIT ?",  # noqa: S608
+        comment.id,
+        start,
+        comment.id,
+        THREAD_PAGE + 1,
+    )
+    more = len(children) > THREAD_PAGE
+    children = children[:THREAD_PAGE]
+    rows, level = [*top, *children], [c["id"] for c in children]
+    for _level in range(PAGE_DEPTH):
+        if not level:
+            break
+        below = await fetch(
+            f"{_ROWS} WHERE c.parent_id IN {in_list(level)} ORDER BY c.id LIMIT ?",  # noqa: S608
+            *level,
+            THREAD_LEVEL_ROWS,
+        )
+        rows += below
+        level = [c["id"] for c in below]
+    nodes = [comment_row_json(to_python(c, _CONVERT)) for c in rows]
+    tree = build_tree(nodes, roots=[comment.id], max_depth=max(1, MAX_DEPTH - (comment.depth or 0)))
+    node = next(node for node in tree if node["id"] == comment.id)
+    return node, (children[-1]["id"] if more else None)
 
 
 _STATED = tuple(s for s in STANCES if s != "neutral")

@@ -250,7 +250,8 @@ async def comment_submit(request: Request) -> Response:
 async def comment_page(request: Request) -> Response:
     user = require_user(request)
     comment, proposal, access = await discussion.access_comment(user, _id(request))
-    node = comment_view(await discussion.thread_of(comment))
+    thread, next_cursor = await discussion.thread_of(comment, after=request.query_params.get("after"))
+    node = comment_view(thread)
     history = []
     if comment.hidden_at is None:
         history = [
@@ -264,6 +265,7 @@ async def comment_page(request: Request) -> Response:
         proposal=proposal,
         hall=access.hall,
         node=node,
+        next_cursor=next_cursor,
         history=history,
         is_author=is_author,
         source=comment.body if is_author else "",
