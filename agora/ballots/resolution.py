@@ -35,7 +35,7 @@ from agora.proposals import calendar
 from agora.proposals.models import Proposal, ProposalTransition
 from agora.proposals.timeline import access_proposal, record_transition
 from agora.rooms.access import access_hall
-from agora.rooms.counting import format_area
+from agora.rooms.counting import FOLLOWS_PARKING, format_area
 from agora.rooms.models import Hall
 from agora.rooms.rules import rules_fingerprint
 
@@ -178,7 +178,8 @@ async def build_document(
     units = electorate.public_units(snapshot)
     parking_counts = snapshot.parking_counts
     counts_unit = {
-        (u["building"], u["unit"]): (u["kind"] != "parking" or parking_counts is True) for u in units
+        (u["building"], u["unit"]): (u["kind"] not in FOLLOWS_PARKING or parking_counts is True)
+        for u in units
     }
     unit_persons = electorate.unit_person_keys(snapshot)
     weights = electorate.person_weights(snapshot)

@@ -15,11 +15,11 @@ published. It is the lowercase hex SHA-256 of the UTF-8 bytes of the JSON text::
 with separators ``,`` and ``:`` and no whitespace, non-ASCII characters written as themselves (no
 ``\\u`` escapes), the two keys in that order. Each unit is an array of: building, entrance (``""``
 when the unit has none), unit, as strings; its area as an integer number of 0.01 m² (``"89.50"`` ->
-``8950``); kind (``home``/``parking``/``shop``), status (``owned``/``unsold``/``undelivered``) and the
-opaque person key, as strings. Units are sorted by (building, entrance, unit), comparing strings by
-Unicode code points (then by the remaining fields).
+``8950``); kind (``home``/``parking``/``shop``/``stall``), status (``owned``/``unsold``/
+``undelivered``) and the opaque person key, as strings. Units are sorted by (building, entrance,
+unit), comparing strings by Unicode code points (then by the remaining fields).
 
-Counting from the public roll: parking units count only when ``parking_counts`` is true; when it is
+Counting from the public roll: parking units and stalls count only when ``parking_counts`` is true; when it is
 null and the roll has parking units, N and A are undeterminable and ``roll.totals`` must say null. N is
 the number of distinct person keys among the counted units, A the sum of their areas. Units are
 identified by (building, unit); a participating person must have every counted unit listed in
@@ -54,7 +54,7 @@ from agora.verifier import VerifyReport, verify_record
 __all__ = ["VerifyReport", "public_roll_fingerprint", "verify_record"]
 
 FORMAT = "agora-resolution/1"
-KINDS = ("home", "parking", "shop")
+KINDS = ("home", "parking", "shop", "stall")
 STATUSES = ("owned", "unsold", "undelivered")
 DEVELOPER_STATUSES = ("unsold", "undelivered")
 

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 from agora.i18n import _
 
-KINDS = ("home", "parking", "shop")
+KINDS = ("home", "parking", "shop", "stall")
+# Parking spaces and stalls (车位、摊位) count toward the vote only as the compound's parking setting says
+# (SPC interpretation on building divisions art. 2; docs/domain.md, "Who counts").
+FOLLOWS_PARKING = ("parking", "stall")
 STATUSES = ("owned", "unsold", "undelivered")
 DEVELOPER_STATUSES = frozenset({"unsold", "undelivered"})
 DEVELOPER_KEY = "developer"
@@ -143,18 +146,19 @@ def count_electorate(units: Iterable[RollUnit], *, parking_counts: bool | None) 
     This is done by union-find over owner_refs shared between units. It is the conservative reading: it
     guarantees that nobody can cast two ballots, at the price of sometimes giving two people one.
 
-    Parking: `parking_counts=None` with any parking unit in the input raises ParkingUndecided; False
+    Parking (stalls follow the same setting): `parking_counts=None` with any parking unit in the input
+    raises ParkingUndecided; False
     leaves parking out entirely (no person, no area; counted in `excluded_parking`); True counts it like
     any unit. Shops always count. The same (building, unit) twice is a ValueError, never a double count.
     """
     units = list(units)
-    parking = sum(1 for u in units if u.kind == "parking")
+    parking = sum(1 for u in units if u.kind in FOLLOWS_PARKING)
     if parking and parking_counts is None:
         raise ParkingUndecided(_("the compound has not decided whether parking spaces count"))
     excluded = 0
     if parking_counts is False:
         excluded = parking
-        units = [u for u in units if u.kind != "parking"]
+        units = [u for u in units if u.kind not in FOLLOWS_PARKING]
     seen: set[tuple[str, str]] = set()
     for u in units:
         if (u.building, u.unit) in seen:

@@ -22,7 +22,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 VALUE_ALIASES: dict[str, dict[str, str]] = {
     "kind": {"住宅": "home", "住房": "home", "车位": "parking", "停车位": "parking", "商铺": "shop",
-             "商业": "shop", "店铺": "shop"},
+             "商业": "shop", "店铺": "shop", "摊位": "stall"},
     "status": {"已售": "owned", "自有": "owned", "已交付": "owned", "未售": "unsold", "未出售": "unsold",
                "未交付": "undelivered"},
 }  # fmt: skip

@@ -30,7 +30,8 @@ FORMAT = "agora-resolution/1"
 ZEROS = "0" * 64
 CHANNELS = ("online", "paper", "proxy")
 WITHDRAWN = "withdrawn"  # a mistaken paper ballot taken back (docs/verify.md)
-KINDS = ("home", "parking", "shop")
+KINDS = ("home", "parking", "shop", "stall")
+FOLLOWS_PARKING = ("parking", "stall")  # stalls count as the parking setting says
 STATUSES = ("owned", "unsold", "undelivered")
 ITEMS = {"major": (6, 7, 8), "ordinary": (1, 2, 3, 4, 5, 9)}
 
@@ -202,11 +203,11 @@ def check_roll(roll: object, problems: list[str], expected: str | None) -> Roll:
     weight: dict[str, int] = {}
     counted = []
     for building, _entrance, unit, area, kind, _status, person in rows:
-        if kind == "parking" and parking is not True:
+        if kind in FOLLOWS_PARKING and parking is not True:
             continue
         weight[person] = weight.get(person, 0) + area
         counted.append((building, unit, person))
-    known = parking is not None or not any(row[4] == "parking" for row in rows)
+    known = parking is not None or not any(row[4] in FOLLOWS_PARKING for row in rows)
     n_total = len(weight) if known else None
     a_total = sum(weight.values()) if known else None
     claimed = roll.get("totals")

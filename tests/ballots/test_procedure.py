@@ -430,3 +430,35 @@ async def test_the_roll_is_counted_with_the_parking_setting_frozen_at_notice(
     assert record["rules_fingerprint"] == published
     assert verify_record(record, expected_rules=published).ok
     assert not verify_record(record, expected_rules="0" * 64).ok
+
+
+async def test_a_stall_counts_as_the_parking_setting_says(client: httpx.AsyncClient) -> None:
+    """Stalls (摊位) follow the parking setting (docs/domain.md, "Who counts"): left out of N and A when
+    parking does not count, counted like any unit when it does; `agora verify` recounts both."""
+    from agora.ballots.verify import verify_record
+    from tests.ballots.factories import simple_compound, voting_proposal
+    from tests.rooms.factories import Row
+
+    rows = [
+        Row("1", "101", "100.00", "A", "甲"),
+        Row("1", "102", "100.00", "B", "乙"),
+        Row("1", "摊位-1", "6.00", "S", "丙", entrance="", kind="摊位"),
+    ]
+    compound = await simple_compound(client, rows)
+    owners = {ref: await compound.owner(ref, f"st-{ref}") for ref in "ABS"}
+    for setting, persons, area in ((False, 2, "200.00"), (True, 3, "206.00")):
+        await set_rules(compound, parking_counts=setting)
+        proposal = await voting_proposal(compound)
+        for ref in "AB":
+            assert (await cast(client, proposal.id, owners[ref], "yes")).status_code == 201
+        stall = await cast(client, proposal.id, owners["S"], "yes")
+        assert stall.status_code == (201 if setting else 403), stall.text
+        await close_now(proposal)
+        record = (
+            await client.get(f"/api/v1/proposals/{proposal.id}/resolution", headers=compound.committee)
+        ).json()
+        assert record["roll"]["totals"] == {"persons": persons, "area": area}
+        assert [u["kind"] for u in record["roll"]["units"]].count("stall") == 1
+        assert record["result"]["participating"] == {"persons": persons, "area": area}
+        report = verify_record(record)
+        assert report.ok, report.problems

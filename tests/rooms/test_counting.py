@@ -397,6 +397,22 @@ def test_parking_that_counts_counts_like_any_unit():
     assert (e.area_cents_total, e.units_total, e.excluded_parking) == (17010, 4, 0)
 
 
+def test_stalls_follow_the_parking_setting():
+    """A stall (摊位) counts as the parking setting says, like a parking space; a shop always counts."""
+    roll = [
+        unit("101", "a", area=10000),
+        unit("S1", "s", kind="stall", area=600),
+        unit("M1", "m", kind="shop"),
+    ]
+    with pytest.raises(ParkingUndecided):
+        count_electorate(roll, parking_counts=None)
+    left_out = count_electorate(roll, parking_counts=False)
+    assert keys(left_out) == ["owner:a", "owner:m"] and left_out.excluded_parking == 1
+    counted = count_electorate(roll, parking_counts=True)
+    assert keys(counted) == ["owner:a", "owner:m", "owner:s"]
+    assert counted.area_cents_total == 10000 + 600 + 8950
+
+
 def test_excluded_parking_does_not_link_owners():
     """X and Y co-own only a parking space: if parking does not count, they are two persons."""
     units = [unit("101", "x"), unit("102", "y"), unit("P1", "x", "y", kind="parking")]
@@ -503,9 +519,10 @@ def test_person_of_maps_every_owner_to_their_person():
 def reference_electorate(units, parking_counts):
     """Deliberately naive: start with one group per unit and merge any two that share a mark until
     nothing changes. A mark is an owner ref, or "the developer" for unsold/undelivered units."""
-    if parking_counts is None and any(u.kind == "parking" for u in units):
+    # Parking spaces and stalls (车位、摊位) follow the same setting.
+    if parking_counts is None and any(u.kind in ("parking", "stall") for u in units):
         return ParkingUndecided
-    counted = [u for u in units if parking_counts or u.kind != "parking"]
+    counted = [u for u in units if parking_counts or u.kind not in ("parking", "stall")]
     groups = []
     for u in counted:
         marks = {("owner", ref) for ref in u.owners}
@@ -564,7 +581,7 @@ def rolls(draw, max_units=25):
                 entrance=draw(st.sampled_from(["", "1", "2"])),
                 unit=label,
                 area_cents=draw(st.integers(1, MAX_AREA_CENTS)),
-                kind=draw(st.sampled_from(["home", "home", "home", "parking", "shop"])),
+                kind=draw(st.sampled_from(["home", "home", "home", "parking", "shop", "stall"])),
                 status=draw(st.sampled_from(["owned"] * 6 + ["unsold", "undelivered"])),
                 owners=tuple(draw(st.lists(st.sampled_from(pool), max_size=3))),
             )

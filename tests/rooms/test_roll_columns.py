@@ -32,6 +32,7 @@ def test_every_alias_names_one_known_column() -> None:
 
 def test_values() -> None:
     assert canonical_value("kind", "车位") == "parking" and canonical_value("kind", "商铺") == "shop"
+    assert canonical_value("kind", "摊位") == "stall"
     assert canonical_value("status", "未售") == "unsold"
     assert canonical_value("status", "未交付") == "undelivered"
     assert canonical_value("kind", "home") == "home" and canonical_value("unit", "车位") == "车位"

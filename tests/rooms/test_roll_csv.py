@@ -309,7 +309,7 @@ def test_bad_area(area):
 def test_bad_kind_and_status():
     data = roll("1,101,80,a,A,garage,owned", "1,102,80,b,B,home,sold", header=HEADER + ",kind,status")
     assert errors_of(data) == [
-        (2, 'kind "garage" is not one of: home, parking, shop'),
+        (2, 'kind "garage" is not one of: home, parking, shop, stall'),
         (3, 'status "sold" is not one of: owned, unsold, undelivered'),
     ]
 
