@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 
 AREA = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["89.50"]}
 TIME = {"type": "string", "format": "date-time"}
+NULLABLE_AREA = {"anyOf": [AREA, {"type": "null"}]}
 ERROR = {
     "type": "object",
     "required": ["error"],
@@ -201,6 +202,51 @@ LOG_ENTRY = _obj(
 )
 LOCKED = _obj(["locked"], locked={"type": "boolean"})
 BUILDING_TURNOUT = _obj(["building", "units"], building=TEXT, units={"type": "integer"})
+ROLL_TOTALS = _obj(
+    ["units", "persons", "area"],
+    units={"type": "integer"},
+    persons={"type": ["integer", "null"], "description": "null while the rules leave parking undecided"},
+    area=NULLABLE_AREA,
+)
+ROLL_IMPORTED = {
+    **ROLL_TOTALS,
+    "required": [*ROLL_TOTALS["required"], "buildings", "invites"],
+    "properties": {
+        **ROLL_TOTALS["properties"],
+        "buildings": {"type": "object", "additionalProperties": ROLL_TOTALS},
+        "invites": {"type": "array", "items": _obj(["owner_ref", "code"], owner_ref=TEXT, code=TEXT)},
+    },
+}
+SEARCH_RESULTS = _obj(
+    ["q", "proposals", "comments"],
+    q=TEXT,
+    proposals={
+        "type": "array",
+        "items": _obj(
+            ["id", "title", "state", "snippet"], id={"type": "integer"}, title=TEXT, state=TEXT, snippet=TEXT
+        ),
+    },
+    comments={
+        "type": "array",
+        "items": _obj(
+            ["id", "proposal", "proposal_title", "author", "snippet"],
+            id={"type": "integer"},
+            proposal={"type": "integer"},
+            proposal_title=TEXT,
+            author=TEXT,
+            snippet=TEXT,
+        ),
+    },
+)
+ARCHIVED = _obj(
+    ["number", "title", "proposal", "outcome", "posted_at", "supersedes"],
+    number=TEXT,
+    title=TEXT,
+    proposal={"type": "integer"},
+    outcome=OUTCOME,
+    posted_at={"type": ["string", "null"]},
+    supersedes={"type": ["string", "null"]},
+)
 
 COMMENT: dict[str, Any] = _obj(
     id={"type": "integer"},
@@ -239,7 +285,6 @@ PROPOSAL: dict[str, Any] = _obj(
     timeline={"type": "array", "items": TRANSITION},
 )
 COUNT = _obj(persons={"type": "integer"}, area=AREA)
-NULLABLE_AREA = {"anyOf": [AREA, {"type": "null"}]}
 TURNOUT = _obj(
     ["persons", "area"],
     persons={"type": "integer"},
@@ -742,6 +787,7 @@ def build_schema() -> dict[str, Any]:
                 "Import the owners' roll (CSV); all or nothing",
                 body={"type": "string"},
                 body_type="text/csv",
+                out=ROLL_IMPORTED,
                 params=[SLUG],
                 errors=(400, 401, 403, 404, 413, 422),
             )
@@ -773,6 +819,7 @@ def build_schema() -> dict[str, Any]:
             "put": _op(
                 "Set a member's roles in a hall",
                 body=_obj(["roles"], roles={"type": "array", "items": {"type": "string"}}),
+                out=_obj(["login", "roles"], login=TEXT, roles={"type": "array", "items": TEXT}),
                 params=[SLUG, LOGIN],
             )
         },
@@ -822,6 +869,7 @@ def build_schema() -> dict[str, Any]:
             "post": _op(
                 "Extend an open owners' vote once, before its close, with a reason (owners' committee)",
                 body=_obj(["closes_at", "reason"], closes_at={"type": "string"}, reason={"type": "string"}),
+                out=PROPOSAL,
                 params=[PID],
                 errors=(400, 401, 403, 404, 409, 422),
             )
@@ -903,7 +951,9 @@ def build_schema() -> dict[str, Any]:
         },
         "/api/v1/comments/{id}": {
             "get": _op("One comment", params=[PID], out=COMMENT),
-            "patch": _op("Edit one's comment", body=_obj(["body"], body={"type": "string"}), params=[PID]),
+            "patch": _op(
+                "Edit one's comment", body=_obj(["body"], body={"type": "string"}), params=[PID], out=COMMENT
+            ),
             "delete": _op(
                 "Delete one's own comment (a tombstone stays)",
                 ok=204,
@@ -939,6 +989,7 @@ def build_schema() -> dict[str, Any]:
             "get": _op(
                 "Search proposals and comments of the hall",
                 params=[SLUG, {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}],
+                out=SEARCH_RESULTS,
             )
         },
         "/api/v1/proposals/{id}/ballots": {
@@ -1052,13 +1103,14 @@ def build_schema() -> dict[str, Any]:
             )
         },
         "/api/v1/proposals/{id}/resolution/certify": {
-            "post": _op("Certify the resolution (owners' committee)", body=NOTHING, params=[PID])
+            "post": _op("Certify the resolution (owners' committee)", body=NOTHING, params=[PID], out=RECORD)
         },
         "/api/v1/proposals/{id}/resolution/corrections": {
             "post": _op(
                 "Correct a posted record: a new record that supersedes it (owners' committee)",
                 body=_obj(["reason"], reason={"type": "string"}),
                 ok=201,
+                out=RECORD,
                 params=[PID],
             )
         },
@@ -1101,6 +1153,9 @@ def build_schema() -> dict[str, Any]:
                 "Record delivery of a ballot, for deemed participation (canvassers)",
                 body=_obj(["owner_ref", "witness"], owner_ref={"type": "string"}, witness={"type": "string"}),
                 ok=201,
+                out=_obj(
+                    ["owner_ref", "delivered_at", "witness"], owner_ref=TEXT, delivered_at=TIME, witness=TEXT
+                ),
                 params=[PID],
                 errors=(400, 401, 403, 404, 409, 422),
             )
@@ -1138,6 +1193,9 @@ def build_schema() -> dict[str, Any]:
             "get": _op(
                 "The compound's resolution records",
                 params=[SLUG, {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}],
+                out=_obj(
+                    ["hall", "resolutions"], hall=TEXT, resolutions={"type": "array", "items": ARCHIVED}
+                ),
             )
         },
     }
