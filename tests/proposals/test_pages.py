@@ -11,7 +11,7 @@ import pytest
 
 from agora.proposals.models import Comment, Proposal
 from tests.proposals.factories import XSS_ALL, api, assert_no_xss, create, make_hall, member
-from tests.support import browser_login, csrf_from
+from tests.support import browser_login, check_response, csrf_from
 
 
 @pytest.fixture
@@ -201,7 +201,7 @@ async def test_inbox_counts_replies_official_answers_and_state_changes(server, h
 
 
 async def test_search_finds_chinese_within_the_hall_only(server, hall) -> None:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(base_url=server.url) as setup:
+    async with httpx.AsyncClient(base_url=server.url, event_hooks={"response": [check_response]}) as setup:
         wang = await api(setup, "wang")
         pid = await create(setup, wang, "sunny", title="加装电梯方案", body=f"三号楼 {XSS_ALL}")
         await setup.post(
