@@ -191,13 +191,35 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._requests >= self.limits.requests_per_connection and self.cycle is not None:
             self.cycle.keep_alive = False  # this answer says `Connection: close`, then the socket closes
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_head_timer()
+    def _release_address(self) -> None:
         left = self.per_address.get(self._address, 1) - 1
         if left > 0:
             self.per_address[self._address] = left
         else:
             self.per_address.pop(self._address, None)
+
+    def handle_websocket_upgrade(self) -> None:
+        """The connection passes to uvicorn's websocket protocol, whose end this one never hears of: the
+        address keeps counting the websocket until that protocol loses its connection (without this,
+        every websocket an address ever opened counted for ever, and after `per_client` of them the
+        address was refused until the server restarted)."""
+        self._disarm_head_timer()
+        super().handle_websocket_upgrade()
+        protocol = self.transport.get_protocol() if self.transport is not None else None
+        if protocol is None or protocol is self:
+            self._release_address()
+            return
+        lost = protocol.connection_lost
+
+        def connection_lost(exc: Exception | None) -> None:
+            self._release_address()
+            lost(exc)
+
+        protocol.connection_lost = connection_lost  # type: ignore[method-assign]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        self._release_address()
         super().connection_lost(exc)
 
 

@@ -103,6 +103,26 @@ async def test_one_address_gets_at_most_its_share_of_connections(guarded: LiveSe
             writer.close()
 
 
+async def test_an_address_whose_websockets_closed_is_served_again(guarded: LiveServer) -> None:
+    """A websocket leaves uvicorn's HTTP protocol at the upgrade; its end must still free its place
+    under the per-address cap, or an address (a carrier's NAT) that opened `per_client` websockets
+    over a day would be refused for good."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    address = "127.0.0.92"
+    for _ in range(LIMITS.per_client + 10):  # one after another: never more than one open at a time
+        try:
+            async with connect(f"ws://127.0.0.1:{guarded.port}/ws/halls/none", local_addr=(address, 0)):
+                pass
+        except InvalidStatus:
+            pass  # refused by the app after the upgrade (no credentials): the place is freed all the same
+    await asyncio.sleep(0.2)
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    async with httpx.AsyncClient(base_url=guarded.url, timeout=5, transport=transport) as same_address:
+        assert (await same_address.get("/healthz")).status_code == 200
+
+
 async def test_a_body_sent_too_slowly_is_408(guarded: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(serving, "BODY_IDLE_TIMEOUT", 1.0)
     reader, writer = await asyncio.open_connection("127.0.0.1", guarded.port)
