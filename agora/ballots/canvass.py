@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from agora.accounts.models import User
 from agora.ballots import electorate
-from agora.ballots.casting import _canvass
+from agora.ballots.casting import access_as_canvasser
 from agora.ballots.finding import Candidate, find
 from agora.ballots.models import BallotSlot
 from agora.proposals.models import Proposal
@@ -63,7 +63,7 @@ async def _found(proposal: Proposal, matches: list[Candidate]) -> list[Found]:
 
 async def find_owners(user: User, proposal_id: int, query: str) -> tuple[Proposal, list[Found]]:
     """Canvassers only (403 otherwise): the owners the query names, best first."""
-    proposal, _access = await _canvass(user, proposal_id)
+    proposal, _access = await access_as_canvasser(user, proposal_id)
     if not query.strip():
         return proposal, []
     return proposal, await _found(proposal, find(await candidates_of(proposal), query[:60]))
@@ -71,7 +71,7 @@ async def find_owners(user: User, proposal_id: int, query: str) -> tuple[Proposa
 
 async def owner_on_roll(user: User, proposal_id: int, owner_ref: str) -> Found | None:
     """The owner with this reference on the vote's frozen roll (first unit), or None."""
-    proposal, _access = await _canvass(user, proposal_id)
+    proposal, _access = await access_as_canvasser(user, proposal_id)
     matches = [c for c in await candidates_of(proposal) if c.owner_ref == owner_ref.strip()]
     if not matches:
         return None

@@ -218,7 +218,9 @@ def _text(data: dict[str, Any], name: str, limit: int) -> str:
     return value.strip()
 
 
-async def _canvass(user: User, proposal_id: int) -> tuple[Proposal, Any]:
+async def access_as_canvasser(user: User, proposal_id: int) -> tuple[Proposal, Any]:
+    """The proposal for a canvasser's paper work (paper ballots, deliveries, undoing a paper entry):
+    NotFound if the caller cannot see it, Forbidden unless a canvasser, Invalid unless an owners' vote."""
     proposal, access = await access_proposal(user, proposal_id)
     if not access.has("canvasser"):
         raise Forbidden(_("Only the compound's canvassers record paper ballots and deliveries."))
@@ -230,7 +232,7 @@ async def _canvass(user: User, proposal_id: int) -> tuple[Proposal, Any]:
 async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict:
     """A canvasser enters a signed paper ballot (or a proxy's), with a witness. A spoiled paper ballot
     is entered as `invalid`: it takes part (and counts toward the quorum) without a choice."""
-    proposal, _access = await _canvass(user, proposal_id)
+    proposal, _access = await access_as_canvasser(user, proposal_id)
     owner_ref = _text(data, "owner_ref", 64)
     witness = _text(data, "witness", 120)
     proxy = _proxy(data.get("proxy"), proposal)
@@ -311,7 +313,7 @@ async def cast_paper(user: User, proposal_id: int, data: dict[str, Any]) -> dict
 
 async def record_delivery(user: User, proposal_id: int, data: dict[str, Any]) -> dict:
     """A canvasser records that an owner was served a ballot (proof for deemed participation)."""
-    proposal, _access = await _canvass(user, proposal_id)
+    proposal, _access = await access_as_canvasser(user, proposal_id)
     owner_ref = _text(data, "owner_ref", 64)
     witness = _text(data, "witness", 120)
     voter = electorate.owner_voter(await electorate.snapshot_info(proposal), owner_ref)

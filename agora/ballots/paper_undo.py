@@ -18,7 +18,7 @@ from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots import ledger
-from agora.ballots.casting import _canvass
+from agora.ballots.casting import access_as_canvasser
 from agora.ballots.models import BallotSlot, LedgerRow, PaperBallot
 from agora.errors import Conflict, Forbidden, NotFound
 from agora.i18n import _
@@ -57,7 +57,7 @@ def _window_passed() -> Conflict:
 
 async def undo_paper(user: User, proposal_id: int, seq: Any) -> Undone:
     """Withdraw the paper or proxy ballot entered as ledger entry `seq` (its canvasser, in the window)."""
-    proposal, _access = await _canvass(user, proposal_id)
+    proposal, _access = await access_as_canvasser(user, proposal_id)
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
         raise NotFound(_("There is no such paper ballot on this vote."), code="no_paper_ballot")
     paper = await PaperBallot.get_or_none(proposal_id=proposal.id, seq=seq)
