@@ -82,7 +82,10 @@ class Ownership(Model):
 
 
 class MemberRole(Model):
-    """A role a user holds in one hall (resident member, tenant, moderator, committee, canvasser, staff)."""
+    """A role a user holds in one hall (resident member, tenant, moderator, committee, canvasser)."""
+
+    # Also "staff" (ROLES above). Said in a comment, not the docstring: Tortoise stores the docstring as
+    # the table's description, so changing it needs a migration (tests/cli/test_commands.py).
 
     id = fields.IntField(primary_key=True)
     user = fields.ForeignKeyField("agora.User", related_name="hall_roles", on_delete=fields.CASCADE)
