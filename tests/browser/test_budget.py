@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browser.kinds import page_kinds
 from tests.browser.world import HALL, PASSWORD, World, seed_world
 
 pytestmark = pytest.mark.browser
@@ -38,41 +39,6 @@ FCP_JS = """() => new Promise((resolve) => {
 async def world(server: Any) -> World:  # type: ignore[misc]
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
         return await seed_world(server, client, lang="zh")
-
-
-def page_kinds(world: World) -> dict[str, list[str]]:
-    """Who sees which page: every kind of page a member, a canvasser and the committee reach."""
-    ids, lamp = world.ids, world.concerns["lamp"]
-    return {
-        "owner1": [
-            "/halls",
-            f"/halls/{HALL}",
-            f"/halls/{HALL}/proposals",
-            f"/halls/{HALL}/proposals/new",
-            f"/proposals/{ids['draft']}",
-            f"/proposals/{ids['talk']}",
-            f"/proposals/{ids['vote']}",
-            f"/proposals/{ids['vote']}/vote",
-            f"/proposals/{ids['vote']}/result",
-            f"/proposals/{ids['done']}/result",
-            f"/proposals/{ids['done']}/resolution",
-            f"/halls/{HALL}/resolutions",
-            f"/halls/{HALL}/concerns",
-            f"/halls/{HALL}/concerns/new",
-            f"/halls/{HALL}/governance",
-            f"/concerns/{lamp}",
-            f"/halls/{HALL}/search?q=%E7%94%B5%E6%A2%AF",
-        ],
-        "canvasser": [f"/proposals/{ids['vote']}/paper", f"/proposals/{ids['vote']}/paper?q=1"],
-        "committee": [
-            f"/halls/{HALL}/roll",
-            f"/halls/{HALL}/invites",
-            f"/halls/{HALL}/members",
-            f"/halls/{HALL}/rules",
-            f"/halls/{HALL}/dashboard",
-        ],
-        "party": [f"/halls/{HALL}/moderation", f"/halls/{HALL}/moderation/log"],
-    }
 
 
 async def signed_in(browser: Any, server: Any, login: str, **context: Any) -> Any:
