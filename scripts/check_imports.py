@@ -1,7 +1,8 @@
 """The import rules of agora/ (run by `make lint` and by tests/test_architecture.py).
 
 1. No circles: the modules of the package import each other in one direction only (every import
-   counts, also one inside a function; only those under `if TYPE_CHECKING:` are left out).
+   counts, also one inside a function; only those under `if TYPE_CHECKING:` are left out). Importing
+   `a.b.c` also counts as importing the packages `a` and `a.b`, whose `__init__.py` runs first.
 2. No import inside a function, unless a comment on its line or the line above says why.
 3. No `except ImportError` stand-ins: a feature that is imported is there.
 
@@ -60,6 +61,21 @@ def _imported(
         if name:
             names.add(name)
     return names
+
+
+def _packages_run_first(targets: set[str], current: str, modules: set[str]) -> set[str]:
+    """The packages whose `__init__.py` runs before these modules load: importing `a.b.c` first runs
+    `a/__init__.py` and `a/b/__init__.py`, so a circle can pass through them. The packages that
+    hold the importing module are left out: they are already loading when it runs."""
+    own = {current.rsplit(".", depth)[0] for depth in range(1, current.count(".") + 1)}
+    packages: set[str] = set()
+    for target in targets:
+        parent = target.rpartition(".")[0]
+        while parent:
+            if parent in modules and parent not in own:
+                packages.add(parent)
+            parent = parent.rpartition(".")[0]
+    return packages
 
 
 def _explained(lines: list[str], line: int) -> bool:
@@ -157,7 +173,8 @@ def check(root: Path) -> Report:
                 report.hidden_imports.append(f"{where}:{line} {ast.unparse(node)}")
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom) and node.lineno not in skipped:
-                graph[name] |= _imported(node, name, path.name == "__init__.py", names) - {name}
+                targets = _imported(node, name, path.name == "__init__.py", names)
+                graph[name] |= (targets | _packages_run_first(targets, name, names)) - {name}
             elif isinstance(node, ast.ExceptHandler) and node.type is not None:
                 caught = ast.unparse(node.type)
                 if "ImportError" in caught or "ModuleNotFoundError" in caught:

@@ -91,3 +91,19 @@ def test_type_checking_imports_do_not_count(tmp_path: Path) -> None:
         },
     )
     assert checker().check(package).problems() == []
+
+
+def test_a_circle_through_a_package_init_is_found(tmp_path: Path) -> None:
+    # b imports only pkg.a.models, but that runs pkg/a/__init__.py first, which imports services -> b.
+    package = write(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "a/__init__.py": "from pkg.a import services\n",
+            "a/models.py": "class M:\n    pass\n",
+            "a/services.py": "from pkg.b import helper\n",
+            "a/inner.py": "from pkg.a.models import M\n",  # its own package is already loading: no circle
+            "b.py": "from pkg.a.models import M\nhelper = M\n",
+        },
+    )
+    assert checker().check(package).circles == [["pkg.a", "pkg.a.services", "pkg.b"]]
