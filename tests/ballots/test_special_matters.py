@@ -113,3 +113,11 @@ async def test_elevator_vote_and_consents_of_occupied_units(client: httpx.AsyncC
     }
     assert record["verdict"]["outcome"] == "no_decision"  # held back by the refused consent
     assert record["scope"]["entrance"] == "1"
+    # `agora verify` re-derives the verdict from the recount and the consents: it holds as written,
+    # and a verdict claiming the vote alone (or consents that do not add up) fails.
+    from agora.ballots.verify import verify_record
+
+    report = verify_record(record)
+    assert report.ok, report.problems
+    assert not verify_record({**record, "verdict": {"outcome": "passed", "text": "通过"}}).ok
+    assert not verify_record({**record, "consents": {**record["consents"], "refused": 0}}).ok
