@@ -15,11 +15,11 @@ from agora.audit.services import record
 from agora.concerns import permissions, rules
 from agora.concerns.access import Viewer
 from agora.concerns.models import Concern, ConcernPhoto
-from agora.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import imaging
-from agora.proposals.photos import MAX_BYTES
+from agora.proposals.photos import check_size, process
 from agora.storage.sql import fetch
 
 
@@ -40,25 +40,8 @@ async def process_all(uploads: list[bytes]) -> list[imaging.Processed]:
         )
     done = []
     for raw in uploads:
-        if len(raw) > MAX_BYTES:
-            raise TooLarge(
-                _("A photo may be at most {mb} MB.", mb=MAX_BYTES // (1024 * 1024)), code="photo_too_large"
-            )
-        try:
-            done.append(await asyncio.to_thread(imaging.process, raw))
-        except imaging.PhotoRejected as rejected:
-            if rejected.reason == "too_many_pixels":
-                raise Invalid(
-                    _(
-                        "This image has too many pixels (at most {n} million).",
-                        n=imaging.MAX_PIXELS // 1_000_000,
-                    ),
-                    fields={"photo": "too_many_pixels"},
-                ) from None
-            raise Invalid(
-                _("This file is not a photo we accept: send a JPEG, PNG or WebP image."),
-                fields={"photo": "format"},
-            ) from None
+        check_size(raw)
+        done.append(await asyncio.to_thread(process, raw))
     return done
 
 

@@ -14,38 +14,21 @@ from typing import Any
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Invalid, TooLarge
+from agora.errors import Invalid
 from agora.i18n import _
 from agora.implementation import acceptance, messages, queries, rules
 from agora.implementation.models import ImplementationPhoto, ImplementationUpdate
 from agora.implementation.services import access_implementation, lock, margin_percent, require_reporter
 from agora.live.events import atomic, emit
 from agora.proposals import imaging, markdown
-from agora.proposals.photos import MAX_BYTES
+from agora.proposals.photos import check_size, process
 
 MAX_PHOTOS_PER_UPDATE = 6
 MAX_BODY = 5000
 
 
 def _processed(uploads: list[bytes]) -> list[imaging.Processed]:
-    done = []
-    for raw in uploads:
-        try:
-            done.append(imaging.process(raw))
-        except imaging.PhotoRejected as rejected:
-            if rejected.reason == "too_many_pixels":
-                raise Invalid(
-                    _(
-                        "This image has too many pixels (at most {n} million).",
-                        n=imaging.MAX_PIXELS // 1_000_000,
-                    ),
-                    fields={"photos": "too_many_pixels"},
-                ) from None
-            raise Invalid(
-                _("This file is not a photo we accept: send a JPEG, PNG or WebP image."),
-                fields={"photos": "format"},
-            ) from None
-    return done
+    return [process(raw, field="photos") for raw in uploads]
 
 
 def check_uploads(uploads: list[bytes]) -> None:
@@ -54,10 +37,7 @@ def check_uploads(uploads: list[bytes]) -> None:
             _("An update carries at most {n} photos.", n=MAX_PHOTOS_PER_UPDATE), fields={"photos": "too_many"}
         )
     for raw in uploads:
-        if len(raw) > MAX_BYTES:
-            raise TooLarge(
-                _("A photo may be at most {mb} MB.", mb=MAX_BYTES // (1024 * 1024)), code="photo_too_large"
-            )
+        check_size(raw)
 
 
 async def post_update(

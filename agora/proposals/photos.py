@@ -26,6 +26,31 @@ MAX_PHOTOS = 6
 AUTHOR_STATES = ("draft", "consultation")
 
 
+def check_size(raw: bytes) -> None:
+    """TooLarge (413) past MAX_BYTES, before any decoding."""
+    if len(raw) > MAX_BYTES:
+        raise TooLarge(
+            _("A photo may be at most {mb} MB.", mb=MAX_BYTES // (1024 * 1024)), code="photo_too_large"
+        )
+
+
+def process(raw: bytes, field: str = "photo") -> imaging.Processed:
+    """`imaging.process`, its refusals as 422s on `field`; the one pipeline for every feature's photos
+    (proposals, concerns, implementation updates). Blocking: call it in a worker thread."""
+    try:
+        return imaging.process(raw)
+    except imaging.PhotoRejected as rejected:
+        if rejected.reason == "too_many_pixels":
+            raise Invalid(
+                _("This image has too many pixels (at most {n} million).", n=imaging.MAX_PIXELS // 1_000_000),
+                fields={field: "too_many_pixels"},
+            ) from None
+        raise Invalid(
+            _("This file is not a photo we accept: send a JPEG, PNG or WebP image."),
+            fields={field: "format"},
+        ) from None
+
+
 def photo_url(photo: ProposalPhoto | SimpleNamespace, thumb: bool = False) -> str:
     url = f"/proposals/{photo.proposal_id}/photos/{photo.id}.jpg"  # type: ignore[union-attr]
     return url + "?size=thumb" if thumb else url
@@ -53,23 +78,10 @@ async def add_photo(access: HallAccess, proposal: Proposal, user: User, raw: byt
     require_can_add(access, proposal, user)
     if raw is None or not raw:
         raise Invalid(_("Choose a photo to upload."), fields={"photo": "required"})
-    if len(raw) > MAX_BYTES:
-        limit = MAX_BYTES // (1024 * 1024)
-        raise TooLarge(_("A photo may be at most {mb} MB.", mb=limit), code="photo_too_large")
+    check_size(raw)
     if await ProposalPhoto.filter(proposal_id=proposal.id).count() >= MAX_PHOTOS:
         raise Conflict(_("A proposal can have at most {n} photos.", n=MAX_PHOTOS), code="too_many_photos")
-    try:
-        done = await asyncio.to_thread(imaging.process, raw)
-    except imaging.PhotoRejected as rejected:
-        if rejected.reason == "too_many_pixels":
-            raise Invalid(
-                _("This image has too many pixels (at most {n} million).", n=imaging.MAX_PIXELS // 1_000_000),
-                fields={"photo": "too_many_pixels"},
-            ) from None
-        raise Invalid(
-            _("This file is not a photo we accept: send a JPEG, PNG or WebP image."),
-            fields={"photo": "format"},
-        ) from None
+    done = await asyncio.to_thread(process, raw)
     async with atomic():
         # Counted again inside the transaction: two uploads at once cannot make a seventh photo.
         if await ProposalPhoto.filter(proposal_id=proposal.id).count() >= MAX_PHOTOS:
