@@ -40,7 +40,7 @@ class Sizes:
     roll_units: int = 20_000
     pdf_ballots: int = 10_000
     page_growth: tuple[int, ...] = (100, 1000, 10_000)
-    tally_growth: tuple[int, ...] = (100, 1000, 10_000, 100_000)
+    tally_growth: tuple[int, ...] = (100, 1000, 10_000, 50_000)  # a roll holds at most 60,000 rows
     max_seconds: float = 60.0
 
     @classmethod
