@@ -75,8 +75,7 @@ async def milestone_done_api(request: Request) -> Response:
 
 async def updates_api(request: Request) -> Response:
     user = require_user(request)
-    _p, access, implementation = await services.access_implementation(user, path_id(request))
-    services.require_reporter(access, user, implementation)  # before the body is parsed
+    await services.access_implementation(user, path_id(request), "report")  # before the body is parsed
     fields, uploads = await read_update_form(request)
     update = await updates.post_update(user, path_id(request), fields, uploads)
     return json_response({"id": update.id}, status=201)
@@ -148,8 +147,7 @@ async def open_submit(request: Request) -> Response:
 
 async def update_submit(request: Request) -> Response:
     user = require_user(request)
-    _p, access, implementation = await services.access_implementation(user, path_id(request))
-    services.require_reporter(access, user, implementation)
+    await services.access_implementation(user, path_id(request), "report")  # before the body is parsed
     fields, uploads = await read_update_form(request)
     await updates.post_update(user, path_id(request), fields, uploads)
     return redirect(f"/proposals/{path_id(request)}/implementation#impl-updates-{path_id(request)}")

@@ -9,7 +9,7 @@ the audit entry and emits the hall's live event, which is published only after t
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from agora import clock
 from agora.accounts.models import User
@@ -67,19 +67,35 @@ async def lock(implementation_id: int) -> Implementation:
     return await query.get()
 
 
+Action = Literal["read", "report", "choose_quote", "amend_budget"]
+
+
 async def access_implementation(
-    user: User | None, proposal_id: int
+    user: User | None, proposal_id: int, to: Action = "read"
 ) -> tuple[Proposal, HallAccess, Implementation]:
+    """The one loader: the proposal through the caller's access (NotFound outside their halls), its
+    implementation (NotFound before it is opened), then Forbidden unless `permissions` let the
+    caller do `to` (reading needs only the access)."""
     proposal, access = await access_proposal(user, proposal_id)
     found = await Implementation.get_or_none(proposal_id=proposal.id)
     if found is None:
         raise NotFound(_("This decision has no implementation yet."), code="no_implementation")
+    if to != "read":
+        require(to, access, user, found)
     return proposal, access, found
 
 
-def require_reporter(access: HallAccess, user: User, implementation: Implementation) -> None:
-    if not permissions.can_report(access, user.id, implementation.lead_id):  # type: ignore[attr-defined]
-        raise Forbidden(_("Only the owners' committee or the named lead reports on this work."))
+def require(to: Action, access: HallAccess, user: User | None, implementation: Implementation) -> None:
+    """Forbidden unless the caller may do `to` on this implementation."""
+    if to == "report":
+        lead_id: int = implementation.lead_id  # type: ignore[attr-defined]
+        if user is None or not permissions.can_report(access, user.id, lead_id):
+            raise Forbidden(_("Only the owners' committee or the named lead reports on this work."))
+    elif to == "choose_quote":
+        if not permissions.can_choose_quote(access):
+            raise Forbidden(_("Only the owners' committee chooses the supplier."))
+    elif to == "amend_budget" and not permissions.can_amend_budget(access):
+        raise Forbidden(_("Only the owners' committee records a new approved budget."))
 
 
 async def margin_percent(access: HallAccess) -> int:
@@ -157,8 +173,7 @@ async def open_implementation(user: User, proposal_id: int, data: dict[str, Any]
 
 
 async def add_milestone(user: User, proposal_id: int, data: dict[str, Any]) -> Milestone:
-    _proposal, access, implementation = await access_implementation(user, proposal_id)
-    require_reporter(access, user, implementation)
+    _proposal, access, implementation = await access_implementation(user, proposal_id, "report")
     title = data.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
         raise Invalid(_("A milestone needs a title (at most 200 characters)."), fields={"title": "required"})
@@ -182,8 +197,7 @@ async def add_milestone(user: User, proposal_id: int, data: dict[str, Any]) -> M
 
 
 async def complete_milestone(user: User, proposal_id: int, milestone_id: int) -> Milestone:
-    _proposal, access, implementation = await access_implementation(user, proposal_id)
-    require_reporter(access, user, implementation)
+    _proposal, access, implementation = await access_implementation(user, proposal_id, "report")
     async with atomic():
         milestone = await Milestone.get_or_none(id=milestone_id, implementation_id=implementation.id)
         if milestone is None:
@@ -204,8 +218,7 @@ async def complete_milestone(user: User, proposal_id: int, milestone_id: int) ->
 
 
 async def add_quote(user: User, proposal_id: int, data: dict[str, Any]) -> Quote:
-    _proposal, access, implementation = await access_implementation(user, proposal_id)
-    require_reporter(access, user, implementation)
+    _proposal, access, implementation = await access_implementation(user, proposal_id, "report")
     supplier = data.get("supplier")
     if not isinstance(supplier, str) or not supplier.strip() or len(supplier) > 200:
         raise Invalid(_("Name the supplier (at most 200 characters)."), fields={"supplier": "required"})
@@ -242,9 +255,7 @@ async def add_quote(user: User, proposal_id: int, data: dict[str, Any]) -> Quote
 
 async def choose_quote(user: User, proposal_id: int, quote_id: int) -> Quote:
     """The committee signs with one supplier; a contract beyond the budget's margin needs a new vote."""
-    _proposal, access, implementation = await access_implementation(user, proposal_id)
-    if not permissions.can_choose_quote(access):
-        raise Forbidden(_("Only the owners' committee chooses the supplier."))
+    _proposal, access, implementation = await access_implementation(user, proposal_id, "choose_quote")
     margin = await margin_percent(access)
     async with atomic():
         locked = await lock(implementation.id)
@@ -271,9 +282,7 @@ async def choose_quote(user: User, proposal_id: int, quote_id: int) -> Quote:
 
 async def amend_budget(user: User, proposal_id: int, data: dict[str, Any]) -> Implementation:
     """A new budget, approved by a later vote of the same hall whose record is final and passed."""
-    _proposal, access, implementation = await access_implementation(user, proposal_id)
-    if not permissions.can_amend_budget(access):
-        raise Forbidden(_("Only the owners' committee records a new approved budget."))
+    _proposal, access, implementation = await access_implementation(user, proposal_id, "amend_budget")
     budget = money(data.get("budget"), "budget")
     funding = _funding(data.get("funding"))
     try:

@@ -18,7 +18,7 @@ from agora.errors import Invalid
 from agora.i18n import _
 from agora.implementation import acceptance, messages, queries, rules
 from agora.implementation.models import ImplementationPhoto, ImplementationUpdate
-from agora.implementation.services import access_implementation, lock, margin_percent, require_reporter
+from agora.implementation.services import access_implementation, lock, margin_percent
 from agora.live.events import atomic, emit
 from agora.proposals import imaging, markdown
 from agora.proposals.photos import check_size, process
@@ -43,8 +43,7 @@ def check_uploads(uploads: list[bytes]) -> None:
 async def post_update(
     user: User, proposal_id: int, form: dict[str, Any], uploads: list[bytes]
 ) -> ImplementationUpdate:
-    proposal, access, implementation = await access_implementation(user, proposal_id)
-    require_reporter(access, user, implementation)
+    proposal, access, implementation = await access_implementation(user, proposal_id, "report")
     try:
         progress = rules.parse_progress(form.get("progress"))
         spent = rules.parse_money(form.get("spent"), "spent")
