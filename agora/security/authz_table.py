@@ -62,6 +62,7 @@ def rule(allow: frozenset[str], **kw: object) -> Rule:
 
 
 UNSCOPED = {"scoped": False}
+OWN = {"scoped": False, "self_only": True}  # the caller's own account
 
 LEAD = "and the work's named lead"
 TABLE: dict[tuple[str, str], Rule] = {
@@ -83,6 +84,21 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/inbox"): rule(SIGNED_IN, **UNSCOPED),
     ("POST", "/inbox/read"): rule(SIGNED_IN, **UNSCOPED),
     ("GET", "/inbox/badge"): rule(SIGNED_IN, **UNSCOPED),
+    # --- the caller's own account: password, contact details, reminders (agora.recovery, agora.notify)
+    ("GET", "/settings/password"): rule(SIGNED_IN, **UNSCOPED),
+    ("POST", "/settings/password"): rule(SIGNED_IN, **OWN, note="the current password"),
+    ("POST", "/api/v1/auth/password"): rule(SIGNED_IN, **OWN, note="the current password"),
+    ("GET", "/reset"): rule(PUBLIC, **UNSCOPED),
+    ("POST", "/reset"): rule(PUBLIC, scoped=False, self_only=True, note="the reset code decides"),
+    ("POST", "/api/v1/auth/password-reset"): rule(PUBLIC, **OWN, note="the reset code"),
+    ("GET", "/api/v1/me/contact"): rule(SIGNED_IN, scoped=False, self_only=True),
+    ("PUT", "/api/v1/me/contact"): rule(SIGNED_IN, scoped=False, self_only=True),
+    ("GET", "/settings/notifications"): rule(SIGNED_IN, scoped=False, self_only=True),
+    ("POST", "/settings/notifications"): rule(SIGNED_IN, scoped=False, self_only=True),
+    ("GET", "/notifications"): rule(SIGNED_IN, scoped=False, self_only=True),
+    ("POST", "/notifications/read"): rule(SIGNED_IN, scoped=False, self_only=True),
+    ("GET", "/api/v1/notifications"): rule(SIGNED_IN, scoped=False, self_only=True),
+    ("POST", "/api/v1/notifications/read"): rule(SIGNED_IN, scoped=False, self_only=True),
     # --- halls and the roll ---------------------------------------------------------------------
     ("POST", "/api/v1/halls"): rule(ADMIN, **UNSCOPED),
     ("GET", "/api/v1/halls"): rule(SIGNED_IN, **UNSCOPED),
@@ -106,6 +122,13 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/halls/{slug}/rules"): rule(MEMBERS),
     ("PUT", "/api/v1/halls/{slug}/rules"): rule(COMMITTEE),
     ("GET", "/halls/{slug}/rules"): rule(MEMBERS),
+    # Reset codes: the committee and moderators for plain members; an account that acts for others
+    # (committee, moderator, canvasser) only by an administrator (agora.recovery.rules).
+    ("GET", "/halls/{slug}/password-resets"): rule(STAFF),
+    ("POST", "/halls/{slug}/password-resets"): rule(STAFF, note="the member's own roles decide who may"),
+    ("POST", "/api/v1/halls/{slug}/members/{login}/password-reset"): rule(
+        STAFF, note="the member's own roles decide who may"
+    ),
     ("POST", "/halls/{slug}/rules"): rule(COMMITTEE),
     # --- proposals and discussion ---------------------------------------------------------------
     ("GET", "/api/v1/halls/{slug}/proposals"): rule(MEMBERS),
@@ -120,6 +143,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/halls/{slug}/search"): rule(MEMBERS),
     ("GET", "/api/v1/proposals/{id}"): rule(MEMBERS),
     ("GET", "/proposals/{id}"): rule(MEMBERS),
+    ("GET", "/proposals/{id}/share"): rule(MEMBERS),
     ("POST", "/api/v1/proposals/{id}/transition"): rule(MEMBERS, note="the lifecycle decides (409)"),
     ("POST", "/proposals/{id}/transition"): rule(MEMBERS, note="the lifecycle decides (409)"),
     ("POST", "/api/v1/proposals/{id}/extend"): rule(OWNERS_COMMITTEE),
@@ -169,6 +193,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/proposals/{proposal_id:int}/ballots/paper"): rule(CANVASSERS),
     ("GET", "/proposals/{proposal_id:int}/paper"): rule(CANVASSERS),
     ("POST", "/proposals/{proposal_id:int}/paper"): rule(CANVASSERS),
+    # Undo within the window: only the canvasser who entered the ballot (another canvasser's: 403).
+    ("POST", "/api/v1/proposals/{proposal_id:int}/ballots/paper/{seq:int}/undo"): rule(CANVASSERS),
+    ("POST", "/proposals/{proposal_id:int}/paper/undo"): rule(CANVASSERS),
     ("POST", "/api/v1/proposals/{proposal_id:int}/deliveries"): rule(CANVASSERS),
     ("GET", "/api/v1/proposals/{proposal_id:int}/result"): rule(MEMBERS),
     ("GET", "/proposals/{proposal_id:int}/result"): rule(MEMBERS),

@@ -122,6 +122,7 @@ def concrete(path: str, objects: dict[str, Any]) -> str:
         path = path.replace("{id}", str(objects["concern"]))
     path = path.replace("{id}", str(objects["voting"])).replace("{photo_id:int}", "1")
     path = path.replace("{mid:int}", "1").replace("{qid:int}", "1")  # an implementation's milestone, quote
+    path = path.replace("{seq:int}", "1")  # a ledger entry (a paper ballot to undo)
     path = path.replace("{slug}", objects["slug"]).replace("{login}", "mx-resident")
     return path.replace("{digest}/{path:path}", "0/x.css")
 
