@@ -204,8 +204,16 @@ async def photo_bytes(implementation: Implementation, photo_id: int, thumb: bool
     return (photo.thumb if thumb else photo.data), photo.sha256
 
 
+DECIDED_STATES = ("closed", "certified")
+"""The only states whose record can be final and passed, so the only ones an implementation is opened
+in (services.open_implementation, decision_stands): a proposal still in discussion or voting is not
+asked, which spares every such page a query."""
+
+
 async def summary_for(proposal: Proposal, now: datetime) -> dict[str, Any] | None:
     """The view for the proposal's page, or None when the decision has no implementation."""
+    if proposal.state not in DECIDED_STATES:
+        return None
     implementation = await implementation_of(proposal)
     if implementation is None:
         return None
