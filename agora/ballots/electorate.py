@@ -23,7 +23,7 @@ from agora.rooms.access import HallAccess
 from agora.rooms.counting import DEVELOPER_KEY, format_area
 from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
-from agora.rooms.snapshots import snapshot_person_of
+from agora.rooms.snapshots import frozen_persons, frozen_units, snapshot_person_of
 from agora.storage.sql import fetch, to_datetime
 
 
@@ -39,12 +39,12 @@ class Voter:
 
 def unit_person_keys(snapshot: RollSnapshot | FrozenRoll) -> dict[tuple[str, str], str | None]:
     """(building, unit) -> person key, None for a unit that does not count (parking left out)."""
-    return {(row[0], row[2]): (row[7] if len(row) > 7 else None) for row in snapshot.units}
+    return {(u.building, u.unit): u.person for u in frozen_units(snapshot)}
 
 
 def person_weights(snapshot: RollSnapshot | FrozenRoll) -> dict[str, int]:
     """person key -> area in cents of all their counted units."""
-    return {row[0]: int(row[2]) for row in snapshot.persons}
+    return {p.key: int(p.area_cents) for p in frozen_persons(snapshot)}
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -300,21 +300,21 @@ def voter_of_refs(info: SnapshotInfo, refs: list[str]) -> Voter:
 def public_units(snapshot: RollSnapshot | FrozenRoll) -> list[dict[str, Any]]:
     """The frozen roll without names or owner refs: person keys replaced by opaque labels."""
     opaque = opaque_persons(snapshot)
-    rows = sorted(snapshot.units, key=lambda row: (row[0], row[1], row[2]))
+    rows = sorted(frozen_units(snapshot), key=lambda u: (u.building, u.entrance, u.unit))
     result = []
     for row in rows:
-        person = row[7] if len(row) > 7 else None
-        label = opaque.get(person) if person is not None else None
+        label = opaque.get(row.person) if row.person is not None else None
         if label is None:  # a unit that does not count still needs a person key of its own
-            label = DEVELOPER_KEY if row[5] in ("unsold", "undelivered") else f"X:{row[0]}/{row[2]}"
+            developer = row.status in ("unsold", "undelivered")
+            label = DEVELOPER_KEY if developer else f"X:{row.building}/{row.unit}"
         result.append(
             {
-                "building": row[0],
-                "entrance": row[1] or "",
-                "unit": row[2],
-                "area": format_area(int(row[3])),
-                "kind": row[4],
-                "status": row[5],
+                "building": row.building,
+                "entrance": row.entrance or "",
+                "unit": row.unit,
+                "area": format_area(int(row.area_cents)),
+                "kind": row.kind,
+                "status": row.status,
                 "person": label,
             }
         )
@@ -324,8 +324,8 @@ def public_units(snapshot: RollSnapshot | FrozenRoll) -> list[dict[str, Any]]:
 def opaque_persons(snapshot: RollSnapshot | FrozenRoll) -> dict[str, str]:
     """person key -> a public label ("P0001", …, "developer"), numbered in roll order."""
     labels: dict[str, str] = {}
-    for row in sorted(snapshot.units, key=lambda row: (row[0], row[1], row[2])):
-        person = row[7] if len(row) > 7 else None
+    for row in sorted(frozen_units(snapshot), key=lambda u: (u.building, u.entrance, u.unit)):
+        person = row.person
         if person is None or person in labels:
             continue
         labels[person] = DEVELOPER_KEY if person == DEVELOPER_KEY else f"P{len(labels) + 1:04d}"

@@ -20,6 +20,7 @@ from agora.i18n import _
 from agora.proposals.models import Proposal
 from agora.proposals.timeline import access_proposal
 from agora.rooms.counting import format_area
+from agora.rooms.snapshots import frozen_units
 
 CLOSED = ("closed", "certified")
 
@@ -101,17 +102,17 @@ async def building_rows(proposal: Proposal) -> list[dict[str, Any]]:
     voted = set(await BallotSlot.filter(proposal_id=proposal.id).values_list("person_key", flat=True))
     rows: dict[str, dict[str, int]] = {}
     persons: dict[str, set[str]] = {}
-    for unit in snapshot.units:
-        person = unit[7] if len(unit) > 7 else None
+    for unit in frozen_units(snapshot):
+        person = unit.person
         if person is None:
             continue
-        row = rows.setdefault(unit[0], {"units": 0, "voted": 0, "area": 0, "area_voted": 0})
-        persons.setdefault(unit[0], set()).add(person)
+        row = rows.setdefault(unit.building, {"units": 0, "voted": 0, "area": 0, "area_voted": 0})
+        persons.setdefault(unit.building, set()).add(person)
         row["units"] += 1
-        row["area"] += int(unit[3])
+        row["area"] += int(unit.area_cents)
         if person in voted:
             row["voted"] += 1
-            row["area_voted"] += int(unit[3])
+            row["area_voted"] += int(unit.area_cents)
     result = []
     for name, row in sorted(rows.items()):
         # Persons as the count has them (one per owner, the developer's units one), not units.

@@ -24,6 +24,7 @@ from agora.live.events import atomic
 from agora.proposals.models import Proposal, ProposalTransition
 from agora.rooms.models import Hall
 from agora.rooms.rules import frozen_rules, rules_from
+from agora.rooms.snapshots import frozen_persons
 
 SHED_TITLE = "在小区东侧绿地增设非机动车棚及充电设施"
 SHED_BODY = """## 方案
@@ -97,9 +98,9 @@ async def _online(proposal: Proposal, share: float, skip: set[str], seed: int, y
     snapshot = await electorate.load_snapshot(proposal)
     cast = 0
     async with atomic():
-        book = await ledger.open_book(proposal.id, [person for person, _refs, _area in snapshot.persons])
+        book = await ledger.open_book(proposal.id, [p.key for p in frozen_persons(snapshot)])
         book.check_open()
-        for person, refs, area in snapshot.persons:
+        for person, refs, area in frozen_persons(snapshot):
             if set(refs) & skip or rng.random() > share:
                 continue
             roll = rng.random()

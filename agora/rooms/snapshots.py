@@ -6,13 +6,42 @@ roll import cannot change what a vote is counted against, and `agora verify` can
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from agora.errors import Invalid
 from agora.i18n import _
 from agora.rooms.counting import ParkingUndecided, RollUnit, count_electorate, fingerprint
 from agora.rooms.models import Hall, RollSnapshot
 from agora.rooms.roll_store import compound_of, load_roll, parking_rule
+
+
+class FrozenUnit(NamedTuple):
+    """One unit of a frozen roll, as `RollSnapshot.units` stores it (a JSON list, in this order)."""
+
+    building: str
+    entrance: str
+    unit: str
+    area_cents: int
+    kind: str
+    status: str
+    owners: list[str]
+    person: str | None = None  # the person (ballot) key; None where the unit does not count or in old rolls
+
+    @classmethod
+    def of(cls, row: Any) -> FrozenUnit:
+        return cls(*row)
+
+
+class FrozenPerson(NamedTuple):
+    """One person (one ballot) of a frozen roll, as `RollSnapshot.persons` stores it."""
+
+    key: str
+    owner_refs: list[str]
+    area_cents: int
+
+    @classmethod
+    def of(cls, row: Any) -> FrozenPerson:
+        return cls(*row)
 
 
 async def freeze_roll(
@@ -48,19 +77,21 @@ async def freeze_roll(
         scope={"kind": kind, "hall": hall.slug, "entrance": entrance},
         parking_counts=rule,
         units=[
-            [
-                u.building,
-                u.entrance,
-                u.unit,
-                u.area_cents,
-                u.kind,
-                u.status,
-                list(u.owners),
-                key_of.get(u.key),
-            ]
+            list(
+                FrozenUnit(
+                    building=u.building,
+                    entrance=u.entrance,
+                    unit=u.unit,
+                    area_cents=u.area_cents,
+                    kind=u.kind,
+                    status=u.status,
+                    owners=list(u.owners),
+                    person=key_of.get(u.key),
+                )
+            )
             for u in units
         ],
-        persons=[[p.key, list(p.owner_refs), p.area_cents] for p in electorate.persons],
+        persons=[list(FrozenPerson(p.key, list(p.owner_refs), p.area_cents)) for p in electorate.persons],
         persons_total=persons_total,
         area_cents_total=area_total,
         fingerprint=fingerprint(units, rule),
@@ -76,7 +107,12 @@ class HasPersons(Protocol):
 
 def snapshot_person_of(snapshot: HasPersons) -> dict[str, str]:
     """owner_ref -> the key of the person (ballot) that owner casts or shares, in this snapshot."""
-    return {ref: key for key, refs, _area in snapshot.persons for ref in refs}
+    return {ref: person.key for person in frozen_persons(snapshot) for ref in person.owner_refs}
+
+
+def frozen_persons(snapshot: HasPersons) -> list[FrozenPerson]:
+    """The frozen persons as named rows."""
+    return [FrozenPerson.of(row) for row in snapshot.persons]
 
 
 class HasUnits(Protocol):
@@ -89,6 +125,19 @@ class HasUnits(Protocol):
 def snapshot_units(snapshot: HasUnits) -> list[RollUnit]:
     """The frozen units, as the pure counting code takes them (re-counting gives the stored totals)."""
     return [
-        RollUnit(building=b, entrance=e, unit=u, area_cents=a, kind=k, status=s, owners=tuple(owners))
-        for b, e, u, a, k, s, owners, _key in snapshot.units
+        RollUnit(
+            building=f.building,
+            entrance=f.entrance,
+            unit=f.unit,
+            area_cents=f.area_cents,
+            kind=f.kind,
+            status=f.status,
+            owners=tuple(f.owners),
+        )
+        for f in frozen_units(snapshot)
     ]
+
+
+def frozen_units(snapshot: HasUnits) -> list[FrozenUnit]:
+    """The frozen units as named rows (a roll frozen before person keys were stored has none)."""
+    return [FrozenUnit.of(row) for row in snapshot.units]
