@@ -8,6 +8,7 @@ never both succeed and the chain can never fork.
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -184,6 +185,8 @@ class Resolution(Model):
     class Meta:
         table = "resolutions"
         unique_together = (("compound", "year", "sequence"),)
+        # Covers the figures' read of a community's records, which never walks the large documents.
+        indexes = (Index(fields=("compound_id", "id", "number", "proposal_id"), name="resolutions_figures"),)
 
 
 class Certification(Model):

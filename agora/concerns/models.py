@@ -62,6 +62,12 @@ class Concern(Model):
             Index(fields=("compound_id", "status"), name="concerns_compound_status"),
             Index(fields=("merged_into_id",), name="concerns_merged_into"),
             Index(fields=("submitter_id",), name="concerns_submitter"),
+            # Covers the figures' read (agora/stats/queries.py): 20,000 rows without touching the table.
+            Index(
+                fields=("compound_id", "building_id", "kind", "category", "status", "created_at",
+                        "resolved_at", "feedback_satisfied", "urgency"),
+                name="concerns_figures",
+            ),  # fmt: skip
         )
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from agora import clock
 
@@ -24,8 +24,10 @@ MERGED = "merged"
 DONE_CONCERN = frozenset({RESOLVED, UNRESOLVED, MERGED})
 
 
-@dataclass(frozen=True)
-class ConcernRow:
+class ConcernRow(NamedTuple):
+    """A named tuple, not a dataclass: 20,000 of them are built per community page, and a frozen
+    dataclass's constructor costs several times a tuple's."""
+
     kind: str  # "concern" | "wish"
     category: str
     status: str
@@ -86,75 +88,6 @@ def _in(moment: datetime | None, start: datetime | None, end: datetime | None) -
     return (start is None or moment >= start) and (end is None or moment < end)
 
 
-def concern_figures(rows: Iterable[ConcernRow]) -> dict[str, Any]:
-    """The concerns' figures (wishes left out), in one pass over the rows."""
-    received = resolved = unresolved = open_count = satisfied = feedback = 0
-    days: list[int] = []
-    by_category: dict[str, list[int]] = {}  # key -> [received, resolved, open]
-    by_building: dict[str, list[int]] = {}
-    for row in rows:
-        if row.kind == "wish":
-            continue
-        received += 1
-        status = row.status
-        is_resolved = status == RESOLVED
-        is_open = status not in DONE_CONCERN
-        if is_resolved:
-            resolved += 1
-            if row.resolved_at is not None:
-                days.append(int((row.resolved_at - row.created_at).total_seconds()))
-        elif status == UNRESOLVED:
-            unresolved += 1
-        open_count += is_open
-        if row.satisfied is not None:
-            feedback += 1
-            satisfied += row.satisfied
-        for table, key in ((by_category, row.category), (by_building, row.building or "")):
-            entry = table.get(key)
-            if entry is None:
-                entry = table[key] = [0, 0, 0]
-            entry[0] += 1
-            entry[1] += is_resolved
-            entry[2] += is_open
-
-    def counts(entry: list[int]) -> dict[str, int]:
-        return {"received": entry[0], "resolved": entry[1], "open": entry[2]}
-
-    return {
-        "received": received,
-        "resolved": resolved,
-        "closed_unresolved": unresolved,
-        "open": open_count,
-        "resolution_rate": rate(resolved, received),
-        "median_days_to_resolve": median_tenths(days, 86400),
-        "satisfied": satisfied,
-        "feedback": feedback,
-        "satisfaction_rate": rate(satisfied, feedback),
-        "by_category": {k: counts(v) for k, v in sorted(by_category.items())},
-        "by_building": {k: counts(v) for k, v in sorted(by_building.items()) if k},
-    }
-
-
-def by_month(rows: Iterable[ConcernRow], zone: tzinfo) -> dict[str, dict[str, int]]:
-    """Received (by the month it came in) and resolved (by the month it was resolved), per local month."""
-    months: dict[tuple[int, int], list[int]] = {}  # (year, month) -> [received, resolved]
-    for row in rows:
-        if row.kind == "wish":
-            continue
-        came = row.created_at.astimezone(zone)
-        entry = months.get((came.year, came.month))
-        if entry is None:
-            entry = months[(came.year, came.month)] = [0, 0]
-        entry[0] += 1
-        if row.status == RESOLVED and row.resolved_at is not None:
-            done = row.resolved_at.astimezone(zone)
-            months.setdefault((done.year, done.month), [0, 0])[1] += 1
-    return {
-        f"{year:04d}-{month:02d}": {"received": counts[0], "resolved": counts[1]}
-        for (year, month), counts in sorted(months.items())
-    }
-
-
 # Age of an open item in whole days since it was received: (key, last day included; None = no end).
 AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (("0-7", 7), ("8-30", 30), ("31-90", 90), ("91+", None))
 URGENCY_KEYS = ("3", "2", "1", "untriaged")  # urgent first; "untriaged": not triaged yet
@@ -167,17 +100,123 @@ def age_bucket(days: int) -> str:
     raise AssertionError("the last bucket has no end")  # pragma: no cover
 
 
+class ConcernTally:
+    """The concerns' and wishes' counts of some rows, in one pass, kept so that tallies add up: a
+    roll-up merges its parts' tallies (`merge`) instead of reading every row again for the whole,
+    and the figures of the merge are those of the union of the rows."""
+
+    def __init__(self, zone: tzinfo, now: datetime) -> None:
+        self.zone, self.now = zone, now
+        self.received = self.resolved = self.unresolved = self.open = self.satisfied = self.feedback = 0
+        self.wishes = self.fulfilled = 0
+        self.seconds: list[int] = []  # received -> resolved, per resolved concern
+        self.by_category: dict[str, list[int]] = {}  # key -> [received, resolved, open]
+        self.by_building: dict[str, list[int]] = {}
+        self.months: dict[tuple[int, int], list[int]] = {}  # (year, month) -> [received, resolved]
+        self.open_table = {u: {key: 0 for key, _last in AGE_BUCKETS} for u in URGENCY_KEYS}
+
+    def add(self, rows: Iterable[ConcernRow]) -> ConcernTally:
+        zone, now, months = self.zone, self.now, self.months
+        for row in rows:
+            status = row.status
+            if row.kind == "wish":
+                self.wishes += 1
+                self.fulfilled += status == RESOLVED
+                continue
+            self.received += 1
+            is_resolved = status == RESOLVED
+            is_open = status not in DONE_CONCERN
+            came = row.created_at.astimezone(zone)
+            entry = months.get((came.year, came.month))
+            if entry is None:
+                entry = months[(came.year, came.month)] = [0, 0]
+            entry[0] += 1
+            if is_resolved:
+                self.resolved += 1
+                if row.resolved_at is not None:
+                    self.seconds.append(int((row.resolved_at - row.created_at).total_seconds()))
+                    done = row.resolved_at.astimezone(zone)
+                    months.setdefault((done.year, done.month), [0, 0])[1] += 1
+            elif status == UNRESOLVED:
+                self.unresolved += 1
+            if is_open:
+                self.open += 1
+                urgency = str(row.urgency) if row.urgency in (1, 2, 3) else "untriaged"
+                self.open_table[urgency][age_bucket(max(0, (now - row.created_at).days))] += 1
+            if row.satisfied is not None:
+                self.feedback += 1
+                self.satisfied += row.satisfied
+            for table, key in ((self.by_category, row.category), (self.by_building, row.building or "")):
+                counts = table.get(key)
+                if counts is None:
+                    counts = table[key] = [0, 0, 0]
+                counts[0] += 1
+                counts[1] += is_resolved
+                counts[2] += is_open
+        return self
+
+    def merge(self, other: ConcernTally) -> ConcernTally:
+        for name in ("received", "resolved", "unresolved", "open", "satisfied", "feedback", "wishes",
+                     "fulfilled"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.seconds.extend(other.seconds)
+        for mine, theirs in ((self.by_category, other.by_category), (self.by_building, other.by_building)):
+            _add_counts(mine, theirs)
+        _add_counts(self.months, other.months)
+        for urgency, buckets in other.open_table.items():
+            for key, n in buckets.items():
+                self.open_table[urgency][key] += n
+        return self
+
+    def concern_figures(self) -> dict[str, Any]:
+        def counts(entry: list[int]) -> dict[str, int]:
+            return {"received": entry[0], "resolved": entry[1], "open": entry[2]}
+
+        return {
+            "received": self.received,
+            "resolved": self.resolved,
+            "closed_unresolved": self.unresolved,
+            "open": self.open,
+            "resolution_rate": rate(self.resolved, self.received),
+            "median_days_to_resolve": median_tenths(self.seconds, 86400),
+            "satisfied": self.satisfied,
+            "feedback": self.feedback,
+            "satisfaction_rate": rate(self.satisfied, self.feedback),
+            "by_category": {k: counts(v) for k, v in sorted(self.by_category.items())},
+            "by_building": {k: counts(v) for k, v in sorted(self.by_building.items()) if k},
+        }
+
+    def by_month(self) -> dict[str, dict[str, int]]:
+        return {
+            f"{year:04d}-{month:02d}": {"received": counts[0], "resolved": counts[1]}
+            for (year, month), counts in sorted(self.months.items())
+        }
+
+    def open_by_urgency_and_age(self) -> dict[str, dict[str, int]]:
+        return {u: dict(buckets) for u, buckets in self.open_table.items()}
+
+
+def _add_counts(into: dict[Any, list[int]], other: dict[Any, list[int]]) -> None:
+    for key, counts in other.items():
+        mine = into.setdefault(key, [0] * len(counts))
+        for i, n in enumerate(counts):
+            mine[i] += n
+
+
+def concern_figures(rows: Iterable[ConcernRow]) -> dict[str, Any]:
+    """The concerns' figures (wishes left out)."""
+    return ConcernTally(clock.LOCAL_TZ, clock.now()).add(rows).concern_figures()
+
+
+def by_month(rows: Iterable[ConcernRow], zone: tzinfo) -> dict[str, dict[str, int]]:
+    """Received (by the month it came in) and resolved (by the month it was resolved), per local month."""
+    return ConcernTally(zone, clock.now()).add(rows).by_month()
+
+
 def open_by_urgency_and_age(rows: Iterable[ConcernRow], now: datetime) -> dict[str, dict[str, int]]:
     """The open concerns (received, accepted, in progress; not wishes) counted by urgency and by age in
     whole days since received (as of `now`): {urgency: {bucket: n}}, every urgency and bucket present."""
-    table = {u: {key: 0 for key, _last in AGE_BUCKETS} for u in URGENCY_KEYS}
-    for row in rows:
-        if row.status in DONE_CONCERN or row.kind == "wish":
-            continue
-        urgency = str(row.urgency) if row.urgency in (1, 2, 3) else "untriaged"
-        days = max(0, (now - row.created_at).days)
-        table[urgency][age_bucket(days)] += 1
-    return table
+    return ConcernTally(clock.LOCAL_TZ, now).add(rows).open_by_urgency_and_age()
 
 
 def vote_figures(rows: Iterable[VoteRow]) -> dict[str, Any]:
@@ -213,6 +252,16 @@ class _Fraction:
         return self.a * other.b < other.a * self.b
 
 
+@dataclass
+class Part:
+    """The rows of one part of a roll-up (a child hall's subtree, or the hall's own rows)."""
+
+    concerns: list[ConcernRow]
+    proposals: list[ProposalRow]
+    votes: list[VoteRow]
+    works: list[WorkRow]
+
+
 def figures(
     concerns: Iterable[ConcernRow],
     proposals: Iterable[ProposalRow],
@@ -224,28 +273,54 @@ def figures(
 ) -> dict[str, Any]:
     """The api.md "Figures" for the rows of a hall (and its children), within `[start, end)`; the open
     items' ages are counted as of `now` (the clock's now by default)."""
-    # A merged concern is a duplicate of its survivor: one worry, received once (docs/concerns.md).
-    chosen = [r for r in concerns if _in(r.created_at, start, end) and r.status != MERGED]
-    wishes = [r for r in chosen if r.kind == "wish"]
-    proposals_in = [p for p in proposals if p.created_at is None or _in(p.created_at, start, end)]
+    part = Part(list(concerns), list(proposals), list(votes), list(works))
+    return roll_up([part], start, end, now)[0]
+
+
+def roll_up(
+    parts: list[Part], start: datetime | None = None, end: datetime | None = None, now: datetime | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The figures of the union of `parts` and of each part, reading every row once: a part's
+    concern tally is merged into the whole's, never recounted (the figures of the union, not an
+    average of averages)."""
+    moment = now or clock.now()
+    whole = Part([], [], [], [])
+    total = ConcernTally(clock.LOCAL_TZ, moment)
+    each = []
+    for part in parts:
+        # A merged concern is a duplicate of its survivor: one worry, received once (docs/concerns.md).
+        chosen = [r for r in part.concerns if r.status != MERGED and _in(r.created_at, start, end)]
+        tally = ConcernTally(clock.LOCAL_TZ, moment).add(chosen)
+        proposals_in = [p for p in part.proposals if p.created_at is None or _in(p.created_at, start, end)]
+        votes_in = [v for v in part.votes if _in(v.closed_at, start, end)]
+        each.append(_finish(tally, proposals_in, votes_in, part.works))
+        total.merge(tally)
+        whole.proposals.extend(proposals_in)
+        whole.votes.extend(votes_in)
+        whole.works.extend(part.works)
+    return _finish(total, whole.proposals, whole.votes, whole.works), each
+
+
+def _finish(
+    tally: ConcernTally, proposals: list[ProposalRow], votes: list[VoteRow], works: list[WorkRow]
+) -> dict[str, Any]:
     by_state: Counter[str] = Counter()
-    for p in proposals_in:
+    for p in proposals:
         by_state[p.state] += p.count
-    work_rows = list(works)
     return {
         "concerns": {
-            **concern_figures(chosen),
-            "by_month": by_month(chosen, clock.LOCAL_TZ),
-            "open_by_urgency_and_age": open_by_urgency_and_age(chosen, now or clock.now()),
+            **tally.concern_figures(),
+            "by_month": tally.by_month(),
+            "open_by_urgency_and_age": tally.open_by_urgency_and_age(),
         },
-        "wishes": {"received": len(wishes), "fulfilled": sum(1 for w in wishes if w.status == RESOLVED)},
+        "wishes": {"received": tally.wishes, "fulfilled": tally.fulfilled},
         "proposals": {"by_state": dict(sorted((k, v) for k, v in by_state.items() if v))},
-        "votes": vote_figures(v for v in votes if _in(v.closed_at, start, end)),
+        "votes": vote_figures(votes),
         "implementation": {
-            "active": sum(1 for w in work_rows if w.status in ("planned", "in_progress", "stalled")),
-            "done": sum(1 for w in work_rows if w.status in ("done", "accepted")),
-            "accepted": sum(1 for w in work_rows if w.status == "accepted"),
-            "spent": _yuan(sum(w.spent_fen for w in work_rows)),
+            "active": sum(1 for w in works if w.status in ("planned", "in_progress", "stalled")),
+            "done": sum(1 for w in works if w.status in ("done", "accepted")),
+            "accepted": sum(1 for w in works if w.status == "accepted"),
+            "spent": _yuan(sum(w.spent_fen for w in works)),
         },
     }
 

@@ -19,7 +19,7 @@ from agora.errors import Invalid
 from agora.i18n import _
 from agora.rooms.access import access_to_read
 from agora.rooms.models import Hall
-from agora.stats.figures import figures
+from agora.stats.figures import Part, roll_up
 from agora.stats.queries import FigureCache, HallRow, Rows, rows_under
 
 
@@ -95,33 +95,26 @@ def _subtree(child: HallRow, rows: Rows) -> set[int]:
     return {child.id}
 
 
-def figures_of(rows: Rows, span: Range) -> dict[str, Any]:
+def _part(rows: Rows) -> Part:
     def plain(tagged: list[tuple[int, Any]]) -> list[Any]:
         return [row for _hall, row in tagged]
 
-    return figures(
-        plain(rows.concerns),
-        plain(rows.proposals),
-        plain(rows.votes),
-        plain(rows.works),
-        span.start,
-        span.end,
-    )
+    return Part(plain(rows.concerns), plain(rows.proposals), plain(rows.votes), plain(rows.works))
 
 
-def split(rows: Rows, children: list[HallRow]) -> dict[int, Rows]:
-    """The rows of each child's subtree, in one pass over the rows."""
+def split(rows: Rows, children: list[HallRow]) -> tuple[dict[int, Rows], Rows]:
+    """The rows of each child's subtree, and the hall's own rows under no child, in one pass."""
     root: dict[int, int] = {}
     for child in children:
         for hall_id in _subtree(child, rows):
             root[hall_id] = child.id
     parts = {child.id: Rows([], [], [], [], []) for child in children}
+    own = Rows([], [], [], [], [])
     for name in ("concerns", "proposals", "votes", "works"):
         for hall_id, row in getattr(rows, name):
             owner = root.get(hall_id)
-            if owner is not None:
-                getattr(parts[owner], name).append((hall_id, row))
-    return parts
+            getattr(own if owner is None else parts[owner], name).append((hall_id, row))
+    return parts, own
 
 
 async def hall_stats(
@@ -132,12 +125,14 @@ async def hall_stats(
     span = parse_range(raw_from, raw_to)
     hall = access.hall
     rows = await rows_under(hall.id, cache, span.start, span.end)
-    result = figures_of(rows, span)
+    children = sorted(_children(hall, rows), key=lambda h: h.slug)
+    parts, own = split(rows, children)
+    # Each row is counted once: the children's tallies and the hall's own rows add up to the whole.
+    result, each = roll_up([_part(own)] + [_part(parts[c.id]) for c in children], span.start, span.end)
     result["hall"] = {"slug": hall.slug, "name": hall.name, "kind": hall.kind}
     result["range"] = span.to_json()
-    children = sorted(_children(hall, rows), key=lambda h: h.slug)
-    parts = split(rows, children)
     result["children"] = [
-        {"slug": c.slug, "name": c.name, "kind": c.kind, **figures_of(parts[c.id], span)} for c in children
+        {"slug": c.slug, "name": c.name, "kind": c.kind, **figures}
+        for c, figures in zip(children, each[1:], strict=True)
     ]
     return result

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from agora.stats.figures import (
     ConcernRow,
+    Part,
     ProposalRow,
     VoteRow,
     WorkRow,
@@ -21,6 +22,7 @@ from agora.stats.figures import (
     median_tenths,
     open_by_urgency_and_age,
     rate,
+    roll_up,
 )
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -222,6 +224,29 @@ def test_a_roll_up_is_the_figures_of_the_union() -> None:
     assert (
         figures(a, [], [], [])["concerns"]["received"] + figures(b, [], [], [])["concerns"]["received"] == 8
     )
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=len(CONCERNS), max_size=len(CONCERNS)),
+       st.lists(st.integers(min_value=0, max_value=3), min_size=len(VOTES), max_size=len(VOTES)))  # fmt: skip
+def test_a_roll_up_of_parts_is_the_figures_of_the_union_and_of_each_part(
+    concern_parts: list[int], vote_parts: list[int]
+) -> None:
+    # The dashboard merges its children's tallies instead of recounting: it must not matter how the
+    # rows are split into parts (including empty parts), in the range or not.
+    parts = [Part([], [], [], []) for _ in range(4)]
+    for row, k in zip(CONCERNS, concern_parts, strict=True):
+        parts[k].concerns.append(row)
+    for row, k in zip(VOTES, vote_parts, strict=True):
+        parts[k].votes.append(row)
+    for k, row in enumerate(PROPOSALS):
+        parts[k % 4].proposals.append(row)
+    for k, row in enumerate(WORKS):
+        parts[(k + 1) % 4].works.append(row)
+    for span in ((None, None), NOVEMBER):
+        whole, each = roll_up(parts, *span, now=day(30))
+        assert whole == figures(CONCERNS, PROPOSALS, VOTES, WORKS, *span, now=day(30))
+        for part, got in zip(parts, each, strict=True):
+            assert got == figures(part.concerns, part.proposals, part.votes, part.works, *span, now=day(30))
 
 
 @given(
