@@ -28,6 +28,10 @@ def page_kinds(world: World) -> dict[str, list[str]]:
             f"/halls/{HALL}/governance",
             f"/concerns/{lamp}",
             f"/halls/{HALL}/search?q=%E7%94%B5%E6%A2%AF",
+            f"/proposals/{ids['vote']}/share",
+            "/notifications",
+            "/settings/notifications",
+            "/settings/password",
         ],
         "canvasser": [f"/proposals/{ids['vote']}/paper", f"/proposals/{ids['vote']}/paper?q=1"],
         "committee": [
@@ -36,6 +40,7 @@ def page_kinds(world: World) -> dict[str, list[str]]:
             f"/halls/{HALL}/members",
             f"/halls/{HALL}/rules",
             f"/halls/{HALL}/dashboard",
+            f"/halls/{HALL}/password-resets",
         ],
         "party": [f"/halls/{HALL}/moderation", f"/halls/{HALL}/moderation/log"],
     }

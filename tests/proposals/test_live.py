@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from agora import clock
 from tests.proposals.factories import XSS_ALL, api, assert_no_xss, create, make_hall, member
 from tests.support import browser_login
 
@@ -165,3 +167,12 @@ async def test_comment_count_stances_and_the_vote_button_follow_live(
         await client.post(f"/api/v1/proposals/{pid}/transition", json={"to": "consultation"}, headers=party)
         actions = await until(html_ws, lambda t: f'id="proposal-actions-{pid}"' in t)
         assert 'hx-swap-oob="true"' in actions and f"/proposals/{pid}/vote" not in actions
+
+        # Voting opens: the Vote button arrives with the push, without a reload.
+        closes = (clock.now() + timedelta(days=7)).isoformat()
+        opened = await client.post(
+            f"/api/v1/proposals/{pid}/transition", json={"to": "voting", "closes_at": closes}, headers=party
+        )
+        assert opened.status_code == 200, opened.text
+        actions = await until(html_ws, lambda t: f'id="proposal-actions-{pid}"' in t and "/vote" in t)
+        assert f'<a class="button primary" href="/proposals/{pid}/vote">' in actions
