@@ -41,6 +41,8 @@ class Sizes:
     pdf_ballots: int = 10_000
     page_growth: tuple[int, ...] = (100, 1000, 10_000)
     tally_growth: tuple[int, ...] = (100, 1000, 10_000, 50_000)  # a roll holds at most 60,000 rows
+    stats_compounds: int = 50
+    stats_items: int = 20_000
     max_seconds: float = 60.0
 
     @classmethod
@@ -60,6 +62,8 @@ class Sizes:
             pdf_ballots=20,
             page_growth=(5, 20),
             tally_growth=(10, 50),
+            stats_compounds=2,
+            stats_items=40,
             max_seconds=15.0,
         )
 

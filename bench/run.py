@@ -20,6 +20,7 @@ from typing import Any
 from bench import cases_data, cases_http, cases_live, cases_secret
 from bench.harness import Context, NotMeasurable, Pending, Result, Sizes
 from bench.report import update_docs, update_readme, write_results
+from bench.stats_community import bench_stats_community
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCS = RESULTS.parent.parent / "docs" / "bench.md"
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, tuple[str, Bench]] = {
     "page_growth": ("Page time against comments", cases_http.bench_page_growth),
     "tally_growth": ("Tally time against roll size", cases_data.bench_tally_growth),
     "servers": ("uvicorn against granian", cases_http.bench_servers),
+    "stats_community": ("Figures of a community", bench_stats_community),
     "ballots_pg": ("Casting ballots, PostgreSQL", lambda ctx: cases_http.bench_ballots(ctx, "pg", 2)),
     "page_pg": ("Proposal page, PostgreSQL", lambda ctx: cases_http.bench_page(ctx, "pg", 2)),
 }

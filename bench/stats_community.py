@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -134,14 +138,23 @@ async def seed(url: str, compounds: int, items: int) -> None:
     await database.close()
 
 
-async def main(compounds: int, items: int) -> None:
+PATHS = (
+    "/api/v1/halls/bench-community/stats",
+    "/halls/bench-community/dashboard",
+    "/api/v1/halls/bench-c00/stats",
+)
+
+
+async def main(
+    compounds: int, items: int, calls: int = 7, quiet: bool = False
+) -> dict[str, list[float]]:
     folder = Path(tempfile.mkdtemp(prefix="agora-bench-stats-"))
     url = f"sqlite://{folder / 'bench.sqlite3'}"
     started = time.perf_counter()
     await seed(url, compounds, items)
-    print(
-        f"seeded {compounds} compounds, {items:,} concerns and {items:,} proposals in {time.perf_counter() - started:.1f} s"
-    )
+    seeded = time.perf_counter() - started
+    if not quiet:
+        print(f"seeded {compounds} compounds, {items:,} concerns and {items:,} proposals in {seeded:.1f} s")
     settings = Settings(database_url=url, secret_key="bench", var_dir=folder / "var", argon2_profile="test",
                         run_scheduler=False)  # fmt: skip
     server = uvicorn.Server(
@@ -156,24 +169,49 @@ async def main(compounds: int, items: int) -> None:
             await client.post("/api/v1/auth/token", json={"login": "bench-admin", "password": PASSWORD})
         ).json()
         headers = {"Authorization": f"Bearer {token['token']}"}
-        for path in ("/api/v1/halls/bench-community/stats", "/halls/bench-community/dashboard",
-                     "/api/v1/halls/bench-c00/stats"):  # fmt: skip
-            times = []
-            for _run in range(7):
+        measured: dict[str, list[float]] = {}
+        for path in PATHS:
+            times = measured[path] = []
+            for _run in range(calls):
                 t0 = time.perf_counter()
                 response = await client.get(path, headers=headers)
                 times.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200, response.text[:200]
-            print(
-                f"{path}: median {statistics.median(times):.0f} ms (min {min(times):.0f}, max {max(times):.0f})"
-            )
+            if not quiet:
+                median, low, high = statistics.median(times), min(times), max(times)
+                print(f"{path}: median {median:.0f} ms (min {low:.0f}, max {high:.0f})")
     server.should_exit = True
     await task
+    return measured
+
+
+def bench_stats_community(ctx: Any) -> Any:
+    """`make bench`: the community's figures over HTTP, in a process of its own (its own database)."""
+    from bench.harness import Result
+
+    compounds, items = ctx.sizes.stats_compounds, ctx.sizes.stats_items
+    result = Result("stats_community", f"Figures of a community: {compounds} compounds, {items:,} concerns")
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.stats_community", "--compounds", str(compounds), "--items", str(items),
+         "--json"],
+        capture_output=True, text=True, timeout=1800, check=True,
+    )  # fmt: skip
+    measured = json.loads(completed.stdout.strip().splitlines()[-1])
+    labels = {PATHS[0]: "community figures (API)", PATHS[1]: "community dashboard", PATHS[2]: "one compound"}
+    for path, times in measured.items():
+        result.figure(labels[path], "ms").values.extend(times)
+    median = statistics.median(measured[PATHS[0]])
+    result.target("community figures ≤ 300 ms (median of 7 calls)", median <= 300)
+    result.notes.append("wall time over HTTP on this machine, uvicorn, SQLite; issue 21")
+    return result
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--compounds", type=int, default=50)
     parser.add_argument("--items", type=int, default=20000)
+    parser.add_argument("--json", action="store_true", help="print the timings (ms) as one JSON line")
     args = parser.parse_args()
-    asyncio.run(main(args.compounds, args.items))
+    timings = asyncio.run(main(args.compounds, args.items, quiet=args.json))
+    if args.json:
+        print(json.dumps(timings))
