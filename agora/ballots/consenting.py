@@ -153,3 +153,55 @@ async def consents_for_committee(user: User, proposal_id: int) -> dict[str, Any]
         raise Forbidden(_("Only the owners' committee sees who consented."))
     tally = await consent_tally(proposal)
     return {"consents": tally.to_json() if tally else None}
+
+
+async def consent_page_view(user: User, proposal_id: int) -> dict[str, Any]:
+    """What the consents page shows this caller, by the rules of `record_consent` and
+    `consents_for_committee`: their own question (an owner whose consent is asked), the form to
+    enter one with a witness (canvassers, the committee), the named list (the committee only).
+
+    A proposal that asks for no individual consent has no such page (NotFound); anyone else of the
+    compound is refused (Forbidden)."""
+    proposal, access = await access_proposal(user, proposal_id)
+    required = required_refs(proposal)
+    if not required:
+        raise NotFound(_("This proposal asks for no individual consent."), code="no_consents")
+    compound = await electorate.compound_of(proposal)
+    own = sorted(
+        str(r)
+        for r in await Owner.filter(user_id=user.id, compound_id=compound.id).values_list(
+            "owner_ref", flat=True
+        )
+    )
+    listed = [r for r in own if r in required]
+    can_enter = bool(access.roles & {"canvasser", "committee"})
+    is_committee = "committee" in access.roles
+    if not listed and not can_enter:
+        raise Forbidden(_("Your consent is not asked on this proposal."), code="not_listed")
+    answers = {
+        str(ref): bool(value)
+        for ref, value in await Consent.filter(proposal_id=proposal.id).values_list("owner_ref", "consent")
+    }
+    now = clock.now()
+    is_open = proposal.state == "voting" and proposal.closes_at is not None and now < proposal.closes_at
+    names: dict[str, str] = {}
+    tally = None
+    if is_committee:
+        tally = (await consents_for_committee(user, proposal.id))["consents"]
+        names = {
+            str(ref): str(name)
+            for ref, name in await Owner.filter(compound_id=compound.id, owner_ref__in=required).values_list(
+                "owner_ref", "name"
+            )
+        }
+    return {
+        "proposal": proposal,
+        # The owner answers online for their first listed unit (as `record_consent` does).
+        "mine": [{"owner_ref": ref, "answer": answers.get(ref)} for ref in listed],
+        "can_answer": is_open and bool(listed) and listed[0] not in answers,
+        "can_enter": can_enter and is_open,
+        "is_open": is_open,
+        "tally": tally,
+        "names": names,
+        "witness_max": WITNESS_MAX,
+    }

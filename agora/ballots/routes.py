@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora.ballots import live, services
+from agora.ballots.consent_pages import routes as consent_routes
 from agora.ballots.named import named_ballots
 from agora.ballots.pages import routes as page_routes
 from agora.ballots.procedure_routes import routes as procedure_routes
@@ -127,5 +128,6 @@ routes: list[BaseRoute] = [
     Route(f"{P}/resolution/corrections", correct, methods=["POST"]),
     Route("/api/v1/halls/{slug}/resolutions", archive, methods=["GET"]),
     *procedure_routes,
+    *consent_routes,
     *page_routes,
 ]

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora import clock
+from agora.ballots.consenting import required_refs
 from agora.errors import DomainError, Invalid
 from agora.i18n import _
 from agora.implementation.labels import LABELS as IMPLEMENTATION_LABELS
@@ -128,6 +129,8 @@ async def proposal_page(request: Request) -> Response:
         seconded=seconded,
         can_moderate=access.is_moderator,
         can_official=discussion.official_role(access) is not None,
+        # Art. 279 or an elevator's occupied units: the consents page (who may see what, it decides).
+        needs_consents=bool(required_refs(proposal)) and proposal.state in ("voting", "closed", "certified"),
         voting_from=voting_from,
         can_extend="committee" in access.roles
         and proposal.state == "voting"

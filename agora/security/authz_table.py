@@ -218,6 +218,14 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/proposals/{proposal_id:int}/consents"): rule(
         OWNERS, note="with a witness and an owner_ref: canvassers and the committee enter one"
     ),
+    ("GET", "/proposals/{proposal_id:int}/consents"): rule(
+        OWNERS | {"committee", "canvasser"},
+        note="an owner whose consent is asked; canvassers and the committee enter one; no page (404)"
+        " on a proposal that asks for no consent",
+    ),
+    ("POST", "/proposals/{proposal_id:int}/consents"): rule(
+        OWNERS, note="with a witness and an owner_ref: canvassers and the committee enter one"
+    ),
     ("GET", "/api/v1/halls/{slug}/resolutions"): rule(MEMBERS),
     ("GET", "/halls/{slug}/resolutions"): rule(MEMBERS),
     # --- implementation (落实) -------------------------------------------------------------------
