@@ -110,6 +110,10 @@ async def test_canvasser_enters_with_a_witness_and_the_committee_sees_the_list(
     assert "共 3 人：1 人同意，1 人不同意，1 人未答复。" in after.text
     api = (await client.get(f"/api/v1/proposals/{pid}/consents", headers=compound.committee)).json()
     assert api["consents"]["refused"] == ["E"]
+    english = await client.get(url, headers={"accept-language": "en"})
+    assert "Who has answered" in english.text and "答复情况" not in english.text
+    assert "1 consented, 1 refused, 1 not answered, of 3." in english.text
+    assert "Enter an owner's consent with a witness" in english.text.replace("&#39;", "'")
     # A member who is neither asked nor entering one is refused; a proposal asking none has no page.
     client.cookies.clear()
     await set_roles(compound, "tenant-1", "tenant")
