@@ -138,7 +138,7 @@ def _render_pdf(doc: dict[str, Any]) -> bytes:
     line(TITLE, 18, 10)
     line(f"编号 {doc['number']}", 11)
     if doc.get("status") == "draft":
-        line("（草稿，待业主委员会确认）", 11)
+        line("（草稿，待业委会确认）", 11)
     elif doc.get("status") == "preliminary":
         line(f"（初步结果公示，业主可于 {at(doc.get('objections_until'))} 前提出异议）", 11)
     elif doc.get("status") == "final":
@@ -182,7 +182,7 @@ def _render_pdf(doc: dict[str, Any]) -> bytes:
     line(f"计票时间：{at(timeline.get('closed_at'))}（{closed_how}）")
     _procedure_lines(doc, line, at)
     for signature in doc.get("certified") or []:
-        line(f"业主委员会确认：{signature['by']}　{at(signature['at'])}")
+        line(f"业委会确认：{signature['by']}　{at(signature['at'])}")
     if doc.get("posted_at"):
         line(f"公布时间：{at(doc['posted_at'])}，公示至 {at(doc['display_until'])}")
     _seal_and_signatures(pdf, width)
@@ -224,7 +224,7 @@ def _procedure_lines(doc: dict[str, Any], line: Any, at: Any) -> None:
         line(f"表决期限延长：由 {old} 延至 {new}，理由：{extension.get('reason')}")
     notified = doc.get("residents_committee")
     if notified:
-        line(f"已告知居民委员会（{notified.get('name')}）：{at(notified.get('notified_at'))}")
+        line(f"已告知居委会（{notified.get('name')}）：{at(notified.get('notified_at'))}")
     consents = doc.get("consents")
     if consents:
         line(

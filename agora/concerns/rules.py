@@ -107,7 +107,7 @@ def check_status_change(current: str, to: Any, note: str) -> None:
 def status_label(status: str) -> str:
     return {
         "received": _("Received"),
-        # Not "Accepted" / "In progress": those ids are the implementation feature's 已验收 / 实施中.
+        # Not "Accepted" / "In progress": those ids are the implementation feature's 已验收 / 落实中.
         "accepted": _("Accepted for handling"),
         "in_progress": _("Being handled"),
         "resolved": _("Resolved"),

@@ -210,7 +210,7 @@ async def create_hall_invite(access: HallAccess, actor: User, data: dict[str, An
 
 def check_can_invite(access: HallAccess) -> None:
     if not permissions.can_invite(access):
-        raise Forbidden(_("Only the committee and moderators can invite residents."))
+        raise Forbidden(_("Only the owners' committee and moderators can invite residents."))
 
 
 def join_url(base_url: str, code: str) -> str:
@@ -233,7 +233,8 @@ async def find_invite(raw: str) -> Invite:
         raise NotFound(_("There is no invitation with this code. Please check it."), code="invite_not_found")
     if invite.expires_at is not None and invite.expires_at <= clock.now():
         raise Gone(
-            _("This invitation has expired. Please ask the committee for a new one."), code="invite_expired"
+            _("This invitation has expired. Please ask the owners' committee for a new one."),
+            code="invite_expired",
         )
     owner = invite.owner
     if invite.uses >= invite.max_uses or (

@@ -284,7 +284,7 @@ def test_the_pdf_lists_every_participating_unit_under_its_building() -> None:
         assert f"{unit['unit']} {unit['area']}" in text, unit
     for unit in wide:
         assert unit["unit"] in text.replace("\n", "") and unit["area"] in text
-    assert "阳光花园-2025-001" in text and "a" * 64 in text and "（草稿，待业主委员会确认）" in text
+    assert "阳光花园-2025-001" in text and "a" * 64 in text and "（草稿，待业委会确认）" in text
 
     empty = extract_text(render_pdf(_record_document([])))
     assert "参与表决的专有部分（仅房号与面积）：\n—" in empty.replace("\n\n", "\n")

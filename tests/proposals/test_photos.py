@@ -195,4 +195,4 @@ async def test_upload_from_the_page_shows_the_photo_and_never_the_file_name(clie
         assert 'alt="Photo 1 of the proposal"' in tag and 'loading="lazy"' in tag and 'class="photo"' in tag
         assert 'width="300"' in tag and 'height="200"' in tag
         zh = await http.get(f"/proposals/{pid}?lang=zh-CN")
-        assert 'alt="提案照片 1"' in zh.text
+        assert 'alt="议题照片 1"' in zh.text
