@@ -508,6 +508,8 @@ def secret_sums(record: dict, proposal_id: int, roll: Roll, counted: list[Entry]
     if election.get("id") != tag.decode("ascii"):
         problems.append(_("The election id {id} does not name this proposal.", id=election.get("id")))
     k = len(CHOICES)
+    if any(not _HEX64.fullmatch(e.receipt) for e in counted):  # reported as malformed by the chain check
+        raise Broken(_("The encrypted ballots cannot be added up."))
     items = [(e.seq, bytes.fromhex(e.receipt), e.ciphertext, e.proof, e.persons, e.area) for e in counted]
     try:
         failing, by_persons, by_area = check_and_sum(tag, public, k, items)
