@@ -275,3 +275,11 @@ def test_a_sealed_entry_hashes_its_ciphertext_and_proof_in_place_of_the_choice()
 def test_a_sealed_entry_refuses_anything_but_lowercase_hex(ciphertext: str) -> None:
     with pytest.raises(ValueError):
         chain.secret_canonical(1, 1, "e" * 64, ciphertext, "cd", 1, 8950, "online", "t", None, chain.GENESIS)
+
+
+def test_a_withdrawal_must_take_back_an_earlier_paper_or_proxy_ballot_of_its_channel():
+    """The canvasser's undo (a `withdrawn` entry) stands only against an earlier paper or proxy ballot."""
+    alone = verify_chain(PROPOSAL, build([("withdrawn", 8950, None)]))
+    assert chain._("Entry {seq} withdraws no earlier entry.", seq=1) in alone
+    online = verify_chain(PROPOSAL, build([("yes", 8950, None), ("withdrawn", 8950, 1)]))
+    assert any(p.startswith("Entry 2 withdraws 1") for p in online), online
