@@ -8,20 +8,18 @@ import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from agora import clock
-from agora.accounts import names
+from agora.accounts import names, queries
 from agora.accounts.models import LOGIN_MAX_LENGTH, ApiToken, LoginThrottle, Session, User
 from agora.accounts.passwords import Passwords
 from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotAuthenticated, Throttled
 from agora.i18n import _
 from agora.live.events import disconnect_credential, disconnect_user
-from agora.storage.sql import aliased, by_alias, fetch, hydrate, to_datetime
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
@@ -257,26 +255,10 @@ async def start_session(user: User, ip: str, user_agent: str) -> str:
     return raw
 
 
-@cache
-def _session_sql() -> str:
-    """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
-    columns = f"{aliased(Session, 's')}, {aliased(User, 'u')}"
-    return f"SELECT {columns} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"  # noqa: S608
-
-
-async def _session_and_user(id_hash: str) -> tuple[Session, User] | None:
-    """The session and its user as models, from one plain query (every signed-in request does this)."""
-    rows = await fetch(_session_sql(), id_hash)
-    if not rows:
-        return None
-    columns = by_alias(rows[0])
-    return hydrate(Session, columns["s"]), hydrate(User, columns["u"])
-
-
 async def load_session(raw: str, policy: SessionPolicy) -> tuple[Session, User] | None:
     if not raw or len(raw) > 100:
         return None
-    found = await _session_and_user(digest(raw))
+    found = await queries.session_and_user(digest(raw))
     if found is None:
         return None
     session, user = found
@@ -323,27 +305,15 @@ async def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:
     return raw, expires
 
 
-@cache
-def _token_sql() -> str:
-    """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
-    columns = f"t.revoked_at AS t__revoked_at, t.expires_at AS t__expires_at, {aliased(User, 'u')}"
-    joined = "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
-    return f"SELECT {columns} {joined}"  # noqa: S608
-
-
 async def load_token(raw: str) -> User | None:
     """The token's user, read with the token in one plain query on every request (no cache: a revoked
     token or a disabled account stops working on the next request, in every worker)."""
     if not raw or len(raw) > 100:
         return None
-    rows = await fetch(_token_sql(), digest(raw))
-    if not rows:
+    token = await queries.token_and_user(digest(raw))
+    if token is None or token.revoked or token.expires_at <= clock.now():
         return None
-    columns = by_alias(rows[0])
-    if columns["t"]["revoked_at"] is not None or to_datetime(columns["t"]["expires_at"]) <= clock.now():
-        return None
-    user = hydrate(User, columns["u"])
-    return user if user.is_active else None
+    return token.user if token.user.is_active else None
 
 
 async def revoke_token(raw: str) -> None:
