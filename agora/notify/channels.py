@@ -33,7 +33,8 @@ class Message:
 
 
 class DeliveryFailed(Exception):
-    """The channel could not pass the message on (logged as a failed delivery, retried never)."""
+    """The channel could not pass the message on: logged as a failed delivery, tried again later
+    (`rules.RETRY_AFTER`) while the notification is still needed."""
 
 
 class Channel(Protocol):

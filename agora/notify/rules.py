@@ -9,6 +9,9 @@ CHANNELS = ("inbox", "email", "sms", "wechat")
 DEFAULT_LEADS = (timedelta(hours=24), timedelta(hours=2))
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9]{6,20}$")
+# A delivery that failed (mail server down, provider refusing) is tried again after each of these waits,
+# counted from the last failed attempt; after the last one it is given up (the inbox still has it).
+RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 
 
 def parse_channels(text: str | None) -> tuple[str, ...]:
@@ -54,3 +57,12 @@ def check_email(value: str) -> str | None:
 def check_phone(value: str) -> str | None:
     value = re.sub(r"[\s\-()]", "", value)
     return value if not value or PHONE_RE.match(value) else None
+
+
+def retry_due(failures: int, last_failed_at: datetime, now: datetime) -> bool:
+    """Whether a channel that has failed `failures` times in a row, the last at `last_failed_at`, is due
+    another attempt now: the n-th failure waits `RETRY_AFTER[n-1]`; after as many failures as there are
+    waits (plus the first attempt) it is never tried again."""
+    if not 1 <= failures <= len(RETRY_AFTER):
+        return False
+    return now >= last_failed_at + RETRY_AFTER[failures - 1]

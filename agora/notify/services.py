@@ -4,7 +4,9 @@
 moment has come (`rules.due_lead`), every member who has a ballot on it and has not voted gets one
 notification (made once: the (user, key) pair is unique), which is their inbox entry, and is then
 passed on through the channels the operator turned on (e-mail, SMS, WeChat) where the member left an
-address. What a reminder says is only "you have not voted yet", to that member alone.
+address. What a reminder says is only "you have not voted yet", to that member alone. A delivery that
+fails is tried again on that channel after growing waits (`rules.RETRY_AFTER`), as long as the member
+still needs it.
 """
 
 from __future__ import annotations
@@ -114,6 +116,8 @@ async def sweep_reminders(notifier: Notifier) -> int:
 
 # Replies from the last day are looked at (so a restart catches up); each is notified once.
 REPLY_WINDOW = timedelta(hours=24)
+# Failed deliveries of the last day are tried again (the waits in `rules.RETRY_AFTER` add up to less).
+RETRY_HORIZON = timedelta(hours=24)
 
 
 async def sweep_replies(notifier: Notifier) -> int:
@@ -163,9 +167,67 @@ async def sweep_replies(notifier: Notifier) -> int:
     return made
 
 
+async def sweep_retries(notifier: Notifier) -> int:
+    """Try again each outside delivery that failed and is due another attempt (`rules.retry_due`),
+    on that channel alone, while the notification still needs the member (a reminder for a vote they
+    have since voted in, or that has closed, is dropped); the number of attempts made.
+
+    Only deliveries of the last `RETRY_HORIZON` are looked at: the waits add up to well under it."""
+    now = clock.now()
+    channels = {channel.name: channel for channel in notifier.channels}
+    attempts = await Delivery.filter(at__gte=now - RETRY_HORIZON).order_by("id").values(
+        "notification_id", "channel", "ok", "at"
+    )
+    runs: dict[tuple[int, str], tuple[int, Any]] = {}  # failures in a row since the last success, last at
+    for attempt in attempts:
+        key = (attempt["notification_id"], attempt["channel"])
+        failures = 0 if attempt["ok"] else runs.get(key, (0, None))[0] + 1
+        runs[key] = (failures, attempt["at"])
+    tried = 0
+    for (note_id, name), (failures, last_at) in runs.items():
+        channel = channels.get(name)
+        if channel is None or not rules.retry_due(failures, last_at, now):
+            continue
+        note = await Notification.get_or_none(id=note_id)
+        message = await _message_again(notifier, note) if note is not None else None
+        if note is None or message is None or not channel.reaches(message):
+            continue
+        await _send(notifier, note, message, [channel])
+        tried += 1
+    return tried
+
+
+async def _message_again(notifier: Notifier, note: Notification) -> Message | None:
+    """The notification's message as it would be sent now, or None when it no longer needs the member."""
+    user = await User.get_or_none(id=note.user_id, is_active=True)  # type: ignore[attr-defined]
+    proposal = await Proposal.get_or_none(id=note.proposal_id or 0)
+    hall = await Hall.get_or_none(id=note.hall_id or 0)
+    if user is None or proposal is None or hall is None:
+        return None
+    try:
+        access = await access_to(user, hall)
+    except NotFound:
+        return None
+    contact = await Contact.get_or_none(user_id=user.id)
+    if note.kind == "vote_closing":
+        still_open = proposal.state == "voting" and proposal.closes_at is not None
+        if not still_open or proposal.closes_at <= clock.now():  # type: ignore[operator]
+            return None
+        if await my_part(proposal, access, user) != "to_vote":
+            return None
+        return _message(notifier, user, contact, proposal)
+    if note.kind == "reply":
+        comment_id = int(note.key.split(":", 1)[1])
+        reply = await Comment.get_or_none(id=comment_id, deleted_at=None, hidden_at=None).select_related(
+            "author", "proposal"
+        )
+        return _reply_message(notifier, user, contact, reply) if reply is not None else None
+    return None
+
+
 async def sweep(notifier: Notifier) -> int:
     """Everything the notifier sends on one tick."""
-    return await sweep_reminders(notifier) + await sweep_replies(notifier)
+    return await sweep_reminders(notifier) + await sweep_replies(notifier) + await sweep_retries(notifier)
 
 
 def _babel(locale: str) -> str:
@@ -216,8 +278,10 @@ async def _deliver(notifier: Notifier, note: Notification, user: User, proposal:
     await _send(notifier, note, _message(notifier, user, contact, proposal))
 
 
-async def _send(notifier: Notifier, note: Notification, message: Message) -> None:
-    for channel in notifier.channels:
+async def _send(
+    notifier: Notifier, note: Notification, message: Message, channels: list[Channel] | None = None
+) -> None:
+    for channel in notifier.channels if channels is None else channels:
         if not channel.reaches(message):
             continue
         try:

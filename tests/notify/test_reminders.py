@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from agora import clock
 from agora.notify.channels import SmtpConfig, build_channels
 from agora.notify.models import Delivery, Notification
-from agora.notify.rules import DEFAULT_LEADS
-from agora.notify.services import Notifier, sweep_reminders, sweep_replies
+from agora.notify.rules import DEFAULT_LEADS, RETRY_AFTER
+from agora.notify.services import Notifier, sweep_reminders, sweep_replies, sweep_retries
 from tests.conftest import free_port
 from tests.proposals.factories import api, assert_no_xss, create, make_hall, member, move
 from tests.support import browser_login, csrf_from
@@ -216,3 +216,50 @@ async def test_a_reply_to_my_comment_reaches_me_once_by_e_mail_and_in_the_inbox(
     await client.post("/api/v1/notifications/read", headers=wang)
     inbox = (await client.get("/api/v1/notifications", headers=wang)).json()
     assert inbox["notifications"][0]["needed"] is False
+
+
+async def test_a_failed_e_mail_is_sent_again_once_the_mail_server_is_back(server, client) -> None:  # type: ignore[no-untyped-def]
+    """The mail server is down at the reminder: the delivery fails; a minute later it is back and the
+    retry reaches the member once. Nothing is retried for a member who has voted since, or for ever."""
+    pid = await _open_vote(client, hours=1)
+    for login in ("wang", "lili"):
+        address = {"email": f"{login}@example.org", "phone": ""}
+        await client.put("/api/v1/me/contact", json=address, headers=await api(client, login))
+    port = free_port()
+    notifier = _notifier(server, port, ("inbox", "email"))  # nobody listens there yet
+    assert await sweep_reminders(notifier) == 3
+    assert sorted(d.ok for d in await Delivery.all()) == [False, False]
+    assert await sweep_retries(notifier) == 0  # the first wait (a minute) has not passed
+
+    await _vote(client, "lili", pid)  # lili no longer needs the reminder
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        clock.travel(timedelta(minutes=1))
+        assert await sweep_retries(notifier) == 1
+        assert [rcpt for rcpt, _m in mailbox.messages] == [["wang@example.org"]]
+        assert "您尚未投票" in mailbox.messages[0][1].get_content()
+        clock.travel(timedelta(hours=3))
+        assert await sweep_retries(notifier) == 0  # delivered: never again
+        assert len(mailbox.messages) == 1
+    finally:
+        controller.stop()
+    wang_deliveries = await Delivery.filter(notification__user__login="wang").order_by("id")
+    assert [d.ok for d in wang_deliveries] == [False, True]
+
+
+async def test_a_channel_that_keeps_failing_is_given_up_after_the_last_wait(server, client) -> None:  # type: ignore[no-untyped-def]
+    await _open_vote(client, hours=30)
+    wang = await api(client, "wang")
+    await client.put("/api/v1/me/contact", json={"email": "wang@example.org", "phone": ""}, headers=wang)
+    clock.travel(timedelta(hours=7))  # the 24-hour reminder
+    notifier = _notifier(server, free_port(), ("inbox", "email"))  # nobody ever listens
+    assert await sweep_reminders(notifier) == 3
+    retries = 0
+    for _minute in range(6 * 60):  # six hours, a sweep a minute
+        clock.travel(timedelta(minutes=1))
+        retries += await sweep_retries(notifier)
+    assert retries == len(RETRY_AFTER)  # wang alone left an address: tried again once per wait
+    deliveries = await Delivery.filter(notification__user__login="wang")
+    assert len(deliveries) == 1 + len(RETRY_AFTER) and not any(d.ok for d in deliveries)

@@ -8,12 +8,14 @@ import pytest
 
 from agora.notify.rules import (
     DEFAULT_LEADS,
+    RETRY_AFTER,
     check_email,
     check_phone,
     due_lead,
     parse_channels,
     parse_leads,
     reminder_key,
+    retry_due,
 )
 from agora.settings import Settings, SettingsError
 
@@ -95,3 +97,13 @@ def test_operators_configure_the_channels_in_the_environment(tmp_path) -> None: 
         Settings.from_env({**env, "AGORA_NOTIFY_CHANNELS": "pigeon"})
     with pytest.raises(SettingsError, match="AGORA_REMIND_BEFORE_HOURS"):
         Settings.from_env({**env, "AGORA_REMIND_BEFORE_HOURS": "soon"})
+
+
+def test_a_failed_delivery_is_retried_after_growing_waits_then_given_up() -> None:
+    failed_at = datetime(2027, 1, 8, 12, 0, tzinfo=UTC)
+    assert not retry_due(0, failed_at, failed_at + timedelta(days=1))  # nothing failed: nothing to retry
+    for failures, wait in enumerate(RETRY_AFTER, start=1):
+        assert not retry_due(failures, failed_at, failed_at + wait - timedelta(seconds=1))
+        assert retry_due(failures, failed_at, failed_at + wait)  # the wait itself is enough
+    assert list(RETRY_AFTER) == sorted(RETRY_AFTER)  # the waits grow
+    assert not retry_due(len(RETRY_AFTER) + 1, failed_at, failed_at + timedelta(days=30))  # given up
