@@ -13,10 +13,10 @@ from typing import Any
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Conflict, Forbidden, Invalid, NotFound, Throttled
+from agora.errors import Conflict, Invalid, NotFound, Throttled
 from agora.i18n import _
 from agora.live.events import atomic, emit
-from agora.proposals import markdown
+from agora.proposals import markdown, permissions
 from agora.proposals.models import Comment, CommentRevision, ModerationEntry, Proposal
 from agora.proposals.serialize import comment_json, comment_row_json
 from agora.proposals.threads import MAX_DEPTH, STANCES, attach_point, build_tree
@@ -52,15 +52,6 @@ def check_body(raw: Any) -> str:
     return raw.strip()
 
 
-def official_role(access: HallAccess) -> str | None:
-    """Who an official answer speaks for: the Party branch (moderators) or the owners' committee."""
-    if access.is_moderator:
-        return "party"
-    if access.is_committee:
-        return "committee"
-    return None
-
-
 async def _check_rate(user: User) -> None:
     since = clock.now() - RATE_WINDOW
     recent = (
@@ -84,16 +75,13 @@ async def post_comment(
     stance: Any = None,
     official: Any = False,
 ) -> Comment:
-    if not access.has("member"):
-        raise Forbidden(_("Only members of this hall can comment."))
+    permissions.check_may_comment(access)
     text = check_body(body)
     stance = stance or "neutral"
     if stance not in STANCES:
         raise Invalid(_("Unknown stance."), fields={"stance": "invalid"})
     official = official in (True, "true", "1", "on")
-    official_as = official_role(access) if official else None
-    if official and official_as is None:
-        raise Forbidden(_("Only the Party branch or the owners' committee can answer officially."))
+    official_as = permissions.check_official_role(access) if official else None
     parent_row = None
     if parent not in (None, ""):
         parent_id = parse_id(parent)
@@ -165,8 +153,7 @@ async def _attach_point(replied: Comment) -> Comment:
 
 async def edit_comment(access: HallAccess, comment: Comment, actor: User, body: Any) -> Comment:
     """Only the author edits (a moderator cannot change a resident's words); the old text is kept."""
-    if comment.author_id != actor.id:  # type: ignore[attr-defined]
-        raise Forbidden(_("Only the author can edit a comment."))
+    permissions.check_may_edit_comment(comment.author_id, actor.id)  # type: ignore[attr-defined]
     text = check_body(body)
     async with atomic():
         fresh = await Comment.get(id=comment.id).select_related("author")
@@ -190,8 +177,7 @@ async def edit_comment(access: HallAccess, comment: Comment, actor: User, body: 
 
 async def delete_comment(access: HallAccess, comment: Comment, actor: User) -> Comment:
     """The author withdraws their words: a tombstone keeps the thread's shape, the text is gone."""
-    if comment.author_id != actor.id:  # type: ignore[attr-defined]
-        raise Forbidden(_("Only the author can delete a comment."))
+    permissions.check_may_delete_comment(comment.author_id, actor.id)  # type: ignore[attr-defined]
     async with atomic():
         fresh = await Comment.get(id=comment.id).select_related("author")
         if fresh.deleted_at is not None:
@@ -209,11 +195,8 @@ async def delete_comment(access: HallAccess, comment: Comment, actor: User) -> C
 
 async def pin_official(access: HallAccess, comment: Comment, actor: User) -> Comment:
     """A moderator or committee member marks their own earlier comment as the official answer."""
-    role = official_role(access)
-    if role is None or comment.author_id != actor.id:  # type: ignore[attr-defined]
-        raise Forbidden(
-            _("Only the Party branch or the owners' committee can answer officially, with their own words.")
-        )
+    permissions.check_may_pin_official(access, comment.author_id, actor.id)  # type: ignore[attr-defined]
+    role = permissions.check_official_role(access)
     async with atomic():
         fresh = await Comment.get(id=comment.id).select_related("author")
         if fresh.official or fresh.deleted_at is not None or fresh.hidden_at is not None:

@@ -14,9 +14,10 @@ from tortoise.exceptions import IntegrityError
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Conflict, Forbidden, Invalid
+from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
+from agora.proposals import permissions
 from agora.proposals.discussion import announce_summary
 from agora.proposals.models import Comment, CommentReport, ModerationEntry
 from agora.proposals.serialize import comment_json
@@ -35,13 +36,8 @@ def check_reason(raw: Any) -> str:
     return raw.strip()
 
 
-def _require_moderator(access: HallAccess) -> None:
-    if not access.is_moderator:
-        raise Forbidden(_("Only the hall's moderators can do this."))
-
-
 async def hide(access: HallAccess, comment: Comment, actor: User, reason: Any) -> Comment:
-    _require_moderator(access)
+    permissions.check_may_moderate(access)
     text = check_reason(reason)
     async with atomic():
         fresh = await Comment.get(id=comment.id).select_related("author")
@@ -60,7 +56,7 @@ async def hide(access: HallAccess, comment: Comment, actor: User, reason: Any) -
 
 
 async def restore(access: HallAccess, comment: Comment, actor: User, reason: Any = "") -> Comment:
-    _require_moderator(access)
+    permissions.check_may_moderate(access)
     text = reason.strip()[:MAX_REASON] if isinstance(reason, str) else ""
     async with atomic():
         fresh = await Comment.get(id=comment.id).select_related("author")
@@ -96,8 +92,7 @@ async def _log(comment: Comment, action: str, actor: User, reason: str) -> None:
 
 async def report(access: HallAccess, comment: Comment, reporter: User, reason: Any) -> CommentReport:
     """Any member may report a comment once; it goes to the moderators' queue."""
-    if not access.has("member"):
-        raise Forbidden(_("Only members of this hall can report comments."))
+    permissions.check_may_report(access)
     text = check_reason(reason)
     async with atomic():
         if await CommentReport.filter(comment_id=comment.id, reporter_id=reporter.id).exists():
@@ -124,7 +119,7 @@ async def report(access: HallAccess, comment: Comment, reporter: User, reason: A
 
 async def dismiss_reports(access: HallAccess, comment: Comment, actor: User) -> int:
     """The moderator looked and keeps the comment: its open reports leave the queue."""
-    _require_moderator(access)
+    permissions.check_may_moderate(access)
     async with atomic():
         count = await CommentReport.filter(comment_id=comment.id, resolved_at=None).update(
             resolved_at=clock.now()
@@ -141,7 +136,7 @@ async def dismiss_reports(access: HallAccess, comment: Comment, actor: User) -> 
 
 async def queue(access: HallAccess) -> list[dict[str, Any]]:
     """Open reports of the hall, grouped by comment, oldest first (moderators only)."""
-    _require_moderator(access)
+    permissions.check_may_moderate(access)
     reports = (
         await CommentReport.filter(hall_id=access.hall.id, resolved_at=None)
         .order_by("id")

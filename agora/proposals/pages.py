@@ -25,6 +25,7 @@ from agora.proposals import (
     lifecycle,
     markdown,
     moderation,
+    permissions,
     photos,
     search,
     services,
@@ -128,7 +129,7 @@ async def proposal_page(request: Request) -> Response:
         can_second=proposal.state == "draft" and not actor.is_author and not seconded,
         seconded=seconded,
         can_moderate=access.is_moderator,
-        can_official=discussion.official_role(access) is not None,
+        can_official=permissions.may_answer_officially(access),
         # Art. 279 or an elevator's occupied units: the consents page (who may see what, it decides).
         needs_consents=bool(required_refs(proposal)) and proposal.state in ("voting", "closed", "certified"),
         voting_from=voting_from,
@@ -231,7 +232,7 @@ async def comment_submit(request: Request) -> Response:
     proposal, access = await timeline.access_proposal(user, _id(request))
     form = await read_form(request)
     parent = form.get("parent") or None
-    context = {"proposal": proposal, "can_official": discussion.official_role(access) is not None, **LABELS}
+    context = {"proposal": proposal, "can_official": permissions.may_answer_officially(access), **LABELS}
     try:
         comment = await discussion.post_comment(
             access, proposal, user, form.get("body"), parent=parent, stance=form.get("stance"),
@@ -274,7 +275,7 @@ async def comment_page(request: Request) -> Response:
         source=comment.body if is_author else "",
         hidden_source=comment.body if access.is_moderator and comment.hidden_at else "",
         can_moderate=access.is_moderator,
-        can_official=discussion.official_role(access) is not None,
+        can_official=permissions.may_answer_officially(access),
         error=None,
         **_form_defaults(parent=comment.id),
     )

@@ -13,17 +13,16 @@ from types import SimpleNamespace
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from agora.errors import Conflict, Invalid, NotFound, TooLarge
 from agora.i18n import _
 from agora.live.events import atomic
-from agora.proposals import imaging
+from agora.proposals import imaging, permissions
 from agora.proposals.models import Proposal, ProposalPhoto
 from agora.rooms.access import HallAccess
 from agora.storage.sql import fetch
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PHOTOS = 6
-AUTHOR_STATES = ("draft", "consultation")
 
 
 def check_size(raw: bytes) -> None:
@@ -57,20 +56,14 @@ def photo_url(photo: ProposalPhoto | SimpleNamespace, thumb: bool = False) -> st
 
 
 def can_add(access: HallAccess, proposal: Proposal, user: User) -> bool:
-    if access.is_moderator:
-        return True
-    return proposal.author_id == user.id and proposal.state in AUTHOR_STATES  # type: ignore[attr-defined]
+    is_author = proposal.author_id == user.id  # type: ignore[attr-defined]
+    return permissions.may_add_photo(access, is_author=is_author, state=proposal.state)
 
 
 def require_can_add(access: HallAccess, proposal: Proposal, user: User) -> None:
     """Forbidden unless `can_add`; handlers call it before reading an upload's body."""
-    if not can_add(access, proposal, user):
-        raise Forbidden(
-            _(
-                "Only the author (while the proposal is a draft or in consultation)"
-                " or a moderator can add photos."
-            )
-        )
+    is_author = proposal.author_id == user.id  # type: ignore[attr-defined]
+    permissions.check_may_add_photo(access, is_author=is_author, state=proposal.state)
 
 
 async def add_photo(access: HallAccess, proposal: Proposal, user: User, raw: bytes | None) -> ProposalPhoto:

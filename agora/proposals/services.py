@@ -19,10 +19,10 @@ from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots.voting import close_vote, open_vote
-from agora.errors import Conflict, Forbidden, Invalid
+from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
-from agora.proposals import lifecycle, window
+from agora.proposals import lifecycle, permissions, window
 from agora.proposals.drafting import validate_draft
 from agora.proposals.lifecycle import Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
@@ -55,8 +55,7 @@ def on_create(hook: CreateHook) -> None:
 
 async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]) -> Proposal:
     """Any member may draft; the matter and item must agree, the entrance must exist."""
-    if not access.has("member"):
-        raise Forbidden(_("Only members of this hall can make proposals."))
+    permissions.check_may_draft(access)
     draft = validate_draft(data, hall_kind=access.hall.kind)
     if draft.entrance is not None:
         if not await Unit.filter(building_id=access.hall.id, entrance=draft.entrance, active=True).exists():
@@ -177,8 +176,7 @@ async def _tell_residents_committee(hall: Hall, proposal: Proposal, actor: User)
 
 async def second(access: HallAccess, proposal: Proposal, user: User) -> int:
     """A member supports putting a draft on the agenda; once per member, not one's own."""
-    if not access.has("member"):
-        raise Forbidden(_("Only members of this hall can second proposals."))
+    permissions.check_may_second(access)
     async with atomic():
         fresh = await Proposal.get(id=proposal.id)
         if fresh.state != "draft":
@@ -202,8 +200,7 @@ async def set_locked(
     access: HallAccess, proposal: Proposal, actor: User, locked: bool, reason: str = ""
 ) -> None:
     """Moderators lock or unlock a discussion, in the open (public log, audit, live event)."""
-    if not access.is_moderator:
-        raise Forbidden(_("Only the hall's moderators can lock a discussion."))
+    permissions.check_may_lock(access)
     async with atomic():
         fresh = await Proposal.get(id=proposal.id)
         if fresh.locked == locked:

@@ -13,10 +13,10 @@ from typing import Any
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Conflict, Forbidden, Invalid
+from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
-from agora.proposals import calendar
+from agora.proposals import calendar, permissions
 from agora.proposals.lifecycle import OWNERS_MATTERS
 from agora.proposals.models import Proposal, ProposalTransition
 from agora.rooms.access import HallAccess
@@ -166,8 +166,7 @@ async def extend(
     access: HallAccess, proposal: Proposal, actor: User, data: dict[str, Any], live: Rules
 ) -> Proposal:
     """The owners' committee extends an open vote once, before its close, within the maximum."""
-    if "committee" not in access.roles:
-        raise Forbidden(_("Only the owners' committee extends a vote."))
+    permissions.check_may_extend(access)
 
     new_closes = parse_closes_at(data.get("closes_at"))
     reason = data.get("reason")
