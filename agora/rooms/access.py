@@ -26,8 +26,8 @@ from typing import cast
 from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
+from agora.rooms import queries
 from agora.rooms.models import SLUG_MAX_LENGTH, STAFF_ROLE, Hall, MemberRole
-from agora.storage.sql import fetch, in_list
 
 MODERATE = frozenset({"moderator", "admin"})
 STAFF_READER = frozenset({STAFF_ROLE})
@@ -49,26 +49,6 @@ class HallAccess:
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles)) or "admin" in self.roles
-
-
-# One read of everything the derivation starts from, as rows of one shape (plain SQL: this runs on
-# every request):
-# - "r" rows: the caller's roles, with each hall's kind, compound and parent (`hall_id`, `role`,
-#   `kind`, `compound_id`, `parent_id`);
-# - "u" rows: the units they own through an active owner record, with each unit's compound's kind and
-#   parent (`hall_id` is the unit's compound, `compound_id` its building, `role` is NULL).
-# `{owners}` limits the owner records: to the caller's, or to theirs on one compound's roll (found
-# through the (compound, owner_ref) index, and a roll's owners hold that roll's units).
-_ROLES_AND_UNITS = (
-    "SELECT 'r' AS src, r.hall_id AS hall_id, r.role AS role, h.kind AS kind, h.compound_id AS compound_id,"
-    " h.parent_id AS parent_id FROM member_roles r LEFT JOIN halls h ON h.id = r.hall_id WHERE r.user_id = ?"
-    " UNION ALL"
-    " SELECT DISTINCT 'u', u.compound_id, NULL, h.kind, u.building_id, h.parent_id"
-    " FROM owners w JOIN ownerships o ON o.owner_id = w.id JOIN units u ON u.id = o.unit_id"
-    " LEFT JOIN halls h ON h.id = u.compound_id WHERE {owners}w.user_id = ? AND w.active = ? AND u.active = ?"
-)
-_ALL_OWNERS = _ROLES_AND_UNITS.format(owners="")
-_OWNERS_IN = _ROLES_AND_UNITS.format(owners="w.compound_id = ? AND ")
 
 
 async def roles_by_hall(
@@ -97,40 +77,34 @@ async def roles_by_hall(
         if hall_id is not None:
             result.setdefault(hall_id, set()).update(roles)
 
-    if owners_in is None:
-        rows = await fetch(_ALL_OWNERS, user.id, user.id, True, True)
-    else:
-        rows = await fetch(_OWNERS_IN, user.id, owners_in, user.id, True, True)
-    roles = [row for row in rows if row["src"] == "r"]
+    rows = await queries.roles_and_units(user.id, owners_in)
+    roles = [row for row in rows if row.src == "r"]
     compound_roles: dict[int, set[str]] = {}
     for row in roles:
-        kind = row["kind"]
-        if kind is None:  # the hall is gone
+        kind = row.kind
+        if kind is None or row.role is None:  # the hall is gone (a role row always names its role)
             continue
-        hall_id = row["hall_id"]
-        grant(hall_id, row["role"], "member")
+        hall_id = row.hall_id
+        grant(hall_id, row.role, "member")
         if kind == "compound":
-            compound_roles.setdefault(hall_id, set()).add(row["role"])
-            compound_parent[hall_id] = row["parent_id"]
+            compound_roles.setdefault(hall_id, set()).add(row.role)
+            compound_parent[hall_id] = row.parent_id
         elif kind == "building":
-            grant(row["compound_id"], "member")
+            grant(row.compound_id, "member")
     if compound_roles and buildings:
-        compounds = list(compound_roles)
-        sql = f"SELECT id, compound_id FROM halls WHERE kind = ? AND compound_id IN {in_list(compounds)}"  # noqa: S608
-        for building in await fetch(sql, "building", *compounds):
-            grant(building["id"], *compound_roles[building["compound_id"]], "member")
+        for building in await queries.buildings_of(list(compound_roles)):
+            grant(building.id, *compound_roles[building.compound_id], "member")
     for unit in rows:
-        if unit["src"] != "u":
+        if unit.src != "u":
             continue
-        grant(unit["hall_id"], "owner", "member")
-        grant(unit["compound_id"], "owner", "member")  # on a "u" row, the unit's building
-        if unit["kind"] == "compound":
-            compound_parent[unit["hall_id"]] = unit["parent_id"]
+        grant(unit.hall_id, "owner", "member")
+        grant(unit.compound_id, "owner", "member")  # on a "u" row, the unit's building
+        if unit.kind == "compound":
+            compound_parent[unit.hall_id] = unit.parent_id
     unknown = [hall_id for hall_id in result if hall_id not in compound_parent]
-    if unknown and any(row["kind"] == "building" for row in roles):
-        sql = f"SELECT id, parent_id FROM halls WHERE kind = ? AND id IN {in_list(unknown)}"  # noqa: S608
-        for hall in await fetch(sql, "compound", *unknown):
-            compound_parent[hall["id"]] = hall["parent_id"]
+    if unknown and any(row.kind == "building" for row in roles):
+        for hall in await queries.compound_parents(unknown):
+            compound_parent[hall.id] = hall.parent_id
     for hall_id, parent_id in list(compound_parent.items()):
         if hall_id in result:
             grant(parent_id, "member")

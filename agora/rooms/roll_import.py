@@ -19,7 +19,7 @@ from agora.audit.services import record
 from agora.errors import Forbidden, Invalid, TooLarge
 from agora.i18n import _
 from agora.live.events import atomic, disconnect_user
-from agora.rooms import permissions
+from agora.rooms import permissions, queries
 from agora.rooms.access import HallAccess
 from agora.rooms.counting import RollUnit
 from agora.rooms.joining import issue_owner_invites
@@ -27,7 +27,7 @@ from agora.rooms.models import Hall, Owner, Ownership, Unit
 from agora.rooms.roll_csv import MAX_ROWS, LineError, ParsedRoll, RollInvalid, parse_roll
 from agora.rooms.roll_store import Totals, chunks, export_roll_csv, load_roll, parking_rule, totals_of
 from agora.storage.database import own_connection
-from agora.storage.sql import execute_many, fetch_rows, insert_statement, update_statement
+from agora.storage.sql import execute_many, insert_statement, update_statement
 
 
 def check_roll_access(access: HallAccess) -> Hall:
@@ -189,10 +189,10 @@ Rows = list[tuple[Any, ...]]
 
 
 def _unit_changes(
-    compound_id: int, parsed: ParsedRoll, hall_ids: dict[str, int], stored: Any
+    compound_id: int, parsed: ParsedRoll, hall_ids: dict[str, int], stored: list[queries.StoredUnit]
 ) -> tuple[Rows, Rows, set[int], list[int]]:
     """Pure: the units to insert and to update, the stored ids kept and those leaving the roll."""
-    existing = {(row[1], row[2]): row for row in stored}
+    existing = {(row.building_id, row.label): row for row in stored}
     fresh: Rows = []
     changed: Rows = []
     kept: set[int] = set()
@@ -203,10 +203,10 @@ def _unit_changes(
         if row is None:
             fresh.append((compound_id, hall_id, ru.unit, *values))
             continue
-        kept.add(row[0])
-        if tuple(row[3:7]) != values[:4] or not row[7]:
-            changed.append((*values, row[0]))
-    gone = [row[0] for row in existing.values() if row[7] and row[0] not in kept]
+        kept.add(row.id)
+        if (row.entrance, row.area_cents, row.kind, row.status) != values[:4] or not row.active:
+            changed.append((*values, row.id))
+    gone = [row.id for row in existing.values() if row.active and row.id not in kept]
     return fresh, changed, kept, gone
 
 
@@ -219,11 +219,7 @@ async def _write_units(
     Rows are read as the driver gives them, compared in a worker thread and written with executemany:
     a 20,000-unit roll costs the event loop only the round trips.
     """
-    stored = await fetch_rows(
-        "SELECT id, building_id, label, entrance, area_cents, kind, status, active FROM units"
-        " WHERE compound_id = ?",
-        compound.id,
-    )
+    stored = await queries.units_of(compound.id)
     hall_ids = {label: hall.id for label, hall in halls.items()}
     fresh, changed, kept, gone = await run_sync_in_thread(
         _unit_changes, compound.id, parsed, hall_ids, stored
@@ -236,46 +232,41 @@ async def _write_units(
     for part in chunks(gone):
         await Unit.filter(id__in=part).update(active=False)
     labels = {h.id: label for label, h in halls.items()}
-    rows = await fetch_rows(
-        "SELECT id, building_id, label FROM units WHERE compound_id = ? AND active = ?", compound.id, True
-    )
-    ids = await run_sync_in_thread(lambda: {(labels[row[1]], row[2]): row[0] for row in rows})
+    rows = await queries.active_unit_labels(compound.id)
+    ids = await run_sync_in_thread(lambda: {(labels[row.building_id], row.label): row.id for row in rows})
     return ids, kept
 
 
-def _owner_changes(compound_id: int, parsed: ParsedRoll, stored: Any) -> tuple[Rows, Rows, Rows]:
+def _owner_changes(
+    compound_id: int, parsed: ParsedRoll, stored: list[queries.StoredOwner]
+) -> tuple[Rows, Rows, list[queries.StoredOwner]]:
     """Pure: the owners to insert, to rename or bring back, and the stored rows leaving the roll."""
-    existing = {row[1]: row for row in stored}
+    existing = {row.owner_ref: row for row in stored}
     fresh: Rows = []
     changed: Rows = []
     for ref, name in parsed.owner_names.items():
         row = existing.get(ref)
         if row is None:
             fresh.append((compound_id, ref, name, True))
-        elif row[2] != name or not row[3]:
-            changed.append((name, True, row[0]))
-    leaving = [tuple(row) for ref, row in existing.items() if row[3] and ref not in parsed.owner_names]
+        elif row.name != name or not row.active:
+            changed.append((name, True, row.id))
+    leaving = [row for ref, row in existing.items() if row.active and ref not in parsed.owner_names]
     return fresh, changed, leaving
 
 
 async def _write_owners(compound: Hall, parsed: ParsedRoll) -> tuple[dict[str, int], list[int]]:
     """Create, rename, (de)activate owners; owner_ref -> id, and the users whose owner left the roll."""
-    stored = await fetch_rows(
-        "SELECT id, owner_ref, name, active, user_id FROM owners WHERE compound_id = ?", compound.id
-    )
+    stored = await queries.owners_of(compound.id)
     fresh, changed, leaving = await run_sync_in_thread(_owner_changes, compound.id, parsed, stored)
     if changed:
         await execute_many(Owner, update_statement(Owner, ("name", "active")), changed)
     if fresh:
         columns = ("compound_id", "owner_ref", "name", "active")
         await execute_many(Owner, insert_statement(Owner, columns), fresh)
-    for part in chunks([row[0] for row in leaving]):
+    for part in chunks([row.id for row in leaving]):
         await Owner.filter(id__in=part).update(active=False)
-    rows = await fetch_rows(
-        "SELECT owner_ref, id FROM owners WHERE compound_id = ? AND active = ?", compound.id, True
-    )
-    ids = {row[0]: row[1] for row in rows}
-    return ids, [row[4] for row in leaving if row[4]]
+    ids = {row.owner_ref: row.id for row in await queries.active_owner_refs(compound.id)}
+    return ids, [row.user_id for row in leaving if row.user_id]
 
 
 def _wanted_links(

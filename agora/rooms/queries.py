@@ -1,0 +1,132 @@
+"""The rooms feature's plain SQL (through `agora.storage.sql`): the reads of hall access, which run on
+every request, and the roll import's reads of a whole compound's units and owners."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from agora.storage.sql import fetch_named, in_list
+
+# --- hall access ----------------------------------------------------------------------------------
+
+
+class RoleOrUnit(NamedTuple):
+    """One row of `roles_and_units`: a role the caller holds (`src` "r": the hall, the role, the hall's
+    kind, compound and parent) or a unit they own (`src` "u": `hall_id` is the unit's compound,
+    `compound_id` its building, `role` is None, `kind` and `parent_id` the compound's)."""
+
+    src: str
+    hall_id: int
+    role: str | None
+    kind: str | None  # None: the hall is gone
+    compound_id: int | None
+    parent_id: int | None
+
+
+# `{owners}` limits the owner records: to the caller's, or to theirs on one compound's roll (found
+# through the (compound, owner_ref) index, and a roll's owners hold that roll's units).
+_ROLES_AND_UNITS = (
+    "SELECT 'r' AS src, r.hall_id AS hall_id, r.role AS role, h.kind AS kind, h.compound_id AS compound_id,"
+    " h.parent_id AS parent_id FROM member_roles r LEFT JOIN halls h ON h.id = r.hall_id WHERE r.user_id = ?"
+    " UNION ALL"
+    " SELECT DISTINCT 'u', u.compound_id, NULL, h.kind, u.building_id, h.parent_id"
+    " FROM owners w JOIN ownerships o ON o.owner_id = w.id JOIN units u ON u.id = o.unit_id"
+    " LEFT JOIN halls h ON h.id = u.compound_id WHERE {owners}w.user_id = ? AND w.active = ? AND u.active = ?"
+)
+_ALL_OWNERS = _ROLES_AND_UNITS.format(owners="")
+_OWNERS_IN = _ROLES_AND_UNITS.format(owners="w.compound_id = ? AND ")
+
+
+async def roles_and_units(user_id: int, owners_in: int | None) -> list[RoleOrUnit]:
+    """In one read, everything hall access starts from: the caller's roles with each hall's kind,
+    compound and parent, and the units they own through an active owner record (only on the roll of
+    compound `owners_in`, when given)."""
+    if owners_in is None:
+        return await fetch_named(RoleOrUnit, _ALL_OWNERS, user_id, user_id, True, True)
+    return await fetch_named(RoleOrUnit, _OWNERS_IN, user_id, owners_in, user_id, True, True)
+
+
+class HallAndCompound(NamedTuple):
+    id: int
+    compound_id: int
+
+
+async def buildings_of(compound_ids: list[int]) -> list[HallAndCompound]:
+    """The building halls of these compounds (at least one)."""
+    sql = f"SELECT id, compound_id FROM halls WHERE kind = ? AND compound_id IN {in_list(compound_ids)}"  # noqa: S608
+    return await fetch_named(HallAndCompound, sql, "building", *compound_ids)
+
+
+class HallAndParent(NamedTuple):
+    id: int
+    parent_id: int | None
+
+
+async def compound_parents(hall_ids: list[int]) -> list[HallAndParent]:
+    """The parent (community) of those of these halls that are compounds (at least one id)."""
+    sql = f"SELECT id, parent_id FROM halls WHERE kind = ? AND id IN {in_list(hall_ids)}"  # noqa: S608
+    return await fetch_named(HallAndParent, sql, "compound", *hall_ids)
+
+
+# --- the roll import ------------------------------------------------------------------------------
+
+
+class StoredUnit(NamedTuple):
+    id: int
+    building_id: int
+    label: str
+    entrance: str
+    area_cents: int
+    kind: str
+    status: str
+    active: bool  # as the driver gives it (1/0 on SQLite): test its truth only
+
+
+async def units_of(compound_id: int) -> list[StoredUnit]:
+    """Every unit of the compound's roll, active or not."""
+    return await fetch_named(
+        StoredUnit,
+        "SELECT id, building_id, label, entrance, area_cents, kind, status, active FROM units"
+        " WHERE compound_id = ?",
+        compound_id,
+    )
+
+
+class UnitLabel(NamedTuple):
+    id: int
+    building_id: int
+    label: str
+
+
+async def active_unit_labels(compound_id: int) -> list[UnitLabel]:
+    return await fetch_named(
+        UnitLabel,
+        "SELECT id, building_id, label FROM units WHERE compound_id = ? AND active = ?",
+        compound_id,
+        True,
+    )
+
+
+class StoredOwner(NamedTuple):
+    id: int
+    owner_ref: str
+    name: str
+    active: bool  # as the driver gives it (1/0 on SQLite): test its truth only
+    user_id: int | None
+
+
+async def owners_of(compound_id: int) -> list[StoredOwner]:
+    """Every owner record of the compound's roll, active or not."""
+    sql = "SELECT id, owner_ref, name, active, user_id FROM owners WHERE compound_id = ?"
+    return await fetch_named(StoredOwner, sql, compound_id)
+
+
+class OwnerRef(NamedTuple):
+    owner_ref: str
+    id: int
+
+
+async def active_owner_refs(compound_id: int) -> list[OwnerRef]:
+    return await fetch_named(
+        OwnerRef, "SELECT owner_ref, id FROM owners WHERE compound_id = ? AND active = ?", compound_id, True
+    )
