@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate, ledger, proxies, writer
+from agora.ballots import electorate, ledger, permissions, proxies, writer
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import check_key, remember, replay_of, request_digest
 from agora.ballots.ledger import Ballot, Refused, already_voted, not_open, receipt_json
@@ -222,8 +222,7 @@ async def access_as_canvasser(user: User, proposal_id: int) -> tuple[Proposal, A
     """The proposal for a canvasser's paper work (paper ballots, deliveries, undoing a paper entry):
     NotFound if the caller cannot see it, Forbidden unless a canvasser, Invalid unless an owners' vote."""
     proposal, access = await access_proposal(user, proposal_id)
-    if not access.has("canvasser"):
-        raise Forbidden(_("Only the compound's canvassers record paper ballots and deliveries."))
+    permissions.check_may_enter_paper(access)
     if not electorate.is_owners_matter(proposal):
         raise Invalid(_("Paper ballots are for owners' votes only."), code="not_owners_matter")
     return proposal, access

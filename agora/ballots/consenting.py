@@ -18,11 +18,11 @@ from tortoise.exceptions import IntegrityError
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate
+from agora.ballots import electorate, permissions
 from agora.ballots.consents import ConsentTally, elevator_outcome, tally_consents, unanimity_outcome
 from agora.ballots.ledger import lock
 from agora.ballots.models import Consent
-from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals.models import Proposal
@@ -84,10 +84,10 @@ async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> 
     )
     # Who may, before what the proposal asks: an owner for themselves, or staff with a witness.
     entered = witness not in (None, "") or (isinstance(owner_ref, str) and owner_ref not in own)
-    if entered and not access.roles & {"canvasser", "committee"}:
-        raise Forbidden(_("Only canvassers and the owners' committee enter a consent with a witness."))
-    if not entered and not own:
-        raise Forbidden(_("Your consent is not asked on this proposal."), code="not_listed")
+    if entered:
+        permissions.check_may_enter_consent(access)
+    elif not own:
+        raise permissions.not_listed()
     required = required_refs(proposal)
     if not required:
         raise Conflict(_("This proposal asks for no individual consent."), code="no_consents")
@@ -105,7 +105,7 @@ async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> 
     else:
         listed = [r for r in own if r in required]
         if not listed:
-            raise Forbidden(_("Your consent is not asked on this proposal."), code="not_listed")
+            raise permissions.not_listed()
         ref, channel, witness_text = listed[0], "online", ""
     if ref not in required:
         raise NotFound(_("This owner's consent is not asked on this proposal."), code="not_listed")
@@ -149,8 +149,7 @@ async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> 
 async def consents_for_committee(user: User, proposal_id: int) -> dict[str, Any]:
     """Who consented, who refused, who has not answered: named, for the committee only."""
     proposal, access = await access_proposal(user, proposal_id)
-    if "committee" not in access.roles:
-        raise Forbidden(_("Only the owners' committee sees who consented."))
+    permissions.check_may_see_consents(access)
     tally = await consent_tally(proposal)
     return {"consents": tally.to_json() if tally else None}
 
@@ -174,10 +173,10 @@ async def consent_page_view(user: User, proposal_id: int) -> dict[str, Any]:
         )
     )
     listed = [r for r in own if r in required]
-    can_enter = bool(access.roles & {"canvasser", "committee"})
-    is_committee = "committee" in access.roles
+    can_enter = permissions.may_enter_consent(access)
+    is_committee = permissions.may_see_consents(access)
     if not listed and not can_enter:
-        raise Forbidden(_("Your consent is not asked on this proposal."), code="not_listed")
+        raise permissions.not_listed()
     answers = {
         str(ref): bool(value)
         for ref, value in await Consent.filter(proposal_id=proposal.id).values_list("owner_ref", "consent")

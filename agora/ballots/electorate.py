@@ -14,9 +14,9 @@ from typing import Any, cast
 
 from agora import art278
 from agora.accounts.models import User
-from agora.ballots import standing
+from agora.ballots import permissions, standing
 from agora.ballots.verify import public_roll_fingerprint
-from agora.errors import Forbidden, NotFound
+from agora.errors import NotFound
 from agora.i18n import _
 from agora.proposals.models import Proposal
 from agora.rooms.access import HallAccess
@@ -261,8 +261,7 @@ async def voter_for_user(proposal: Proposal, access: HallAccess, user: User) -> 
     votes only as an owner's written proxy, on paper). Consultations: every member account.
     """
     if not is_owners_matter(proposal):
-        if not access.has("member", "owner", "tenant"):
-            raise Forbidden(_("You have no vote on this matter."), code="no_vote")
+        permissions.check_may_vote_in_consultation(access)
         return Voter(f"user:{user.id}", 1, 0)
     return await owner_voter_for_user(await snapshot_info(proposal), user)
 
@@ -281,20 +280,8 @@ async def voter_of_standing(info: SnapshotInfo, refs: list[str]) -> Voter:
     `409 unit_sold` for a seller, `403 no_vote` for anyone else not on the frozen roll."""
     holder = await standing.holder_of(info.id, info.compound_id, refs)
     if holder is None:
-        raise standing.no_vote()
+        raise permissions.no_vote()
     return Voter(holder.person_key, 1, holder.area_cents, holder.owner_ref)
-
-
-def voter_of_refs(info: SnapshotInfo, refs: list[str]) -> Voter:
-    """The first of these (sorted) owner refs that is on the frozen roll, or Forbidden."""
-    for ref in refs:
-        voter = owner_voter(info.index, ref)
-        if voter is not None:
-            return voter
-    raise Forbidden(
-        _("You have no vote on this matter: only owners on the roll frozen when voting opened vote."),
-        code="no_vote",
-    )
 
 
 def public_units(snapshot: RollSnapshot | FrozenRoll) -> list[dict[str, Any]]:

@@ -17,10 +17,10 @@ from typing import Any
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import ledger
+from agora.ballots import ledger, permissions
 from agora.ballots.casting import access_as_canvasser
 from agora.ballots.models import BallotSlot, LedgerRow, PaperBallot
-from agora.errors import Conflict, Forbidden, NotFound
+from agora.errors import Conflict, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 
@@ -63,8 +63,7 @@ async def undo_paper(user: User, proposal_id: int, seq: Any) -> Undone:
     paper = await PaperBallot.get_or_none(proposal_id=proposal.id, seq=seq)
     if paper is None:
         raise NotFound(_("There is no such paper ballot on this vote."), code="no_paper_ballot")
-    if paper.canvasser_id != user.id:  # type: ignore[attr-defined]
-        raise Forbidden(_("Only the canvasser who entered a paper ballot can undo it."))
+    permissions.check_may_undo_paper_entry(paper.canvasser_id, user.id)  # type: ignore[attr-defined]
     if not may_undo(paper.created_at, clock.now()):
         raise _window_passed()
     async with atomic():

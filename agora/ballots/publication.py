@@ -21,18 +21,19 @@ from typing import Any
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import electorate
+from agora.ballots import electorate, permissions
 from agora.ballots.certification import Signature as CountedSignature
 from agora.ballots.certification import certification_complete, final_and_passed, record_hash, record_status
 from agora.ballots.ledger import lock
 from agora.ballots.models import Certification, Objection, Resolution
 from agora.ballots.standing import holder_of
-from agora.errors import Conflict, Forbidden, Invalid
+from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import calendar
 from agora.proposals.models import Proposal
 from agora.proposals.timeline import access_proposal
+from agora.rooms.access import HallAccess
 from agora.rooms.models import Owner
 from agora.rooms.rules import Rules, rules_in_force
 
@@ -56,22 +57,12 @@ def status_of(resolution: Resolution) -> str:
 # --- certification ----------------------------------------------------------------------------------
 
 
-def check_signer(access_roles: frozenset[str]) -> None:
-    if "committee" not in access_roles:
-        raise Forbidden(
-            _(
-                "Only members of the owners' committee certify resolution records "
-                "(a platform administrator is not the owners' committee)."
-            )
-        )
-
-
 async def sign(
-    resolution: Resolution, proposal: Proposal, user: User, access_roles: frozenset[str]
+    resolution: Resolution, proposal: Proposal, user: User, access: HallAccess
 ) -> tuple[dict[str, Any], datetime | None]:
     """Add the caller's signature (a committee member) → (document, the posting time when this
     signature completes the certification). The caller holds the lock."""
-    check_signer(access_roles)
+    permissions.check_may_certify(access)
     if resolution.posted_at is not None:
         raise Conflict(
             _("This record is already certified and posted; it cannot change."), code="already_posted"
@@ -118,9 +109,7 @@ async def owner_standing(proposal: Proposal, user: User) -> str:
     )
     voter = await holder_of(info.id, info.compound_id, refs) if refs else None
     if voter is None:
-        raise Forbidden(
-            _("Only owners within the scope of this vote may object to its record."), code="not_an_owner"
-        )
+        raise permissions.not_an_owner()
     return voter.owner_ref
 
 
@@ -211,11 +200,10 @@ def parse_answers(value: Any) -> dict[int, str]:
 
 
 async def finalize(
-    proposal: Proposal, resolution: Resolution, user: User, access_roles: frozenset[str], answers_raw: Any
+    proposal: Proposal, resolution: Resolution, user: User, access: HallAccess, answers_raw: Any
 ) -> None:
     """The committee answers every objection and posts the final record (caller holds the lock)."""
-    if "committee" not in access_roles:
-        raise Forbidden(_("Only members of the owners' committee post the final record."))
+    permissions.check_may_finalize(access)
     answers = parse_answers(answers_raw)
     if resolution.posted_at is None or resolution.finalized_at is not None:
         raise Conflict(_("Only a preliminary record is made final."), code="not_preliminary")
@@ -320,9 +308,7 @@ async def object_to_record(user: User, proposal_id: int, body: Any) -> dict[str,
     """POST …/objections: an owner of the scope objects to the preliminary record → {id}."""
     proposal, _access = await access_proposal(user, proposal_id)
     if proposal.snapshot_id is None or not electorate.is_owners_matter(proposal):
-        raise Forbidden(
-            _("Only owners within the scope of this vote may object to its record."), code="not_an_owner"
-        )
+        raise permissions.not_an_owner()
     await owner_standing(proposal, user)  # who may object, before the record's state
     async with atomic():
         locked, resolution = await _record_under_lock(proposal.id)
@@ -333,9 +319,8 @@ async def object_to_record(user: User, proposal_id: int, body: Any) -> dict[str,
 async def finalize_record(user: User, proposal_id: int, answers: Any) -> Resolution:
     """POST …/resolution/finalize: the committee answers each objection and posts the final record."""
     proposal, access = await access_proposal(user, proposal_id)
-    if "committee" not in access.roles:  # who may, before the record's state
-        raise Forbidden(_("Only members of the owners' committee post the final record."))
+    permissions.check_may_finalize(access)  # who may, before the record's state
     async with atomic():
         locked, resolution = await _record_under_lock(proposal.id)
-        await finalize(locked, resolution, user, access.roles, answers)
+        await finalize(locked, resolution, user, access, answers)
     return resolution

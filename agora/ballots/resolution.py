@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots import consenting, electorate, publication, secrecy
+from agora.ballots import consenting, electorate, permissions, publication, secrecy
 from agora.ballots.certification import record_hash as record_hash  # re-exported: the hash of a record
 from agora.ballots.chain import GENESIS, effective
 from agora.ballots.ledger import ledger_entries, lock
@@ -28,7 +28,7 @@ from agora.ballots.publication import procedure_rules
 from agora.ballots.publication import record_is_final_and_passed as record_is_final_and_passed  # for impl
 from agora.ballots.tally import CountedBallot, DeemedParticipation, result_to_json, tally_owners
 from agora.ballots.verify import FORMAT, public_roll_fingerprint
-from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import calendar
@@ -365,13 +365,13 @@ async def certify(user: User, proposal_id: int) -> dict[str, Any]:
     """A member of the owners' committee signs; with `certify_signatures` signatures the record is
     posted as preliminary and frozen (objections follow, then the final record)."""
     proposal, access = await access_proposal(user, proposal_id)
-    publication.check_signer(access.roles)
+    permissions.check_may_certify(access)
     async with atomic():
         locked = await lock(proposal.id)
         resolution = await _closed_resolution(locked)
         if resolution.posted_at is None:
             await check_ledger_unchanged(locked.id, resolution.document)
-        document, posted = await publication.sign(resolution, locked, user, access.roles)
+        document, posted = await publication.sign(resolution, locked, user, access)
         if posted is not None:
             resolution.posted_at = posted  # the moment the document says
             resolution.display_until = calendar.display_until(resolution.posted_at)
@@ -395,8 +395,7 @@ async def certify(user: User, proposal_id: int) -> dict[str, Any]:
 async def correct(user: User, proposal_id: int, reason: Any) -> dict[str, Any]:
     """A correction: a new record, counted again, pointing at the posted one it supersedes."""
     proposal, access = await access_proposal(user, proposal_id)
-    if not access.is_committee:
-        raise Forbidden(_("Only the owners' committee corrects resolution records."))
+    permissions.check_may_correct(access)
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid(_("A correction needs a reason."), fields={"reason": "required"})
     async with atomic():

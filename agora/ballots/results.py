@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from agora.accounts.models import User
-from agora.ballots import consenting, electorate, secrecy
+from agora.ballots import consenting, electorate, permissions, secrecy
 from agora.ballots.chain import GENESIS
 from agora.ballots.ledger import ledger_entries, turnout_now
 from agora.ballots.models import BallotSlot
 from agora.ballots.resolution import current_resolution, published_ledger
 from agora.ballots.voting import consultation_result
-from agora.errors import Conflict, Forbidden
+from agora.errors import Conflict
 from agora.i18n import _
 from agora.proposals.models import Proposal
 from agora.proposals.timeline import access_proposal
@@ -90,8 +90,7 @@ async def ledger_json(user: User, proposal_id: int) -> dict[str, Any]:
 async def building_turnout(user: User, proposal_id: int) -> list[dict[str, Any]]:
     """Participation per building for the committee while voting: units and area voted, no choices."""
     proposal, access = await access_proposal(user, proposal_id)
-    if not (access.is_committee or access.is_moderator):
-        raise Forbidden(_("Only the owners' committee sees turnout per building."))
+    permissions.check_may_see_turnout(access)
     return await building_rows(proposal)
 
 

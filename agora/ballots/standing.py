@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agora.ballots.transfers import FrozenPerson, UnitKey, standing
-from agora.errors import Conflict, Forbidden
+from agora.errors import Conflict
 from agora.i18n import _
 from agora.rooms.models import RollSnapshot
 from agora.storage.sql import fetch, in_list
@@ -128,13 +128,6 @@ def unit_sold() -> Conflict:
             "(unless a ballot was already cast for it); the previous owner no longer may."
         ),
         code="unit_sold",
-    )
-
-
-def no_vote() -> Forbidden:
-    return Forbidden(
-        _("You have no vote on this matter: only owners on the roll frozen when voting opened vote."),
-        code="no_vote",
     )
 
 
