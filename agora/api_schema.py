@@ -269,6 +269,13 @@ FINGERPRINT = {
     "pattern": "^[0-9a-f]{64}$",
     "description": "the frozen roll's public fingerprint, published when voting opened (owners' votes)",
 }
+CHARGED_UNITS = {
+    "type": ["array", "null"],
+    "items": {"type": "string"},
+    "description": "a maintenance-fund spend (category maintenance_fund, item 5): the units it charges, "
+    '"building/unit" as the roll names them (the unit alone in a building hall); they are the electorate. '
+    "Set in the draft by the Party branch or the committee, fixed at notice; null: the whole hall",
+}
 PROPOSAL: dict[str, Any] = _obj(
     id={"type": "integer"},
     hall={"type": "string"},
@@ -282,6 +289,7 @@ PROPOSAL: dict[str, Any] = _obj(
     opens_at={"type": ["string", "null"]},
     closes_at={"type": ["string", "null"]},
     roll_fingerprint=FINGERPRINT,
+    charged_units=CHARGED_UNITS,
     timeline={"type": "array", "items": TRANSITION},
 )
 COUNT = _obj(persons={"type": "integer"}, area=AREA)
@@ -333,7 +341,23 @@ RECORD = _obj(
     ["format", "number", "proposal", "roll", "ledger", "head", "participation", "result"],
     format={"const": "agora-resolution/1"},
     number={"type": "string"},
-    proposal=_obj(["id", "matter"], id={"type": "integer"}, matter={"enum": ["major", "ordinary"]}),
+    proposal=_obj(
+        ["id", "matter"],
+        id={"type": "integer"},
+        matter={"enum": ["major", "ordinary"]},
+        charged_units=CHARGED_UNITS,
+    ),
+    scope=_obj(
+        ["kind", "hall"],
+        kind={"enum": ["compound", "building", "entrance", "charged"]},
+        hall=TEXT,
+        entrance={"type": ["string", "null"]},
+        charged_units={
+            "type": "array",
+            "items": TEXT,
+            "description": "kind charged: the units the maintenance-fund spend charges, as frozen",
+        },
+    ),
     roll=_obj(
         ["parking_counts", "public_fingerprint", "units", "totals"],
         parking_counts={"type": ["boolean", "null"]},
@@ -847,6 +871,7 @@ def build_schema() -> dict[str, Any]:
                     item={"type": ["integer", "null"]},
                     options={"type": "array"},
                     entrance={"type": ["string", "null"]},
+                    charged_units=CHARGED_UNITS,
                 ),
                 ok=201,
                 out=_obj(["id"], id={"type": "integer"}),

@@ -22,6 +22,8 @@ MATTERS = (ORDINARY, MAJOR, CONSULTATION, "unanimous")  # unanimous: art. 279, c
 
 MAJOR_ITEMS = (6, 7, 8)
 ORDINARY_ITEMS = (1, 2, 3, 4, 5, 9)
+FUND_USE_ITEM = 5  # using the maintenance fund: its electorate may be the units the spend charges
+FUND_CATEGORY = "maintenance_fund"
 
 BALLOT_CHOICES = ("yes", "no", "abstain")  # what an owner chooses
 COUNTED_CHOICES = (*BALLOT_CHOICES, "invalid")  # what the count knows
@@ -30,6 +32,11 @@ CHOICE_NAMES_ZH = {"yes": "同意", "no": "反对", "abstain": "弃权", "invali
 
 def is_owners_matter(matter: str) -> bool:
     return matter in OWNERS_MATTERS
+
+
+def is_fund_use(category: str, item: int | None) -> bool:
+    """A maintenance-fund spend (item 5, category maintenance_fund): it may list the units it charges."""
+    return category == FUND_CATEGORY and item == FUND_USE_ITEM
 
 
 def matter_of_item(item: int) -> str:

@@ -148,6 +148,9 @@ def _render_pdf(doc: dict[str, Any]) -> bytes:
     line(f"事项：{proposal['title']}", 13, 8)
     matter = "重大事项" if proposal["matter"] == "major" else "一般事项"
     line(f"范围：{_scope(doc)}　依据：《民法典》第二百七十八条第{proposal['item']}项（{matter}）")
+    charged = (doc.get("scope") or {}).get("charged_units")
+    if charged:
+        line(f"维修资金分摊范围：{len(charged)} 户（{'、'.join(charged)}）")
     verdict = (doc.get("verdict") or {}).get("outcome") or result["outcome"]
     line(f"表决结果：{OUTCOMES.get(verdict, verdict)}", 14, 9)
     if verdict != result["outcome"]:

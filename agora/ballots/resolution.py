@@ -232,6 +232,8 @@ async def build_document(
             "item": proposal.item,
             "category": proposal.category,
             "entrance": proposal.entrance,
+            # A maintenance-fund spend: the units it charges; `agora verify` checks the roll is exactly them.
+            "charged_units": proposal.charged_units,
             "body": body,
             "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
         },

@@ -61,7 +61,12 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
     if electorate.is_owners_matter(proposal):
         hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
         rules = rules_in_force(proposal.rules, await electorate.rules_for(proposal))  # as frozen at notice
-        snapshot = await freeze_roll(hall, proposal.entrance or None, parking_counts=rules.parking_counts)
+        snapshot = await freeze_roll(
+            hall,
+            proposal.entrance or None,
+            parking_counts=rules.parking_counts,
+            charged_units=proposal.charged_units,  # a maintenance-fund spend: only the units it charges
+        )
         snapshot_id = snapshot.id
         # Published now, before any ballot: a roll rewritten later no longer matches it.
         fingerprint = electorate.snapshot_public_fingerprint(snapshot)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agora.art278 import MATTERS, matter_of_item
+from agora.art278 import MATTERS, is_fund_use, matter_of_item
 from agora.errors import Invalid
 from agora.i18n import _
 from agora.proposals.models import CATEGORIES
@@ -33,6 +33,7 @@ class Draft:
     entrance: str | None = None
     affected: list[str] | None = None  # art. 279: the interested owners, each of whom must consent
     occupied: list[str] | None = None  # an elevator: the owners whose units it occupies
+    charged_units: list[str] | None = None  # a maintenance-fund spend: the units it charges (as given)
 
 
 def _text(data: dict[str, Any], name: str, limit: int, fields: dict[str, str]) -> str:
@@ -117,6 +118,53 @@ def _refs(raw: Any, name: str, fields: dict[str, str], *, required: bool) -> lis
     return refs
 
 
+MAX_CHARGED_UNITS = 20_000  # the largest compounds have some 20,000 units
+
+
+def charged_units_of(raw: Any, fields: dict[str, str]) -> list[str] | None:
+    """The units a maintenance-fund spend charges, as the roll names them ("building/unit", or the
+    unit alone in a building hall): a JSON list of strings, or the page form's text (one per line or
+    comma). None when not given; an empty or malformed list is reported in `fields`."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        raw = [part.strip() for part in re.split(r"[\n,，]", raw) if part.strip()]
+        if not raw:
+            return None
+    if not isinstance(raw, list):
+        fields["charged_units"] = "invalid"
+        return None
+    if not raw:
+        fields["charged_units"] = "empty"
+        return None
+    refs: list[str] = []
+    for item in raw:
+        if not isinstance(item, str) or not item.strip() or len(item.strip()) > 130:
+            fields["charged_units"] = "invalid"
+            return None
+        refs.append(item.strip())
+    if len(refs) > MAX_CHARGED_UNITS:
+        fields["charged_units"] = "too_many"
+        return None
+    if len(set(refs)) != len(refs):
+        fields["charged_units"] = "duplicate"
+        return None
+    return refs
+
+
+def _charged_problem(code: str) -> str:
+    return {
+        "empty": _("List at least one unit charged by the spend, or none: then the whole hall votes."),
+        "only_fund_use": _(
+            "Only a maintenance-fund spend (category maintenance fund, art. 278 item 5) lists the units "
+            "it charges."
+        ),
+        "not_with_entrance": _("The units charged by a spend are its electorate: leave the entrance out."),
+        "duplicate": _("A unit is listed twice among the units charged by the spend."),
+        "too_many": _("Too many units are listed as charged by the spend."),
+    }.get(code, _("List the units charged by the spend as building/unit, one per line."))
+
+
 def options_from_lines(text: str) -> list[dict[str, str]]:
     """The page form's options: one label per line, keys assigned in order (o1, o2, …)."""
     labels = [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -158,6 +206,14 @@ def validate_draft(data: dict[str, Any], *, hall_kind: str) -> Draft:
         occupied = _refs(data.get("occupied"), "occupied", fields, required=False)
     elif data.get("occupied") not in (None, "", []):
         fields["occupied"] = "only_elevator"
+    charged = charged_units_of(data.get("charged_units"), fields)
+    if "charged_units" not in fields and charged is not None:
+        if not is_fund_use(str(category), item):
+            fields["charged_units"] = "only_fund_use"
+        elif entrance is not None:
+            fields["charged_units"] = "not_with_entrance"
+    if set(fields) == {"charged_units"}:
+        raise Invalid(_charged_problem(fields["charged_units"]), fields=fields)
     if fields:
         raise Invalid(_("Some fields of the proposal are not valid."), fields=fields)
     return Draft(
@@ -170,4 +226,5 @@ def validate_draft(data: dict[str, Any], *, hall_kind: str) -> Draft:
         entrance=entrance if isinstance(entrance, str) else None,
         affected=affected,
         occupied=occupied,
+        charged_units=charged,
     )

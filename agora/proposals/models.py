@@ -62,6 +62,9 @@ class Proposal(Model):
     # Special matters: art. 279 interested owners, an elevator's occupied units ([owner_ref]).
     affected = fields.JSONField(null=True)
     occupied = fields.JSONField(null=True)
+    # A maintenance-fund spend (art. 278 item 5): the units it charges, "building/unit" as the roll
+    # names them, which are its electorate. Set in the draft, fixed at notice. None: the whole hall.
+    charged_units = fields.JSONField(null=True)
 
     class Meta:
         table = "proposals"

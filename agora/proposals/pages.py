@@ -71,7 +71,13 @@ async def new_proposal_page(request: Request) -> Response:
     # A proposal drafted from a concern (its page links here with ?concern=) carries the link.
     form = {"concern": request.query_params["concern"]} if request.query_params.get("concern") else {}
     return _page(
-        request, "proposals/new.html", hall=access.hall, form=form, categories=CATEGORIES, error=None
+        request,
+        "proposals/new.html",
+        hall=access.hall,
+        form=form,
+        categories=CATEGORIES,
+        error=None,
+        can_charge=access.is_moderator or access.is_committee,
     )
 
 
@@ -92,6 +98,7 @@ async def create_proposal_submit(request: Request) -> Response:
             form=form,
             categories=CATEGORIES,
             error=message,
+            can_charge=access.is_moderator or access.is_committee,
         )
     return redirect(f"/proposals/{proposal.id}")
 

@@ -124,6 +124,8 @@ def proposal_json(
         "extension": proposal.extension,
         "affected": proposal.affected,
         "occupied": proposal.occupied,
+        # A maintenance-fund spend: the units it charges ("building/unit"), its electorate.
+        "charged_units": proposal.charged_units,
     }
     if with_body:
         data["body_html"] = str(markdown.render(proposal.body))

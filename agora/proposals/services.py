@@ -29,7 +29,9 @@ from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSe
 from agora.proposals.timeline import stamp, state_payload
 from agora.proposals.window import parse_closes_at  # noqa: F401 — pages and routes call services.parse_closes_at
 from agora.rooms.access import HallAccess
+from agora.rooms.charged import match_units
 from agora.rooms.models import Hall, Owner, Unit
+from agora.rooms.roll_store import load_roll
 from agora.rooms.rules import Rules, rules_from
 
 
@@ -60,6 +62,7 @@ async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]
     if draft.entrance is not None:
         if not await Unit.filter(building_id=access.hall.id, entrance=draft.entrance, active=True).exists():
             raise Invalid(_("This building has no such entrance."), fields={"entrance": "unknown"})
+    charged = await charged_units(access, draft.charged_units)
     for name, refs in (("affected", draft.affected), ("occupied", draft.occupied)):
         if refs and not await _all_on_roll(access.hall, refs):
             raise Invalid(
@@ -79,6 +82,7 @@ async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]
             entrance=draft.entrance,
             affected=draft.affected,
             occupied=draft.occupied or None,
+            charged_units=charged,
             state="draft",
         )
         await ProposalTransition.create(
@@ -95,6 +99,38 @@ async def create_proposal(access: HallAccess, author: User, data: dict[str, Any]
         )
         await emit(access.hall.id, "proposal.state", state_payload(proposal, "", author))
     return proposal
+
+
+async def charged_units(access: HallAccess, refs: list[str] | None) -> list[str] | None:
+    """The units a maintenance-fund spend charges, each matched on the hall's roll (all or nothing:
+    422 naming every unit the roll does not have); listed by the Party branch or the committee."""
+    if refs is None:
+        return None
+    if not (access.is_moderator or access.is_committee):
+        raise Forbidden(
+            _("Only the Party branch or the owners' committee lists the units charged by a spend."),
+            code="not_committee",
+        )
+    compound_id = access.hall.id if access.hall.kind == "compound" else access.hall.compound_id
+    units = [] if compound_id is None else await load_roll(
+        compound_id, building_id=access.hall.id if access.hall.kind == "building" else None
+    )
+    matched = match_units(refs, [u.key for u in units], building_hall=access.hall.kind == "building")
+    if matched.unknown:
+        raise Invalid(
+            _("These units are not on the roll of this hall: {units}.", units="、".join(matched.unknown)),
+            fields={"charged_units": "unknown_unit"},
+        )
+    if matched.ambiguous:
+        raise Invalid(
+            _(
+                "These names match more than one unit, or one unit twice: {units}. "
+                "Write each unit as building/unit.",
+                units="、".join(matched.ambiguous),
+            ),
+            fields={"charged_units": "ambiguous_unit"},
+        )
+    return matched.names
 
 
 async def _all_on_roll(hall: Hall, refs: list[str]) -> bool:

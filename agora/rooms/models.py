@@ -120,7 +120,8 @@ class RollSnapshot(Model):
     compound = fields.ForeignKeyField("agora.Hall", related_name="snapshots", on_delete=fields.RESTRICT)
     scope = (
         fields.JSONField()
-    )  # {"kind": "compound"|"building"|"entrance", "hall": slug, "entrance": str|null}
+    )  # {"kind": "compound"|"building"|"entrance"|"charged", "hall": slug, "entrance": str|null}
+    # (kind "charged", a maintenance-fund spend, adds "charged_units": ["building/unit", ...])
     parking_counts = fields.BooleanField(null=True)
     units = (
         fields.JSONField()

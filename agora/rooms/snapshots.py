@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple, Protocol
 
-from agora.errors import Invalid
+from agora.errors import Conflict, Invalid
 from agora.i18n import _
-from agora.rooms.counting import ParkingUndecided, RollUnit, count_electorate, fingerprint
+from agora.rooms.charged import match_units, unit_name
+from agora.rooms.counting import ParkingUndecided, RollUnit, count_electorate, fingerprint, in_scope
 from agora.rooms.models import Hall, RollSnapshot
 from agora.rooms.roll_store import compound_of, load_roll, parking_rule
 
@@ -45,9 +46,15 @@ class FrozenPerson(NamedTuple):
 
 
 async def freeze_roll(
-    hall: Hall, entrance: str | None = None, *, parking_counts: bool | None | Literal["compound"] = "compound"
+    hall: Hall,
+    entrance: str | None = None,
+    *,
+    parking_counts: bool | None | Literal["compound"] = "compound",
+    charged_units: list[str] | None = None,
 ) -> RollSnapshot:
-    """Freeze a compound's, a building's or one entrance's active units, with the compound's parking rule.
+    """Freeze a compound's, a building's or one entrance's active units, with the compound's parking rule;
+    or, for a maintenance-fund spend, only the units it charges (`charged_units`, "building/unit"),
+    refused (409) if one of them is no longer on the roll.
 
     While parking is undecided the totals are None (the tally refuses to run), but persons are still
     grouped with parking counted, so that every owner can be told which ballot is theirs.
@@ -59,6 +66,20 @@ async def freeze_roll(
         raise Invalid(_("An entrance is chosen within a building hall."), code="entrance_needs_building")
     building_id = hall.id if hall.kind == "building" else None
     units = await load_roll(compound.id, building_id=building_id, entrance=entrance)
+    if charged_units is not None:
+        matched = match_units(charged_units, [u.key for u in units], building_hall=hall.kind == "building")
+        missing = matched.unknown + matched.ambiguous
+        if missing:
+            raise Conflict(
+                _(
+                    "The units charged by the spend must be on the roll when voting opens; "
+                    "not on it now: {units}.",
+                    units="、".join(missing),
+                ),
+                code="charged_unit_gone",
+            )
+        listed = set(matched.names)
+        units = in_scope(units, unit_keys={u.key for u in units if unit_name(*u.key) in listed})
     if not units:
         raise Invalid(_("There are no units on the roll for this scope."), code="empty_scope")
     # The parking setting of the rules frozen at the notice when the caller passes it; else the compound's.
@@ -72,9 +93,12 @@ async def freeze_roll(
         persons_total = area_total = None
     key_of = {unit_key: p.key for p in electorate.persons for unit_key in p.units}
     kind = "entrance" if entrance is not None else hall.kind
+    scope: dict[str, Any] = {"kind": kind, "hall": hall.slug, "entrance": entrance}
+    if charged_units is not None:
+        scope = {"kind": "charged", "hall": hall.slug, "entrance": None, "charged_units": matched.names}
     return await RollSnapshot.create(
         compound=compound,
-        scope={"kind": kind, "hall": hall.slug, "entrance": entrance},
+        scope=scope,
         parking_counts=rule,
         units=[
             list(

@@ -1,0 +1,181 @@
+"""The maintenance-fund scope over HTTP: a spend (art. 278 item 5) is voted by the owners of the units it
+charges, and only by them (docs/domain.md, "Who counts": Scope).
+
+The roll: in building 1, A, B, C own one unit each, D owns two, the developer holds two unsold units,
+G owns one; E (building 1) and F (building 2) are not charged. The charged units make N = 6 persons
+(D once, the developer once) and A = 600 m²; the whole compound would make 8 and 800.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from agora import clock
+from agora.ballots.verify import verify_record
+from agora.proposals.calendar import earliest_voting_start
+from agora.proposals.models import Proposal
+from tests.ballots.factories import cast, close_now, set_roles, simple_compound
+from tests.ballots.pdftext import extract_text
+from tests.rooms.factories import XSS, Compound, Row, import_roll, roll_csv
+
+ROWS = [
+    Row("1", "101", "100.00", "A", "甲"),
+    Row("1", "102", "100.00", "B", "乙"),
+    Row("1", "103", "100.00", "C", "丙"),
+    Row("1", "104", "50.00", "D", "丁"),
+    Row("1", "105", "50.00", "D", "丁"),
+    Row("1", "106", "50.00", "DEV", "开发商", status="unsold"),
+    Row("1", "107", "50.00", "DEV", "开发商", status="unsold"),
+    Row("1", "108", "100.00", "G", "庚"),
+    Row("1", "109", "100.00", "E", "戊"),
+    Row("2", "101", "100.00", "F", "己"),
+]
+CHARGED = ["1/101", "1/102", "1/103", "1/104", "1/105", "1/106", "1/107", "1/108"]
+SPEND = {
+    "title": f"动用维修资金更换1幢屋面防水 {XSS}"[:200],
+    "body": f"费用由1幢下列房屋分摊。{XSS}",
+    "category": "maintenance_fund",
+    "matter": "ordinary",
+    "item": 5,
+}
+
+
+async def draft(client: httpx.AsyncClient, headers: dict[str, str], hall: str = "sunny", **extra: Any):
+    return await client.post(f"/api/v1/halls/{hall}/proposals", json={**SPEND, **extra}, headers=headers)
+
+
+async def through_notice(compound: Compound, ids: list[int], party: dict[str, str]) -> None:
+    """Consultation, then the notice with its window, then (after the notice period) voting."""
+    client = compound.client
+    opens = earliest_voting_start(clock.now(), 15)
+    closes = (opens + timedelta(days=7)).isoformat()
+    for pid in ids:
+        url = f"/api/v1/proposals/{pid}/transition"
+        assert (await client.post(url, json={"to": "consultation"}, headers=party)).status_code == 200
+        notice = await client.post(url, json={"to": "notice", "closes_at": closes}, headers=party)
+        assert notice.status_code == 200, notice.text
+    clock.travel(opens - clock.now())
+    for pid in ids:
+        url = f"/api/v1/proposals/{pid}/transition"
+        opened = await client.post(url, json={"to": "voting"}, headers=party)
+        assert opened.status_code == 200, opened.text
+
+
+async def test_the_listed_units_are_checked_against_the_hall_roll_all_or_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    compound = await simple_compound(client, ROWS)
+    before = await Proposal.all().count()
+    unknown = await draft(client, compound.committee, charged_units=["1/101", "1/999", "3/101"])
+    assert unknown.status_code == 422, unknown.text
+    error = unknown.json()["error"]
+    assert error["fields"] == {"charged_units": "unknown_unit"}
+    assert "1/999" in error["message"] and "3/101" in error["message"] and "1/101" not in error["message"]
+    assert "房屋" in error["message"] or "名册" in error["message"]  # in the user's language (zh-CN)
+    english = await client.post(
+        "/api/v1/halls/sunny/proposals",
+        json={**SPEND, "charged_units": ["1/999"]},
+        headers={**compound.committee, "Accept-Language": "en"},
+    )
+    assert english.status_code == 422 and "not on the roll" in english.json()["error"]["message"]
+    empty = await draft(client, compound.committee, charged_units=[])
+    assert empty.status_code == 422 and empty.json()["error"]["fields"] == {"charged_units": "empty"}
+    twice = await draft(client, compound.committee, charged_units=["1/101", "1/101"])
+    assert twice.status_code == 422 and twice.json()["error"]["fields"] == {"charged_units": "duplicate"}
+    raising = await draft(client, compound.committee, item=6, matter="major", charged_units=["1/101"])
+    assert raising.status_code == 422
+    assert raising.json()["error"]["fields"] == {"charged_units": "only_fund_use"}
+    other = await draft(client, compound.committee, category="facilities", charged_units=["1/101"])
+    assert other.status_code == 422
+    assert await Proposal.all().count() == before  # nothing half-written
+    a = await compound.owner("A", "owner-a")
+    by_owner = await draft(client, a, charged_units=["1/101"])
+    assert by_owner.status_code == 403, by_owner.text
+    created = await draft(client, compound.committee, charged_units=CHARGED)
+    assert created.status_code == 201, created.text
+    shown = (await client.get(f"/api/v1/proposals/{created.json()['id']}", headers=a)).json()
+    assert shown["charged_units"] == CHARGED
+    plain = await draft(client, a)  # without the list: the whole hall votes
+    assert plain.status_code == 201
+    assert (await client.get(f"/api/v1/proposals/{plain.json()['id']}", headers=a)).json()[
+        "charged_units"
+    ] is None
+    # In a building hall the unit label alone names the unit; the list keeps the full names.
+    building = compound.building("1")
+    short = await draft(client, compound.committee, hall=building, charged_units=["101", "1/102"])
+    assert short.status_code == 201, short.text
+    assert (await client.get(f"/api/v1/proposals/{short.json()['id']}", headers=a)).json()[
+        "charged_units"
+    ] == ["1/101", "1/102"]
+    elsewhere = await draft(client, compound.committee, hall=building, charged_units=["2/101"])
+    assert elsewhere.status_code == 422 and "2/101" in elsewhere.json()["error"]["message"]
+
+
+async def test_only_the_charged_units_vote_and_two_thirds_of_them_is_a_quorum(
+    client: httpx.AsyncClient,
+) -> None:
+    compound = await simple_compound(client, ROWS)
+    party = await set_roles(compound, "party-1", "moderator")
+    met = await draft(client, party, charged_units=CHARGED)
+    short = await draft(client, party, charged_units=CHARGED)
+    assert met.status_code == 201 and short.status_code == 201, met.text
+    met_id, short_id = met.json()["id"], short.json()["id"]
+    await through_notice(compound, [met_id, short_id], party)
+    owners = {ref: await compound.owner(ref, f"owner-{ref.lower()}") for ref in "ABCDEFG"}
+    for outsider in ("E", "F"):
+        refused = await cast(client, met_id, owners[outsider], "yes")
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "no_vote" and refused.json()["error"]["message"]
+    result = (await client.get(f"/api/v1/proposals/{met_id}/result", headers=owners["A"])).json()
+    assert result["turnout"]["persons_total"] == 6 and result["turnout"]["area_total"] == "600.00"
+    # Exactly two thirds of the charged units: 4 of 6 persons (D once, for two units), 400 of 600 m².
+    for ref in "ABCD":
+        assert (await cast(client, met_id, owners[ref], "yes")).status_code == 201
+    for ref in "ABC":  # one person short
+        assert (await cast(client, short_id, owners[ref], "yes")).status_code == 201
+    await close_now(await Proposal.get(id=met_id))
+    record = (await client.get(f"/api/v1/proposals/{met_id}/resolution", headers=owners["A"])).json()
+    assert record["result"]["outcome"] == "passed", record["result"]
+    assert record["roll"]["totals"] == {"persons": 6, "area": "600.00"}
+    assert sorted(f"{u['building']}/{u['unit']}" for u in record["roll"]["units"]) == CHARGED
+    assert record["scope"]["kind"] == "charged" and record["scope"]["charged_units"] == CHARGED
+    assert record["proposal"]["charged_units"] == CHARGED
+    report = verify_record(record)
+    assert report.ok, report.problems
+    missed = (await client.get(f"/api/v1/proposals/{short_id}/resolution", headers=owners["A"])).json()
+    assert missed["result"]["outcome"] == "no_decision" and missed["result"]["reason"] == "quorum_not_met"
+    pdf = await client.get(f"/proposals/{met_id}/resolution.pdf", headers=owners["A"])
+    assert pdf.status_code == 200
+    text = extract_text(pdf.content)
+    assert "维修资金分摊范围：8 户" in text and "1/108" in text
+    page = await client.get(f"/proposals/{met_id}/resolution", headers=owners["A"])
+    assert page.status_code == 200 and "维修资金分摊范围" in page.text
+
+
+async def test_a_charged_unit_gone_from_the_roll_keeps_the_vote_from_opening(
+    client: httpx.AsyncClient,
+) -> None:
+    compound = await simple_compound(client, ROWS)
+    party = await set_roles(compound, "party-1", "moderator")
+    created = await draft(client, party, charged_units=["1/101", "1/109"])
+    pid = created.json()["id"]
+    url = f"/api/v1/proposals/{pid}/transition"
+    assert (await client.post(url, json={"to": "consultation"}, headers=party)).status_code == 200
+    opens = earliest_voting_start(clock.now(), 15)
+    closes = (opens + timedelta(days=7)).isoformat()
+    assert (
+        await client.post(url, json={"to": "notice", "closes_at": closes}, headers=party)
+    ).status_code == 200
+    rows = [r for r in ROWS if r.unit != "109"]
+    assert (await import_roll(client, compound.committee, "sunny", roll_csv(rows))).status_code == 200
+    clock.travel(opens - clock.now())
+    refused = await client.post(url, json={"to": "voting"}, headers=party)
+    assert refused.status_code == 409, refused.text
+    assert (
+        refused.json()["error"]["code"] == "charged_unit_gone"
+        and "1/109" in refused.json()["error"]["message"]
+    )
+    assert (await Proposal.get(id=pid)).state == "notice"  # nothing half-written
