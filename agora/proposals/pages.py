@@ -77,7 +77,7 @@ async def new_proposal_page(request: Request) -> Response:
         form=form,
         categories=CATEGORIES,
         error=None,
-        can_charge=access.is_moderator or access.is_committee,
+        can_charge=permissions.may_set_charged_units(access),
     )
 
 
@@ -98,7 +98,7 @@ async def create_proposal_submit(request: Request) -> Response:
             form=form,
             categories=CATEGORIES,
             error=message,
-            can_charge=access.is_moderator or access.is_committee,
+            can_charge=permissions.may_set_charged_units(access),
         )
     return redirect(f"/proposals/{proposal.id}")
 

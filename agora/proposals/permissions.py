@@ -8,7 +8,8 @@ the checks; `agora.security.authz_table` maps the matrix's roles through the pre
 - the author edits and deletes their own comment (a moderator cannot change a resident's words),
   and adds photos while the proposal is a draft or in consultation;
 - the Party branch, else the owners' committee, answers officially, with their own words;
-- the owners' committee extends an open vote.
+- the owners' committee extends an open vote;
+- the Party branch or the owners' committee lists the units a maintenance-fund spend charges.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def may_moderate(access: HallAccess) -> bool:
 def may_extend(access: HallAccess) -> bool:
     """The owners' committee itself: an administrator is not the committee."""
     return "committee" in access.roles
+
+
+def may_set_charged_units(access: HallAccess) -> bool:
+    """List the units a maintenance-fund spend charges (its electorate): the Party branch or the committee."""
+    return access.is_moderator or access.is_committee
 
 
 def official_role(access: HallAccess) -> str | None:
@@ -107,6 +113,14 @@ def check_may_lock(access: HallAccess) -> None:
 def check_may_extend(access: HallAccess) -> None:
     if not may_extend(access):
         raise Forbidden(_("Only the owners' committee extends a vote."))
+
+
+def check_may_set_charged_units(access: HallAccess) -> None:
+    if not may_set_charged_units(access):
+        raise Forbidden(
+            _("Only the Party branch or the owners' committee lists the units charged by a spend."),
+            code="not_committee",
+        )
 
 
 def check_official_role(access: HallAccess) -> str:

@@ -106,11 +106,7 @@ async def charged_units(access: HallAccess, refs: list[str] | None) -> list[str]
     422 naming every unit the roll does not have); listed by the Party branch or the committee."""
     if refs is None:
         return None
-    if not (access.is_moderator or access.is_committee):
-        raise Forbidden(
-            _("Only the Party branch or the owners' committee lists the units charged by a spend."),
-            code="not_committee",
-        )
+    permissions.check_may_set_charged_units(access)
     compound_id = access.hall.id if access.hall.kind == "compound" else access.hall.compound_id
     units = [] if compound_id is None else await load_roll(
         compound_id, building_id=access.hall.id if access.hall.kind == "building" else None
