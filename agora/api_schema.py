@@ -281,7 +281,7 @@ PROPOSAL: dict[str, Any] = _obj(
     hall={"type": "string"},
     title={"type": "string"},
     body_html={"type": "string"},
-    matter={"enum": ["ordinary", "major", "consultation", "unanimous"]},
+    matter={"enum": ["ordinary", "major", "consultation", "unanimous", "resident_meeting"]},
     item={"type": ["integer", "null"]},
     state={"type": "string"},
     options={"type": "array", "items": OPTION},
@@ -302,6 +302,109 @@ TURNOUT = _obj(
     persons_needed={"type": ["integer", "null"]},
     area_needed=NULLABLE_AREA,
 )
+MEETING_TEST = {
+    "type": "object",
+    "required": ["name", "required", "met", "figures"],
+    "properties": {
+        "name": {"enum": ["attendance", "approval_present"]},
+        "required": TEXT,
+        "met": {"type": ["boolean", "null"]},
+        "figures": {"type": "string", "pattern": r"^\d+/\d+$"},
+    },
+}
+MEETING_RESULT = _obj(
+    ["rule", "owners_vote", "residents", "present", "yes", "no", "abstain", "not_voted", "outcome", "tests",
+     "verdict"],
+    rule={"const": "居民委员会组织法 第九条"},
+    owners_vote={"const": False},
+    residents={"type": "integer"},
+    present={"type": "integer"},
+    yes={"type": "integer"},
+    no={"type": "integer"},
+    abstain={"type": "integer"},
+    not_voted={"type": "integer"},
+    outcome={"enum": ["passed", "no_decision", "undetermined"]},
+    reason={"enum": [None, "quorum_not_met", "not_approved", "missing_figures"]},
+    tests={"type": "array", "items": MEETING_TEST},
+    verdict=_obj(["outcome", "text"], outcome=TEXT, text={"enum": ["通过", "未形成决定", "无法确定"]}),
+)  # fmt: skip
+NULLABLE_STR = {"type": ["string", "null"]}
+MEETING = _obj(
+    ["proposal", "kind", "owners_vote", "rule", "status", "residents", "present", "voted", "attendance",
+     "counts", "result", "me"],
+    proposal=ID,
+    kind={"const": "residents_meeting"},
+    owners_vote={"const": False},
+    rule={"const": "居民委员会组织法 第九条"},
+    note=TEXT,
+    status={"enum": ["not_open", "open", "closed"]},
+    residents={"type": ["integer", "null"]},
+    present={"type": "integer"},
+    voted={"type": "integer"},
+    opened_at=NULLABLE_STR,
+    opened_by=NULLABLE_STR,
+    closed_at=NULLABLE_STR,
+    closed_by=NULLABLE_STR,
+    attendance={
+        "type": "array",
+        "items": _obj(["name", "channel", "present_at", "voted"], name=TEXT,
+                      channel={"enum": ["online", "room"]}, present_at=TIME, voted={"type": "boolean"}),
+    },
+    counts={"anyOf": [{"type": "null"}, _obj(["present", "yes", "no", "abstain", "not_voted"])]},
+    result={"anyOf": [{"type": "null"}, MEETING_RESULT]},
+    me={"anyOf": [{"type": "null"}, _obj(["on_roll", "present", "voted"])]},
+    roll={
+        "type": "array",
+        "description": "moderators, while the meeting is open: the frozen roll, to enter those in the room",
+        "items": _obj(["resident", "name", "present", "voted"], resident=ID, name=TEXT,
+                      present={"type": "boolean"}, voted={"type": "boolean"}),
+    },
+)  # fmt: skip
+WITNESS = {"type": "string", "maxLength": 120}
+MEETING_PATHS = {
+    "/api/v1/proposals/{id}/meeting": {
+        "get": _op(
+            "A residents' meeting (居民会议): roll size, attendance, and after the close the counts and the"
+            " decision under 居民委员会组织法 第九条 (members of the hall; 404 for another matter)",
+            params=[PID],
+            out=MEETING,
+        )
+    },
+    "/api/v1/proposals/{id}/meeting/attendance": {
+        "post": _op(
+            "Present at the residents' meeting: yourself online, or a resident in the room entered by the"
+            " Party branch with a witness",
+            body=_obj(resident=ID, witness=WITNESS),
+            ok=201,
+            out=_obj(
+                ["resident", "name", "channel", "present_at"],
+                resident=ID,
+                name=TEXT,
+                channel={"enum": ["online", "room"]},
+                present_at=TIME,
+            ),
+            params=[PID],
+            errors=(400, 401, 403, 404, 409, 422),
+        )  # fmt: skip
+    },
+    "/api/v1/proposals/{id}/meeting/votes": {
+        "post": _op(
+            "A vote at the residents' meeting (yes, no, abstain; once): yourself online, or a resident in"
+            " the room entered by the Party branch with a witness",
+            body=_obj(["choice"], choice={"enum": ["yes", "no", "abstain"]}, resident=ID, witness=WITNESS),
+            ok=201,
+            out=_obj(
+                ["resident", "name", "channel", "voted_at"],
+                resident=ID,
+                name=TEXT,
+                channel={"enum": ["online", "room"]},
+                voted_at=TIME,
+            ),
+            params=[PID],
+            errors=(400, 401, 403, 404, 409, 422),
+        )  # fmt: skip
+    },
+}
 RESULT: dict[str, Any] = {
     "type": "object",
     "required": ["state"],
@@ -310,6 +413,7 @@ RESULT: dict[str, Any] = {
         "turnout": TURNOUT,
         "roll_fingerprint": FINGERPRINT,
         "outcome": {"enum": ["passed", "no_decision", "undetermined", None]},
+        "meeting": {"anyOf": [{"type": "null"}, MEETING_RESULT], "description": "a residents' meeting"},
         "tests": {
             "type": "array",
             "items": _obj(["name", "met"], name={"type": "string"}, met={"type": ["boolean", "null"]}),
@@ -867,7 +971,7 @@ def build_schema() -> dict[str, Any]:
                     title={"type": "string"},
                     body={"type": "string"},
                     category={"type": "string"},
-                    matter={"enum": ["ordinary", "major", "consultation", "unanimous"]},
+                    matter={"enum": ["ordinary", "major", "consultation", "unanimous", "resident_meeting"]},
                     item={"type": ["integer", "null"]},
                     options={"type": "array"},
                     entrance={"type": ["string", "null"]},
@@ -1158,6 +1262,7 @@ def build_schema() -> dict[str, Any]:
                 errors=(400, 401, 403, 404, 409, 422),
             )
         },
+        **MEETING_PATHS,
         "/api/v1/proposals/{id}/consents": {
             "get": _op("Who consented, refused, or has not answered (owners' committee)", params=[PID]),
             "post": _op(

@@ -8,6 +8,10 @@ and functions: no database, no web.
   raising the maintenance fund, rebuilding or altering buildings and facilities, changing the use of
   common parts) needs three quarters of those who took part; *ordinary* (items 1–5 and 9) more than
   half. A *consultation* is a non-binding poll open to every resident, with its own options.
+- **The residents' meeting** (`resident_meeting`, 居民会议) is no owners' matter at all: residents,
+  tenants too, attend and vote one each, by the Organic Law of Urban Residents' Committees art. 9
+  (`agora.proposals.assembly`). Named here so that every matter has one spelling; `proposals.matter`
+  is 16 characters wide, so it is `resident_meeting`.
 - **Choices.** An owner votes yes, no or abstain; a paper ballot that cannot be read is *invalid*.
   Abstentions and invalid ballots count as taking part (docs/domain.md, "When a decision is made").
 """
@@ -18,7 +22,8 @@ MAJOR = "major"
 ORDINARY = "ordinary"
 CONSULTATION = "consultation"
 OWNERS_MATTERS = (MAJOR, ORDINARY)  # decided by the owners' vote
-MATTERS = (ORDINARY, MAJOR, CONSULTATION, "unanimous")  # unanimous: art. 279, consents not ballots
+RESIDENT_MEETING = "resident_meeting"  # 居民会议: attendance and votes of residents, not ballots
+MATTERS = (ORDINARY, MAJOR, CONSULTATION, "unanimous", RESIDENT_MEETING)  # unanimous: art. 279, consents
 
 MAJOR_ITEMS = (6, 7, 8)
 ORDINARY_ITEMS = (1, 2, 3, 4, 5, 9)

@@ -48,7 +48,15 @@ ENGLISH: tuple[tuple[str, str], ...] = (
 
 # The statute's own words, quoted as the item's title (Civil Code art. 278, item 3): the law says
 # 业主委员会, and a quotation is not the interface naming the role.
-QUOTED_LAW = {"3. Electing or replacing the owners' committee"}
+# So is the title of the Organic Law of Urban Residents' Committees (《城市居民委员会组织法》), cited by
+# the residents' meeting (agora.proposals.meeting).
+QUOTED_LAW = {
+    "3. Electing or replacing the owners' committee",
+    "Residents' meeting (Organic Law of Urban Residents' Committees, art. 9)",
+    "A residents' meeting decides with more than half of the residents attending and more than half of"
+    " those present in favour (Organic Law of Urban Residents' Committees, art. 9). It is not an owners'"
+    " vote: every resident on the roll, tenants too, has one vote, whatever they own.",
+}
 
 
 def _messages(directory: Path = LOCALE_DIR / "zh_CN" / "LC_MESSAGES") -> list[tuple[str, str, str]]:

@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 
 from agora import clock
 from agora.accounts.models import User
+from agora.art278 import RESIDENT_MEETING
 from agora.audit.services import record
 from agora.ballots import electorate, ledger, permissions, proxies, writer
 from agora.ballots.electorate import Voter
@@ -124,6 +125,11 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
         raise Conflict(
             _("This matter is decided by the consent of each interested owner, not by ballots."),
             code="consents_not_ballots",
+        )
+    if proposal.matter == RESIDENT_MEETING:
+        raise Conflict(
+            _("A residents' meeting is decided by the residents present at it, not by ballots."),
+            code="meeting_not_ballots",
         )
     if electorate.is_owners_matter(proposal):
         info = await _snapshot_of(read)
@@ -353,6 +359,11 @@ async def my_ballot(user: User, proposal_id: int) -> dict:
     read = await _read_for_cast(user, proposal_id)
     proposal = read.proposal
     voter: Voter | None = None
+    if proposal.matter == RESIDENT_MEETING:
+        raise Conflict(
+            _("A residents' meeting is decided by the residents present at it, not by ballots."),
+            code="meeting_not_ballots",
+        )
     if electorate.is_owners_matter(proposal):
         info = await _snapshot_of(read)
         try:

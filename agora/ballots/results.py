@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agora.accounts.models import User
+from agora.art278 import RESIDENT_MEETING
 from agora.ballots import consenting, electorate, permissions, secrecy
 from agora.ballots.chain import GENESIS
 from agora.ballots.ledger import ledger_entries, turnout_now
@@ -17,7 +18,7 @@ from agora.ballots.resolution import current_resolution, published_ledger
 from agora.ballots.voting import consultation_result
 from agora.errors import Conflict
 from agora.i18n import _
-from agora.proposals.models import Proposal
+from agora.proposals.models import Proposal, ResidentsMeeting
 from agora.proposals.timeline import access_proposal
 from agora.rooms.counting import format_area
 from agora.rooms.snapshots import frozen_units
@@ -27,6 +28,8 @@ CLOSED = ("closed", "certified")
 
 async def result_of(proposal: Proposal) -> dict[str, Any]:
     """The docs/api.md result for a proposal the caller may see."""
+    if proposal.matter == RESIDENT_MEETING:  # the residents present decide (agora.proposals.meeting)
+        return await _meeting_result(proposal)
     if proposal.state == "voting":
         return {
             "state": "voting",
@@ -61,6 +64,21 @@ async def result_of(proposal: Proposal) -> dict[str, Any]:
         "roll_fingerprint": document["roll"].get("published_fingerprint"),
         "verdict": document.get("verdict"),
         "consents": document.get("consents"),
+    }
+
+
+async def _meeting_result(proposal: Proposal) -> dict[str, Any]:
+    """A residents' meeting: no ballots and no turnout of owners; after the close, its decision."""
+    if proposal.state not in ("voting", *CLOSED):
+        raise Conflict(_("Voting on this proposal has not opened yet."), code="not_open")
+    meeting = await ResidentsMeeting.get_or_none(proposal_id=proposal.id)
+    result = meeting.result if meeting is not None and meeting.result else None
+    return {
+        "state": proposal.state,
+        "outcome": result["outcome"] if result else None,
+        "reason": result["reason"] if result else None,
+        "tests": result["tests"] if result else [],
+        "meeting": result,
     }
 
 

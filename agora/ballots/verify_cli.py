@@ -16,6 +16,7 @@ from typing import Any
 
 from agora.i18n import _
 from agora.verifier import verify_record
+from agora.verifier.meeting import check_meeting, is_meeting_record
 from agora.verifier.record import Broken, check_chain, parse_entry
 
 OUTCOMES = ("passed", "no_decision", "undetermined")
@@ -75,6 +76,8 @@ def run_verify(
     except Exception as error:  # noqa: BLE001 — any failure to read is reported the same way
         print(_("agora verify: cannot read {source}: {error}", source=source, error=error), file=sys.stderr)
         return 2
+    if is_meeting_record(record):
+        return _verify_meeting(record)
     report = verify_record(
         record, expected_head=expected_head, expected_roll=expected_roll, expected_rules=expected_rules
     )
@@ -124,6 +127,33 @@ def run_verify(
         return 0
     print(_("The record does NOT hold:"))
     for problem in report.problems:
+        print(f"  - {problem}")
+    return 1
+
+
+def _verify_meeting(record: dict[str, Any]) -> int:
+    """A residents' meeting: said plainly not to be an owners' vote, its two tests re-checked."""
+    print(_("Residents' meeting ({rule}): not an owners' vote.", rule=record.get("rule") or "?"))
+    print(_("There is no roll of owners, no area and no ledger to verify; the figures and the verdict are."))
+    outcome, problems = check_meeting(record)
+    found = record.get("result")
+    result: dict[str, Any] = found if isinstance(found, dict) else {}
+    if outcome is not None:
+        print(
+            _(
+                "Re-counted: {present} of {residents} residents present, {yes} of them in favour;"
+                " outcome: {outcome}.",
+                present=result.get("present"),
+                residents=result.get("residents"),
+                yes=result.get("yes"),
+                outcome=_outcome(outcome),
+            )
+        )
+    if not problems:
+        print(_("The record holds: the figures give its verdict."))
+        return 0
+    print(_("The record does NOT hold:"))
+    for problem in problems:
         print(f"  - {problem}")
     return 1
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agora.art278 import MATTERS, is_fund_use, matter_of_item
+from agora.art278 import MATTERS, RESIDENT_MEETING, is_fund_use, matter_of_item
 from agora.errors import Invalid
 from agora.i18n import _
 from agora.proposals.models import CATEGORIES
@@ -57,7 +57,7 @@ def _item(raw: Any, matter: str, fields: dict[str, str]) -> int | None:
     if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 9:
         fields["item"] = "invalid"
         return None
-    if matter == "consultation" or (matter in MATTERS and matter_of_item(raw) != matter):
+    if matter in ("consultation", RESIDENT_MEETING) or (matter in MATTERS and matter_of_item(raw) != matter):
         fields["item"] = "mismatch"
     return raw
 
@@ -182,7 +182,7 @@ def validate_draft(data: dict[str, Any], *, hall_kind: str) -> Draft:
     matter = data.get("matter")
     if matter not in MATTERS:
         fields["matter"] = "invalid"
-    elif matter != "consultation" and hall_kind == "community":
+    elif matter not in ("consultation", RESIDENT_MEETING) and hall_kind == "community":
         fields["matter"] = "owners_matter_needs_compound"
     item = _item(data.get("item"), str(matter), fields)
     options = _options(data.get("options"), str(matter), fields)

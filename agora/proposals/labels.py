@@ -25,6 +25,7 @@ def matter_label(matter: str) -> str:
         "major": _("Major matter (art. 278)"),
         "consultation": _("Consultation (non-binding)"),
         "unanimous": _("Unanimous consent of the interested owners (art. 279)"),
+        "resident_meeting": _("Residents' meeting (Organic Law of Urban Residents' Committees, art. 9)"),
     }.get(matter, matter)
 
 

@@ -2,6 +2,8 @@
 
     draft → consultation → notice → voting → closed → certified     (owners' matters)
     draft → consultation → voting → closed → certified              (consultations: no notice)
+    draft → consultation → voting → closed                          (a residents' meeting: opened,
+                                                                     held, closed by the moderator)
     draft | consultation | notice → withdrawn (author or moderator) | rejected (moderator, reason)
 
 Who may move what is decided here, in one table, and so is when voting may open: a notice
@@ -15,11 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from agora import clock
+from agora.art278 import RESIDENT_MEETING
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.proposals.labels import state_label
 
 OWNERS_MATTERS = frozenset({"ordinary", "major", "unanimous"})  # matters that need a notice
+WITHOUT_NOTICE = frozenset({"consultation", RESIDENT_MEETING})
 EARLY = ("draft", "consultation", "notice")  # states a proposal may still be withdrawn or rejected from
 
 # Who may take an edge: "moderator", "author_or_moderator", or "system" (the ballots feature only).
@@ -52,7 +56,7 @@ def edge_exists(current: str, to: str, matter: str) -> bool:
     if (current, to) in {("consultation", "notice"), ("notice", "voting")}:
         return matter in OWNERS_MATTERS
     if (current, to) == ("consultation", "voting"):
-        return matter == "consultation"
+        return matter in WITHOUT_NOTICE
     return True
 
 

@@ -211,3 +211,54 @@ class ProposalPhoto(Model):
     class Meta:
         table = "proposal_photos"
         indexes = (Index(fields=("proposal_id",), name="proposal_photos_proposal"),)
+
+
+class ResidentsMeeting(Model):
+    """A residents' meeting (居民会议) held on a proposal: its roll of residents frozen when it opened,
+    who opened and closed it, and the decision computed at the close (agora.proposals.assembly).
+
+    Not an owners' vote: residents (tenants too) attend and vote, one each, by the Organic Law of Urban
+    Residents' Committees art. 9. Attendance and votes are in `meeting_attendance`, not the ledger.
+    """
+
+    id = fields.IntField(primary_key=True)
+    proposal = fields.OneToOneField("agora.Proposal", related_name="meeting", on_delete=fields.CASCADE)
+    roll = fields.JSONField()  # [[user_id, display_name]] frozen at opening
+    residents = fields.IntField()
+    opened_at = fields.DatetimeField()
+    opened_by = fields.ForeignKeyField(
+        "agora.User", related_name="meetings_opened", null=True, on_delete=fields.SET_NULL
+    )
+    closed_at = fields.DatetimeField(null=True)
+    closed_by = fields.ForeignKeyField(
+        "agora.User", related_name="meetings_closed", null=True, on_delete=fields.SET_NULL
+    )
+    result = fields.JSONField(null=True)
+
+    class Meta:
+        table = "residents_meetings"
+
+
+class MeetingAttendance(Model):
+    """A resident present at a residents' meeting (online, or in the room entered with a witness),
+    and the vote they gave there (yes, no, abstain), if any. One row per resident per meeting."""
+
+    id = fields.IntField(primary_key=True)
+    meeting = fields.ForeignKeyField(
+        "agora.ResidentsMeeting", related_name="attendance", on_delete=fields.CASCADE
+    )
+    user_id = fields.IntField()  # the resident, on the meeting's frozen roll
+    name = fields.CharField(max_length=120)
+    channel = fields.CharField(max_length=16)  # "online" | "room"
+    witness = fields.CharField(max_length=120, default="")
+    entered_by_id = fields.IntField(null=True)
+    present_at = fields.DatetimeField()
+    choice = fields.CharField(max_length=16, null=True)
+    vote_channel = fields.CharField(max_length=16, null=True)
+    vote_witness = fields.CharField(max_length=120, default="")
+    vote_entered_by_id = fields.IntField(null=True)
+    voted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "meeting_attendance"
+        unique_together = (("meeting", "user_id"),)

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from agora.errors import Invalid
 from agora.i18n import _
 from agora.proposals import discussion, live, moderation, photos, search, services, timeline, window  # noqa: F401 — live registers renderers
+from agora.proposals.meeting_routes import routes as meeting_routes
 from agora.proposals.models import Proposal
 from agora.proposals.pages import read_photo
 from agora.proposals.pages import routes as page_routes
@@ -193,4 +194,4 @@ api_routes: list[BaseRoute] = [
     Route("/api/v1/comments/{id}/official", moderate_api, methods=["POST"]),
 ]
 
-routes: list[BaseRoute] = [*api_routes, *page_routes]
+routes: list[BaseRoute] = [*api_routes, *meeting_routes, *page_routes]

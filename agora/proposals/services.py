@@ -22,7 +22,7 @@ from agora.ballots.voting import close_vote, open_vote
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
-from agora.proposals import lifecycle, permissions, window
+from agora.proposals import lifecycle, meeting, permissions, window
 from agora.proposals.drafting import validate_draft
 from agora.proposals.lifecycle import Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
@@ -161,6 +161,8 @@ async def transition(
             if announced:
                 await fresh.save(update_fields=announced)
                 await _tell_residents_committee(access.hall, fresh, actor)
+        elif to == "voting" and meeting.is_meeting(fresh):
+            await meeting.open_meeting(fresh, actor, now)  # the roll of residents, frozen; no window
         elif to == "voting":
             rules = window.rules_of(fresh, await compound_rules(access.hall))
             if fresh.matter in lifecycle.OWNERS_MATTERS:
@@ -180,6 +182,8 @@ async def transition(
                 await fresh.save(update_fields=frozen)
             opened = await open_vote(fresh, closes_at=closes_at, actor=actor)
             opened.apply(fresh)
+        elif to == "closed" and meeting.is_meeting(fresh):
+            await meeting.close_meeting(fresh, actor, now)  # the moderator closes the meeting
         elif to == "closed":
             window.check_close(fresh, now)  # no owners' vote ends before its window
             now = window.closing_moment(fresh, now)  # one closing time everywhere
@@ -279,5 +283,3 @@ async def list_proposals(access: HallAccess, state: str | None = None) -> list[P
 
 async def has_seconded(proposal: Proposal, user: User) -> bool:
     return await ProposalSecond.filter(proposal_id=proposal.id, user_id=user.id).exists()
-
-

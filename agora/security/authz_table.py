@@ -65,6 +65,11 @@ UNSCOPED = {"scoped": False}
 OWN = {"scoped": False, "self_only": True}  # the caller's own account
 
 LEAD = "and the work's named lead"
+MEETING_NOTE = "no such page (404) on a proposal that is not a residents' meeting"
+MEETING_ENTRY = (
+    "a resident on the meeting's frozen roll, for themselves (403 otherwise); with a witness and a"
+    " resident: the Party branch (moderators) only"
+)
 TABLE: dict[tuple[str, str], Rule] = {
     # --- site ---------------------------------------------------------------------------------
     ("GET", "/"): rule(PUBLIC, **UNSCOPED),
@@ -226,6 +231,15 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/proposals/{proposal_id:int}/consents"): rule(
         OWNERS, note="with a witness and an owner_ref: canvassers and the committee enter one"
     ),
+    # --- the residents' meeting (居民会议, agora.proposals.meeting) -------------------------------
+    # Any member reads it; a resident on the roll frozen at opening (tenants too) attends and votes
+    # for themselves; the Party branch (moderators) enters a resident present in the room, with a
+    # witness. 404 on a proposal that is not a residents' meeting.
+    ("GET", "/api/v1/proposals/{id}/meeting"): rule(MEMBERS, note=MEETING_NOTE),
+    ("POST", "/api/v1/proposals/{id}/meeting/attendance"): rule(MEMBERS, note=MEETING_ENTRY),
+    ("POST", "/api/v1/proposals/{id}/meeting/votes"): rule(MEMBERS, note=MEETING_ENTRY),
+    ("GET", "/proposals/{id}/meeting"): rule(MEMBERS, note=MEETING_NOTE),
+    ("POST", "/proposals/{id}/meeting"): rule(MEMBERS, note=MEETING_ENTRY),
     ("GET", "/api/v1/halls/{slug}/resolutions"): rule(MEMBERS),
     ("GET", "/halls/{slug}/resolutions"): rule(MEMBERS),
     # --- implementation (落实) -------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""The residents' meeting page without JavaScript: a tenant checks in and votes, the Party branch
+enters a resident present in the room with a witness, everyone reads the decision with its rule."""
+
+from __future__ import annotations
+
+import httpx
+
+from agora.proposals.models import MeetingAttendance
+from tests.proposals.test_meeting import close, open_meeting, party_of, residents
+from tests.rooms.factories import assert_escaped, compound_with_roll
+from tests.support import browser_login, csrf_from
+
+
+async def test_the_meeting_page_from_check_in_to_the_decision(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    await residents(compound)
+    party = await party_of(compound)
+    pid = await open_meeting(compound, party)
+    url = f"/proposals/{pid}/meeting"
+
+    await browser_login(client, "tenant-1")
+    detail = await client.get(f"/proposals/{pid}")
+    assert detail.status_code == 200 and f'href="{url}"' in detail.text and "居民会议" in detail.text
+    page = await client.get(url)
+    assert (
+        page.status_code == 200 and "我已到会" in page.text and "名单上 6 位居民中已有 0 位到会" in page.text
+    )
+    assert "登记现场到会的居民" not in page.text  # the room's form is the Party branch's
+    assert_escaped(page.text)
+    token = csrf_from(page.text)
+    present = await client.post(url, data={"csrf_token": token, "action": "present"})
+    assert present.status_code == 303 and present.headers["location"] == f"{url}?recorded=1"
+    shown = await client.get(present.headers["location"])
+    assert "您已登记到会。" in shown.text and "我已到会" not in shown.text
+    voted = await client.post(url, data={"csrf_token": token, "action": "vote", "choice": "yes"})
+    assert voted.status_code == 303
+    again = await client.post(url, data={"csrf_token": token, "action": "vote", "choice": "no"})
+    assert again.status_code == 409 and "该居民已在本次会议上表决。" in again.text
+    assert "您已到会并已表决。" in (await client.get(url)).text
+
+    client.cookies.clear()
+    await browser_login(client, "party-1")
+    page = await client.get(url)
+    assert page.status_code == 200 and "登记现场到会的居民" in page.text and "我已到会" not in page.text
+    assert "您不在本次居民会议的居民名单上" in page.text  # the Party branch holds an office, not a place
+    assert_escaped(page.text)
+    token = csrf_from(page.text)
+    roll = (await client.get(f"/api/v1/proposals/{pid}/meeting", headers=party)).json()["roll"]
+    member = next(row["resident"] for row in roll if row["name"].startswith("member-1"))
+    owner = next(row["resident"] for row in roll if row["name"].startswith("owner-a"))
+    missing = await client.post(
+        url, data={"csrf_token": token, "action": "vote", "choice": "yes", "resident": member}
+    )
+    assert missing.status_code == 422 and "登记现场到会的居民须填写见证人。" in missing.text
+    assert await MeetingAttendance.filter(user_id=member).count() == 0
+    for resident, action in ((member, "vote"), (owner, "present")):
+        entered = await client.post(
+            url,
+            data={
+                "csrf_token": token,
+                "action": action,
+                "choice": "yes",
+                "resident": resident,
+                "witness": "居委会 王",
+            },
+        )
+        assert entered.status_code == 303, entered.text
+    rows = {row.user_id: row for row in await MeetingAttendance.filter(channel="room")}
+    assert rows[member].choice == "yes" and rows[owner].choice is None and rows[owner].witness == "居委会 王"
+
+    closed = await client.post(f"/proposals/{pid}/transition", data={"csrf_token": token, "to": "closed"})
+    assert closed.status_code == 303, closed.text
+    page = await client.get(url)
+    # 3 of 6 present: exactly half is not more than half, whatever the votes.
+    assert "未形成决定" in page.text and "过半数居民到会：3/6" in page.text and "✗" in page.text
+    assert "居民委员会组织法 第九条" in page.text and "登记现场到会的居民" not in page.text
+    assert "现场到会，有见证人" in page.text
+    assert_escaped(page.text)
+    assert (await close(client, pid, party)).status_code == 409  # closed once
