@@ -86,8 +86,7 @@ bench: install-test
 	$(BIN)/python -m bench.run
 
 # Mixed traffic against a real `agora serve` on the loopback (bench/soak.py, docs/security.md):
-# no 5xx, no lost receipt, memory flat within 10%. Not yet in .ci/run (the load generator falls behind
-# its 1,000 websockets on a shared 2-core machine): see docs/security.md.
+# no 5xx, no lost receipt, memory flat within 10%. .ci/run runs it for 60 seconds after the suites.
 SOAK_SECONDS ?= 600
 soak: install-test
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
