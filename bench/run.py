@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import cases_data, cases_http, cases_live, cases_secret
+from bench import cases_data, cases_http, cases_isolation, cases_live, cases_secret
 from bench.harness import Context, NotMeasurable, Pending, Result, Sizes
 from bench.report import update_docs, update_readme, write_results
 from bench.stats_community import bench_stats_community
@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, tuple[str, Bench]] = {
     "tally": ("Tally", cases_data.bench_tally),
     "secret_tally": ("Secret vote: close and verify", cases_secret.bench_secret_tally),
     "roll_import": ("Roll import", cases_data.bench_roll_import),
+    "import_latency": ("A page during a roll import", cases_isolation.bench_import_latency),
     "resolution_pdf": ("Resolution PDF", cases_data.bench_resolution_pdf),
     "page_growth": ("Page time against comments", cases_http.bench_page_growth),
     "tally_growth": ("Tally time against roll size", cases_data.bench_tally_growth),
