@@ -6,7 +6,8 @@ from the published formats (``docs/verify.md``); ``tests/verifier/test_independe
 imports and fails if that changes. A fault in the server's counting is therefore not repeated here.
 
 Checked, in order: the plan's hash and art. 278 item; the roll (public fingerprint, published
-fingerprint, N and A, the developer as one person); the ledger (seq 1..n, links, each hash, replacements,
+fingerprint, N and A, the developer as one person); the scope (a maintenance-fund spend's roll is exactly
+the units it charges, an entrance's roll that entrance); the ledger (seq 1..n, links, each hash, replacements,
 the head, the entry count published at close, ``--head``); the participation list against the roll and
 the ballots' weights; then the count -- plain ballots are summed, secret ballots are checked (every proof)
 and summed on their ciphertexts, and each decrypted total's proof is checked -- and every figure of the
@@ -225,6 +226,59 @@ def check_roll(roll: object, problems: list[str], expected: str | None) -> Roll:
             )
         )
     return Roll(units, counted, weight, n_total, a_total)
+
+
+def _names(value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(name, str) and name for name in value):
+        raise Broken(_("{where} must be a list of units (building/unit).", where=where))
+    return value
+
+
+def check_scope(record: dict, roll: Roll, problems: list[str]) -> None:
+    """The frozen roll is the scope the record states: a maintenance-fund spend's roll is exactly the
+    units it charges (as the proposal lists them, and as frozen), an entrance's roll that entrance."""
+    scope = record.get("scope")
+    if scope is None:
+        return
+    if not isinstance(scope, dict):
+        raise Broken(_("The record's scope must be an object."))
+    plan = record.get("proposal") or {}
+    listed = plan.get("charged_units")
+    frozen = scope.get("charged_units")
+    if listed is None and frozen is None and scope.get("kind") != "charged":
+        entrance = scope.get("entrance")
+        if isinstance(entrance, str) and entrance:
+            others = sorted(f"{b}/{u}" for (b, u), row in roll.units.items() if row[0] != entrance)
+            if others:
+                problems.append(
+                    _(
+                        "The vote was of entrance {entrance}, but the roll holds units of other entrances: "
+                        "{units}.",
+                        entrance=entrance,
+                        units=", ".join(others),
+                    )
+                )
+        return
+    if listed is None or frozen is None or scope.get("kind") != "charged":
+        problems.append(
+            _("The record does not say the same maintenance-fund scope in its proposal and its scope.")
+        )
+        return
+    listed = _names(listed, "proposal.charged_units")
+    frozen = _names(frozen, "scope.charged_units")
+    if len(set(listed)) != len(listed):
+        problems.append(_("A unit is listed twice among the units charged by the spend."))
+    if sorted(set(listed)) != sorted(set(frozen)):
+        problems.append(_("The units charged by the spend differ between the proposal and the frozen scope."))
+    on_roll = {f"{building}/{unit}" for building, unit in roll.units}
+    missing = sorted(set(listed) - on_roll)
+    extra = sorted(on_roll - set(listed))
+    if missing:
+        problems.append(
+            _("Units charged by the spend are missing from the roll: {units}.", units=", ".join(missing))
+        )
+    if extra:
+        problems.append(_("The roll holds units the spend does not charge: {units}.", units=", ".join(extra)))
 
 
 # -- the ledger ---------------------------------------------------------------------------------------
@@ -608,6 +662,7 @@ def verify_record(
             raise Broken(_("Unknown ballot secrecy {secrecy}.", secrecy=secrecy))
         proposal_id, matter = check_plan(record, problems)
         roll = check_roll(record.get("roll"), problems, expected_roll)
+        check_scope(record, roll, problems)
         entries = check_ledger(record, proposal_id, secrecy == "secret", expected_head, problems)
         counted = effective(entries)
         if any(n > 1 for n in Counter(entry.receipt for entry in counted).values()):
