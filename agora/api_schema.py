@@ -994,6 +994,16 @@ def build_schema() -> dict[str, Any]:
                 errors=(400, 401, 403, 404, 409, 422),
             )
         },
+        "/api/v1/proposals/{id}/charged-units": {
+            "put": _op(
+                "Change the units a maintenance-fund spend charges, while a draft or in consultation "
+                "(Party branch or owners' committee; 409 plan_fixed from the notice on)",
+                body=_obj(["charged_units"], charged_units=CHARGED_UNITS),
+                out=PROPOSAL,
+                params=[PID],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
         "/api/v1/proposals/{id}/extend": {
             "post": _op(
                 "Extend an open owners' vote once, before its close, with a reason (owners' committee)",

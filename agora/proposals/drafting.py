@@ -152,7 +152,8 @@ def charged_units_of(raw: Any, fields: dict[str, str]) -> list[str] | None:
     return refs
 
 
-def _charged_problem(code: str) -> str:
+def charged_problem(code: str) -> str:
+    """The refusal of a bad list of charged units, in the user's language."""
     return {
         "empty": _("List at least one unit charged by the spend, or none: then the whole hall votes."),
         "only_fund_use": _(
@@ -213,7 +214,7 @@ def validate_draft(data: dict[str, Any], *, hall_kind: str) -> Draft:
         elif entrance is not None:
             fields["charged_units"] = "not_with_entrance"
     if set(fields) == {"charged_units"}:
-        raise Invalid(_charged_problem(fields["charged_units"]), fields=fields)
+        raise Invalid(charged_problem(fields["charged_units"]), fields=fields)
     if fields:
         raise Invalid(_("Some fields of the proposal are not valid."), fields=fields)
     return Draft(

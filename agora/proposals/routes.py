@@ -74,6 +74,15 @@ async def extend_api(request: Request) -> Response:
     return json_response(await _proposal_data(proposal, access.hall.slug))
 
 
+async def charged_units_api(request: Request) -> Response:
+    """A maintenance-fund spend's charged units, changed while the plan may change (draft, consultation)."""
+    user = require_user(request)
+    proposal, access = await timeline.access_proposal(user, _id(request))
+    data = await read_json(request)
+    proposal = await services.set_charged_units(access, proposal, user, data.get("charged_units"))
+    return json_response(await _proposal_data(proposal, access.hall.slug))
+
+
 async def second_api(request: Request) -> Response:
     user = require_user(request)
     proposal, access = await timeline.access_proposal(user, _id(request))
@@ -182,6 +191,7 @@ api_routes: list[BaseRoute] = [
     Route("/api/v1/proposals/{id}/transition", transition_api, methods=["POST"]),
     Route("/api/v1/proposals/{id}/extend", extend_api, methods=["POST"]),
     Route("/api/v1/proposals/{id}/second", second_api, methods=["POST"]),
+    Route("/api/v1/proposals/{id}/charged-units", charged_units_api, methods=["PUT"]),
     Route("/api/v1/proposals/{id}/photos", photos_api, methods=["POST"]),
     Route("/api/v1/proposals/{id}/lock", lock_api, methods=["POST"]),
     Route("/api/v1/proposals/{id}/unlock", lock_api, methods=["POST"]),

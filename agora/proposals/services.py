@@ -17,13 +17,14 @@ from tortoise.expressions import F
 
 from agora import clock
 from agora.accounts.models import User
+from agora.art278 import is_fund_use
 from agora.audit.services import record
 from agora.ballots.voting import close_vote, open_vote
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals import lifecycle, meeting, permissions, window
-from agora.proposals.drafting import validate_draft
+from agora.proposals.drafting import charged_problem, charged_units_of, validate_draft
 from agora.proposals.lifecycle import Actor
 from agora.proposals.models import STATES, ModerationEntry, Proposal, ProposalSecond, ProposalTransition
 from agora.proposals.timeline import stamp, state_payload
@@ -127,6 +128,41 @@ async def charged_units(access: HallAccess, refs: list[str] | None) -> list[str]
             fields={"charged_units": "ambiguous_unit"},
         )
     return matched.names
+
+
+PLAN_STATES = ("draft", "consultation")  # the plan may still change; the notice fixes it
+
+
+async def set_charged_units(access: HallAccess, proposal: Proposal, actor: User, raw: Any) -> Proposal:
+    """The Party branch or the committee changes the units a maintenance-fund spend charges (null: the
+    whole hall votes) while the plan may still change; from the notice on it is fixed (409 plan_fixed)."""
+    permissions.check_may_set_charged_units(access)
+    async with atomic():
+        fresh = await Proposal.get(id=proposal.id)  # the state is re-checked inside the transaction
+        if fresh.state not in PLAN_STATES:
+            raise Conflict(
+                _("The units charged by the spend were fixed with the notice: they can no longer change."),
+                code="plan_fixed",
+            )
+        fields: dict[str, str] = {}
+        refs = charged_units_of(raw, fields)
+        if not fields and refs is not None and not is_fund_use(fresh.category, fresh.item):
+            fields["charged_units"] = "only_fund_use"
+        elif not fields and refs is not None and fresh.entrance:
+            fields["charged_units"] = "not_with_entrance"
+        if fields:
+            raise Invalid(charged_problem(fields["charged_units"]), fields=fields)
+        fresh.charged_units = await charged_units(access, refs)
+        await fresh.save(update_fields=["charged_units"])
+        await record(
+            "proposal.charged_units",
+            actor=actor,
+            object_type="proposal",
+            object_id=fresh.id,
+            hall_id=access.hall.id,
+            units=None if fresh.charged_units is None else len(fresh.charged_units),
+        )
+    return fresh
 
 
 async def _all_on_roll(hall: Hall, refs: list[str]) -> bool:

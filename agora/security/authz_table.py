@@ -153,6 +153,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/proposals/{id}/transition"): rule(MEMBERS, note="the lifecycle decides (409)"),
     ("POST", "/api/v1/proposals/{id}/extend"): rule(OWNERS_COMMITTEE),
     ("POST", "/proposals/{id}/extend"): rule(OWNERS_COMMITTEE),
+    # A maintenance-fund spend's charged units: the Party branch or the committee (409 from the notice on).
+    ("PUT", "/api/v1/proposals/{id}/charged-units"): rule(STAFF),
     ("POST", "/api/v1/proposals/{id}/second"): rule(MEMBERS),
     ("POST", "/proposals/{id}/second"): rule(MEMBERS),
     ("POST", "/api/v1/proposals/{id}/lock"): rule(MODERATORS),

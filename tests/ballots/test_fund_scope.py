@@ -179,3 +179,40 @@ async def test_a_charged_unit_gone_from_the_roll_keeps_the_vote_from_opening(
         and "1/109" in refused.json()["error"]["message"]
     )
     assert (await Proposal.get(id=pid)).state == "notice"  # nothing half-written
+
+
+async def test_the_charged_units_change_while_a_draft_and_are_fixed_at_notice(
+    client: httpx.AsyncClient,
+) -> None:
+    compound = await simple_compound(client, ROWS)
+    party = await set_roles(compound, "party-1", "moderator")
+    a = await compound.owner("A", "owner-a")
+    pid = (await draft(client, a)).json()["id"]  # an owner drafts; the Party branch lists the units
+    url = f"/api/v1/proposals/{pid}/charged-units"
+    by_owner = await client.put(url, json={"charged_units": ["1/101"]}, headers=a)
+    assert by_owner.status_code == 403
+    empty = await client.put(url, json={"charged_units": []}, headers=party)
+    assert empty.status_code == 422 and empty.json()["error"]["fields"] == {"charged_units": "empty"}
+    unknown = await client.put(url, json={"charged_units": ["1/101", "9/9"]}, headers=party)
+    assert unknown.status_code == 422 and "9/9" in unknown.json()["error"]["message"]
+    assert (await Proposal.get(id=pid)).charged_units is None  # all or nothing
+    listed = await client.put(url, json={"charged_units": CHARGED[:4]}, headers=party)
+    assert listed.status_code == 200 and listed.json()["charged_units"] == CHARGED[:4]
+    transition = f"/api/v1/proposals/{pid}/transition"
+    assert (await client.post(transition, json={"to": "consultation"}, headers=party)).status_code == 200
+    assert (
+        await client.put(url, json={"charged_units": CHARGED}, headers=compound.committee)
+    ).status_code == 200
+    closes = (earliest_voting_start(clock.now(), 15) + timedelta(days=7)).isoformat()
+    notice = await client.post(transition, json={"to": "notice", "closes_at": closes}, headers=party)
+    assert notice.status_code == 200, notice.text
+    for body in ({"charged_units": CHARGED[:2]}, {"charged_units": None}):
+        fixed = await client.put(url, json=body, headers=party)
+        assert fixed.status_code == 409 and fixed.json()["error"]["code"] == "plan_fixed"
+        assert "公告" in fixed.json()["error"]["message"]
+    assert (await Proposal.get(id=pid)).charged_units == CHARGED
+    other = (await draft(client, party, category="facilities")).json()["id"]
+    wrong = await client.put(
+        f"/api/v1/proposals/{other}/charged-units", json={"charged_units": ["1/101"]}, headers=party
+    )
+    assert wrong.status_code == 422 and wrong.json()["error"]["fields"] == {"charged_units": "only_fund_use"}
