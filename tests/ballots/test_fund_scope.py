@@ -122,8 +122,9 @@ async def test_only_the_charged_units_vote_and_two_thirds_of_them_is_a_quorum(
     met = await draft(client, party, charged_units=CHARGED)
     short = await draft(client, party, charged_units=CHARGED)
     assert met.status_code == 201 and short.status_code == 201, met.text
-    met_id, short_id = met.json()["id"], short.json()["id"]
-    await through_notice(compound, [met_id, short_id], party)
+    whole = await draft(client, party)  # the same spend without the list: the whole compound votes
+    met_id, short_id, whole_id = met.json()["id"], short.json()["id"], whole.json()["id"]
+    await through_notice(compound, [met_id, short_id, whole_id], party)
     owners = {ref: await compound.owner(ref, f"owner-{ref.lower()}") for ref in "ABCDEFG"}
     for outsider in ("E", "F"):
         refused = await cast(client, met_id, owners[outsider], "yes")
@@ -153,6 +154,11 @@ async def test_only_the_charged_units_vote_and_two_thirds_of_them_is_a_quorum(
     assert "维修资金分摊范围：8 户" in text and "1/108" in text
     page = await client.get(f"/proposals/{met_id}/resolution", headers=owners["A"])
     assert page.status_code == 200 and "维修资金分摊范围" in page.text
+    whole_record = (await client.get(f"/api/v1/proposals/{whole_id}/resolution", headers=owners["A"])).json()
+    assert whole_record["roll"]["totals"] == {"persons": 8, "area": "800.00"}
+    assert whole_record["scope"]["kind"] == "compound" and verify_record(whole_record).ok
+    whole_page = await client.get(f"/proposals/{whole_id}/resolution", headers=owners["A"])
+    assert whole_page.status_code == 200 and "维修资金分摊范围" not in whole_page.text
 
 
 async def test_a_charged_unit_gone_from_the_roll_keeps_the_vote_from_opening(
