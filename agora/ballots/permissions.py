@@ -27,6 +27,18 @@ ENTER_CONSENT = frozenset({"canvasser", "committee"})
 # --- predicates -----------------------------------------------------------------------------------
 
 
+def holds_units(access: HallAccess) -> bool:
+    """An owner bound to the roll (not an administrator standing in): casts on an owners' matter,
+    reads the named ballots and objects to a record. Which ballot, and whether the unit is within the
+    vote's scope, the roll frozen when voting opened decides (`electorate`, `standing`)."""
+    return "owner" in access.roles
+
+
+def may_open_consents_page(access: HallAccess) -> bool:
+    """An owner (whose consent the proposal may ask), or whoever enters a consent with a witness."""
+    return holds_units(access) or may_enter_consent(access)
+
+
 def may_vote_in_consultation(access: HallAccess) -> bool:
     return access.has("member", "owner", "tenant")
 

@@ -69,6 +69,10 @@ def reply_role(who: Who) -> str | None:
     return None
 
 
+def can_reply(who: Who) -> bool:
+    return reply_role(who) is not None
+
+
 def can_give_feedback(who: Who) -> bool:
     return who.is_submitter
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from agora.rooms.access import HallAccess
 
 
+def can_read(access: HallAccess) -> bool:
+    return access.has("member")
+
+
 def can_open(access: HallAccess) -> bool:
     return access.is_committee
 

@@ -24,6 +24,11 @@ PHOTO_AUTHOR_STATES = ("draft", "consultation")
 # --- predicates -----------------------------------------------------------------------------------
 
 
+def may_read(access: HallAccess) -> bool:
+    """The proposals, their discussion, results and records: every member of the hall."""
+    return access.has("member")
+
+
 def may_draft(access: HallAccess) -> bool:
     return access.has("member")
 

@@ -12,7 +12,7 @@ from agora.accounts.passwords import Passwords
 from agora.accounts.services import digest
 from agora.errors import DomainError, Invalid
 from agora.i18n import _
-from agora.recovery import services
+from agora.recovery import permissions, services
 from agora.rooms.access import access_hall
 from agora.rooms.qr import qr_svg
 from agora.web.http import json_response, no_content, read_form, read_json, redirect, require_user
@@ -48,7 +48,7 @@ def _strings(data: dict[str, Any], *names: str) -> list[str]:
 
 async def issue_page(request: Request) -> Response:
     access = await access_hall(require_user(request), request.path_params["slug"])
-    services.check_issuer(access)
+    permissions.check_may_issue_resets(access)
     return render(
         request, "recovery/issue.html", {"hall": access.hall, "issued": None, "error": None, "login": ""}
     )

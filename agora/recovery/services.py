@@ -16,23 +16,15 @@ from agora.accounts import services as accounts
 from agora.accounts.models import ApiToken, Session, User
 from agora.accounts.passwords import Passwords
 from agora.audit.services import record
-from agora.errors import Forbidden, Gone, Invalid, NotFound
+from agora.errors import Gone, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import disconnect_user
-from agora.recovery import rules
+from agora.recovery import permissions, rules
 from agora.recovery.models import PasswordReset
 from agora.rooms.access import HallAccess, roles_by_hall
 from agora.rooms.joining import ALPHABET, format_code, normalize_code
 
 CODE_LENGTH = 12
-
-
-def check_issuer(access: HallAccess) -> None:
-    if not access.roles & rules.ISSUERS:
-        raise Forbidden(
-            _("Only the owners' committee and moderators of this hall can reset a password."),
-            code="not_allowed",
-        )
 
 
 async def issue_reset(access: HallAccess, actor: User, login: str) -> tuple[str, datetime, User]:
@@ -47,18 +39,7 @@ async def issue_reset(access: HallAccess, actor: User, login: str) -> tuple[str,
     )
     if reason == "not_member" or target is None:
         raise NotFound(_("There is no such member in this hall."), code="no_member")
-    if reason == "not_issuer":
-        raise Forbidden(
-            _("Only the owners' committee and moderators of this hall can reset a password."),
-            code="not_allowed",
-        )
-    if reason == "self":
-        raise Forbidden(_("Change your own password on the password page."), code="own_account")
-    if reason == "privileged":
-        raise Forbidden(
-            _("This account acts for others in the hall: only a platform administrator can reset it."),
-            code="privileged_account",
-        )
+    permissions.check_refusal(reason)
     now = clock.now()
     await PasswordReset.filter(user_id=target.id, used_at=None, cancelled_at=None).update(cancelled_at=now)
     code = "".join(secrets.choice(ALPHABET) for _step in range(CODE_LENGTH))

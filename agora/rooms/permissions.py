@@ -6,8 +6,19 @@ from agora.accounts.models import User
 from agora.rooms.access import HallAccess
 
 
-def can_create_halls(user: User) -> bool:
-    return bool(user.is_admin)
+def is_member(access: HallAccess) -> bool:
+    """Reads the hall, its rules and its live updates (a hall one is not a member of is absent)."""
+    return access.has("member")
+
+
+def may_read_figures(access: HallAccess) -> bool:
+    """The figures and lists: members, and community staff over their community's compounds
+    (`agora.rooms.access.access_to_read`)."""
+    return access.has("member", "staff")
+
+
+def can_create_halls(user: User | None) -> bool:
+    return user is not None and bool(user.is_admin)
 
 
 def can_manage_roll(access: HallAccess) -> bool:

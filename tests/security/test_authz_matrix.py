@@ -1,7 +1,9 @@
 """Every route × every role × own and another compound, against `agora.security.authz_table.TABLE`.
 
 The router is enumerated: a route missing from the table fails the test, so a new route cannot ship
-without someone deciding who may use it.
+without naming the permission that decides who may use it. The roles each row allows are derived from
+that permission's predicate (`agora.<feature>.permissions`), so these calls check that the services
+enforce what the predicates say.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ async def test_every_route_is_in_the_table(server) -> None:  # type: ignore[no-u
     entries = set(router_entries(server.app))
     missing = sorted(entries - set(TABLE))
     stale = sorted(set(TABLE) - entries)
-    assert not missing, f"routes without an authorization rule in agora/security/authz_table.py: {missing}"
+    assert not missing, f"routes naming no permission in agora/security/authz_table.py: {missing}"
     assert not stale, f"rules for routes that no longer exist: {stale}"
 
 
