@@ -486,6 +486,99 @@ RECORD = _obj(
 )
 
 
+PROXY = _obj(
+    ["name", "id_last4", "authorization"],
+    name={"type": "string"},
+    id_last4={"type": "string", "description": "the last four characters of the ID card number"},
+    authorization={
+        "anyOf": [
+            {"type": "string"},
+            _obj(
+                reference={"type": "string"},
+                text={"type": "string"},
+                proposal={"type": ["string", "integer"]},
+            ),
+        ],
+        "description": "the written authorization (its reference and words)",
+    },
+    property_staff={"type": "boolean"},
+)
+CONSENT_TALLY = {
+    "type": "object",
+    "required": ["required", "consented", "refused", "pending", "unanimous"],
+    "properties": {
+        "required": {"type": "array", "items": TEXT},
+        "consented": {"type": "array", "items": TEXT},
+        "refused": {"type": "array", "items": TEXT},
+        "pending": {"type": "array", "items": TEXT},
+        "unanimous": {"type": "boolean"},
+    },
+}
+# Figures (api.md "Figures"): counts are integers; rates have three places, medians one, both
+# rounded down and null when nothing was counted.
+RATE = {"type": ["string", "null"], "pattern": r"^\d+\.\d{3}$"}
+TENTHS = {"type": ["string", "null"], "pattern": r"^\d+\.\d$"}
+INT = {"type": "integer", "minimum": 0}
+FIGURE_COUNTS = _obj(["received", "resolved", "open"], received=INT, resolved=INT, open=INT)
+CONCERN_FIGURES = _obj(
+    [
+        "received",
+        "resolved",
+        "closed_unresolved",
+        "open",
+        "resolution_rate",
+        "median_days_to_resolve",
+        "satisfied",
+        "feedback",
+        "satisfaction_rate",
+        "by_category",
+        "by_building",
+        "by_month",
+        "open_by_urgency_and_age",
+    ],  # fmt: skip
+    received=INT,
+    resolved=INT,
+    closed_unresolved=INT,
+    open=INT,
+    resolution_rate=RATE,
+    median_days_to_resolve=TENTHS,
+    satisfied=INT,
+    feedback=INT,
+    satisfaction_rate=RATE,
+    by_category={"type": "object", "additionalProperties": FIGURE_COUNTS},
+    by_building={"type": "object", "additionalProperties": FIGURE_COUNTS},
+    by_month={
+        "type": "object",
+        "propertyNames": {"pattern": r"^\d{4}-\d{2}$"},
+        "additionalProperties": _obj(["received", "resolved"], received=INT, resolved=INT),
+    },
+    open_by_urgency_and_age={
+        "type": "object",
+        "propertyNames": {"enum": ["3", "2", "1", "untriaged"]},
+        "additionalProperties": {"type": "object", "additionalProperties": INT},
+    },
+)
+FIGURES = {
+    "concerns": CONCERN_FIGURES,
+    "wishes": _obj(["received", "fulfilled"], received=INT, fulfilled=INT),
+    "proposals": _obj(["by_state"], by_state={"type": "object", "additionalProperties": INT}),
+    "votes": _obj(
+        ["held", "passed", "no_decision", "turnout_persons_median"],
+        held=INT,
+        passed=INT,
+        no_decision=INT,
+        turnout_persons_median=RATE,
+    ),
+    "implementation": _obj(
+        ["active", "done", "accepted", "spent"],
+        active=INT,
+        done=INT,
+        accepted=INT,
+        spent={"type": "string", "pattern": r"^\d+\.\d{2}$", "description": "yuan"},
+    ),
+}
+FIGURE_PARTS = ["concerns", "wishes", "proposals", "votes", "implementation"]
+STATS_HALL = {"slug": TEXT, "name": TEXT, "kind": {"enum": ["community", "compound", "building"]}}
 MONEY = {"type": "string", "pattern": "^[0-9]{1,12}(\\.[0-9]{1,2})?$", "description": "yuan, two places"}
 FUNDING = {
     "type": "array",
@@ -603,6 +696,32 @@ HISTORY_ITEM = _obj(
     by={"type": ["string", "null"]},
     note={"type": "string"},
 )
+CONCERN_REF = _obj(["id", "ref"], id={"type": "integer"}, ref={"type": "string"})
+CONCERN_REPLY = _obj(
+    ["id", "as", "by", "body_html", "at"],
+    id={"type": "integer"},
+    **{"as": {"enum": ["party", "committee"]}},
+    by={"type": ["string", "null"]},
+    body_html={"type": "string"},
+    at=NULLABLE_TIME,
+)
+PHOTO = _obj(
+    ["id", "url", "width", "height"],
+    id={"type": "integer"},
+    url={"type": "string"},
+    thumb_url={"type": "string"},
+    width={"type": "integer"},
+    height={"type": "integer"},
+)
+PROPOSAL_REF = _obj(
+    ["id", "title", "state"], id={"type": "integer"}, title={"type": "string"}, state={"type": "string"}
+)
+FEEDBACK = _obj(
+    ["satisfied", "comment", "at"],
+    satisfied={"type": ["boolean", "null"]},
+    comment={"type": ["string", "null"]},
+    at=NULLABLE_TIME,
+)
 CONCERN: dict[str, Any] = _obj(
     [
         "id",
@@ -632,7 +751,7 @@ CONCERN: dict[str, Any] = _obj(
     visibility={"enum": ["public", "moderators"]},
     status={"enum": CONCERN_STATUSES},
     effective_status={"enum": CONCERN_STATUSES},
-    merged_into={"type": ["object", "null"]},
+    merged_into={"anyOf": [CONCERN_REF, {"type": "null"}]},
     urgency={"type": ["integer", "null"], "minimum": 1, "maximum": 3},
     route={"enum": ["self_help", "list", "proposal", "refer", None]},
     assignee={"type": "string"},
@@ -645,10 +764,57 @@ CONCERN: dict[str, Any] = _obj(
     submitter={"type": ["string", "null"]},
     on_behalf={"type": ["string", "null"]},
     history={"type": "array", "items": HISTORY_ITEM},
-    replies={"type": "array"},
-    photos={"type": "array"},
-    proposals={"type": "array"},
-    feedback={"type": ["object", "null"]},
+    replies={"type": "array", "items": CONCERN_REPLY},
+    photos={"type": "array", "items": PHOTO},
+    proposals={"type": "array", "items": PROPOSAL_REF},
+    feedback={"anyOf": [FEEDBACK, {"type": "null"}]},
+)
+SEARCH_HIT = {"score": {"type": "integer"}, "snippet": {"type": "string"}}
+CONCERN_HIT = _obj(
+    ["id", "ref", "title", "kind", "status", "score", "snippet"],
+    id={"type": "integer"},
+    ref={"type": "string"},
+    title={"type": "string"},
+    kind={"enum": ["concern", "wish"]},
+    status={"enum": CONCERN_STATUSES},
+    **SEARCH_HIT,
+)
+PROPOSAL_HIT = _obj(
+    ["id", "title", "state", "score", "snippet"],
+    id={"type": "integer"},
+    title={"type": "string"},
+    state={"type": "string"},
+    **SEARCH_HIT,
+)
+GOVERNANCE_ITEM = _obj(
+    [
+        "id",
+        "concern",
+        "ref",
+        "title",
+        "kind",
+        "category",
+        "status",
+        "urgency",
+        "route",
+        "created_at",
+        "due_at",
+        "overdue",
+    ],  # fmt: skip
+    id={"type": "integer"},
+    concern={"type": "integer"},
+    ref={"type": "string"},
+    title={"type": "string"},
+    kind={"enum": ["concern", "wish"]},
+    category={"type": "string"},
+    status={"enum": CONCERN_STATUSES},
+    urgency={"type": ["integer", "null"], "minimum": 1, "maximum": 3},
+    route={"enum": ["self_help", "list", "proposal", "refer", None]},
+    assignee={"type": "string"},
+    building={"type": ["string", "null"], "description": "the building's name"},
+    created_at=TIME,
+    due_at=NULLABLE_TIME,
+    overdue={"type": "boolean"},
 )
 CONCERN_ERRORS = (400, 401, 403, 404, 409, 422)
 Q = {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}
@@ -693,9 +859,9 @@ CONCERN_PATHS: dict[str, Any] = {
             out=_obj(
                 ["q", "concerns", "proposals"],
                 q={"type": "string"},
-                words={"type": "array"},
-                concerns={"type": "array"},
-                proposals={"type": "array"},
+                words={"type": "array", "items": {"type": "string"}},
+                concerns={"type": "array", "items": CONCERN_HIT},
+                proposals={"type": "array", "items": PROPOSAL_HIT},
             ),
             errors=CONCERN_ERRORS,
         )
@@ -705,7 +871,7 @@ CONCERN_PATHS: dict[str, Any] = {
             "The compound's concern categories",
             params=[SLUG],
             errors=CONCERN_ERRORS,
-            out=_obj(["categories"], categories={"type": "array"}),
+            out=_obj(["categories"], categories={"type": "array", "items": OPTION}),
         ),
         "post": _op(
             "Add a category of the compound's own (moderators)",
@@ -721,7 +887,9 @@ CONCERN_PATHS: dict[str, Any] = {
             "The governance list: triaged open items, most urgent and oldest first",
             params=[SLUG],
             out=_obj(
-                ["items", "awaiting_triage"], items={"type": "array"}, awaiting_triage={"type": "integer"}
+                ["items", "awaiting_triage"],
+                items={"type": "array", "items": GOVERNANCE_ITEM},
+                awaiting_triage={"type": "integer"},
             ),
             errors=CONCERN_ERRORS,
         )
@@ -782,6 +950,13 @@ CONCERN_PATHS: dict[str, Any] = {
             body=_obj(["photo"], photo={"type": "string", "format": "binary"}),
             body_type="multipart/form-data",
             ok=201,
+            out=_obj(
+                ["id", "url", "width", "height"],
+                id={"type": "integer"},
+                url={"type": "string"},
+                width={"type": "integer"},
+                height={"type": "integer"},
+            ),
             params=[PID],
             errors=(400, 401, 403, 404, 409, 413, 422),
         )
@@ -973,7 +1148,7 @@ def build_schema() -> dict[str, Any]:
                     category={"type": "string"},
                     matter={"enum": ["ordinary", "major", "consultation", "unanimous", "resident_meeting"]},
                     item={"type": ["integer", "null"]},
-                    options={"type": "array"},
+                    options={"type": "array", "items": OPTION, "description": "consultations only"},
                     entrance={"type": ["string", "null"]},
                     charged_units=CHARGED_UNITS,
                 ),
@@ -1163,7 +1338,7 @@ def build_schema() -> dict[str, Any]:
                     owner_ref={"type": "string"},
                     choice={"type": "string"},
                     witness={"type": "string"},
-                    proxy={"type": ["object", "null"]},
+                    proxy={"anyOf": [PROXY, {"type": "null"}]},
                 ),
                 ok=201,
                 out=_obj(["receipt", "seq"], receipt={"type": "string"}, seq={"type": "integer"}),
@@ -1260,6 +1435,7 @@ def build_schema() -> dict[str, Any]:
                     ["answers"], answers={"type": "object", "additionalProperties": {"type": "string"}}
                 ),
                 params=[PID],
+                out=RECORD,
                 errors=(400, 401, 403, 404, 409, 422),
             )
         },
@@ -1268,13 +1444,18 @@ def build_schema() -> dict[str, Any]:
                 "Object to a preliminary record, within the objection period (owners of the scope)",
                 body=_obj(["body"], body={"type": "string"}),
                 ok=201,
+                out=_obj(["id", "at"], id=ID, at=TIME),
                 params=[PID],
                 errors=(400, 401, 403, 404, 409, 422),
             )
         },
         **MEETING_PATHS,
         "/api/v1/proposals/{id}/consents": {
-            "get": _op("Who consented, refused, or has not answered (owners' committee)", params=[PID]),
+            "get": _op(
+                "Who consented, refused, or has not answered (owners' committee); null when none is asked",
+                params=[PID],
+                out=_obj(["consents"], consents={"anyOf": [CONSENT_TALLY, {"type": "null"}]}),
+            ),
             "post": _op(
                 "An owner's individual consent (art. 279; an elevator's occupied unit)",
                 body=_obj(
@@ -1284,6 +1465,13 @@ def build_schema() -> dict[str, Any]:
                     witness={"type": "string"},
                 ),
                 ok=201,
+                out=_obj(
+                    ["owner_ref", "consent", "channel", "at"],
+                    owner_ref=TEXT,
+                    consent={"type": "boolean"},
+                    channel={"enum": ["online", "witnessed"]},
+                    at=TIME,
+                ),
                 params=[PID],
                 errors=(400, 401, 403, 404, 409, 422),
             ),
@@ -1318,13 +1506,18 @@ def build_schema() -> dict[str, Any]:
                     {"name": "to", "in": "query", "required": False, "schema": DATE},
                 ],
                 out=_obj(
-                    ["concerns", "wishes", "proposals", "votes", "implementation"],
-                    concerns={"type": "object"},
-                    wishes={"type": "object"},
-                    proposals={"type": "object"},
-                    votes={"type": "object"},
-                    implementation={"type": "object"},
-                    children={"type": "array", "items": {"type": "object"}},
+                    [*FIGURE_PARTS, "hall", "range", "children"],
+                    **FIGURES,
+                    hall=_obj(["slug", "name", "kind"], **STATS_HALL),
+                    range=_obj(
+                        ["from", "to"],
+                        **{"from": {"anyOf": [DATE, {"type": "null"}]}},
+                        to={"anyOf": [DATE, {"type": "null"}]},
+                    ),  # fmt: skip
+                    children={
+                        "type": "array",
+                        "items": _obj(["slug", "name", "kind", *FIGURE_PARTS], **STATS_HALL, **FIGURES),
+                    },
                 ),
                 errors=(401, 404, 422),
             )
