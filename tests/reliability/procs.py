@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -45,12 +46,14 @@ class AgoraProcess:
         workers: int = 1,
         scheduler: bool = False,
         extra_env: dict[str, str] | None = None,
+        nofile: tuple[int, int] | None = None,
     ) -> None:
         self.database_url = database_url
         self.workdir = workdir
         self.workers = workers
         self.scheduler = scheduler
         self.extra_env = extra_env or {}
+        self.nofile = nofile  # (soft, hard) RLIMIT_NOFILE the server starts with
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "server.log"
@@ -92,6 +95,7 @@ class AgoraProcess:
             stdout=log,
             stderr=log,
             start_new_session=True,
+            preexec_fn=self._limit_descriptors if self.nofile else None,  # noqa: PLW1509 — setrlimit only
         )  # fmt: skip
         log.close()
         deadline = time.monotonic() + timeout
@@ -109,6 +113,10 @@ class AgoraProcess:
                 except httpx.TransportError:
                     ready = 0
                 await asyncio.sleep(0.05)
+
+    def _limit_descriptors(self) -> None:
+        assert self.nofile is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)
 
     def kill9(self) -> None:
         """SIGKILL to the whole process group: the supervisor and every worker, no shutdown at all."""
