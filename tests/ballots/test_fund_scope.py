@@ -19,7 +19,8 @@ from agora.proposals.calendar import earliest_voting_start
 from agora.proposals.models import Proposal
 from tests.ballots.factories import cast, close_now, set_roles, simple_compound
 from tests.ballots.pdftext import extract_text
-from tests.rooms.factories import XSS, Compound, Row, import_roll, roll_csv
+from tests.rooms.factories import XSS, Compound, Row, assert_escaped, import_roll, roll_csv
+from tests.support import browser_login, csrf_from
 
 ROWS = [
     Row("1", "101", "100.00", "A", "甲"),
@@ -222,3 +223,32 @@ async def test_the_charged_units_change_while_a_draft_and_are_fixed_at_notice(
         f"/api/v1/proposals/{other}/charged-units", json={"charged_units": ["1/101"]}, headers=party
     )
     assert wrong.status_code == 422 and wrong.json()["error"]["fields"] == {"charged_units": "only_fund_use"}
+
+
+async def test_the_proposal_form_lists_the_charged_units_for_the_party_branch(
+    client: httpx.AsyncClient,
+) -> None:
+    compound = await simple_compound(client, ROWS)
+    await set_roles(compound, "party-1", "moderator")
+    await compound.owner("A", "owner-a")
+    async with httpx.AsyncClient(base_url=str(client.base_url)) as owner:
+        await browser_login(owner, "owner-a")
+        form = await owner.get("/halls/sunny/proposals/new")
+        assert form.status_code == 200 and 'name="charged_units"' not in form.text
+    async with httpx.AsyncClient(base_url=str(client.base_url)) as http:
+        await browser_login(http, "party-1")
+        form = await http.get("/halls/sunny/proposals/new")
+        assert form.status_code == 200 and 'name="charged_units"' in form.text
+        token = csrf_from(form.text)
+        data = {"csrf_token": token, **{k: str(v) for k, v in SPEND.items()}}
+        bad = await http.post("/halls/sunny/proposals", data={**data, "charged_units": "1/101\n1/999"})
+        assert bad.status_code == 422 and "1/999" in bad.text
+        assert_escaped(bad.text)
+        created = await http.post(
+            "/halls/sunny/proposals", data={**data, "charged_units": "1/101\n1/102，1/103"}
+        )
+        assert created.status_code == 303, created.text
+        pid = int(created.headers["location"].rsplit("/", 1)[1])
+        assert (await Proposal.get(id=pid)).charged_units == ["1/101", "1/102", "1/103"]
+        page = await http.get(f"/proposals/{pid}")
+        assert page.status_code == 200 and "1/101、1/102、1/103" in page.text
