@@ -448,7 +448,7 @@ RECORD = _obj(
     proposal=_obj(
         ["id", "matter"],
         id={"type": "integer"},
-        matter={"enum": ["major", "ordinary"]},
+        matter={"enum": ["major", "ordinary", "unanimous"]},
         charged_units=CHARGED_UNITS,
     ),
     scope=_obj(

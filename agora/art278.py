@@ -22,8 +22,9 @@ MAJOR = "major"
 ORDINARY = "ordinary"
 CONSULTATION = "consultation"
 OWNERS_MATTERS = (MAJOR, ORDINARY)  # decided by the owners' vote
+UNANIMOUS = "unanimous"  # art. 279 (住改商): every interested owner's consent, not a vote
 RESIDENT_MEETING = "resident_meeting"  # 居民会议: attendance and votes of residents, not ballots
-MATTERS = (ORDINARY, MAJOR, CONSULTATION, "unanimous", RESIDENT_MEETING)  # unanimous: art. 279, consents
+MATTERS = (ORDINARY, MAJOR, CONSULTATION, UNANIMOUS, RESIDENT_MEETING)
 
 MAJOR_ITEMS = (6, 7, 8)
 ORDINARY_ITEMS = (1, 2, 3, 4, 5, 9)
@@ -42,6 +43,11 @@ def is_owners_matter(matter: str) -> bool:
 def is_fund_use(category: str, item: int | None) -> bool:
     """A maintenance-fund spend (item 5, category maintenance_fund): it may list the units it charges."""
     return category == FUND_CATEGORY and item == FUND_USE_ITEM
+
+
+def has_record(matter: str) -> bool:
+    """A resolution record is written at the close: an owners' vote, or art. 279's consents."""
+    return matter in OWNERS_MATTERS or matter == UNANIMOUS
 
 
 def matter_of_item(item: int) -> str:

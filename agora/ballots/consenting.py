@@ -58,17 +58,47 @@ def combined_outcome(proposal: Proposal, vote_outcome: str | None, tally: Consen
     return vote_outcome
 
 
-def public_consents(tally: ConsentTally | None) -> dict[str, Any] | None:
-    """For the record: how many consented, refused, did not answer (names only to the committee)."""
+def public_consents(
+    tally: ConsentTally | None, owners: list[dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """For the record: how many consented, refused, did not answer and, when given, each owner's
+    answer (`consent_owners`: owner refs and rooms, as the proposal lists them; never a name)."""
     if tally is None:
         return None
-    return {
+    counts: dict[str, Any] = {
         "required": len(tally.required),
         "consented": len(tally.consented),
         "refused": len(tally.refused),
         "pending": len(tally.pending),
         "unanimous": tally.unanimous,
     }
+    if owners is not None:
+        counts["owners"] = owners
+    return counts
+
+
+ANSWERS = {True: "consented", False: "refused"}
+
+
+async def consent_owners(proposal: Proposal, units: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Each owner whose consent the proposal asks, in the proposal's order: their rooms on the roll
+    frozen at opening (`units`: owner ref -> ["building/unit"]), the answer (consented, refused,
+    not_answered), how it was given (online, or entered with the witness named) and when."""
+    rows = {str(c.owner_ref): c for c in await Consent.filter(proposal_id=proposal.id)}
+    listed = []
+    for ref in dict.fromkeys(required_refs(proposal)):
+        row = rows.get(ref)
+        listed.append(
+            {
+                "owner_ref": ref,
+                "units": units.get(ref, []),
+                "answer": ANSWERS[bool(row.consent)] if row is not None else "not_answered",
+                "channel": row.channel if row is not None else None,
+                "witness": (row.witness or None) if row is not None else None,
+                "at": row.created_at.astimezone(clock.LOCAL_TZ).isoformat() if row is not None else None,
+            }
+        )
+    return listed
 
 
 async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> dict[str, Any]:

@@ -222,6 +222,12 @@ def is_owners_matter(proposal: Proposal) -> bool:
     return art278.is_owners_matter(proposal.matter)
 
 
+def has_record(proposal: Proposal) -> bool:
+    """The close writes a resolution record (an owners' vote, or art. 279's consents); its roll is
+    frozen when voting opens, so that the owners of the scope, and they only, may object to it."""
+    return art278.has_record(proposal.matter)
+
+
 def choices_of(proposal: Proposal) -> list[str]:
     if is_owners_matter(proposal):
         return list(art278.BALLOT_CHOICES)

@@ -355,7 +355,11 @@ async def resolution_page(request: Request) -> Response:
             "doc": document,
             "labels": electorate.choice_labels(proposal),
             "verdict": verdict_label(document["result"]["outcome"]),
-            "rows": charts.result_bars(document["result"], electorate.choice_labels(proposal)),
+            "rows": []
+            if proposal.matter == "unanimous"
+            else charts.result_bars(  # art. 279: no count
+                document["result"], electorate.choice_labels(proposal)
+            ),
             "threshold_x": charts.threshold_x,
             "can_certify": "committee" in access.roles and document["status"] == "draft",
             # The plan as the text residents read (sanitized Markdown), not its source.

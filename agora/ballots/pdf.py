@@ -43,7 +43,9 @@ LATIN_CANDIDATES = (
 )
 TITLE = "业主共同决定表决结果公告"
 OUTCOMES = {"passed": "通过", "no_decision": "未形成决定", "undetermined": "无法确定"}
+ART_279 = "业主将住宅改变为经营性用房，应当经有利害关系的业主一致同意"
 REASONS = {
+    "not_unanimous": "有利害关系的业主未全部同意",
     "quorum_not_met": "参与表决人数或面积未达三分之二",
     "not_approved": "同意票未达规定比例",
     "missing_figure": "缺少总数，无法计算",
@@ -146,18 +148,68 @@ def _render_pdf(doc: dict[str, Any]) -> bytes:
     if doc.get("supersedes"):
         line(f"本公告更正 {doc['supersedes']}：{doc.get('correction', '')}", 10)
     line(f"事项：{proposal['title']}", 13, 8)
-    matter = "重大事项" if proposal["matter"] == "major" else "一般事项"
-    line(f"范围：{_scope(doc)}　依据：《民法典》第二百七十八条第{proposal['item']}项（{matter}）")
+    unanimous = proposal["matter"] == "unanimous"
+    if unanimous:
+        line(f"范围：{_scope(doc)}　依据：《民法典》第二百七十九条（{ART_279}）")
+    else:
+        matter = "重大事项" if proposal["matter"] == "major" else "一般事项"
+        line(f"范围：{_scope(doc)}　依据：《民法典》第二百七十八条第{proposal['item']}项（{matter}）")
     charged = (doc.get("scope") or {}).get("charged_units")
     if charged:
         line(f"维修资金分摊范围：{len(charged)} 户（{'、'.join(charged)}）")
     verdict = (doc.get("verdict") or {}).get("outcome") or result["outcome"]
     line(f"表决结果：{OUTCOMES.get(verdict, verdict)}", 14, 9)
-    if verdict != result["outcome"]:
+    vote_figures = not unanimous  # art. 279: consents, no count
+    if unanimous:
+        line("本事项不以多数表决决定：有利害关系的业主全部同意方为通过，一户不同意或未答复即未形成决定。")
+    if vote_figures and verdict != result["outcome"]:
         voted = OUTCOMES.get(result["outcome"], result["outcome"])
         line(f"（单元业主表决：{voted}；占用房屋业主的个别同意未全部取得）")
     if result.get("reason"):
         line(f"原因：{REASONS.get(result['reason'], result['reason'])}")
+    if vote_figures:
+        _count_lines(doc, result, line)
+    timeline = doc["timeline"]
+    line(f"公告时间：{at(timeline.get('notice_at'))}")
+    period = "征求同意期间" if unanimous else "表决期间"
+    line(f"{period}：{at(timeline.get('opens_at'))} 至 {at(timeline.get('closes_at'))}")
+    closer = timeline.get("closed_by")
+    closed_how = f"由 {closer} 结束表决" if closer else "表决期满自动结束"
+    line(f"{'截止时间' if unanimous else '计票时间'}：{at(timeline.get('closed_at'))}（{closed_how}）")
+    _procedure_lines(doc, line, at)
+    for signature in doc.get("certified") or []:
+        line(f"业委会确认：{signature['by']}　{at(signature['at'])}")
+    if doc.get("posted_at"):
+        line(f"公布时间：{at(doc['posted_at'])}，公示至 {at(doc['display_until'])}")
+    _seal_and_signatures(pdf, width)
+    line("供核对：", 10, 7)
+    if vote_figures:
+        line(f"选票账本末条哈希：{doc['head']}", 8)
+        if doc.get("entry_count") is not None:
+            line(f"表决结束时账本条目数：{doc['entry_count']}", 8)
+    if doc.get("secrecy") == "secret":
+        line("无记名表决：每张选票加密记录，只公开各选项合计及其解密证明。", 8)
+        line(f"表决公钥：{doc['election']['public_key']}", 8)
+    published = doc["roll"].get("published_fingerprint")
+    if published:
+        line(f"名册公开指纹（开始表决时公布）：{published}", 8)
+    line(f"冻结名册内部校验值：{doc['roll_fingerprint']}", 8)
+    line(f"方案全文哈希（SHA-256）：{proposal['body_sha256']}", 8)
+    if doc.get("record_hash"):
+        line(f"表决结果公告哈希：{doc['record_hash']}", 8)
+    line("表决方案全文：", 12, 8)
+    line(proposal["body"], 10)
+    if vote_figures:
+        line("参与表决的专有部分（仅房号与面积）：", 12, 8)
+        _participation(pdf, doc["participation"], width, has_latin=latin is not None)
+        line("任何人可用 agora verify 重新计票并核对哈希链。", 9)
+    else:
+        line("任何人可用 agora verify 核对各户同意情况与结果。", 9)
+    return bytes(pdf.output())
+
+
+def _count_lines(doc: dict[str, Any], result: dict[str, Any], line: Any) -> None:
+    """The count of an owners' vote: N and A, participation, each choice, each threshold, channels."""
     totals = doc["roll"]["totals"]
     line(f"专有部分总人数 N = {totals['persons']}，总面积 A = {totals['area']} 平方米")
     part = result["participating"]
@@ -177,38 +229,6 @@ def _render_pdf(doc: dict[str, Any]) -> bytes:
         f"表决方式：线上 {channels.get('online', 0)}，纸质 {channels.get('paper', 0)}，"
         f"委托 {channels.get('proxy', 0)}"
     )
-    timeline = doc["timeline"]
-    line(f"公告时间：{at(timeline.get('notice_at'))}")
-    line(f"表决期间：{at(timeline.get('opens_at'))} 至 {at(timeline.get('closes_at'))}")
-    closer = timeline.get("closed_by")
-    closed_how = f"由 {closer} 结束表决" if closer else "表决期满自动结束"
-    line(f"计票时间：{at(timeline.get('closed_at'))}（{closed_how}）")
-    _procedure_lines(doc, line, at)
-    for signature in doc.get("certified") or []:
-        line(f"业委会确认：{signature['by']}　{at(signature['at'])}")
-    if doc.get("posted_at"):
-        line(f"公布时间：{at(doc['posted_at'])}，公示至 {at(doc['display_until'])}")
-    _seal_and_signatures(pdf, width)
-    line("供核对：", 10, 7)
-    line(f"选票账本末条哈希：{doc['head']}", 8)
-    if doc.get("entry_count") is not None:
-        line(f"表决结束时账本条目数：{doc['entry_count']}", 8)
-    if doc.get("secrecy") == "secret":
-        line("无记名表决：每张选票加密记录，只公开各选项合计及其解密证明。", 8)
-        line(f"表决公钥：{doc['election']['public_key']}", 8)
-    published = doc["roll"].get("published_fingerprint")
-    if published:
-        line(f"名册公开指纹（开始表决时公布）：{published}", 8)
-    line(f"冻结名册内部校验值：{doc['roll_fingerprint']}", 8)
-    line(f"方案全文哈希（SHA-256）：{proposal['body_sha256']}", 8)
-    if doc.get("record_hash"):
-        line(f"表决结果公告哈希：{doc['record_hash']}", 8)
-    line("表决方案全文：", 12, 8)
-    line(proposal["body"], 10)
-    line("参与表决的专有部分（仅房号与面积）：", 12, 8)
-    _participation(pdf, doc["participation"], width, has_latin=latin is not None)
-    line("任何人可用 agora verify 重新计票并核对哈希链。", 9)
-    return bytes(pdf.output())
 
 
 def _scope(doc: dict[str, Any]) -> str:
@@ -234,6 +254,8 @@ def _procedure_lines(doc: dict[str, Any], line: Any, at: Any) -> None:
             f"个别同意：应取得 {consents['required']} 户，同意 {consents['consented']}，"
             f"不同意 {consents['refused']}，未答复 {consents['pending']}"
         )
+        for owner in consents.get("owners") or []:
+            line(f"　{_consent_line(owner, at)}", 9)
     rules = doc.get("rules")
     if rules:
         parking = {True: "计入", False: "不计入", None: "未决定"}.get(rules.get("parking_counts"), "未决定")
@@ -258,6 +280,19 @@ def _procedure_lines(doc: dict[str, Any], line: Any, at: Any) -> None:
         line(f"异议 {number}（{at(objection.get('at'))}）：{objection.get('body')}", 9)
         if objection.get("answer"):
             line(f"答复：{objection['answer']}", 9)
+
+
+ANSWERS_ZH = {"consented": "同意", "refused": "不同意", "not_answered": "未答复"}
+
+
+def _consent_line(owner: dict[str, Any], at: Any) -> str:
+    """One owner's answer: "业主 A（1/101）：同意，线上，<time>" or entered "…见证录入（见证人 李）…"."""
+    rooms = "、".join(owner.get("units") or []) or "—"
+    answer = ANSWERS_ZH.get(owner.get("answer") or "", str(owner.get("answer")))
+    if owner.get("answer") == "not_answered":
+        return f"业主 {owner.get('owner_ref')}（{rooms}）：{answer}"
+    how = "线上" if owner.get("channel") == "online" else f"见证录入（见证人 {owner.get('witness')}）"
+    return f"业主 {owner.get('owner_ref')}（{rooms}）：{answer}，{how}，{at(owner.get('at'))}"
 
 
 UNIT_SIZE = 8  # pt, the participation grid

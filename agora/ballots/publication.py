@@ -293,7 +293,7 @@ async def stage_fields(resolution: Resolution) -> dict[str, Any]:
 
 async def _record_under_lock(proposal_id: int) -> tuple[Proposal, Resolution]:
     locked = await lock(proposal_id)
-    if locked.state not in ("closed", "certified") or not electorate.is_owners_matter(locked):
+    if locked.state not in ("closed", "certified") or not electorate.has_record(locked):
         raise Conflict(
             _("There is no resolution record: the vote has not closed, or this is not an owners' vote."),
             code="no_resolution",
@@ -307,7 +307,7 @@ async def _record_under_lock(proposal_id: int) -> tuple[Proposal, Resolution]:
 async def object_to_record(user: User, proposal_id: int, body: Any) -> dict[str, Any]:
     """POST …/objections: an owner of the scope objects to the preliminary record → {id}."""
     proposal, _access = await access_proposal(user, proposal_id)
-    if proposal.snapshot_id is None or not electorate.is_owners_matter(proposal):
+    if proposal.snapshot_id is None or not electorate.has_record(proposal):
         raise permissions.not_an_owner()
     await owner_standing(proposal, user)  # who may object, before the record's state
     async with atomic():

@@ -18,6 +18,7 @@ from tortoise.expressions import Q
 
 from agora import clock
 from agora.accounts.models import User
+from agora.art278 import UNANIMOUS
 from agora.audit.services import record
 from agora.ballots import consenting, electorate, permissions, publication, secrecy
 from agora.ballots.certification import record_hash as record_hash  # re-exported: the hash of a record
@@ -38,6 +39,7 @@ from agora.rooms.access import access_hall
 from agora.rooms.counting import FOLLOWS_PARKING, format_area
 from agora.rooms.models import Hall
 from agora.rooms.rules import rules_fingerprint
+from agora.rooms.snapshots import frozen_units
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 VERDICTS = {"passed": "通过", "no_decision": "未形成决定", "undetermined": "无法确定"}
@@ -169,6 +171,8 @@ async def build_document(
     closed_by: str | None = None,
 ) -> dict[str, Any]:
     """Count the closed vote and write the record (a draft until certified)."""
+    if proposal.matter == UNANIMOUS:
+        return await build_consent_document(proposal, number, now, closed_by)
     snapshot = await electorate.load_snapshot(proposal)
     rules = await procedure_rules(proposal)  # as frozen at the notice: later changes do not apply
     hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
@@ -218,6 +222,7 @@ async def build_document(
     head = entries[-1].hash if entries else GENESIS
     body = proposal.body or ""
     consents = await consenting.consent_tally(proposal)
+    owners = await consenting.consent_owners(proposal, owner_rooms(snapshot)) if consents else None
     return {
         "format": FORMAT,
         "number": number,
@@ -267,7 +272,89 @@ async def build_document(
         "rules": rules.to_json(),
         "rules_fingerprint": rules_fingerprint(rules),
         "residents_committee": await residents_committee(proposal),
-        "consents": consenting.public_consents(consents),
+        "consents": consenting.public_consents(consents, owners),
+        "certified": [],
+        "created_at": _iso(now),
+        "posted_at": None,
+        "display_until": None,
+        "supersedes": None,
+    }
+
+
+def owner_rooms(snapshot: electorate.FrozenRoll) -> dict[str, list[str]]:
+    """owner ref -> the rooms ("building/unit") they held on the roll frozen at opening."""
+    rooms: dict[str, list[str]] = {}
+    for unit in frozen_units(snapshot):
+        for ref in unit.owners:
+            rooms.setdefault(str(ref), []).append(f"{unit.building}/{unit.unit}")
+    return rooms
+
+
+def _plan(proposal: Proposal) -> dict[str, Any]:
+    body = proposal.body or ""
+    return {
+        "id": proposal.id,
+        "title": proposal.title,
+        "matter": proposal.matter,
+        "item": proposal.item,
+        "category": proposal.category,
+        "entrance": proposal.entrance,
+        "body": body,
+        "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+    }
+
+
+async def build_consent_document(
+    proposal: Proposal, number: str, now: datetime, closed_by: str | None = None
+) -> dict[str, Any]:
+    """The record of an art. 279 change of use (住改商): no ballots, no count. It passes only when every
+    owner the proposal lists as interested consented; it shows each one's answer (consented, refused,
+    not answered), how it was given (online, or entered with its witness) and when. The roll frozen
+    at opening is the scope whose owners may object; the ledger is empty (`agora verify` checks so)."""
+    snapshot = await electorate.load_snapshot(proposal)
+    rules = await procedure_rules(proposal)
+    hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
+    compound = await electorate.compound_of(proposal)
+    units = electorate.public_units(snapshot)
+    tally = await consenting.consent_tally(proposal)
+    owners = await consenting.consent_owners(proposal, owner_rooms(snapshot))
+    outcome = consenting.combined_outcome(proposal, None, tally) or "no_decision"
+    return {
+        "format": FORMAT,
+        "number": number,
+        "title": proposal.title,
+        "hall": {"slug": hall.slug, "name": hall.name, "kind": hall.kind},
+        "compound": {"slug": compound.slug, "name": compound.name},
+        "scope": snapshot.scope,
+        "proposal": {**_plan(proposal), "affected": list(proposal.affected or [])},
+        "timeline": await _timeline(proposal, closed_by),
+        "roll": {
+            "parking_counts": snapshot.parking_counts,
+            "fingerprint": snapshot.fingerprint,
+            "public_fingerprint": public_roll_fingerprint(units, snapshot.parking_counts),
+            "published_fingerprint": proposal.roll_fingerprint,
+            "units": units,
+            "totals": {
+                "persons": snapshot.persons_total,
+                "area": None if snapshot.area_cents_total is None else format_area(snapshot.area_cents_total),
+            },
+        },
+        "roll_fingerprint": snapshot.fingerprint,
+        "ledger": {"entries": [], "head": GENESIS},  # consents are not ballots
+        "head": GENESIS,
+        "entry_count": 0,
+        "participation": [],
+        "result": {
+            "outcome": outcome,
+            "reason": None if outcome == "passed" else "not_unanimous",
+            "tests": [],
+        },
+        "verdict": _verdict(outcome),
+        "deemed_participation": None,
+        "rules": rules.to_json(),
+        "rules_fingerprint": rules_fingerprint(rules),
+        "residents_committee": await residents_committee(proposal),
+        "consents": consenting.public_consents(tally, owners),
         "certified": [],
         "created_at": _iso(now),
         "posted_at": None,
@@ -341,7 +428,7 @@ async def resolution_json(user: User, proposal_id: int) -> dict[str, Any]:
 
 
 async def _closed_resolution(proposal: Proposal) -> Resolution:
-    if proposal.state not in ("closed", "certified") or not electorate.is_owners_matter(proposal):
+    if proposal.state not in ("closed", "certified") or not electorate.has_record(proposal):
         raise Conflict(
             _("There is no resolution record: the vote has not closed, or this is not an owners' vote."),
             code="no_resolution",

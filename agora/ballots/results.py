@@ -41,11 +41,14 @@ async def result_of(proposal: Proposal) -> dict[str, Any]:
     if proposal.matter == "unanimous":  # art. 279: the consents decide, not a count
         tally = await consenting.consent_tally(proposal)
         outcome = consenting.combined_outcome(proposal, None, tally)
+        record = await current_resolution(proposal)
         return {
             "state": proposal.state,
             "outcome": outcome,
             "reason": None if outcome == "passed" else "not_unanimous",
             "consents": consenting.public_consents(tally),
+            "resolution": record.number if record is not None else None,
+            "verdict": record.document.get("verdict") if record is not None else None,
         }
     if not electorate.is_owners_matter(proposal):
         return await consultation_result(proposal)

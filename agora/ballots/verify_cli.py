@@ -84,7 +84,20 @@ def run_verify(
     number = record.get("number", "?") if isinstance(record, dict) else "?"
     print(_("Resolution record {number}", number=number))
     recount = report.recount
-    if recount:
+    if recount.get("consents"):  # art. 279: the interested owners' consents decide, not a count
+        consents = recount["consents"]
+        print(
+            _(
+                "Consents: {consented} of {required} interested owners consented, {refused} refused, "
+                "{pending} did not answer; outcome: {outcome}.",
+                consented=consents.get("consented"),
+                required=consents.get("required"),
+                refused=consents.get("refused"),
+                pending=consents.get("pending"),
+                outcome=_outcome(recount.get("outcome")),
+            )
+        )
+    elif recount:
         participating = recount.get("participating", {})
         totals = recount.get("totals", {})
         print(

@@ -58,7 +58,7 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
     # Stored in UTC: SQLite compares datetimes as text, so "+08:00" would close votes 8 hours late.
     closes_at = closes_at.astimezone(UTC)
     snapshot_id, fingerprint = proposal.snapshot_id, proposal.roll_fingerprint
-    if electorate.is_owners_matter(proposal):
+    if electorate.has_record(proposal):
         hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
         rules = rules_in_force(proposal.rules, await electorate.rules_for(proposal))  # as frozen at notice
         snapshot = await freeze_roll(
@@ -70,7 +70,7 @@ async def open_vote(proposal: Proposal, *, closes_at: datetime, actor: User | No
         snapshot_id = snapshot.id
         # Published now, before any ballot: a roll rewritten later no longer matches it.
         fingerprint = electorate.snapshot_public_fingerprint(snapshot)
-        if rules.ballot_secrecy == "secret":
+        if rules.ballot_secrecy == "secret" and electorate.is_owners_matter(proposal):
             await secrecy.start_secret_vote(proposal.id)  # ballots are sealed from the first one
     await Proposal.filter(id=proposal.id).update(
         snapshot_id=snapshot_id, roll_fingerprint=fingerprint, opens_at=now, closes_at=closes_at
@@ -135,7 +135,7 @@ async def _finish(proposal: Proposal, actor: User | None, now: datetime) -> None
     proposal.closed_at = now
     await IdempotencyKey.filter(proposal_id=proposal.id).delete()  # sealed receipts go with the vote
     outcome = None
-    if electorate.is_owners_matter(proposal):
+    if electorate.has_record(proposal):
         resolution = await draft_resolution(proposal, now, closed_by=actor.display_name if actor else None)
         outcome = resolution.document["result"]["outcome"]
     await emit(

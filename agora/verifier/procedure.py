@@ -162,12 +162,15 @@ def check_rules(c: Checker, expected: str | None) -> dict | None:
     return rules
 
 
-def check_rules_applied(c: Checker, rules: dict, replaced_any: bool) -> None:
-    """The record was counted with the rules it states."""
+def check_rules_applied(c: Checker, rules: dict, replaced_any: bool, matter: str = "") -> None:
+    """The record was counted with the rules it states (an art. 279 record has no ballot to count:
+    only its roll's parking setting applies)."""
     record = c.record
     roll = record.get("roll")
     if isinstance(roll, dict) and roll.get("parking_counts") != rules.get("parking_counts"):
         c.problem(_("The roll was counted with another parking setting than the rules frozen at notice."))
+    if matter == "unanimous":
+        return
     deemed = record.get("deemed_participation")
     clause = deemed.get("clause") if isinstance(deemed, dict) else None
     if (deemed is None) != (rules.get("deemed_participation") is None) or (
@@ -208,6 +211,7 @@ def check_consents(c: Checker, matter: str, counted_outcome: str | None) -> None
         held = bool(required) and consented == required
         if consents.get("unanimous") is not held:  # type: ignore[union-attr]
             c.problem(_("consents: unanimous must say whether every owner asked consented."))
+        check_consent_owners(c, consents, matter)  # type: ignore[arg-type]
     if matter == "unanimous":
         if consents is None:
             c.problem(_("An art. 279 matter needs the consents of the owners concerned."))
@@ -231,6 +235,68 @@ def check_consents(c: Checker, matter: str, counted_outcome: str | None) -> None
                 outcome=outcome,
             )
         )
+
+
+ANSWERS = ("consented", "refused", "not_answered")
+CONSENT_CHANNELS = ("online", "witnessed")
+
+
+def check_consent_owners(c: Checker, consents: dict, matter: str) -> None:
+    """Each owner's answer, when the record lists them (an art. 279 record must): the owners the
+    proposal asks, once each; an answer given online or entered with its witness, within the voting
+    window (nothing after the close); the counts are these answers'."""
+    owners = consents.get("owners")
+    if owners is None:
+        if matter == "unanimous":
+            c.problem(_("An art. 279 record lists each interested owner's answer."))
+        return
+    if not isinstance(owners, list):
+        c.problem(_("consents.owners must list each owner's answer."))
+        return
+    timeline = c.record.get("timeline")
+    timeline = timeline if isinstance(timeline, dict) else {}
+    opens, closed = _moment(timeline.get("opens_at")), _moment(timeline.get("closed_at"))
+    tally = dict.fromkeys(ANSWERS, 0)
+    refs: list[str] = []
+    for index, item in enumerate(owners):
+        where = _("consent {index}", index=index)
+        ref = item.get("owner_ref") if isinstance(item, dict) else None
+        answer = item.get("answer") if isinstance(item, dict) else None
+        if not isinstance(ref, str) or not ref or answer not in ANSWERS:
+            c.problem(_("{where}: not an owner's answer (consented, refused, not_answered).", where=where))
+            continue
+        refs.append(ref)
+        tally[answer] += 1
+        channel, witness = item.get("channel"), item.get("witness")
+        if answer == "not_answered":
+            if channel is not None or witness is not None or item.get("at") is not None:
+                c.problem(
+                    _("{where}: an owner who did not answer has no channel, witness or time.", where=where)
+                )
+            continue
+        if channel not in CONSENT_CHANNELS:
+            c.problem(_("{where}: an answer is given online or entered with a witness.", where=where))
+        elif (channel == "witnessed") != (isinstance(witness, str) and bool(witness.strip())):
+            c.problem(
+                _(
+                    "{where}: an answer entered for an owner names its witness, one given online none.",
+                    where=where,
+                )
+            )
+        at = c.when(item, "at", where)
+        if at is not None and ((opens is not None and at < opens) or (closed is not None and at >= closed)):
+            c.problem(_("{where}: given outside the voting window.", where=where))
+    if len(set(refs)) != len(refs):
+        c.problem(_("consents: an owner is listed twice."))
+    plan = c.record.get("proposal")
+    listed = plan.get("affected" if matter == "unanimous" else "occupied") if isinstance(plan, dict) else None
+    if isinstance(listed, list) and sorted(set(refs)) != sorted({str(r) for r in listed}):
+        c.problem(_("consents: the owners answering are not the owners the proposal asks."))
+    counted = (tally["consented"], tally["refused"], tally["not_answered"])
+    if counted != (consents.get("consented"), consents.get("refused"), consents.get("pending")) or len(
+        owners
+    ) != consents.get("required"):
+        c.problem(_("consents: the counts are not the owners' answers listed."))
 
 
 # -- the residents' committee, publication and objections -------------------------------------------
@@ -392,7 +458,7 @@ def check_procedure(
     c = Checker(record, problems)
     rules = check_rules(c, expected_rules)
     if rules is not None:
-        check_rules_applied(c, rules, replaced_any)
+        check_rules_applied(c, rules, replaced_any, matter)
     check_consents(c, matter, counted_outcome)
     check_residents_committee(c)
     check_publication(c, rules)

@@ -35,6 +35,7 @@ KINDS = ("home", "parking", "shop", "stall")
 FOLLOWS_PARKING = ("parking", "stall")  # stalls count as the parking setting says
 STATUSES = ("owned", "unsold", "undelivered")
 ITEMS = {"major": (6, 7, 8), "ordinary": (1, 2, 3, 4, 5, 9)}
+UNANIMOUS = "unanimous"  # art. 279 (住改商): decided by the interested owners' consents, not by ballots
 
 _AREA = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{2}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -118,9 +119,20 @@ def check_plan(record: dict, problems: list[str]) -> tuple[int, str]:
         raise Broken(_("The record has no proposal."))
     proposal_id = integer(plan, "id", "proposal")
     matter, item = plan.get("matter"), plan.get("item")
-    if matter not in ITEMS:
-        raise Broken(_("proposal.matter must be major or ordinary."))
-    if isinstance(item, bool) or item not in ITEMS[matter]:
+    if matter == UNANIMOUS:
+        affected = plan.get("affected")
+        if (
+            not isinstance(affected, list)
+            or not affected
+            or not all(isinstance(ref, str) and ref for ref in affected)
+            or len(set(affected)) != len(affected)
+        ):
+            problems.append(_("An art. 279 matter lists the interested owners whose consent it needs."))
+        if item is not None:
+            problems.append(_("An art. 279 matter applies no art. 278 item."))
+    elif matter not in ITEMS:
+        raise Broken(_("proposal.matter must be major, ordinary or unanimous."))
+    elif isinstance(item, bool) or item not in ITEMS[matter]:
         problems.append(
             _("Art. 278 item {item} does not agree with a {matter} matter.", item=item, matter=matter)
         )
@@ -637,6 +649,34 @@ def compare(path: str, claimed: object, recounted: object, problems: list[str]) 
         )
 
 
+def check_unanimous(record: dict, entries: list[Entry], problems: list[str]) -> dict:
+    """An art. 279 record: no ballot, no participation; the outcome is the consents' (every interested
+    owner consented, or no decision made), which `check_procedure` re-derives from each owner's answer.
+    Returns what the check found, for the report."""
+    if entries:
+        problems.append(
+            _("An art. 279 matter is decided by consents, not ballots: its ledger must be empty.")
+        )
+    if record.get("participation") not in ([], None):
+        problems.append(
+            _("An art. 279 matter is decided by consents, not ballots: nobody took part in a vote.")
+        )
+    consents = record.get("consents")
+    counts = consents if isinstance(consents, dict) else {}
+    required, consented = counts.get("required"), counts.get("consented")
+    outcome = (
+        "passed" if isinstance(required, int) and required > 0 and consented == required else "no_decision"
+    )
+    claimed = record.get("result")
+    if not isinstance(claimed, dict):
+        raise Broken(_("The record has no result."))
+    compare("result.outcome", claimed.get("outcome"), outcome, problems)
+    return {
+        "outcome": outcome,
+        "consents": {key: counts.get(key) for key in ("required", "consented", "refused", "pending")},
+    }
+
+
 def verify_record(
     record: dict,
     *,
@@ -664,6 +704,17 @@ def verify_record(
         roll = check_roll(record.get("roll"), problems, expected_roll)
         check_scope(record, roll, problems)
         entries = check_ledger(record, proposal_id, secrecy == "secret", expected_head, problems)
+        if matter == UNANIMOUS:
+            result = check_unanimous(record, entries, problems)
+            check_procedure(
+                record,
+                problems,
+                matter=matter,
+                counted_outcome=None,
+                replaced_any=False,
+                expected_rules=expected_rules,
+            )
+            return VerifyReport(not problems, problems, result)
         counted = effective(entries)
         if any(n > 1 for n in Counter(entry.receipt for entry in counted).values()):
             problems.append(_("Two effective ballots carry the same receipt."))
