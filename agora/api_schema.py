@@ -97,7 +97,7 @@ TEXT = {"type": "string"}
 NOTIFICATION = _obj(
     ["id", "kind", "proposal", "title", "closes_at", "needed", "created_at", "read"],
     id=ID,
-    kind={"enum": ["vote_closing", "reply"]},
+    kind={"enum": ["vote_closing", "reply", "vote_notice"]},
     comment={"type": ["integer", "null"]},
     proposal=ID,
     title={"type": "string"},

@@ -247,7 +247,9 @@ def _procedure_lines(doc: dict[str, Any], line: Any, at: Any) -> None:
         line(f"表决期限延长：由 {old} 延至 {new}，理由：{extension.get('reason')}")
     notified = doc.get("residents_committee")
     if notified:
-        line(f"已告知居委会（{notified.get('name')}）：{at(notified.get('notified_at'))}")
+        staff = notified.get("staff")
+        told = f"，通知社区工作人员 {staff} 人" if staff is not None else ""
+        line(f"已告知居委会（{notified.get('name')}）：{at(notified.get('notified_at'))}{told}")
     consents = doc.get("consents")
     if consents:
         line(

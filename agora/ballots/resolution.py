@@ -32,6 +32,7 @@ from agora.ballots.verify import FORMAT, public_roll_fingerprint
 from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
+from agora.notify.notices import told_count
 from agora.proposals import calendar
 from agora.proposals.models import Proposal, ProposalTransition
 from agora.proposals.timeline import access_proposal, record_transition
@@ -65,7 +66,13 @@ async def residents_committee(proposal: Proposal) -> dict[str, Any] | None:
     community = await Hall.get_or_none(id=compound.parent_id)  # type: ignore[attr-defined]
     if community is None:
         return None
-    return {"hall": community.slug, "name": community.name, "notified_at": _iso(proposal.notice_at)}
+    return {
+        "hall": community.slug,
+        "name": community.name,
+        "notified_at": _iso(proposal.notice_at),
+        # How many of the community's staff (the residents' committee) were notified at the notice.
+        "staff": await told_count(proposal.id),
+    }
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -24,7 +24,7 @@ from agora.audit.services import record
 from agora.ballots.needs import my_part
 from agora.errors import Invalid, NotFound
 from agora.i18n import _, use_locale
-from agora.notify import rules
+from agora.notify import notices, rules
 from agora.notify.channels import Channel, DeliveryFailed, Message, SmtpConfig, build_channels
 from agora.notify.models import Contact, Delivery, Notification
 from agora.proposals.models import Comment, Proposal
@@ -222,12 +222,74 @@ async def _message_again(notifier: Notifier, note: Notification) -> Message | No
             "author", "proposal"
         )
         return _reply_message(notifier, user, contact, reply) if reply is not None else None
+    if note.kind == notices.KIND:  # the residents' committee told of a notice: until the vote closes
+        if proposal.state in ("closed", "certified"):
+            return None
+        return _notice_message(notifier, user, contact, proposal, await Hall.get(id=proposal.hall_id))  # type: ignore[attr-defined]
     return None
+
+
+async def sweep_notices(notifier: Notifier) -> int:
+    """Pass on, by e-mail or SMS, each notice told to the community's staff (the residents' committee)
+    in the last day that has not been passed on yet (`agora.notify.notices` made it at the notice);
+    the number passed on."""
+    now = clock.now()
+    notes = await Notification.filter(kind=notices.KIND, created_at__gte=now - REPLY_WINDOW).order_by("id")
+    passed_on = set(
+        await Delivery.filter(notification_id__in=[n.id for n in notes]).values_list(
+            "notification_id", flat=True
+        )
+    )
+    sent = 0
+    for note in notes:
+        if note.id in passed_on:
+            continue
+        user = await User.get_or_none(id=note.user_id, is_active=True)  # type: ignore[attr-defined]
+        proposal = await Proposal.get_or_none(id=note.proposal_id or 0)
+        hall = await Hall.get_or_none(id=proposal.hall_id) if proposal is not None else None  # type: ignore[attr-defined]
+        if user is None or proposal is None or hall is None:
+            continue
+        contact = await Contact.get_or_none(user_id=user.id)
+        message = _notice_message(notifier, user, contact, proposal, hall)
+        if any(channel.reaches(message) for channel in notifier.channels):
+            await _send(notifier, note, message)
+            sent += 1
+    return sent
 
 
 async def sweep(notifier: Notifier) -> int:
     """Everything the notifier sends on one tick."""
-    return await sweep_reminders(notifier) + await sweep_replies(notifier) + await sweep_retries(notifier)
+    return (
+        await sweep_reminders(notifier)
+        + await sweep_replies(notifier)
+        + await sweep_retries(notifier)
+        + await sweep_notices(notifier)
+    )
+
+
+def _notice_message(
+    notifier: Notifier, user: User, contact: Contact | None, proposal: Proposal, hall: Hall
+) -> Message:
+    """The residents' committee told of an owners' vote: what, where, until when (their language)."""
+    locale = user.locale or i18n.DEFAULT_LOCALE
+    with use_locale(locale):
+        when = local_time(proposal.closes_at, clock.LOCAL_ZONE, _babel(locale)) or "—"
+        subject = _("Notice of an owners' vote: {title}", title=proposal.title)
+        body = _(
+            "The owners of {hall} will vote on “{title}”; the notice is published and the vote closes"
+            " at {when}. The residents' committee is told of every owners' vote.",
+            hall=hall.name,
+            title=proposal.title,
+            when=when,
+        )
+    return Message(
+        user_id=user.id,
+        email=contact.email if contact else None,
+        phone=contact.phone if contact else None,
+        subject=subject,
+        body=body,
+        url=f"{notifier.base_url}/notifications",
+    )
 
 
 def _babel(locale: str) -> str:
@@ -321,6 +383,11 @@ async def inbox(user: User) -> tuple[list[dict[str, Any]], int]:
             comment = int(note.key.split(":", 1)[1])
             items.append(
                 {"note": note, "proposal": proposal, "needed": note.read_at is None, "comment": comment}
+            )
+            continue
+        if note.kind == notices.KIND:  # the residents' committee told of a notice, until read
+            items.append(
+                {"note": note, "proposal": proposal, "needed": note.read_at is None, "comment": None}
             )
             continue
         open_now = proposal.state == "voting" and proposal.closes_at is not None and proposal.closes_at > now

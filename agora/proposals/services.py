@@ -23,6 +23,7 @@ from agora.ballots.voting import close_vote, open_vote
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.live.events import atomic, emit
+from agora.notify.notices import tell_community_staff
 from agora.proposals import lifecycle, meeting, permissions, window
 from agora.proposals.drafting import charged_problem, charged_units_of, validate_draft
 from agora.proposals.lifecycle import Actor
@@ -196,7 +197,7 @@ async def transition(
             announced = window.announce(fresh, now, closes_at, await compound_rules(access.hall))
             if announced:
                 await fresh.save(update_fields=announced)
-                await _tell_residents_committee(access.hall, fresh, actor)
+                await _tell_residents_committee(access.hall, fresh, actor, now)
         elif to == "voting" and meeting.is_meeting(fresh):
             await meeting.open_meeting(fresh, actor, now)  # the roll of residents, frozen; no window
         elif to == "voting":
@@ -228,14 +229,16 @@ async def transition(
     return fresh
 
 
-async def _tell_residents_committee(hall: Hall, proposal: Proposal, actor: User) -> None:
-    """The residents' committee is told of every owners' vote (domain.md, "The calendar"): the
-    community hall the compound belongs to, in the audit log; the record names it."""
+async def _tell_residents_committee(hall: Hall, proposal: Proposal, actor: User, now: datetime) -> None:
+    """The residents' committee is told of every owners' vote (domain.md, "The calendar"): every
+    staff member of the community the compound belongs to gets a notification at the notice (their
+    inbox; e-mail or SMS by the notifier), and the audit log says so; the record names it."""
     compound = (
         hall if hall.kind == "compound" or hall.compound_id is None else await Hall.get(id=hall.compound_id)
     )
     if compound.parent_id is None:  # type: ignore[attr-defined]
         return
+    told = await tell_community_staff(compound.parent_id, proposal.id, proposal.closes_at, now)  # type: ignore[attr-defined]
     await record(
         "proposal.residents_committee_told",
         actor=actor,
@@ -243,6 +246,7 @@ async def _tell_residents_committee(hall: Hall, proposal: Proposal, actor: User)
         object_id=proposal.id,
         hall_id=compound.parent_id,  # type: ignore[attr-defined]
         closes_at=proposal.closes_at.isoformat() if proposal.closes_at else None,
+        staff=told,
     )
 
 

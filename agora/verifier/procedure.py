@@ -313,6 +313,9 @@ def check_residents_committee(c: Checker) -> None:
     ):
         c.problem(_("residents_committee must name the community and when it was told."))
         return
+    staff = told.get("staff")
+    if staff is not None and (isinstance(staff, bool) or not isinstance(staff, int) or staff < 0):
+        c.problem(_("residents_committee: staff must count the staff members told."))
     timeline = c.record.get("timeline")
     timeline = timeline if isinstance(timeline, dict) else {}
     notified = c.when(told, "notified_at", where)
