@@ -32,8 +32,13 @@ def page_kinds(world: World) -> dict[str, list[str]]:
             "/notifications",
             "/settings/notifications",
             "/settings/password",
+            f"/proposals/{ids['shop']}/consents",  # the owner's own consent question (art. 279)
         ],
-        "canvasser": [f"/proposals/{ids['vote']}/paper", f"/proposals/{ids['vote']}/paper?q=1"],
+        "canvasser": [
+            f"/proposals/{ids['vote']}/paper",
+            f"/proposals/{ids['vote']}/paper?q=1",
+            f"/proposals/{ids['shop']}/consents",  # entering an owner's consent with a witness
+        ],
         "committee": [
             f"/halls/{HALL}/roll",
             f"/halls/{HALL}/invites",
@@ -41,6 +46,7 @@ def page_kinds(world: World) -> dict[str, list[str]]:
             f"/halls/{HALL}/rules",
             f"/halls/{HALL}/dashboard",
             f"/halls/{HALL}/password-resets",
+            f"/proposals/{ids['shop']}/consents",  # who consented, refused, has not answered
         ],
         "party": [f"/halls/{HALL}/moderation", f"/halls/{HALL}/moderation/log"],
     }

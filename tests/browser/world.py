@@ -8,6 +8,7 @@ adds, through the public API, one proposal per interesting state of 阳光花园
   and a comment owner2 reported (so the moderator's queue has an entry),
 - an owners' vote that is open (owner1 and owner2 have not voted; owner4 voted online),
 - an owners' vote that closed (online, paper and proxy ballots) with its resolution record certified,
+- an art. 279 change of use (住改商) asking owner1's and owner2's consent, open,
 - two concerns: one triaged onto the governance list with an official reply, one wish awaiting triage.
 
 `lang="en"` seeds only the demo's rooms step, renames every hall, person and unit label to plain
@@ -44,6 +45,7 @@ TEXT = {
         ),
         "vote": ("1幢1单元加装电梯", "在1幢1单元加装电梯，费用按楼层分摊，低层住户给予补偿。"),
         "done": ("使用维修资金更换屋顶防水层", "3幢屋顶漏水，使用专项维修资金更换防水层，预算12万元。"),
+        "shop": ("1幢1-302室改为茶室", "住宅改为经营性用房，须经有利害关系的业主一致同意。"),
         "comments": {
             "first": "赞成，晚上确实太黑了。",
             "reply": "同意楼上，我母亲上周差点摔倒。",
@@ -71,6 +73,7 @@ TEXT = {
         ),
         "vote": ("Elevator for building 1 entrance 1", "Install an elevator, costs shared by floor."),
         "done": ("Roof waterproofing from the fund", "Replace the leaking roof of building 3 from the fund."),
+        "shop": ("Unit 1-302 to become a tea room", "A home turned into a business needs every consent."),
         "comments": {
             "first": "Agreed, it is far too dark.",
             "reply": "My mother nearly fell there last week.",
@@ -250,9 +253,14 @@ async def seed_world(
             await world.move(key, "consultation")
             # The notice announces the window: from the first day voting may open (16 days on).
             await world.move(key, "notice", closes_at=closes_in(16 + (6 if key == "done" else 30)))
+        # Art. 279 (住改商): the consents of the interested owners, asked while the others vote.
+        await world.propose("committee", "shop", matter="unanimous", affected=["SG-OWNER1", "SG-OWNER2"])
+        await world.move("shop", "consultation")
+        await world.move("shop", "notice", closes_at=closes_in(16 + 30))
         clock.travel(timedelta(days=16, hours=1))
         await world.move("done", "voting")
         await world.move("vote", "voting")
+        await world.move("shop", "voting")
         await world.cast("owner4", "vote", "yes")
         for login, choice in (("owner1", "yes"), ("owner2", "yes"), ("owner4", "yes"), ("owner5", "no"),
                               ("owner6", "abstain")):  # fmt: skip
