@@ -16,13 +16,12 @@ from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotFound, Throttled
 from agora.i18n import _
 from agora.live.events import atomic, emit
-from agora.proposals import markdown, permissions
+from agora.proposals import markdown, permissions, queries
 from agora.proposals.models import Comment, CommentRevision, ModerationEntry, Proposal
 from agora.proposals.serialize import comment_json, comment_row_json
 from agora.proposals.threads import MAX_DEPTH, STANCES, attach_point, build_tree
 from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess
-from agora.storage.sql import converters, fetch, in_list, to_python
 from agora.web.http import MAX_ID, parse_id
 
 MAX_COMMENT = 5000
@@ -219,16 +218,6 @@ async def pin_official(access: HallAccess, comment: Comment, actor: User) -> Com
     return fresh
 
 
-# The columns a comment's JSON shape needs (`serialize.comment_row_json`), read as plain rows with
-# the author's name joined in: a page reads up to a few hundred of them (agora.storage.sql).
-_ROWS = (
-    "SELECT c.id, c.proposal_id, c.parent_id, u.display_name AS author__display_name, c.body_html,"
-    " c.stance, c.official, c.official_as, c.created_at, c.edited_at, c.deleted_at, c.hidden_at,"
-    " c.hidden_reason FROM comments c JOIN users u ON u.id = c.author_id"
-)
-_CONVERT = converters(Comment, "official", "created_at", "edited_at", "deleted_at", "hidden_at")
-
-
 async def comment_page(
     proposal: Proposal,
     *,
@@ -243,21 +232,20 @@ async def comment_page(
     "continue this thread"), so a thread of thousands of replies costs a page what it shows."""
     if sort not in ("oldest", "newest"):
         raise Invalid(_("sort is oldest or newest."), fields={"sort": "invalid"})
-    where, params = "c.proposal_id = ? AND c.parent_id IS NULL", [proposal.id]
+    cursor = None
     if after not in (None, ""):
         if not str(after).isascii() or not str(after).isdigit():
             raise Invalid(_("The page cursor is not valid."), fields={"after": "invalid"})
-        where += " AND c.id < ?" if sort == "newest" else " AND c.id > ?"
-        params.append(min(int(after), MAX_ID))  # past every id, still within the column's type
+        cursor = min(int(after), MAX_ID)  # past every id, still within the column's type
     limit = max(1, min(int(limit), 200))
-    order = "DESC" if sort == "newest" else "ASC"
-    tops = await fetch(f"{_ROWS} WHERE {where} ORDER BY c.id {order} LIMIT ?", *params, limit + 1)  # noqa: S608 — fixed text
+    newest_first = sort == "newest"
+    tops = await queries.top_comments(proposal.id, newest_first=newest_first, after=cursor, limit=limit + 1)
     more = len(tops) > limit
     tops = tops[:limit]
-    ids = [c["id"] for c in tops]
-    deep = "" if shown_depth is None else f" AND c.depth <= {int(shown_depth) + 1}"
-    replies = await fetch(f"{_ROWS} WHERE c.root_id IN {in_list(ids)}{deep}", *ids) if ids else []  # noqa: S608
-    rows = [comment_row_json(to_python(c, _CONVERT)) for c in [*tops, *replies]]
+    ids = [c.id for c in tops]
+    depth = None if shown_depth is None else int(shown_depth) + 1
+    replies = await queries.replies_in_threads(ids, depth) if ids else []
+    rows = [comment_row_json(c) for c in [*tops, *replies]]
     tree = build_tree(rows, roots=ids, max_depth=MAX_DEPTH)
     return tree, (ids[-1] if more and ids else None)
 
@@ -277,54 +265,33 @@ async def thread_of(comment: Comment, *, after: Any = None) -> tuple[dict[str, A
         if not str(after).isascii() or not str(after).isdigit():
             raise Invalid(_("The page cursor is not valid."), fields={"after": "invalid"})
     start = min(int(after or 0), MAX_ID)
-    top = await fetch(f"{_ROWS} WHERE c.id = ?", comment.id)  # noqa: S608 — fixed text
-    children = await fetch(
-        f"{_ROWS} WHERE c.parent_id = ? AND c.id > ? AND c.id <> ? ORDER BY c.id LIMIT ?",  # noqa: S608
-        comment.id,
-        start,
-        comment.id,
-        THREAD_PAGE + 1,
-    )
+    top = await queries.comment_row(comment.id)
+    children = await queries.replies_to(comment.id, after=start, limit=THREAD_PAGE + 1)
     more = len(children) > THREAD_PAGE
     children = children[:THREAD_PAGE]
-    rows, level = [*top, *children], [c["id"] for c in children]
+    rows, level = [*top, *children], [c.id for c in children]
     for _level in range(PAGE_DEPTH):
         if not level:
             break
-        below = await fetch(
-            f"{_ROWS} WHERE c.parent_id IN {in_list(level)} ORDER BY c.id LIMIT ?",  # noqa: S608
-            *level,
-            THREAD_LEVEL_ROWS,
-        )
+        below = await queries.replies_to_any(level, THREAD_LEVEL_ROWS)
         rows += below
-        level = [c["id"] for c in below]
-    nodes = [comment_row_json(to_python(c, _CONVERT)) for c in rows]
+        level = [c.id for c in below]
+    nodes = [comment_row_json(c) for c in rows]
     tree = build_tree(nodes, roots=[comment.id], max_depth=max(1, MAX_DEPTH - (comment.depth or 0)))
     node = next(node for node in tree if node["id"] == comment.id)
-    return node, (children[-1]["id"] if more else None)
+    return node, (children[-1].id if more else None)
 
 
 _STATED = tuple(s for s in STANCES if s != "neutral")
-# `threads.stance_summary` in SQL: each author's latest visible comment that states a stance,
-# counted by stance; then every comment of the proposal (the discussion's size, tombstones included).
-_SUMMARY = (
-    "SELECT c.stance AS stance, COUNT(*) AS n FROM comments c JOIN ("
-    " SELECT author_id, MAX(id) AS latest FROM comments WHERE proposal_id = ?"
-    " AND deleted_at IS NULL AND hidden_at IS NULL AND stance IN (?, ?, ?) GROUP BY author_id"
-    ") l ON c.id = l.latest GROUP BY c.stance"
-    " UNION ALL SELECT '' AS stance, COUNT(*) AS n FROM comments WHERE proposal_id = ?"
-)
-
-
 async def summary(proposal: Proposal) -> tuple[dict[str, int], int]:
     """The stance summary and the number of comments, in one query however long the discussion."""
     counts = dict.fromkeys(_STATED, 0)
     total = 0
-    for row in await fetch(_SUMMARY, proposal.id, *_STATED, proposal.id):
-        if row["stance"] == "":
-            total = int(row["n"])
-        elif row["stance"] in counts:
-            counts[row["stance"]] = int(row["n"])
+    for row in await queries.stance_counts(proposal.id, _STATED):
+        if row.stance == "":
+            total = int(row.n)
+        elif row.stance in counts:
+            counts[row.stance] = int(row.n)
     return counts, total
 
 

@@ -8,7 +8,6 @@ in the database, so backups carry the photos with everything else.
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
 from agora import clock
 from agora.accounts.models import User
@@ -16,10 +15,9 @@ from agora.audit.services import record
 from agora.errors import Conflict, Invalid, NotFound, TooLarge
 from agora.i18n import _
 from agora.live.events import atomic
-from agora.proposals import imaging, permissions
+from agora.proposals import imaging, permissions, queries
 from agora.proposals.models import Proposal, ProposalPhoto
 from agora.rooms.access import HallAccess
-from agora.storage.sql import fetch
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -50,7 +48,7 @@ def process(raw: bytes, field: str = "photo") -> imaging.Processed:
         ) from None
 
 
-def photo_url(photo: ProposalPhoto | SimpleNamespace, thumb: bool = False) -> str:
+def photo_url(photo: ProposalPhoto | queries.PhotoRow, thumb: bool = False) -> str:
     url = f"/proposals/{photo.proposal_id}/photos/{photo.id}.jpg"  # type: ignore[union-attr]
     return url + "?size=thumb" if thumb else url
 
@@ -116,15 +114,9 @@ async def photos_of(proposal: Proposal) -> list[ProposalPhoto]:
     )
 
 
-_LIST = (
-    "SELECT id, proposal_id, width, height, thumb_width, thumb_height FROM proposal_photos"
-    " WHERE proposal_id = ? ORDER BY id"
-)
-
-
-async def photo_rows(proposal: Proposal) -> list[SimpleNamespace]:
+async def photo_rows(proposal: Proposal) -> list[queries.PhotoRow]:
     """`photos_of` for the page, as plain rows with the same attributes (one fixed query)."""
-    return [SimpleNamespace(**row) for row in await fetch(_LIST, proposal.id)]
+    return await queries.photo_rows(proposal.id)
 
 
 async def photo_bytes(proposal: Proposal, photo_id: int, thumb: bool) -> tuple[bytes, str]:

@@ -7,11 +7,14 @@ A page, an htmx fragment and a websocket push are all rendered from the same JSO
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agora.proposals import markdown
 from agora.proposals.models import Comment, Proposal, ProposalTransition
 from agora.rooms.rules import rules_fingerprint, rules_from
+
+if TYPE_CHECKING:
+    from agora.proposals.queries import CommentRow
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -42,23 +45,23 @@ def comment_json(comment: Comment) -> dict[str, Any]:
     }
 
 
-def comment_row_json(row: dict[str, Any]) -> dict[str, Any]:
-    """`comment_json` from a plain row (`discussion.ROW_FIELDS`), without building a model."""
-    hidden_at = row["hidden_at"]
-    hidden = {"reason": row["hidden_reason"], "at": _iso(hidden_at)} if hidden_at is not None else None
-    served = hidden is None and row["deleted_at"] is None
+def comment_row_json(row: CommentRow) -> dict[str, Any]:
+    """`comment_json` from a plain row (`queries.CommentRow`), without building a model."""
+    hidden_at = row.hidden_at
+    hidden = {"reason": row.hidden_reason, "at": _iso(hidden_at)} if hidden_at is not None else None
+    served = hidden is None and row.deleted_at is None
     return {
-        "id": row["id"],
-        "proposal": row["proposal_id"],
-        "parent": row["parent_id"],
-        "author": row["author__display_name"],
-        "body_html": row["body_html"] if served else None,
-        "stance": row["stance"],
-        "official": row["official"],
-        "official_as": row["official_as"] or None,
-        "created_at": _iso(row["created_at"]),
-        "edited_at": _iso(row["edited_at"]),
-        "deleted": row["deleted_at"] is not None,
+        "id": row.id,
+        "proposal": row.proposal_id,
+        "parent": row.parent_id,
+        "author": row.author,
+        "body_html": row.body_html if served else None,
+        "stance": row.stance,
+        "official": row.official,
+        "official_as": row.official_as or None,
+        "created_at": _iso(row.created_at),
+        "edited_at": _iso(row.edited_at),
+        "deleted": row.deleted_at is not None,
         "hidden": hidden,
     }
 

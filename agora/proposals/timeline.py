@@ -13,7 +13,6 @@ the other way round through here.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from agora import clock
@@ -22,11 +21,9 @@ from agora.audit.services import record
 from agora.errors import Conflict, NotFound
 from agora.i18n import _
 from agora.live.events import atomic, emit
-from agora.proposals import lifecycle
+from agora.proposals import lifecycle, queries
 from agora.proposals.models import ModerationEntry, Proposal, ProposalTransition
 from agora.rooms.access import HallAccess, access_to
-from agora.rooms.models import Hall
-from agora.storage.sql import aliased, by_alias, fetch, hydrate, to_datetime
 
 # The `*_at` field each state stamps (opens_at/closes_at are the ballots feature's, via open_vote).
 STAMPS = {
@@ -45,27 +42,9 @@ AUTOMATIC = {("voting", "closed"), ("closed", "certified")}
 # --- access -------------------------------------------------------------------------------------
 
 
-@cache
-def _proposal_and_hall_sql() -> str:
-    """Built on first use: a model's foreign key columns are known only once Tortoise is set up."""
-    return (
-        f"SELECT {aliased(Proposal, 'p')}, {aliased(Hall, 'h')}"  # noqa: S608 — the models' columns
-        " FROM proposals p JOIN halls h ON h.id = p.hall_id WHERE p.id = ?"
-    )
-
-
-async def _proposal_and_hall(proposal_id: int) -> tuple[Proposal, Hall] | None:
-    """The proposal and its hall as models, from one plain query (every page of a proposal does this)."""
-    rows = await fetch(_proposal_and_hall_sql(), proposal_id)
-    if not rows:
-        return None
-    columns = by_alias(rows[0])
-    return hydrate(Proposal, columns["p"]), hydrate(Hall, columns["h"])
-
-
 async def access_proposal(user: User | None, proposal_id: int) -> tuple[Proposal, HallAccess]:
     """The proposal and the caller's access to its hall; NotFound if absent or not visible."""
-    found = await _proposal_and_hall(proposal_id)
+    found = await queries.proposal_and_hall(proposal_id)
     if found is None:
         raise NotFound(_("This proposal does not exist or you cannot see it."))
     proposal, hall = found
@@ -150,21 +129,15 @@ async def timeline(proposal: Proposal) -> list[ProposalTransition]:
     return await ProposalTransition.filter(proposal_id=proposal.id).order_by("id").select_related("by")
 
 
-_TIMELINE = (
-    "SELECT t.to_state, t.at, t.reason, u.display_name FROM proposal_transitions t"
-    " LEFT JOIN users u ON u.id = t.by_id WHERE t.proposal_id = ? ORDER BY t.id"
-)
-
-
 async def timeline_view(proposal: Proposal) -> list[dict[str, Any]]:
     """The timeline for the page, as plain rows: `to_state`, `at`, `by` ({display_name} or None
     for an automatic step), `reason` (what the template reads of `timeline`'s models)."""
     return [
         {
-            "to_state": row["to_state"],
-            "at": to_datetime(row["at"]),
-            "by": {"display_name": row["display_name"]} if row["display_name"] is not None else None,
-            "reason": row["reason"],
+            "to_state": row.to_state,
+            "at": row.at,
+            "by": {"display_name": row.display_name} if row.display_name is not None else None,
+            "reason": row.reason,
         }
-        for row in await fetch(_TIMELINE, proposal.id)
+        for row in await queries.timeline_rows(proposal.id)
     ]
