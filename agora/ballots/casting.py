@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -18,7 +17,7 @@ from agora import clock
 from agora.accounts.models import User
 from agora.art278 import RESIDENT_MEETING
 from agora.audit.services import record
-from agora.ballots import electorate, ledger, permissions, proxies, writer
+from agora.ballots import electorate, ledger, permissions, proxies, queries, writer
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import check_key, remember, replay_of, request_digest
 from agora.ballots.ledger import Ballot, Refused, already_voted, not_open, receipt_json
@@ -29,9 +28,7 @@ from agora.live.events import atomic
 from agora.proposals.models import Proposal
 from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess, access_to
-from agora.rooms.models import Hall
 from agora.rooms.rules import rules_in_force
-from agora.storage.sql import aliased, by_alias, fetch, hydrate
 
 
 def check_choice(proposal: Proposal, choice: Any) -> str:
@@ -48,28 +45,11 @@ def check_choice(proposal: Proposal, choice: Any) -> str:
 # --- the online cast's one read ------------------------------------------------------------------
 
 
-@cache
-def _cast_read_sql() -> str:
-    """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
-    columns = [aliased(Proposal, "p"), aliased(Hall, "h")]
-    columns += [
-        f"s.{c} AS s__{c}"
-        for c in ("id", "fingerprint", "compound_id", "persons_total", "area_cents_total", "created_at")
-    ]
-    columns += ["c.id AS c__id", "c.rules AS s__rules", "o.owner_ref AS o__owner_ref"]
-    return (
-        f"SELECT {', '.join(columns)} FROM proposals p JOIN halls h ON h.id = p.hall_id"  # noqa: S608
-        " LEFT JOIN roll_snapshots s ON s.id = p.snapshot_id LEFT JOIN halls c ON c.id = s.compound_id"
-        " LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ?"
-        " WHERE p.id = ?"
-    )
-
-
 @dataclass(frozen=True)
 class _CastRead:
     proposal: Proposal
     access: HallAccess
-    snapshot: dict[str, Any] | None  # the frozen roll's row as `electorate.snapshot_info` reads it
+    snapshot: queries.SnapshotRow | None  # the frozen roll's row as `electorate.snapshot_info` reads it
     refs: list[str]  # the caller's owner refs in the frozen roll's compound (also those a re-import left out)
 
 
@@ -79,14 +59,10 @@ async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
     totals and compound rules, and the caller's active owner refs in that compound (as
     `electorate.snapshot_and_refs`).
     Nothing is cached across requests: a removed owner or a lost role counts on the next cast."""
-    rows = await fetch(_cast_read_sql(), user.id, proposal_id)
-    if not rows:
+    read = await queries.cast_read(user.id, proposal_id)
+    if read is None:
         raise NotFound(_("This proposal does not exist or you cannot see it."))
-    columns = by_alias(rows[0])
-    proposal = hydrate(Proposal, columns["p"])
-    hall = hydrate(Hall, columns["h"])
-    snapshot = columns["s"] if columns["s"]["id"] is not None and columns["c"]["id"] is not None else None
-    refs = sorted(str(row["o__owner_ref"]) for row in rows if row["o__owner_ref"] is not None)
+    proposal, hall, snapshot, refs = read
     try:
         access = await access_to(user, hall)
     except NotFound:

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from agora import art278
 from agora.accounts.models import User
-from agora.ballots import permissions, standing
+from agora.ballots import permissions, queries, standing
 from agora.ballots.verify import public_roll_fingerprint
 from agora.errors import NotFound
 from agora.i18n import _
@@ -24,7 +24,7 @@ from agora.rooms.counting import DEVELOPER_KEY, format_area
 from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
 from agora.rooms.snapshots import frozen_persons, frozen_units, snapshot_person_of
-from agora.storage.sql import fetch, to_datetime
+from agora.storage.sql import to_datetime
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,6 @@ async def rules_for(proposal: Proposal) -> Rules:
     return rules_from((await compound_of(proposal)).rules)
 
 
-_ROLL_SQL = (
-    "SELECT id, compound_id, scope, parking_counts, units, persons, persons_total, area_cents_total,"
-    " fingerprint, created_at FROM roll_snapshots WHERE id = ?"
-)
-
-
 class FrozenRoll:
     """A saved `RollSnapshot` as one plain row, its `units` and `persons` decoded on first use.
 
@@ -76,17 +70,17 @@ class FrozenRoll:
     the totals; the record reads the units and persons, the turnout table only the units.
     """
 
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.id = int(row["id"])
-        self.compound_id = int(row["compound_id"])
-        self.scope = _json(row["scope"])
-        self.parking_counts = None if row["parking_counts"] is None else bool(row["parking_counts"])
-        self.persons_total = _int_or_none(row["persons_total"])
-        self.area_cents_total = _int_or_none(row["area_cents_total"])
-        self.fingerprint = str(row["fingerprint"])
-        self.created_at = to_datetime(row["created_at"])
-        self._units = row["units"]
-        self._persons = row["persons"]
+    def __init__(self, row: queries.FrozenRollRow) -> None:
+        self.id = int(row.id)
+        self.compound_id = int(row.compound_id)
+        self.scope = _json(row.scope)
+        self.parking_counts = None if row.parking_counts is None else bool(row.parking_counts)
+        self.persons_total = _int_or_none(row.persons_total)
+        self.area_cents_total = _int_or_none(row.area_cents_total)
+        self.fingerprint = str(row.fingerprint)
+        self.created_at = to_datetime(row.created_at)
+        self._units = row.units
+        self._persons = row.persons
 
     @cached_property
     def units(self) -> list[list[Any]]:
@@ -103,10 +97,10 @@ async def load_snapshot(proposal: Proposal) -> FrozenRoll:
     """The proposal's frozen roll: for the count and the record, not per ballot (see `snapshot_info`)."""
     if proposal.snapshot_id is None:
         raise NotFound(_("This vote has no frozen roll."))
-    rows = await fetch(_ROLL_SQL, proposal.snapshot_id)
-    if not rows:
+    row = await queries.frozen_roll(proposal.snapshot_id)
+    if row is None:
         raise NotFound(_("This vote has no frozen roll."))
-    return FrozenRoll(rows[0])
+    return FrozenRoll(row)
 
 
 # --- the frozen roll, indexed once per process ---------------------------------------------------
@@ -149,44 +143,31 @@ def index_of_persons(persons: list[list[Any]]) -> SnapshotIndex:
     )
 
 
-_INFO_SQL = (
-    "SELECT s.id, s.fingerprint, s.compound_id, s.persons_total, s.area_cents_total, s.created_at,"
-    " h.rules AS rules{owner} FROM roll_snapshots s JOIN halls h ON h.id = s.compound_id{join}"
-    " WHERE s.id = ?"
-)
-_SNAPSHOT_SQL = _INFO_SQL.format(owner="", join="")
-_OWNER_SQL = _INFO_SQL.format(
-    owner=", o.owner_ref AS owner_ref",
-    join=" LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ? AND o.active = ?",
-)
-
-
 async def snapshot_info(proposal: Proposal) -> SnapshotInfo:
     """The proposal's frozen roll without decoding its units: one small query, the index cached."""
     if proposal.snapshot_id is None:
         raise NotFound(_("This vote has no frozen roll."))
-    rows = await fetch(_SNAPSHOT_SQL, proposal.snapshot_id)
-    if not rows:
+    row = await queries.snapshot_row(proposal.snapshot_id)
+    if row is None:
         raise NotFound(_("This vote has no frozen roll."))
-    return await _info_of(rows[0])
+    return await _info_of(row)
 
 
 async def snapshot_and_refs(proposal: Proposal, user: User) -> tuple[SnapshotInfo, list[str]]:
     """The frozen roll's info and the caller's active owner refs in its compound, in one query."""
     if proposal.snapshot_id is None:
         raise NotFound(_("This vote has no frozen roll."))
-    rows = await fetch(_OWNER_SQL, user.id, True, proposal.snapshot_id)
-    if not rows:
+    found = await queries.snapshot_and_refs(proposal.snapshot_id, user.id)
+    if found is None:
         raise NotFound(_("This vote has no frozen roll."))
-    refs = sorted(str(row["owner_ref"]) for row in rows if row["owner_ref"] is not None)
-    return await _info_of(rows[0]), refs
+    return await _info_of(found.snapshot), found.refs
 
 
-async def _info_of(row: dict[str, Any]) -> SnapshotInfo:
-    key = (int(row["id"]), str(row["fingerprint"]), str(row["created_at"]))
+async def _info_of(row: queries.SnapshotRow) -> SnapshotInfo:
+    key = (int(row.id), str(row.fingerprint), str(row.created_at))
     index = _index_cache.get(key)
     if index is None:
-        persons = cast(list[Any], await RollSnapshot.filter(id=row["id"]).values_list("persons", flat=True))
+        persons = cast(list[Any], await RollSnapshot.filter(id=row.id).values_list("persons", flat=True))
         index = index_of_persons(persons[0] if persons else [])
         _index_cache[key] = index
         while len(_index_cache) > _INDEX_CACHE_SIZE:
@@ -194,11 +175,11 @@ async def _info_of(row: dict[str, Any]) -> SnapshotInfo:
     else:
         _index_cache.move_to_end(key)
     return SnapshotInfo(
-        id=int(row["id"]),
-        compound_id=int(row["compound_id"]),
-        persons_total=None if row["persons_total"] is None else int(row["persons_total"]),
-        area_cents_total=None if row["area_cents_total"] is None else int(row["area_cents_total"]),
-        rules=rules_from(_decoded(row["rules"])),
+        id=int(row.id),
+        compound_id=int(row.compound_id),
+        persons_total=None if row.persons_total is None else int(row.persons_total),
+        area_cents_total=None if row.area_cents_total is None else int(row.area_cents_total),
+        rules=rules_from(_decoded(row.rules)),
         index=index,
     )
 

@@ -25,7 +25,7 @@ from typing import Any
 from tortoise.functions import Count, Sum
 
 from agora import clock
-from agora.ballots import electorate, secrecy
+from agora.ballots import electorate, queries, secrecy
 from agora.ballots.chain import (
     GENESIS,
     SEALED_WITHDRAWAL,
@@ -45,7 +45,6 @@ from agora.live.events import emit
 from agora.proposals.models import Proposal
 from agora.rooms.counting import format_area
 from agora.storage.database import is_postgres
-from agora.storage.sql import fetch_rows
 
 # --- refusals -----------------------------------------------------------------------------------
 
@@ -371,28 +370,13 @@ async def turnout_payload(proposal: Proposal) -> dict[str, Any]:
     return {"proposal": proposal.id, "turnout": await turnout_now(proposal)}
 
 
-_LEDGER_SQL = "SELECT {columns} FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq"
-_ENTRIES_SQL = _LEDGER_SQL.format(
-    columns="seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash,"
-    " ciphertext, proof"
-)  # LedgerEntry's fields, in order
-# The effective ballots, filtered by the database: an entry counts unless a later one replaces it or
-# it is a withdrawal (which only replaces).
-_COUNTED_SQL = (
-    "SELECT choice, persons, area_cents FROM ballot_ledger WHERE proposal_id = ? AND choice != ?"
-    " AND seq NOT IN (SELECT replaces FROM ballot_ledger WHERE proposal_id = ? AND replaces IS NOT NULL)"
-    " ORDER BY seq"
-)
-
-
 async def ledger_entries(proposal_id: int) -> list[LedgerEntry]:
     """Every entry of a proposal's ledger, in order, as the chain module takes them.
 
     One fixed query, an entry straight from each row: the ledger's columns are plain integers and
     text on every backend, so Tortoise's query building and per-value converters are not needed.
     """
-    entry = LedgerEntry
-    return [entry(*row) for row in await fetch_rows(_ENTRIES_SQL, proposal_id)]
+    return await queries.ledger_entries(proposal_id)
 
 
 async def counted_ballots(proposal_id: int) -> list[CountedBallot]:
@@ -400,6 +384,4 @@ async def counted_ballots(proposal_id: int) -> list[CountedBallot]:
     order, reading only what the count needs: the database drops the replaced entries and the
     withdrawals, and each row (choice, persons, area) becomes a ballot as it is (the tuple built from
     the row: no per-field call)."""
-    new, ballot = tuple.__new__, CountedBallot
-    rows = await fetch_rows(_COUNTED_SQL, proposal_id, WITHDRAWN, proposal_id)
-    return [new(ballot, row) for row in rows]
+    return await queries.counted_ballots(proposal_id)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from agora import clock
-from agora.ballots import elgamal
+from agora.ballots import elgamal, queries
 from agora.ballots.chain import GENESIS, SEALED_WITHDRAWAL, hash_of, secret_entry_hash
 from agora.ballots.models import VoteKey
 from agora.ballots.secret_ledger import (
@@ -27,7 +27,6 @@ from agora.errors import Conflict
 from agora.i18n import _
 from agora.rooms.counting import format_area
 from agora.settings import Settings
-from agora.storage.sql import fetch_rows
 
 _app_secret: str | None = None
 
@@ -206,15 +205,9 @@ def coarse_turnout(meter: dict[str, Any], area_total_cents: int | None) -> dict[
 
 # -- reading and counting a secret ledger ----------------------------------------------------------------
 
-_SEALED_ENTRIES_SQL = (
-    "SELECT seq, receipt_hash, ciphertext, proof, persons, area_cents, channel, at, replaces, prev, hash"
-    " FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq"
-)  # SecretEntry's fields, in order
-
-
 async def secret_entries(proposal_id: int) -> list[SecretEntry]:
     """Every entry of a secret vote's ledger, in order (one fixed query, as ``ledger_entries``)."""
-    return [SecretEntry(*row) for row in await fetch_rows(_SEALED_ENTRIES_SQL, proposal_id)]
+    return await queries.secret_entries(proposal_id)
 
 
 def published_entry(entry: SecretEntry) -> dict[str, Any]:

@@ -16,11 +16,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from agora.ballots import queries
 from agora.ballots.transfers import FrozenPerson, UnitKey, standing
 from agora.errors import Conflict
 from agora.i18n import _
 from agora.rooms.models import RollSnapshot
-from agora.storage.sql import fetch, in_list
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,10 @@ def index_units(units: list[list[Any]], persons: list[list[Any]]) -> FrozenUnits
 
 
 async def frozen_units(snapshot_id: int) -> FrozenUnits:
-    rows = await fetch("SELECT fingerprint, created_at FROM roll_snapshots WHERE id = ?", snapshot_id)
-    if not rows:
+    stamp = await queries.snapshot_stamp(snapshot_id)
+    if stamp is None:
         return FrozenUnits({}, {}, {}, {})
-    key = (snapshot_id, f"{rows[0]['fingerprint']}|{rows[0]['created_at']}")
+    key = (snapshot_id, f"{stamp.fingerprint}|{stamp.created_at}")
     found = _cache.get(key)
     if found is not None:
         _cache.move_to_end(key)
@@ -82,43 +82,26 @@ def _decoded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-_OWNERS_OF_UNITS = (
-    "SELECT b.label AS building, u.label AS unit, o.owner_ref AS owner_ref FROM units u"
-    " JOIN halls b ON b.id = u.building_id"
-    " LEFT JOIN ownerships s ON s.unit_id = u.id"
-    " LEFT JOIN owners o ON o.id = s.owner_id AND o.active = ?"
-    " WHERE u.compound_id = ? AND u.active = ? AND u.label IN {labels}"
-)
-_UNITS_OF_OWNERS = (
-    "SELECT b.label AS building, u.label AS unit FROM owners o"
-    " JOIN ownerships s ON s.owner_id = o.id JOIN units u ON u.id = s.unit_id"
-    " JOIN halls b ON b.id = u.building_id"
-    " WHERE o.compound_id = ? AND o.active = ? AND u.active = ? AND o.owner_ref IN {refs}"
-)
-
-
 async def current_owners(compound_id: int, units: set[UnitKey]) -> dict[UnitKey, frozenset[str]]:
     """The active owners, on the roll as it is now, of these (building, unit) labels."""
     if not units:
         return {}
     labels = sorted({unit for _building, unit in units})
-    rows = await fetch(_OWNERS_OF_UNITS.format(labels=in_list(labels)), True, compound_id, True, *labels)
     found: dict[UnitKey, set[str]] = {}
-    for row in rows:
-        key = (str(row["building"]), str(row["unit"]))
+    for row in await queries.owners_of_units(compound_id, labels):
+        key = (str(row.building), str(row.unit))
         if key not in units:
             continue
         owners = found.setdefault(key, set())
-        if row["owner_ref"] is not None:
-            owners.add(str(row["owner_ref"]))
+        if row.owner_ref is not None:
+            owners.add(str(row.owner_ref))
     return {key: frozenset(refs) for key, refs in found.items()}
 
 
 async def units_owned_now(compound_id: int, refs: list[str]) -> set[UnitKey]:
     if not refs:
         return set()
-    rows = await fetch(_UNITS_OF_OWNERS.format(refs=in_list(refs)), compound_id, True, True, *refs)
-    return {(str(row["building"]), str(row["unit"])) for row in rows}
+    return {(str(row.building), str(row.unit)) for row in await queries.units_of_owners(compound_id, refs)}
 
 
 def unit_sold() -> Conflict:

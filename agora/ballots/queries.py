@@ -1,0 +1,222 @@
+"""The ballots feature's plain SQL (through `agora.storage.sql`), as named functions returning named
+rows: the ledger's reads (called by `ledger.py` and `secrecy.py`, which own the ledger), the online
+cast's one read, the frozen roll's rows and the roll as it is now (a unit sold since the freeze).
+
+Reads only: the ledger is written by `ledger.py` alone, through the ORM inside its lock.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, NamedTuple
+
+from agora.ballots.chain import WITHDRAWN, LedgerEntry
+from agora.ballots.secret_ledger import SecretEntry
+from agora.ballots.tally import CountedBallot
+from agora.proposals.models import Proposal
+from agora.rooms.models import Hall
+from agora.storage.sql import aliased, by_alias, fetch, fetch_named, fetch_rows, hydrate, in_list
+
+# --- the ledger -----------------------------------------------------------------------------------
+
+_LEDGER_SQL = "SELECT {columns} FROM ballot_ledger WHERE proposal_id = ? ORDER BY seq"
+_ENTRIES_SQL = _LEDGER_SQL.format(
+    columns="seq, receipt_hash, choice, persons, area_cents, channel, at, replaces, prev, hash,"
+    " ciphertext, proof"
+)  # LedgerEntry's fields, in order
+_SEALED_ENTRIES_SQL = _LEDGER_SQL.format(
+    columns="seq, receipt_hash, ciphertext, proof, persons, area_cents, channel, at, replaces, prev, hash"
+)  # SecretEntry's fields, in order
+# The effective ballots, filtered by the database: an entry counts unless a later one replaces it or
+# it is a withdrawal (which only replaces).
+_COUNTED_SQL = (
+    "SELECT choice, persons, area_cents FROM ballot_ledger WHERE proposal_id = ? AND choice != ?"
+    " AND seq NOT IN (SELECT replaces FROM ballot_ledger WHERE proposal_id = ? AND replaces IS NOT NULL)"
+    " ORDER BY seq"
+)
+
+
+async def ledger_entries(proposal_id: int) -> list[LedgerEntry]:
+    """Every entry of a proposal's ledger, in order, an entry straight from each row: the ledger's
+    columns are plain integers and text on every backend, so no per-value converter is needed."""
+    entry = LedgerEntry
+    return [entry(*row) for row in await fetch_rows(_ENTRIES_SQL, proposal_id)]
+
+
+async def secret_entries(proposal_id: int) -> list[SecretEntry]:
+    """Every entry of a secret vote's ledger, in order."""
+    return [SecretEntry(*row) for row in await fetch_rows(_SEALED_ENTRIES_SQL, proposal_id)]
+
+
+async def counted_ballots(proposal_id: int) -> list[CountedBallot]:
+    """The effective ballots (no later entry replaces them, withdrawals left out), in ledger order, each
+    row (choice, persons, area) a ballot as it is (no per-field call)."""
+    return await fetch_named(CountedBallot, _COUNTED_SQL, proposal_id, WITHDRAWN, proposal_id)
+
+
+# --- the frozen roll ------------------------------------------------------------------------------
+
+
+class SnapshotRow(NamedTuple):
+    """A frozen roll's totals and its compound's rules, without its units and persons. Values as the
+    driver gives them: `electorate.snapshot_info` converts them (and keys its cache on `created_at`)."""
+
+    id: int
+    fingerprint: str
+    compound_id: int
+    persons_total: Any
+    area_cents_total: Any
+    created_at: Any
+    rules: Any  # the compound's rules, JSON text or decoded
+
+
+class SnapshotAndRefs(NamedTuple):
+    snapshot: SnapshotRow
+    refs: list[str]  # the caller's active owner refs in the roll's compound, sorted
+
+
+_INFO_SQL = (
+    "SELECT s.id, s.fingerprint, s.compound_id, s.persons_total, s.area_cents_total, s.created_at,"
+    " h.rules AS rules{owner} FROM roll_snapshots s JOIN halls h ON h.id = s.compound_id{join}"
+    " WHERE s.id = ?"
+)
+_SNAPSHOT_SQL = _INFO_SQL.format(owner="", join="")
+_OWNER_SQL = _INFO_SQL.format(
+    owner=", o.owner_ref AS owner_ref",
+    join=" LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ? AND o.active = ?",
+)
+
+
+async def snapshot_row(snapshot_id: int) -> SnapshotRow | None:
+    rows = await fetch_named(SnapshotRow, _SNAPSHOT_SQL, snapshot_id)
+    return rows[0] if rows else None
+
+
+async def snapshot_and_refs(snapshot_id: int, user_id: int) -> SnapshotAndRefs | None:
+    """The frozen roll's row and the user's active owner refs in its compound, in one query."""
+    rows = await fetch_rows(_OWNER_SQL, user_id, True, snapshot_id)
+    if not rows:
+        return None
+    refs = sorted(str(row[7]) for row in rows if row[7] is not None)
+    return SnapshotAndRefs(SnapshotRow(*tuple(rows[0])[:7]), refs)
+
+
+class FrozenRollRow(NamedTuple):
+    """A saved roll snapshot as the driver gives it (`electorate.FrozenRoll` decodes it)."""
+
+    id: int
+    compound_id: int
+    scope: Any
+    parking_counts: Any
+    units: Any
+    persons: Any
+    persons_total: Any
+    area_cents_total: Any
+    fingerprint: str
+    created_at: Any
+
+
+_ROLL_SQL = (
+    "SELECT id, compound_id, scope, parking_counts, units, persons, persons_total, area_cents_total,"
+    " fingerprint, created_at FROM roll_snapshots WHERE id = ?"
+)
+
+
+async def frozen_roll(snapshot_id: int) -> FrozenRollRow | None:
+    rows = await fetch_named(FrozenRollRow, _ROLL_SQL, snapshot_id)
+    return rows[0] if rows else None
+
+
+class SnapshotStamp(NamedTuple):
+    fingerprint: str
+    created_at: Any  # as the driver gives it (a cache key)
+
+
+async def snapshot_stamp(snapshot_id: int) -> SnapshotStamp | None:
+    """What tells one saved roll from another (an id can be reused after tables are truncated)."""
+    sql = "SELECT fingerprint, created_at FROM roll_snapshots WHERE id = ?"
+    rows = await fetch_named(SnapshotStamp, sql, snapshot_id)
+    return rows[0] if rows else None
+
+
+# --- the online cast's one read -------------------------------------------------------------------
+
+
+class CastRead(NamedTuple):
+    proposal: Proposal
+    hall: Hall
+    snapshot: SnapshotRow | None  # None: no frozen roll (or its compound is gone)
+    refs: list[str]  # the caller's owner refs in the frozen roll's compound (also those a re-import left out)
+
+
+_SNAPSHOT_COLUMNS = ("id", "fingerprint", "compound_id", "persons_total", "area_cents_total", "created_at")
+
+
+@cache
+def _cast_read_sql() -> str:
+    """Built on first use: the models' foreign key columns are known only once Tortoise is set up."""
+    columns = [aliased(Proposal, "p"), aliased(Hall, "h")]
+    columns += [f"s.{c} AS s__{c}" for c in _SNAPSHOT_COLUMNS]
+    columns += ["c.id AS c__id", "c.rules AS s__rules", "o.owner_ref AS o__owner_ref"]
+    return (
+        f"SELECT {', '.join(columns)} FROM proposals p JOIN halls h ON h.id = p.hall_id"  # noqa: S608
+        " LEFT JOIN roll_snapshots s ON s.id = p.snapshot_id LEFT JOIN halls c ON c.id = s.compound_id"
+        " LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ?"
+        " WHERE p.id = ?"
+    )
+
+
+async def cast_read(user_id: int, proposal_id: int) -> CastRead | None:
+    """In one query: the proposal and its hall, the frozen roll's totals and compound rules, and the
+    user's owner refs in that compound (active or not)."""
+    rows = await fetch(_cast_read_sql(), user_id, proposal_id)
+    if not rows:
+        return None
+    columns = by_alias(rows[0])
+    snapshot = None
+    if columns["s"]["id"] is not None and columns["c"]["id"] is not None:
+        snapshot = SnapshotRow(**columns["s"])
+    refs = sorted(str(row["o__owner_ref"]) for row in rows if row["o__owner_ref"] is not None)
+    return CastRead(hydrate(Proposal, columns["p"]), hydrate(Hall, columns["h"]), snapshot, refs)
+
+
+# --- the roll as it is now ------------------------------------------------------------------------
+
+
+class UnitOwner(NamedTuple):
+    building: str
+    unit: str
+    owner_ref: str | None  # None: the unit has no active owner
+
+
+class UnitLabel(NamedTuple):
+    building: str
+    unit: str
+
+
+_OWNERS_OF_UNITS = (
+    "SELECT b.label AS building, u.label AS unit, o.owner_ref AS owner_ref FROM units u"
+    " JOIN halls b ON b.id = u.building_id"
+    " LEFT JOIN ownerships s ON s.unit_id = u.id"
+    " LEFT JOIN owners o ON o.id = s.owner_id AND o.active = ?"
+    " WHERE u.compound_id = ? AND u.active = ? AND u.label IN {labels}"
+)
+_UNITS_OF_OWNERS = (
+    "SELECT b.label AS building, u.label AS unit FROM owners o"
+    " JOIN ownerships s ON s.owner_id = o.id JOIN units u ON u.id = s.unit_id"
+    " JOIN halls b ON b.id = u.building_id"
+    " WHERE o.compound_id = ? AND o.active = ? AND u.active = ? AND o.owner_ref IN {refs}"
+)
+
+
+async def owners_of_units(compound_id: int, labels: list[str]) -> list[UnitOwner]:
+    """The active units of the compound with these unit labels (in any building; at least one label),
+    a row per active owner (one row with no owner for a unit that has none)."""
+    sql = _OWNERS_OF_UNITS.format(labels=in_list(labels))
+    return await fetch_named(UnitOwner, sql, True, compound_id, True, *labels)
+
+
+async def units_of_owners(compound_id: int, refs: list[str]) -> list[UnitLabel]:
+    """The active units these active owners of the compound hold (at least one ref)."""
+    sql = _UNITS_OF_OWNERS.format(refs=in_list(refs))
+    return await fetch_named(UnitLabel, sql, compound_id, True, True, *refs)
