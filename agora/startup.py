@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import asyncpg
-from tortoise import connections
 
 from agora.i18n import _
 from agora.resources import missing_files
@@ -155,11 +154,7 @@ def _sqlite_failure(url: str) -> list[Failure]:
             )
         ]
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=rwc", uri=True, timeout=5)
-        try:
-            connection.execute("SELECT 1")
-        finally:
-            connection.close()
+        database.open_sqlite_file(path)
     except sqlite3.Error as error:
         return [
             Failure(
@@ -311,9 +306,7 @@ async def health_failures() -> list[Failure]:
 
     failures = check_files()
     try:
-        await asyncio.wait_for(
-            connections.get("default").execute_query("SELECT 1"), timeout=CONNECT_TIMEOUT_SECONDS
-        )
+        await asyncio.wait_for(database.ping(), timeout=CONNECT_TIMEOUT_SECONDS)
     except Exception as error:  # noqa: BLE001 — any failure to answer means "not healthy"
         failures.insert(
             0,

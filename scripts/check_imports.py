@@ -5,6 +5,10 @@
    `a.b.c` also counts as importing the packages `a` and `a.b`, whose `__init__.py` runs first.
 2. No import inside a function, unless a comment on its line or the line above says why.
 3. No `except ImportError` stand-ins: a feature that is imported is there.
+4. One way to the database: hand-written SQL (a string that reads as a statement or a clause of one,
+   in capitals: `SELECT … FROM`, `INSERT INTO`, `UPDATE … SET`, `DELETE FROM`, ` WHERE … ?` …) stands
+   only in `storage/`, in a feature's `queries.py` and in `migrations/`. Docstrings and comments may
+   name SQL; code may not write it anywhere else.
 
     python scripts/check_imports.py [PACKAGE_DIR]     # agora/ by default; exit status 1 on a breach
 """
@@ -12,6 +16,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +27,15 @@ class Report:
     circles: list[list[str]] = field(default_factory=list)
     hidden_imports: list[str] = field(default_factory=list)  # "path:line module"
     stand_ins: list[str] = field(default_factory=list)  # "path:line"
+    raw_sql: list[str] = field(default_factory=list)  # "path:line"
 
     def problems(self) -> list[str]:
         lines = [f"import circle among: {', '.join(circle)}" for circle in self.circles]
         lines += [f"{where}: import inside a function, no comment says why" for where in self.hidden_imports]
         lines += [f"{where}: `except ImportError` stand-in" for where in self.stand_ins]
+        lines += [
+            f"{where}: hand-written SQL outside storage/ and a feature's queries.py" for where in self.raw_sql
+        ]
         return lines
 
 
@@ -149,6 +158,66 @@ def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
+# A string that reads as SQL: a statement, or a clause of one with a `?` placeholder or a table alias.
+# SQL keywords in capitals, as this project writes them (prose and messages do not shout).
+_SQL_STATEMENT = re.compile(
+    r"""^\s*(?:
+        SELECT\b.*\bFROM\b | SELECT\s+(?:\d|\?|DISTINCT\b|COUNT\b)
+      | INSERT\s+INTO\b | UPDATE\s+\w+\s+SET\b | DELETE\s+FROM\b | REPLACE\s+INTO\b
+      | WITH\s+(?:RECURSIVE\s+)?\w+.*\bAS\s*\(
+      | (?:CREATE|DROP|ALTER)\s+(?:TABLE|INDEX|UNIQUE|VIEW|SCHEMA|TRIGGER)\b | TRUNCATE\b | PRAGMA\b
+      | (?:FROM|AND|OR|ON|SET|LIMIT)\s.*(?:\?|\b\w+\.\w+\s*(?:=|<>|!=|<|>|\bIN\b|\bIS\b))
+    )""",
+    re.VERBOSE | re.DOTALL,
+)
+_SQL_CLAUSE = re.compile(  # anywhere in the string: a clause after a piece put in by an f-string
+    r"""(?:^|\s)(?:WHERE|(?:LEFT\s+|INNER\s+)?JOIN|ORDER\s+BY|GROUP\s+BY|HAVING|UNION)\s
+        .*(?:\?|\b\w+\.\w+\s*(?:=|<>|!=|<|>|\bIN\b|\bIS\b)|\bASC\b|\bDESC\b)""",
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def reads_as_sql(text: str) -> bool:
+    return bool(_SQL_STATEMENT.match(text) or _SQL_CLAUSE.search(text))
+
+
+# Where hand-written SQL belongs (rule 4): the storage package, each feature's queries.py, migrations.
+SQL_HOMES = ("storage", "migrations")
+
+
+def _sql_home(root: Path, path: Path) -> bool:
+    parts = path.relative_to(root).parts
+    return path.name == "queries.py" or parts[0] in SQL_HOMES
+
+
+def _text_of(node: ast.AST) -> str | None:
+    """The literal text of a string or f-string (each `{…}` as `x`), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "x"
+            for part in node.values
+        )
+    return None
+
+
+def raw_sql_lines(tree: ast.AST) -> list[int]:
+    """The lines of the strings in `tree` that read as SQL, docstrings and other bare strings left out."""
+    bare = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    inner = {  # the parts of an f-string are checked as the whole f-string
+        id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values
+    }
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if id(node) in bare or id(node) in inner:
+            continue
+        text = _text_of(node)
+        if text is not None and reads_as_sql(text):
+            found.add(node.lineno)
+    return sorted(found)
+
+
 def check(root: Path) -> Report:
     paths = sorted(p for p in root.rglob("*.py") if "migrations" not in p.relative_to(root).parts)
     modules = {module_name(root, path): path for path in paths}
@@ -179,6 +248,8 @@ def check(root: Path) -> Report:
                 caught = ast.unparse(node.type)
                 if "ImportError" in caught or "ModuleNotFoundError" in caught:
                     report.stand_ins.append(f"{where}:{node.lineno}")
+        if not _sql_home(root, path):
+            report.raw_sql += [f"{where}:{line}" for line in raw_sql_lines(tree)]
     report.circles = _circles(graph)
     return report
 

@@ -107,3 +107,62 @@ def test_a_circle_through_a_package_init_is_found(tmp_path: Path) -> None:
         },
     )
     assert checker().check(package).circles == [["pkg.a", "pkg.a.services", "pkg.b"]]
+
+
+def test_hand_written_sql_outside_storage_and_queries_is_found(tmp_path: Path) -> None:
+    planted = (
+        '"""Reads the ledger: `SELECT … FOR UPDATE` in a docstring is prose."""\n'
+        "# SELECT id FROM users in a comment is prose too\n"
+        'MESSAGE = "Select the units FROM the roll, and the owners where they live."\n'
+        'ROWS = "SELECT id, title FROM proposals WHERE hall_id = ?"\n'
+        "def page(ids, where):\n"
+        '    sql = f"{ROWS} AND hall_id IN {ids}"  # the SQL named in line 4 is found there\n'
+        '    more = f"{where} ORDER BY c.id DESC LIMIT ?"\n'
+        '    return sql, more, "UPDATE proposals SET state = ? WHERE id = ?", "DELETE FROM sessions"\n'
+    )
+    package = write(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "feature/__init__.py": "",
+            "feature/services.py": planted,
+            "feature/queries.py": planted,  # the feature's SQL belongs here
+            "storage/__init__.py": "",
+            "storage/sql.py": 'PING = "SELECT 1"\n',
+            "migrations/0001_initial.py": 'SQL = "CREATE TABLE t (id INT)"\n',
+            "web/health.py": 'PING = "SELECT 1"\n',
+        },
+    )
+    report = checker().check(package)
+    found = ["pkg/feature/services.py:4", "pkg/feature/services.py:7", "pkg/feature/services.py:8"]
+    assert report.raw_sql == [*found, "pkg/web/health.py:1"]
+    message = "pkg/web/health.py:1: hand-written SQL outside storage/ and a feature's queries.py"
+    assert message in report.problems()
+
+
+def test_the_sql_shapes_the_check_knows() -> None:
+    reads_as_sql = checker().reads_as_sql
+    for sql in (
+        "SELECT 1",
+        "SELECT a.id FROM t a",
+        " INSERT INTO t (a) VALUES (?)",
+        "UPDATE t SET a = ?",
+        "DELETE FROM t",
+        "WITH RECURSIVE up(id) AS (SELECT 1)",
+        "x WHERE c.id = ?",
+        "x LEFT JOIN owners o ON o.id = s.owner_id",
+        "x ORDER BY c.id DESC",
+        " AND w.active = ?",
+        "FROM api_tokens t JOIN users u ON u.id = t.user_id",
+        "PRAGMA journal_mode",
+    ):
+        assert reads_as_sql(sql), sql
+    for prose in (
+        "Select a unit from the roll.",
+        "The committee decides WHERE the vote is held.",
+        "ORDER BY",
+        "Turn ON notifications",
+        "SELECT",
+        "",
+    ):
+        assert not reads_as_sql(prose), prose

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from types import SimpleNamespace
 
 from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.concerns import permissions, rules
+from agora.concerns import permissions, queries, rules
 from agora.concerns.access import Viewer
 from agora.concerns.models import Concern, ConcernPhoto
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
@@ -20,10 +19,9 @@ from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import imaging
 from agora.proposals.photos import check_size, process
-from agora.storage.sql import fetch
 
 
-def photo_url(photo: ConcernPhoto | SimpleNamespace, thumb: bool = False) -> str:
+def photo_url(photo: ConcernPhoto | queries.PhotoRow, thumb: bool = False) -> str:
     url = f"/concerns/{photo.concern_id}/photos/{photo.id}.jpg"  # type: ignore[union-attr]
     return url + "?size=thumb" if thumb else url
 
@@ -98,15 +96,9 @@ async def add_photo(viewer: Viewer, concern: Concern, raw: bytes | None) -> Conc
     return photo
 
 
-_LIST = (
-    "SELECT id, concern_id, width, height, thumb_width, thumb_height FROM concern_photos"
-    " WHERE concern_id = ? ORDER BY id"
-)
-
-
-async def photo_rows(concern_id: int) -> list[SimpleNamespace]:
+async def photo_rows(concern_id: int) -> list[queries.PhotoRow]:
     """The concern's photos without their bytes."""
-    return [SimpleNamespace(**row) for row in await fetch(_LIST, concern_id)]
+    return await queries.photo_rows(concern_id)
 
 
 async def photo_bytes(concern: Concern, photo_id: int, thumb: bool) -> tuple[bytes, str]:

@@ -3,9 +3,9 @@ that join several tables. Everything else goes through the ORM."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from agora.storage.sql import fetch, in_list
+from agora.storage.sql import fetch, fetch_named, in_list
 
 
 def _visible(alias: str, viewer: Any) -> tuple[str, list[Any]]:
@@ -109,3 +109,24 @@ async def display_names(user_ids: list[int]) -> dict[int, str]:
         return {}
     sql = f"SELECT id, display_name FROM users WHERE id IN {in_list(user_ids)}"  # noqa: S608
     return {row["id"]: row["display_name"] for row in await fetch(sql, *user_ids)}
+
+
+class PhotoRow(NamedTuple):
+    """A concern photo without its bytes (what the page and `photos.photo_url` read)."""
+
+    id: int
+    concern_id: int
+    width: int
+    height: int
+    thumb_width: int
+    thumb_height: int
+
+
+_PHOTOS = (
+    "SELECT id, concern_id, width, height, thumb_width, thumb_height FROM concern_photos"
+    " WHERE concern_id = ? ORDER BY id"
+)
+
+
+async def photo_rows(concern_id: int) -> list[PhotoRow]:
+    return await fetch_named(PhotoRow, _PHOTOS, concern_id)

@@ -8,6 +8,7 @@ through asyncpg for scale.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +44,21 @@ class StorageError(RuntimeError):
 def sqlite_path(database_url: str) -> Path:
     raw = database_url.split("://", 1)[1].split("?", 1)[0]
     return Path(raw)
+
+
+def open_sqlite_file(path: Path) -> None:
+    """Open the SQLite file (created if absent) on a connection of its own and run one statement, as
+    the start-up check does before Tortoise is set up; `sqlite3.Error` if it cannot."""
+    connection = sqlite3.connect(f"file:{path}?mode=rwc", uri=True, timeout=5)
+    try:
+        connection.execute("SELECT 1")
+    finally:
+        connection.close()
+
+
+async def ping() -> None:
+    """One round trip to the database on the current connection (what `/healthz` asks)."""
+    await connections.get("default").execute_query("SELECT 1")
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
