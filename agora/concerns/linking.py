@@ -12,8 +12,9 @@ from typing import Any
 
 from agora import clock
 from agora.accounts.models import User
+from agora.concerns import history
 from agora.concerns.access import viewer_in
-from agora.concerns.models import Concern, ConcernEvent
+from agora.concerns.models import Concern
 from agora.concerns.permissions import can_see
 from agora.errors import Invalid, NotFound
 from agora.i18n import _
@@ -49,9 +50,7 @@ async def link_new_proposal(
     now = clock.now()
     proposal.concern_id = concern.id
     await proposal.save(update_fields=["concern_id"])
-    await ConcernEvent.create(
-        concern=concern, action="proposal", status=concern.status, at=now, by=author, note=str(proposal.id)
-    )
+    await history.add_event(concern, "proposal", concern.status, now, author, str(proposal.id))
     await Concern.filter(id=concern.id).update(updated_at=now)
 
 

@@ -10,8 +10,7 @@ from datetime import datetime
 
 from agora import clock
 from agora.accounts.models import User
-from agora.audit.services import record
-from agora.concerns import permissions, queries, rules
+from agora.concerns import history, permissions, queries, rules
 from agora.concerns.access import Viewer
 from agora.concerns.models import Concern, ConcernPhoto
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
@@ -84,15 +83,7 @@ async def add_photo(viewer: Viewer, concern: Concern, raw: bytes | None) -> Conc
     processed = await process_all([raw])
     async with atomic():
         (photo,) = await store_processed(concern, viewer.user, processed, clock.now())
-        await record(
-            "concern.photo_add",
-            actor=viewer.user,
-            object_type="concern",
-            object_id=concern.id,
-            hall_id=viewer.compound.id,
-            photo=photo.id,
-            sha256=photo.sha256,
-        )
+        await history.audit("photo_add", concern, viewer.user, photo=photo.id, sha256=photo.sha256)
     return photo
 
 

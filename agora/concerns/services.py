@@ -23,10 +23,9 @@ from tortoise.functions import Max
 
 from agora import clock
 from agora.accounts.models import User
-from agora.audit.services import record
-from agora.concerns import categories, permissions, rules, search
+from agora.concerns import categories, history, permissions, rules, search
 from agora.concerns.access import Viewer
-from agora.concerns.models import Concern, ConcernEvent, ConcernReply
+from agora.concerns.models import Concern, ConcernReply
 from agora.concerns.photos import process_all, store_processed
 from agora.concerns.views import row_payload
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
@@ -93,20 +92,11 @@ async def raise_concern(
     now = clock.now()
     async with atomic():
         concern = await _create(viewer, raised, building, code, now)
-        await ConcernEvent.create(
-            concern=concern, action="received", status="received", at=now, by=viewer.user
-        )
+        await history.add_event(concern, "received", "received", now, viewer.user)
         await store_processed(concern, viewer.user, processed, now)
         await search.index_document(viewer.compound.id, "concern", concern.id, concern.title, concern.body)
-        await record(
-            "concern.create",
-            actor=viewer.user,
-            object_type="concern",
-            object_id=concern.id,
-            hall_id=viewer.compound.id,
-            on_behalf=raised.on_behalf is not None,
-            visibility=raised.visibility,
-        )
+        on_behalf = raised.on_behalf is not None
+        await history.audit("create", concern, viewer.user, on_behalf=on_behalf, visibility=raised.visibility)
         await notify(concern, "concern.created")
     return concern, code
 
@@ -178,15 +168,11 @@ async def triage(viewer: Viewer, concern: Concern, data: dict[str, Any]) -> Conc
         if fresh.status == "received":
             fresh.status, fresh.accepted_at = "accepted", now
         await fresh.save()
-        await ConcernEvent.create(
-            concern=fresh, action="triage", status=fresh.status, at=now, by=viewer.user, note=note
-        )
-        await record(
-            "concern.triage",
-            actor=viewer.user,
-            object_type="concern",
-            object_id=fresh.id,
-            hall_id=viewer.compound.id,
+        await history.add_event(fresh, "triage", fresh.status, now, viewer.user, note)
+        await history.audit(
+            "triage",
+            fresh,
+            viewer.user,
             route=done.route,
             urgency=done.urgency,
             category=done.category,
@@ -214,16 +200,8 @@ async def set_status(concern: Concern, to: str, note: str = "", actor: User | No
         if to in rules.FINAL:
             fresh.closed_at = now
         await fresh.save()
-        await ConcernEvent.create(concern=fresh, action="status", status=to, at=now, by=actor, note=note)
-        await record(
-            "concern.status",
-            actor=actor,
-            object_type="concern",
-            object_id=fresh.id,
-            hall_id=fresh.compound_id,  # type: ignore[attr-defined]
-            from_status=from_status,
-            to=to,
-        )
+        await history.add_event(fresh, "status", to, now, actor, note)
+        await history.audit("status", fresh, actor, from_status=from_status, to=to)
         await notify(fresh, "concern.updated")
     return fresh
 
@@ -284,25 +262,9 @@ async def merge(viewer: Viewer, concern: Concern, into_raw: Any) -> Concern:
         )
         await fresh.save()
         await Concern.filter(merged_into_id=fresh.id).update(merged_into_id=survivor.id)
-        await ConcernEvent.create(
-            concern=fresh, action="merge", status="merged", at=now, by=viewer.user, note=survivor.ref
-        )
-        await ConcernEvent.create(
-            concern=survivor,
-            action="merged_in",
-            status=survivor.status,
-            at=now,
-            by=viewer.user,
-            note=fresh.ref,
-        )
-        await record(
-            "concern.merge",
-            actor=viewer.user,
-            object_type="concern",
-            object_id=fresh.id,
-            hall_id=viewer.compound.id,
-            into=survivor.id,
-        )
+        await history.add_event(fresh, "merge", "merged", now, viewer.user, survivor.ref)
+        await history.add_event(survivor, "merged_in", survivor.status, now, viewer.user, fresh.ref)
+        await history.audit("merge", fresh, viewer.user, into=survivor.id)
         await notify(fresh, "concern.updated")
     return fresh
 
@@ -341,14 +303,7 @@ async def reply(viewer: Viewer, concern: Concern, body: Any) -> ConcernReply:
             created_at=now,
         )
         await Concern.filter(id=concern.id).update(updated_at=now)
-        await record(
-            "concern.reply",
-            actor=viewer.user,
-            object_type="concern",
-            object_id=concern.id,
-            hall_id=viewer.compound.id,
-            reply=answer.id,
-        )
+        await history.audit("reply", concern, viewer.user, reply=answer.id)
     return answer
 
 
@@ -361,14 +316,7 @@ async def _feedback(concern: Concern, satisfied: Any, comment: Any, actor: User 
         now = clock.now()
         fresh.feedback_satisfied, fresh.feedback_comment, fresh.feedback_at = bool(satisfied), text, now
         await fresh.save(update_fields=["feedback_satisfied", "feedback_comment", "feedback_at"])
-        await record(
-            "concern.feedback",
-            actor=actor,
-            object_type="concern",
-            object_id=fresh.id,
-            hall_id=fresh.compound_id,  # type: ignore[attr-defined]
-            satisfied=bool(satisfied),
-        )
+        await history.audit("feedback", fresh, actor, satisfied=bool(satisfied))
     return fresh
 
 
