@@ -53,6 +53,7 @@ ENGLISH: tuple[tuple[str, str], ...] = (
 QUOTED_LAW = {
     "3. Electing or replacing the owners' committee",
     "Residents' meeting (Organic Law of Urban Residents' Committees, art. 9)",
+    "Organic Law of Urban Residents' Committees, art. 9",
     "A residents' meeting decides with more than half of the residents attending and more than half of"
     " those present in favour (Organic Law of Urban Residents' Committees, art. 9). It is not an owners'"
     " vote: every resident on the roll, tenants too, has one vote, whatever they own.",

@@ -35,6 +35,7 @@ from agora.audit.services import record
 from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic, emit
+from agora.proposals import permissions
 from agora.proposals.assembly import MEETING_CHOICES, RULE, count_attendance, meeting_record
 from agora.proposals.models import MeetingAttendance, Proposal, ResidentsMeeting
 from agora.proposals.timeline import access_proposal
@@ -188,8 +189,7 @@ def _who(
                 code="not_on_roll",
             )
         return user.id, "online", ""
-    if not access.is_moderator:
-        raise Forbidden(_("Only the Party branch (the moderators) enters residents present in the room."))
+    permissions.check_may_enter_in_room(access)
     if isinstance(resident, str) and resident.strip().isdecimal():
         resident = int(resident.strip())
     if not isinstance(resident, int) or isinstance(resident, bool):
@@ -349,7 +349,7 @@ async def meeting_json(user: User, proposal_id: int) -> dict[str, Any]:
             "present": mine is not None,
             "voted": mine is not None and mine.choice is not None,
         }
-        if access.is_moderator and status == "open":
+        if permissions.may_enter_in_room(access) and status == "open":
             body["roll"] = [
                 {
                     "resident": int(uid),

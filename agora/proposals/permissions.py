@@ -9,7 +9,9 @@ the checks; `agora.security.authz_table` maps the matrix's roles through the pre
   and adds photos while the proposal is a draft or in consultation;
 - the Party branch, else the owners' committee, answers officially, with their own words;
 - the owners' committee extends an open vote;
-- the Party branch or the owners' committee lists the units a maintenance-fund spend charges.
+- the Party branch or the owners' committee lists the units a maintenance-fund spend charges;
+- at a residents' meeting, the Party branch (moderators) enters a resident present in the room, with a
+  witness (residents on the meeting's roll attend and vote for themselves: `agora.proposals.meeting`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ def may_extend(access: HallAccess) -> bool:
 def may_set_charged_units(access: HallAccess) -> bool:
     """List the units a maintenance-fund spend charges (its electorate): the Party branch or the committee."""
     return access.is_moderator or access.is_committee
+
+
+def may_enter_in_room(access: HallAccess) -> bool:
+    """Record a resident present at a residents' meeting, or their vote, with a witness."""
+    return access.is_moderator
 
 
 def official_role(access: HallAccess) -> str | None:
@@ -126,6 +133,11 @@ def check_may_set_charged_units(access: HallAccess) -> None:
             _("Only the Party branch or the owners' committee lists the units charged by a spend."),
             code="not_committee",
         )
+
+
+def check_may_enter_in_room(access: HallAccess) -> None:
+    if not may_enter_in_room(access):
+        raise Forbidden(_("Only the Party branch (the moderators) enters residents present in the room."))
 
 
 def check_official_role(access: HallAccess) -> str:

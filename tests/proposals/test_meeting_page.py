@@ -73,7 +73,7 @@ async def test_the_meeting_page_from_check_in_to_the_decision(client: httpx.Asyn
     page = await client.get(url)
     # 3 of 6 present: exactly half is not more than half, whatever the votes.
     assert "未形成决定" in page.text and "过半数居民到会：3/6" in page.text and "✗" in page.text
-    assert "居民委员会组织法 第九条" in page.text and "登记现场到会的居民" not in page.text
+    assert "适用规则：《城市居民委员会组织法》第九条。" in page.text and "登记现场到会的居民" not in page.text
     assert "现场到会，有见证人" in page.text
     assert_escaped(page.text)
     assert (await close(client, pid, party)).status_code == 409  # closed once
