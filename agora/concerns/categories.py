@@ -12,7 +12,7 @@ from agora.audit.services import record
 from agora.concerns import permissions, rules
 from agora.concerns.access import Viewer
 from agora.concerns.models import ConcernCategory
-from agora.errors import Conflict, Forbidden
+from agora.errors import Conflict
 from agora.i18n import _
 from agora.live.events import atomic
 
@@ -32,8 +32,7 @@ async def category_keys(compound_id: int) -> frozenset[str]:
 
 
 async def add_category(viewer: Viewer, raw: Any) -> str:
-    if not permissions.can_manage_categories(viewer.who()):
-        raise Forbidden(_("Only the moderators can add categories."))
+    permissions.check_can_manage_categories(viewer.who())
     label = rules.check_category_label(raw, await category_keys(viewer.compound.id))
     async with atomic():
         try:

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agora.errors import Forbidden
+from agora.i18n import _
+
 
 @dataclass(frozen=True)
 class Who:
@@ -85,3 +88,53 @@ def can_add_photo(status: str, who: Who) -> bool:
 
 def can_see_names(who: Who) -> bool:
     return who.is_moderator or who.is_submitter or who.is_enterer
+
+
+# --- checks: the refusal of each, worded as residents read it -------------------------------------
+
+
+def check_can_raise(who: Who, *, on_behalf: bool = False) -> None:
+    if not can_raise(who):
+        raise Forbidden(_("Only members of this compound can raise concerns."))
+    if on_behalf and not can_raise_on_behalf(who):
+        raise Forbidden(_("Only canvassers and moderators can enter a concern on behalf of a resident."))
+
+
+def check_can_triage(who: Who) -> None:
+    if not can_triage(who):
+        raise Forbidden(_("Only the moderators can triage concerns."))
+
+
+def check_can_change_status(who: Who) -> None:
+    if not can_change_status(who):
+        raise Forbidden(_("Only the moderators can change a concern's status."))
+
+
+def check_can_merge(who: Who) -> None:
+    if not can_merge(who):
+        raise Forbidden(_("Only the moderators can merge concerns."))
+
+
+def check_can_manage_categories(who: Who) -> None:
+    if not can_manage_categories(who):
+        raise Forbidden(_("Only the moderators can add categories."))
+
+
+def check_reply_role(who: Who) -> str:
+    """The heading an official reply goes under, or Forbidden."""
+    role = reply_role(who)
+    if role is None:
+        raise Forbidden(_("Only the Party branch and the owners' committee can reply officially."))
+    return role
+
+
+def check_can_give_feedback(who: Who) -> None:
+    if not can_give_feedback(who):
+        raise Forbidden(_("Only whoever raised the concern can say whether they are satisfied."))
+
+
+def check_can_add_photo(status: str, who: Who) -> None:
+    if not can_add_photo(status, who):
+        raise Forbidden(
+            _("Only whoever raised the concern (while it is received) or a moderator can add photos.")
+        )

@@ -13,7 +13,7 @@ from agora.accounts.models import User
 from agora.concerns import history, permissions, queries, rules
 from agora.concerns.access import Viewer
 from agora.concerns.models import Concern, ConcernPhoto
-from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import imaging
@@ -68,10 +68,7 @@ async def store_processed(
 
 
 def require_can_add(viewer: Viewer, concern: Concern) -> None:
-    if not permissions.can_add_photo(concern.status, viewer.who(concern)):
-        raise Forbidden(
-            _("Only whoever raised the concern (while it is received) or a moderator can add photos.")
-        )
+    permissions.check_can_add_photo(concern.status, viewer.who(concern))
 
 
 async def add_photo(viewer: Viewer, concern: Concern, raw: bytes | None) -> ConcernPhoto:

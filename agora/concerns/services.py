@@ -28,7 +28,7 @@ from agora.concerns.access import Viewer
 from agora.concerns.models import Concern, ConcernReply
 from agora.concerns.photos import process_all, store_processed
 from agora.concerns.views import row_payload
-from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals import markdown
@@ -81,11 +81,9 @@ async def raise_concern(
     """A member raises a concern or a wish (a canvasser for a named resident: the follow code is
     returned once, only its digest is kept). Photos are processed before the transaction opens."""
     who = viewer.who()
-    if not permissions.can_raise(who):
-        raise Forbidden(_("Only members of this compound can raise concerns."))
+    permissions.check_can_raise(who)
     raised = rules.check_raise(data, await categories.category_keys(viewer.compound.id))
-    if raised.on_behalf is not None and not permissions.can_raise_on_behalf(who):
-        raise Forbidden(_("Only canvassers and moderators can enter a concern on behalf of a resident."))
+    permissions.check_can_raise(who, on_behalf=raised.on_behalf is not None)
     building = await resolve_building(viewer.compound, hall_building, data.get("building"))
     processed = await process_all(photos or [])
     code = new_follow_code() if raised.on_behalf is not None else None
@@ -154,8 +152,7 @@ async def _locked(concern_id: int) -> Concern:
 
 async def triage(viewer: Viewer, concern: Concern, data: dict[str, Any]) -> Concern:
     """Moderators set route, urgency, category, due date and who is on it; `received` → `accepted`."""
-    if not permissions.can_triage(viewer.who(concern)):
-        raise Forbidden(_("Only the moderators can triage concerns."))
+    permissions.check_can_triage(viewer.who(concern))
     note = rules.clean_note(data.get("note"))
     known = await categories.category_keys(viewer.compound.id)
     now = clock.now()
@@ -207,8 +204,7 @@ async def set_status(concern: Concern, to: str, note: str = "", actor: User | No
 
 
 async def change_status(viewer: Viewer, concern: Concern, to: Any, note: Any) -> Concern:
-    if not permissions.can_change_status(viewer.who(concern)):
-        raise Forbidden(_("Only the moderators can change a concern's status."))
+    permissions.check_can_change_status(viewer.who(concern))
     clean = rules.clean_note(note)
     if not isinstance(to, str):
         raise Invalid(_("Unknown status."), fields={"to": "invalid" if to not in (None, "") else "required"})
@@ -235,8 +231,7 @@ async def _merge_target(concern: Concern, raw: Any) -> Concern | None:
 async def merge(viewer: Viewer, concern: Concern, into_raw: Any) -> Concern:
     """A duplicate joins its survivor: it becomes `merged` and from then on shows the survivor's
     status; concerns merged into it earlier now point at the survivor too (one level, never a chain)."""
-    if not permissions.can_merge(viewer.who(concern)):
-        raise Forbidden(_("Only the moderators can merge concerns."))
+    permissions.check_can_merge(viewer.who(concern))
     target = await _merge_target(concern, into_raw)
     if target is None or (target.compound_id != concern.compound_id and not viewer.user.is_admin):  # type: ignore[attr-defined]
         raise NotFound(_("The concern to merge into does not exist or you cannot see it."))
@@ -285,9 +280,7 @@ async def effective_status(concern: Concern) -> str:
 
 
 async def reply(viewer: Viewer, concern: Concern, body: Any) -> ConcernReply:
-    role = permissions.reply_role(viewer.who(concern))
-    if role is None:
-        raise Forbidden(_("Only the Party branch and the owners' committee can reply officially."))
+    role = permissions.check_reply_role(viewer.who(concern))
     if not isinstance(body, str) or not body.strip():
         raise Invalid(_("Write the reply."), fields={"body": "required"})
     if len(body) > rules.MAX_BODY:
@@ -322,8 +315,7 @@ async def _feedback(concern: Concern, satisfied: Any, comment: Any, actor: User 
 
 async def feedback(viewer: Viewer, concern: Concern, satisfied: Any, comment: Any) -> Concern:
     """The submitter's follow-up (回访): satisfied or not, once the concern is resolved, once."""
-    if not permissions.can_give_feedback(viewer.who(concern)):
-        raise Forbidden(_("Only whoever raised the concern can say whether they are satisfied."))
+    permissions.check_can_give_feedback(viewer.who(concern))
     return await _feedback(concern, satisfied, comment, viewer.user)
 
 

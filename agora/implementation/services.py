@@ -15,7 +15,7 @@ from agora import clock
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots import ledger
-from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.implementation import acceptance, messages, permissions, rules
 from agora.implementation.decision import decision_stands
@@ -89,13 +89,11 @@ def require(to: Action, access: HallAccess, user: User | None, implementation: I
     """Forbidden unless the caller may do `to` on this implementation."""
     if to == "report":
         lead_id: int = implementation.lead_id  # type: ignore[attr-defined]
-        if user is None or not permissions.can_report(access, user.id, lead_id):
-            raise Forbidden(_("Only the owners' committee or the named lead reports on this work."))
+        permissions.check_can_report(access, user.id if user is not None else None, lead_id)
     elif to == "choose_quote":
-        if not permissions.can_choose_quote(access):
-            raise Forbidden(_("Only the owners' committee chooses the supplier."))
-    elif to == "amend_budget" and not permissions.can_amend_budget(access):
-        raise Forbidden(_("Only the owners' committee records a new approved budget."))
+        permissions.check_can_choose_quote(access)
+    elif to == "amend_budget":
+        permissions.check_can_amend_budget(access)
 
 
 async def margin_percent(access: HallAccess) -> int:
@@ -130,8 +128,7 @@ async def _lead(access: HallAccess, login: Any) -> User:
 async def open_implementation(user: User, proposal_id: int, data: dict[str, Any]) -> Implementation:
     """The committee opens the work of a decision whose record is final and passed (409 before)."""
     proposal, access = await access_proposal(user, proposal_id)
-    if not permissions.can_open(access):
-        raise Forbidden(_("Only the owners' committee opens the implementation of a decision."))
+    permissions.check_can_open(access)
     lead = await _lead(access, data.get("lead"))
     due_at = parse_when(data.get("due_at"), "due_at")
     budget = money(data.get("budget"), "budget")

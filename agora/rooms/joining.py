@@ -24,7 +24,7 @@ from agora.accounts.models import User
 from agora.accounts.passwords import Passwords
 from agora.accounts.services import check_display_name, check_login_format, check_probe_throttle, note_probe
 from agora.audit.services import record
-from agora.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from agora.errors import Conflict, Gone, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.rooms import permissions
@@ -113,8 +113,7 @@ class Slip:
 
 async def print_owner_slips(access: HallAccess, actor: User) -> list[Slip]:
     """Fresh codes for every owner on the roll without an account, sorted by household."""
-    if access.hall.kind != "compound" or not access.is_committee:
-        raise Forbidden(_("Only the owners' committee can print owner invitations."))
+    permissions.check_can_print_slips(access)
     compound = access.hall
     async with atomic():
         owners = await Owner.filter(compound_id=compound.id, active=True, user_id__isnull=True)
@@ -166,13 +165,10 @@ def _expiry(value: Any) -> datetime:
 
 async def create_hall_invite(access: HallAccess, actor: User, data: dict[str, Any]) -> tuple[str, Invite]:
     """A code that makes whoever registers with it a resident member (or a tenant) of this hall."""
-    check_can_invite(access)
+    permissions.check_can_invite(access)
     role = data.get("role", "resident")
     if role in STAFF_INVITE_ROLES:
-        if not permissions.can_set_roles(access):
-            raise Forbidden(
-                _("Only the owners' committee can appoint committee members, moderators or canvassers.")
-            )
+        permissions.check_can_appoint(access)
         stored_role = role
     elif role in INVITE_ROLES:
         stored_role = INVITE_ROLES[role]
@@ -206,11 +202,6 @@ async def create_hall_invite(access: HallAccess, actor: User, data: dict[str, An
             max_uses=max_uses,
         )
     return code, invite
-
-
-def check_can_invite(access: HallAccess) -> None:
-    if not permissions.can_invite(access):
-        raise Forbidden(_("Only the owners' committee and moderators can invite residents."))
 
 
 def join_url(base_url: str, code: str) -> str:

@@ -188,7 +188,7 @@ async def roll_confirm(request: Request) -> Response:
 
 async def invites_page(request: Request) -> Response:
     _user, access = await _access(request)
-    joining.check_can_invite(access)
+    permissions.check_can_invite(access)
     return render(request, "rooms/invites.html", {"hall": access.hall, "access": access, "created": None})
 
 
@@ -226,7 +226,7 @@ async def invite_slips(request: Request) -> Response:
 
 async def members_page(request: Request) -> Response:
     _user, access = await _access(request)
-    services.check_can_set_roles(access)
+    permissions.check_can_set_roles(access)
     return render(
         request,
         "rooms/members.html",

@@ -16,7 +16,7 @@ import anyio.to_thread
 
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Forbidden, Invalid, TooLarge
+from agora.errors import Invalid, TooLarge
 from agora.i18n import _
 from agora.live.events import atomic, disconnect_user
 from agora.rooms import permissions, queries
@@ -33,8 +33,7 @@ from agora.storage.sql import execute_many, insert_statement, update_statement
 def check_roll_access(access: HallAccess) -> Hall:
     if access.hall.kind != "compound":
         raise Invalid(_("A roll is imported into a compound hall."), code="not_a_compound")
-    if not permissions.can_manage_roll(access):
-        raise Forbidden(_("Only the owners' committee can manage the roll."))
+    permissions.check_can_manage_roll(access)
     return access.hall
 
 

@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 
 from agora.accounts.models import LOGIN_MAX_LENGTH, User
 from agora.audit.services import record
-from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic, disconnect_user
 from agora.rooms import permissions
@@ -45,8 +45,7 @@ def _text(data: dict[str, Any], name: str, max_length: int, *, required: bool = 
 
 async def create_hall(actor: User, data: dict[str, Any]) -> Hall:
     """A community, compound or building hall (administrators; a building needs its compound)."""
-    if not permissions.can_create_halls(actor):
-        raise Forbidden(_("Only administrators can create halls."))
+    permissions.check_can_create_halls(actor)
     kind = data.get("kind")
     if kind not in HALL_KINDS:
         raise Invalid(_("kind must be community, compound or building."), fields={"kind": "invalid"})
@@ -185,8 +184,7 @@ async def get_rules(access: HallAccess) -> Rules:
 
 async def set_rules(access: HallAccess, actor: User, data: dict[str, Any]) -> Rules:
     compound = await _rules_hall(access)
-    if not permissions.can_edit_rules(access):
-        raise Forbidden(_("Only the owners' committee can change the rules of procedure."))
+    permissions.check_can_edit_rules(access)
     async with atomic():
         compound = await Hall.get(id=compound.id)
         before = rules_from(compound.rules)
@@ -224,14 +222,9 @@ async def hall_members(access: HallAccess) -> list[Member]:
     return [Member(u.login, u.display_name, sorted(by_user[u.id])) for u in users]
 
 
-def check_can_set_roles(access: HallAccess) -> None:
-    if not permissions.can_set_roles(access):
-        raise Forbidden(_("Only the owners' committee can change roles."))
-
-
 async def set_roles(access: HallAccess, actor: User, login: str, roles: Any) -> list[str]:
     """Replace a user's roles in this hall; an empty list removes them (and closes their live sockets)."""
-    check_can_set_roles(access)
+    permissions.check_can_set_roles(access)
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Invalid(_("roles must be a list of role names."), fields={"roles": "type"})
     unknown = sorted(set(roles) - set(ROLES))
@@ -258,8 +251,8 @@ async def set_roles(access: HallAccess, actor: User, login: str, roles: Any) -> 
         before = set(
             await MemberRole.filter(user_id=target.id, hall_id=hall.id).values_list("role", flat=True)
         )
-        if STAFF_ROLE in (before ^ wanted) and not actor.is_admin:
-            raise Forbidden(_("Only an administrator appoints or removes community staff."))
+        if STAFF_ROLE in (before ^ wanted):
+            permissions.check_can_appoint_staff(actor)
         removed = before - wanted
         if removed:
             await MemberRole.filter(user_id=target.id, hall_id=hall.id, role__in=sorted(removed)).delete()
