@@ -32,7 +32,7 @@ from agora import clock
 from agora.accounts.models import User
 from agora.art278 import RESIDENT_MEETING
 from agora.audit.services import record
-from agora.errors import Conflict, Forbidden, Invalid, NotFound
+from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic, emit
 from agora.proposals import permissions
@@ -184,10 +184,7 @@ def _who(
     entered = witness not in (None, "") or (resident not in (None, "") and resident != user.id)
     if not entered:
         if _on_roll(meeting, user.id) is None:
-            raise Forbidden(
-                _("You are not on this meeting's roll of residents (frozen when it opened)."),
-                code="not_on_roll",
-            )
+            raise permissions.not_on_meeting_roll()
         return user.id, "online", ""
     permissions.check_may_enter_in_room(access)
     if isinstance(resident, str) and resident.strip().isdecimal():

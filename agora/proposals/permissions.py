@@ -135,6 +135,13 @@ def check_may_set_charged_units(access: HallAccess) -> None:
         )
 
 
+def not_on_meeting_roll() -> Forbidden:
+    """The caller attends or votes for themselves, and is not on the meeting's frozen roll."""
+    return Forbidden(
+        _("You are not on this meeting's roll of residents (frozen when it opened)."), code="not_on_roll"
+    )
+
+
 def check_may_enter_in_room(access: HallAccess) -> None:
     if not may_enter_in_room(access):
         raise Forbidden(_("Only the Party branch (the moderators) enters residents present in the room."))
