@@ -1,5 +1,6 @@
 """The demo's votes in 阳光花园: one with its final record (an objection answered), one whose
-preliminary record is in its objection period, and one open.
+preliminary record is in its objection period, one open, and an art. 279 change of use (住改商) asking
+its interested owners' consent.
 
 Runs after the rooms (and proposals) steps. Ballots go through the real casting code: the hash chain,
 the slots, paper ballots with a witness and one proxy; the records go through certification, the
@@ -16,6 +17,7 @@ from typing import Any
 from agora import clock
 from agora.ballots import electorate, ledger
 from agora.ballots.casting import cast_paper
+from agora.ballots.consenting import record_consent
 from agora.ballots.ledger import Ballot, Refused
 from agora.ballots.publication import finalize_record, object_to_record
 from agora.ballots.resolution import certify
@@ -51,8 +53,24 @@ ELEVATOR_BODY = """## 方案
 """
 
 
+SHOP_TITLE = "1幢1-301室由住宅改为社区茶室"
+SHOP_BODY = """## 方案
+1 幢 1-301 室业主申请将住宅改为社区茶室（营业时间 9:00–21:00，不设明火，不外放音乐）。
+
+依据《民法典》第二百七十九条，业主将住宅改变为经营性用房，除遵守法律、法规以及管理规约外，
+应当经有利害关系的业主一致同意：本议题列出的每一位业主都同意方为通过，不以多数表决决定。
+"""
+
+
 async def _proposal(
-    ctx: Any, hall: Hall, *, title: str, body: str, item: int, entrance: str | None
+    ctx: Any,
+    hall: Hall,
+    *,
+    title: str,
+    body: str,
+    item: int | None,
+    entrance: str | None,
+    affected: list[str] | None = None,
 ) -> Proposal:
     committee = ctx.users["committee"]
     party = ctx.users.get("party", committee)
@@ -63,9 +81,10 @@ async def _proposal(
         author=committee,
         title=title,
         body=body,
-        category="elevator" if item == 7 else "parking",
-        matter="major",
+        category="elevator" if item == 7 else ("facilities" if affected else "parking"),
+        matter="unanimous" if affected else "major",  # art. 279 lists the interested owners
         item=item,
+        affected=affected,
         entrance=entrance,
         state="notice",
         notice_at=now - timedelta(days=17),
@@ -178,7 +197,18 @@ async def seed(ctx: Any) -> None:
         lift = await _proposal(ctx, building, title=ELEVATOR_TITLE, body=ELEVATOR_BODY, item=7, entrance="1")
         lift = await _open(lift, ctx, 10)
         await _online(lift, 0.5, demo_refs, seed=279, yes=0.7)
+    # 4. Art. 279 (住改商): a home to become a tea room needs the consent of every interested owner.
+    # owner6's was entered by the canvasser with a witness; owner1 answers on the consents page.
+    asked = [ref for ref in (refs.get("owner1"), refs.get("owner6")) if ref]
+    if len(asked) == 2:
+        shop = await _proposal(
+            ctx, sunny, title=SHOP_TITLE, body=SHOP_BODY, item=None, entrance=None, affected=asked
+        )
+        shop = await _open(shop, ctx, 10)
+        entered = {"owner_ref": asked[1], "consent": True, "witness": "楼长 陈阿姨"}
+        await record_consent(canvasser, shop.id, entered)
     ctx.lines.append(
         "  (votes in 阳光花园: a final record with an answered objection, a preliminary record in its"
-        " objection period, and an open elevator vote for owner1)"
+        " objection period, an open elevator vote for owner1, and an art. 279 change of use asking"
+        " owner1's consent)"
     )

@@ -6,7 +6,7 @@ import httpx
 
 from agora.ballots.models import Resolution
 from agora.ballots.resolution import record_is_final_and_passed
-from agora.ballots.seed import PARKING_TITLE, SHED_TITLE
+from agora.ballots.seed import PARKING_TITLE, SHED_TITLE, SHOP_TITLE
 from agora.ballots.verify import verify_record
 from agora.demo import DEMO_PASSWORD, seed_demo
 from agora.proposals.models import Proposal
@@ -30,7 +30,7 @@ async def test_the_demo_has_a_real_record_and_an_open_vote(client: httpx.AsyncCl
     preliminary = await Resolution.get(proposal__title=PARKING_TITLE)
     assert preliminary.finalized_at is None and preliminary.posted_at is not None
     assert verify_record(preliminary.document).ok
-    open_vote = await Proposal.get(state="voting")
+    open_vote = await Proposal.get(state="voting", matter="major")
     owner1 = await bearer(client, "owner1", DEMO_PASSWORD)
     mine = await client.get(f"/api/v1/proposals/{open_vote.id}/ballots/mine", headers=owner1)
     assert mine.status_code == 404
@@ -45,3 +45,19 @@ async def test_the_demo_has_a_real_record_and_an_open_vote(client: httpx.AsyncCl
         headers=owner1,
     )
     assert objected.status_code == 201, objected.text
+
+
+async def test_the_demo_asks_owner1_for_an_art_279_consent(client: httpx.AsyncClient, server) -> None:  # type: ignore[no-untyped-def]
+    await seed_demo(server.settings, TEST_PASSWORDS)
+    shop = await Proposal.get(title=SHOP_TITLE)
+    assert (
+        shop.matter == "unanimous" and shop.state == "voting" and shop.affected == ["SG-OWNER1", "SG-OWNER6"]
+    )
+    committee = await bearer(client, "committee", DEMO_PASSWORD)
+    listed = (await client.get(f"/api/v1/proposals/{shop.id}/consents", headers=committee)).json()
+    assert listed["consents"]["consented"] == ["SG-OWNER6"] and listed["consents"]["pending"] == ["SG-OWNER1"]
+    owner1 = await bearer(client, "owner1", DEMO_PASSWORD)
+    answer = await client.post(
+        f"/api/v1/proposals/{shop.id}/consents", json={"consent": True}, headers=owner1
+    )
+    assert answer.status_code == 201, answer.text
