@@ -13,6 +13,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from agora.proposals.models import PhotoColumns
+
 
 class Concern(Model):
     """A worry or a small wish raised by a resident (or entered for one by a canvasser)."""
@@ -105,7 +107,7 @@ class ConcernReply(Model):
         indexes = (Index(fields=("concern_id",), name="concern_replies_concern"),)
 
 
-class ConcernPhoto(Model):
+class ConcernPhoto(Model, PhotoColumns):
     """A photo of a concern, processed like a proposal's (re-encoded JPEG, no metadata)."""
 
     id = fields.IntField(primary_key=True)
@@ -113,14 +115,6 @@ class ConcernPhoto(Model):
     uploader = fields.ForeignKeyField(
         "agora.User", related_name="concern_photos", null=True, on_delete=fields.SET_NULL
     )
-    data = fields.BinaryField()
-    thumb = fields.BinaryField()
-    width = fields.IntField()
-    height = fields.IntField()
-    thumb_width = fields.IntField()
-    thumb_height = fields.IntField()
-    sha256 = fields.CharField(max_length=64)
-    created_at = fields.DatetimeField()
 
     class Meta:
         table = "concern_photos"

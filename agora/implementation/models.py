@@ -11,6 +11,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from agora.proposals.models import PhotoColumns
+
 
 class Implementation(Model):
     """The work a passed decision promised: who leads it, by when, for how much, funded how.
@@ -90,7 +92,7 @@ class ImplementationUpdate(Model):
         indexes = (Index(fields=("implementation_id",), name="impl_updates_impl"),)
 
 
-class ImplementationPhoto(Model):
+class ImplementationPhoto(Model, PhotoColumns):
     """A photo of the works, tagged before, during or after, re-encoded without metadata."""
 
     id = fields.IntField(primary_key=True)
@@ -99,14 +101,6 @@ class ImplementationPhoto(Model):
         "agora.ImplementationUpdate", related_name="photos", on_delete=fields.CASCADE
     )
     stage = fields.CharField(max_length=8)
-    data = fields.BinaryField()
-    thumb = fields.BinaryField()
-    width = fields.IntField()
-    height = fields.IntField()
-    thumb_width = fields.IntField()
-    thumb_height = fields.IntField()
-    sha256 = fields.CharField(max_length=64)
-    created_at = fields.DatetimeField()
 
     class Meta:
         table = "implementation_photos"

@@ -186,7 +186,22 @@ class InboxState(Model):
         table = "inbox_state"
 
 
-class ProposalPhoto(Model):
+class PhotoColumns:
+    """The columns of a stored photo, shared by the proposals', concerns' and works' photo tables (the
+    one pipeline, `agora.proposals.photos.process`, fills them): `data` is the re-encoded JPEG shown,
+    `thumb` its small version, `sha256` the digest of `data`. A mixin: each table keeps its own."""
+
+    data = fields.BinaryField()
+    thumb = fields.BinaryField()
+    width = fields.IntField()
+    height = fields.IntField()
+    thumb_width = fields.IntField()
+    thumb_height = fields.IntField()
+    sha256 = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+
+class ProposalPhoto(Model, PhotoColumns):
     """A photo attached to a proposal, stored re-encoded as a JPEG with no metadata (no EXIF, no GPS).
 
     `data` is the image shown (at most 1600 px on the long side) and `thumb` its small version
@@ -198,15 +213,7 @@ class ProposalPhoto(Model):
     uploader = fields.ForeignKeyField(
         "agora.User", related_name="proposal_photos", null=True, on_delete=fields.SET_NULL
     )
-    data = fields.BinaryField()
-    thumb = fields.BinaryField()
     content_type = fields.CharField(max_length=32, default="image/jpeg")
-    width = fields.IntField()
-    height = fields.IntField()
-    thumb_width = fields.IntField()
-    thumb_height = fields.IntField()
-    sha256 = fields.CharField(max_length=64)
-    created_at = fields.DatetimeField()
 
     class Meta:
         table = "proposal_photos"
