@@ -1,4 +1,5 @@
-"""The proposals part of the demo: a lively consultation, a notice, a draft with seconds.
+"""The proposals part of the demo: a lively consultation, a notice, a draft with seconds, and a
+residents' meeting held and closed (attendance online and in the room, its decision).
 
 Runs after the rooms step (which leaves `ctx.data["sunny"]`, its buildings and the users party,
 committee, owner1..6 and tenant1) and goes through the real use cases, so the timeline, the
@@ -11,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from agora import clock
-from agora.proposals import calendar, discussion, moderation, services
+from agora.proposals import calendar, discussion, meeting, moderation, services
 from agora.rooms.access import HallAccess
 from agora.rooms.models import Hall, Unit
 
@@ -36,6 +37,16 @@ PM_BODY = """\
 现物业服务合同将于年底到期。近一年来垃圾清运不及时、门禁经常损坏。
 
 提议：由业委会启动选聘程序，公开招标，候选企业的报价和服务方案在议事厅公示。"""
+
+
+MEETING_BODY = """\
+楼道里堆放杂物、电动车在楼道内充电，存在消防隐患。
+
+**居民会议议题**：
+1. 本月底前清理各楼道堆放的杂物，逾期由物业统一清运；
+2. 在 3 号楼北侧设置集中充电棚，禁止电动车进楼道充电。
+
+租户和业主一样参加会议，每人一票。"""
 
 
 def _access(hall: Hall, *roles: str) -> HallAccess:
@@ -136,4 +147,31 @@ async def seed(ctx: Any) -> None:
     )
     for login in ("owner1", "owner4", "owner5"):
         await services.second(as_member, management, users[login])
-    ctx.data.update(parking_proposal=parking, elevator_proposal=elevator, pm_proposal=management)
+    held = await _residents_meeting(ctx, sunny, as_party, as_member)
+    ctx.data.update(
+        parking_proposal=parking, elevator_proposal=elevator, pm_proposal=management, meeting_proposal=held
+    )
+
+
+async def _residents_meeting(ctx: Any, sunny: Hall, as_party: HallAccess, as_member: HallAccess) -> Any:
+    """A residents' meeting the Party branch held: five of the seven residents on agora present (a
+    tenant among them, one entered in the room with a witness), four in favour: passed."""
+    users, party = ctx.users, ctx.users["party"]
+    held = await services.create_proposal(
+        as_member,
+        party,
+        {
+            "title": "楼道堆物清理与集中充电棚",
+            "body": MEETING_BODY,
+            "category": "facilities",
+            "matter": "resident_meeting",
+        },
+    )
+    await services.transition(as_party, held, "consultation", party)
+    await services.transition(as_party, held, "voting", party)
+    for login, choice in (("owner1", "yes"), ("owner2", "yes"), ("tenant1", "yes"), ("owner5", "no")):
+        await meeting.record_vote(users[login], held.id, {"choice": choice})
+    entry = {"choice": "yes", "resident": users["owner4"].id, "witness": "居委会 王主任"}
+    await meeting.record_vote(party, held.id, entry)
+    await services.transition(as_party, held, "closed", party)
+    return held

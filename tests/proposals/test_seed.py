@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from agora.demo import DEMO_PASSWORD, DemoContext
-from agora.proposals.models import Comment, ModerationEntry, Proposal
+from agora.proposals.models import Comment, ModerationEntry, Proposal, ResidentsMeeting
 from tests.proposals.factories import assert_no_xss
 from tests.support import TEST_PASSWORDS
 
@@ -32,6 +32,12 @@ async def test_demo_seed_makes_a_consultation_a_notice_and_a_draft(client: httpx
     assert (elevator.state, elevator.matter, elevator.item) == ("notice", "major", 7) and elevator.notice_at
     draft = await Proposal.get(title="启动物业服务企业选聘程序")
     assert (draft.state, draft.matter, draft.item, draft.seconds) == ("draft", "ordinary", 4, 3)
+    held = await Proposal.get(title="楼道堆物清理与集中充电棚")
+    meeting = await ResidentsMeeting.get(proposal_id=held.id)
+    assert held.state == "closed" and meeting.result is not None
+    # Six owners bound to the roll and the tenant: seven residents; five present, four in favour.
+    assert (meeting.residents, meeting.result["present"], meeting.result["yes"]) == (7, 5, 4)
+    assert meeting.result["verdict"]["text"] == "通过"
 
     token = await client.post("/api/v1/auth/token", json={"login": "owner2", "password": DEMO_PASSWORD})
     assert token.status_code == 200
