@@ -15,7 +15,7 @@ the server and not one client process falling behind on a shared machine:
 
 The warm-up, before the clock starts: the sockets connect and one such roll is imported, so that the
 server has done every kind of work once (the first import raises the server's RSS by about 10 MiB for
-good, the allocator keeping its high-water mark; each later one by 2-3 MiB, which the run measures).
+good, the allocator keeping its high-water mark; the later ones by less, which the run measures).
 
 Afterwards the vote is closed and read back through the API. It fails (exit 1) on:
 - any 5xx answer, counted by the clients and in the server's access log;
