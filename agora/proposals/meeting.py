@@ -259,7 +259,10 @@ async def record_vote(user: User, proposal_id: int, data: dict[str, Any]) -> dic
         now = clock.now()
         row = await MeetingAttendance.get_or_none(meeting_id=locked.id, user_id=resident)
         if row is None:
-            row = await _present(locked, resident, channel, witness, user, now)
+            try:
+                row = await _present(locked, resident, channel, witness, user, now)
+            except Conflict:  # recorded present a moment ago (SQLite takes no row lock): vote on that
+                row = await MeetingAttendance.get(meeting_id=locked.id, user_id=resident)
         changed = await MeetingAttendance.filter(id=row.id, choice=None).update(
             choice=choice,
             vote_channel=channel,
