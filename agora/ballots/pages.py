@@ -212,7 +212,8 @@ async def result_page(request: Request) -> Response:
             await building_rows(proposal) if (access.is_committee or access.is_moderator) else None
         )
     else:
-        context["rows"] = charts.result_bars(result, context["labels"])
+        # Art. 279 has no count to draw: its consents decide (the template shows them).
+        context["rows"] = charts.result_bars(result, context["labels"]) if "participating" in result else []
         context["verdict"] = verdict_label(result.get("outcome"))
         context["threshold_x"] = charts.threshold_x
     return render(request, "ballots/result.html", context)

@@ -103,6 +103,8 @@ async def test_every_consent_then_the_whole_publication_path(
     assert main(["verify", str(path)]) == 0
 
     await browser_login(client, "sunny-committee")
+    summary = await client.get(f"/proposals/{pid}/result")
+    assert summary.status_code == 200 and record["number"] in summary.text and XSS not in summary.text
     page = await client.get(f"/proposals/{pid}/resolution")
     assert page.status_code == 200 and XSS not in page.text
     assert 'class="consent-consented"' in page.text and "Find your ballot" not in page.text
@@ -199,3 +201,11 @@ async def test_agora_verify_refuses_every_forged_consent(client: httpx.AsyncClie
         assert not verify_record(forged).ok, name
         path.write_text(json.dumps(forged, ensure_ascii=False), encoding="utf-8")
         assert main(["verify", str(path)]) == 1, name
+
+
+async def test_the_result_page_while_consents_are_asked(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    pid, _party = await through_notice(compound, "sunny", {**PLAN, "options": [], "affected": ["A"]})
+    await browser_login(client, "sunny-committee")
+    page = await client.get(f"/proposals/{pid}/result")
+    assert page.status_code == 200 and f'href="/proposals/{pid}/consents"' in page.text
