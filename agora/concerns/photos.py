@@ -17,7 +17,7 @@ from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals import imaging
-from agora.proposals.photos import check_size, process
+from agora.proposals.photos import check_size, photo_columns, process
 
 
 def photo_url(photo: ConcernPhoto | queries.PhotoRow, thumb: bool = False) -> str:
@@ -51,18 +51,7 @@ async def store_processed(
     if await ConcernPhoto.filter(concern_id=concern.id).count() + len(processed) > rules.MAX_PHOTOS:
         raise _too_many()
     return [
-        await ConcernPhoto.create(
-            concern_id=concern.id,
-            uploader=user,
-            data=p.data,
-            thumb=p.thumb,
-            width=p.width,
-            height=p.height,
-            thumb_width=p.thumb_width,
-            thumb_height=p.thumb_height,
-            sha256=p.sha256,
-            created_at=now,
-        )
+        await ConcernPhoto.create(concern_id=concern.id, uploader=user, **photo_columns(p, now))
         for p in processed
     ]
 

@@ -21,7 +21,7 @@ from agora.implementation.models import ImplementationPhoto, ImplementationUpdat
 from agora.implementation.services import access_implementation, lock, margin_percent
 from agora.live.events import atomic, emit
 from agora.proposals import imaging, markdown
-from agora.proposals.photos import check_size, process
+from agora.proposals.photos import check_size, photo_columns, process
 
 MAX_PHOTOS_PER_UPDATE = 6
 MAX_BODY = 5000
@@ -86,17 +86,7 @@ async def post_update(
         )
         for done in photos:
             await ImplementationPhoto.create(
-                implementation_id=locked.id,
-                update=update,
-                stage=stage,
-                data=done.data,
-                thumb=done.thumb,
-                width=done.width,
-                height=done.height,
-                thumb_width=done.thumb_width,
-                thumb_height=done.thumb_height,
-                sha256=done.sha256,
-                created_at=now,
+                implementation_id=locked.id, update=update, stage=stage, **photo_columns(done, now)
             )
         became_done = status == "done" and locked.status != "done"
         locked.status, locked.progress, locked.spent_fen = status, progress, spent

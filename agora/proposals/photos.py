@@ -8,6 +8,8 @@ in the database, so backups carry the photos with everything else.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+from typing import Any
 
 from agora import clock
 from agora.accounts.models import User
@@ -48,6 +50,20 @@ def process(raw: bytes, field: str = "photo") -> imaging.Processed:
         ) from None
 
 
+def photo_columns(done: imaging.Processed, now: datetime) -> dict[str, Any]:
+    """A processed photo as the columns every photo table shares (`models.PhotoColumns`)."""
+    return {
+        "data": done.data,
+        "thumb": done.thumb,
+        "width": done.width,
+        "height": done.height,
+        "thumb_width": done.thumb_width,
+        "thumb_height": done.thumb_height,
+        "sha256": done.sha256,
+        "created_at": now,
+    }
+
+
 def photo_url(photo: ProposalPhoto | queries.PhotoRow, thumb: bool = False) -> str:
     url = f"/proposals/{photo.proposal_id}/photos/{photo.id}.jpg"  # type: ignore[union-attr]
     return url + "?size=thumb" if thumb else url
@@ -77,18 +93,9 @@ async def add_photo(access: HallAccess, proposal: Proposal, user: User, raw: byt
         # Counted again inside the transaction: two uploads at once cannot make a seventh photo.
         if await ProposalPhoto.filter(proposal_id=proposal.id).count() >= MAX_PHOTOS:
             raise Conflict(_("A proposal can have at most {n} photos.", n=MAX_PHOTOS), code="too_many_photos")
+        columns = photo_columns(done, clock.now())
         photo = await ProposalPhoto.create(
-            proposal_id=proposal.id,
-            uploader=user,
-            data=done.data,
-            thumb=done.thumb,
-            content_type="image/jpeg",
-            width=done.width,
-            height=done.height,
-            thumb_width=done.thumb_width,
-            thumb_height=done.thumb_height,
-            sha256=done.sha256,
-            created_at=clock.now(),
+            proposal_id=proposal.id, uploader=user, content_type="image/jpeg", **columns
         )
         await record(
             "proposal.photo_add",
