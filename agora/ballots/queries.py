@@ -194,12 +194,16 @@ class UnitLabel(NamedTuple):
     unit: str
 
 
+# From the compound's buildings (indexed by compound) to their units by (building, label), the units'
+# unique key: `units` has no index on its compound, and a lookup by unit label alone read every unit
+# of every compound (3 ms a ballot beside a 20,000-unit compound).
 _OWNERS_OF_UNITS = (
-    "SELECT b.label AS building, u.label AS unit, o.owner_ref AS owner_ref FROM units u"
-    " JOIN halls b ON b.id = u.building_id"
+    "SELECT b.label AS building, u.label AS unit, o.owner_ref AS owner_ref FROM halls b"
+    " JOIN units u ON u.building_id = b.id"
     " LEFT JOIN ownerships s ON s.unit_id = u.id"
     " LEFT JOIN owners o ON o.id = s.owner_id AND o.active = ?"
-    " WHERE u.compound_id = ? AND u.active = ? AND u.label IN {labels}"
+    " WHERE b.compound_id = ? AND b.label IN {buildings}"
+    " AND u.compound_id = ? AND u.active = ? AND u.label IN {labels}"
 )
 _UNITS_OF_OWNERS = (
     "SELECT b.label AS building, u.label AS unit FROM owners o"
@@ -209,11 +213,11 @@ _UNITS_OF_OWNERS = (
 )
 
 
-async def owners_of_units(compound_id: int, labels: list[str]) -> list[UnitOwner]:
-    """The active units of the compound with these unit labels (in any building; at least one label),
-    a row per active owner (one row with no owner for a unit that has none)."""
-    sql = _OWNERS_OF_UNITS.format(labels=in_list(labels))
-    return await fetch_named(UnitOwner, sql, True, compound_id, True, *labels)
+async def owners_of_units(compound_id: int, buildings: list[str], labels: list[str]) -> list[UnitOwner]:
+    """The active units of the compound with these building and unit labels (every pair of them; at
+    least one of each), a row per active owner (one row with no owner for a unit that has none)."""
+    sql = _OWNERS_OF_UNITS.format(buildings=in_list(buildings), labels=in_list(labels))
+    return await fetch_named(UnitOwner, sql, True, compound_id, *buildings, compound_id, True, *labels)
 
 
 async def units_of_owners(compound_id: int, refs: list[str]) -> list[UnitLabel]:

@@ -86,9 +86,10 @@ async def current_owners(compound_id: int, units: set[UnitKey]) -> dict[UnitKey,
     """The active owners, on the roll as it is now, of these (building, unit) labels."""
     if not units:
         return {}
+    buildings = sorted({building for building, _unit in units})
     labels = sorted({unit for _building, unit in units})
     found: dict[UnitKey, set[str]] = {}
-    for row in await queries.owners_of_units(compound_id, labels):
+    for row in await queries.owners_of_units(compound_id, buildings, labels):
         key = (str(row.building), str(row.unit))
         if key not in units:
             continue
