@@ -7,7 +7,6 @@ voter behind an account or an owner reference, the weights, the public (anonymou
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
@@ -24,6 +23,7 @@ from agora.rooms.counting import DEVELOPER_KEY, format_area
 from agora.rooms.models import Hall, Owner, RollSnapshot
 from agora.rooms.rules import Rules, rules_from
 from agora.rooms.snapshots import frozen_persons, frozen_units, snapshot_person_of
+from agora.storage.memo import OnceCache
 from agora.storage.sql import to_datetime
 
 
@@ -129,10 +129,11 @@ class SnapshotInfo:
     area_cents_total: int | None
     rules: Rules
     index: SnapshotIndex
+    version: str  # `fingerprint|created_at` (agora.ballots.standing.snapshot_version)
 
 
 _INDEX_CACHE_SIZE = 64
-_index_cache: OrderedDict[tuple[int, str, str], SnapshotIndex] = OrderedDict()
+_index_cache: OnceCache[tuple[int, str, str], SnapshotIndex] = OnceCache(_INDEX_CACHE_SIZE)
 
 
 def index_of_persons(persons: list[list[Any]]) -> SnapshotIndex:
@@ -164,23 +165,21 @@ async def snapshot_and_refs(proposal: Proposal, user: User) -> tuple[SnapshotInf
 
 
 async def _info_of(row: queries.SnapshotRow) -> SnapshotInfo:
-    key = (int(row.id), str(row.fingerprint), str(row.created_at))
-    index = _index_cache.get(key)
-    if index is None:
-        persons = cast(list[Any], await RollSnapshot.filter(id=row.id).values_list("persons", flat=True))
-        index = index_of_persons(persons[0] if persons else [])
-        _index_cache[key] = index
-        while len(_index_cache) > _INDEX_CACHE_SIZE:
-            _index_cache.popitem(last=False)
-    else:
-        _index_cache.move_to_end(key)
+    snapshot_id = int(row.id)
+
+    async def load() -> SnapshotIndex:
+        persons = cast(list[Any], await RollSnapshot.filter(id=snapshot_id).values_list("persons", flat=True))
+        return index_of_persons(persons[0] if persons else [])
+
+    index = await _index_cache.get((snapshot_id, str(row.fingerprint), str(row.created_at)), load)
     return SnapshotInfo(
-        id=int(row.id),
+        id=snapshot_id,
         compound_id=int(row.compound_id),
         persons_total=None if row.persons_total is None else int(row.persons_total),
         area_cents_total=None if row.area_cents_total is None else int(row.area_cents_total),
         rules=rules_from(_decoded(row.rules)),
         index=index,
+        version=standing.snapshot_version(row.fingerprint, row.created_at),
     )
 
 
@@ -265,7 +264,7 @@ async def owner_voter_for_user(info: SnapshotInfo, user: User) -> Voter:
 async def voter_of_standing(info: SnapshotInfo, refs: list[str]) -> Voter:
     """The caller's ballot from these owner refs (also those a re-import left out), or a refusal:
     `409 unit_sold` for a seller, `403 no_vote` for anyone else not on the frozen roll."""
-    holder = await standing.holder_of(info.id, info.compound_id, refs)
+    holder = await standing.holder_of(info.id, info.compound_id, refs, info.version)
     if holder is None:
         raise permissions.no_vote()
     return Voter(holder.person_key, 1, holder.area_cents, holder.owner_ref)

@@ -107,7 +107,7 @@ async def owner_standing(proposal: Proposal, user: User) -> str:
             "owner_ref", flat=True
         )
     )
-    voter = await holder_of(info.id, info.compound_id, refs) if refs else None
+    voter = await holder_of(info.id, info.compound_id, refs, info.version) if refs else None
     if voter is None:
         raise permissions.not_an_owner()
     return voter.owner_ref

@@ -12,7 +12,6 @@ owner merely left out of a re-import keeps their vote. This module reads what th
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from agora.ballots.transfers import FrozenPerson, UnitKey, standing
 from agora.errors import Conflict
 from agora.i18n import _
 from agora.rooms.models import RollSnapshot
+from agora.storage.memo import OnceCache
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class FrozenUnits:
 
 
 _CACHE_SIZE = 64
-_cache: OrderedDict[tuple[int, str], FrozenUnits] = OrderedDict()
+_cache: OnceCache[tuple[int, str], FrozenUnits] = OnceCache(_CACHE_SIZE)
 
 
 def index_units(units: list[list[Any]], persons: list[list[Any]]) -> FrozenUnits:
@@ -60,22 +60,27 @@ def index_units(units: list[list[Any]], persons: list[list[Any]]) -> FrozenUnits
     )
 
 
-async def frozen_units(snapshot_id: int) -> FrozenUnits:
-    stamp = await queries.snapshot_stamp(snapshot_id)
-    if stamp is None:
-        return FrozenUnits({}, {}, {}, {})
-    key = (snapshot_id, f"{stamp.fingerprint}|{stamp.created_at}")
-    found = _cache.get(key)
-    if found is not None:
-        _cache.move_to_end(key)
-        return found
-    values = await RollSnapshot.filter(id=snapshot_id).values("units", "persons")
-    units, persons = (_decoded(values[0]["units"]), _decoded(values[0]["persons"])) if values else ([], [])
-    found = index_units(units, persons)
-    _cache[key] = found
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
-    return found
+async def frozen_units(snapshot_id: int, version: str | None = None) -> FrozenUnits:
+    """The frozen roll's persons and units; `version` is the snapshot's `snapshot_version` when the
+    caller has read its row already (one query fewer), else it is read here."""
+    if version is None:
+        stamp = await queries.snapshot_stamp(snapshot_id)
+        if stamp is None:
+            return FrozenUnits({}, {}, {}, {})
+        version = snapshot_version(stamp.fingerprint, stamp.created_at)
+
+    async def load() -> FrozenUnits:
+        values = await RollSnapshot.filter(id=snapshot_id).values("units", "persons")
+        if not values:
+            return FrozenUnits({}, {}, {}, {})
+        return index_units(_decoded(values[0]["units"]), _decoded(values[0]["persons"]))
+
+    return await _cache.get((snapshot_id, version), load)
+
+
+def snapshot_version(fingerprint: Any, created_at: Any) -> str:
+    """What tells one saved snapshot from another that reuses its id (values as the driver gives them)."""
+    return f"{fingerprint}|{created_at}"
 
 
 def _decoded(value: Any) -> Any:
@@ -124,10 +129,13 @@ class Holder:
     owner_ref: str
 
 
-async def holder_of(snapshot_id: int, compound_id: int, refs: list[str]) -> Holder | None:
+async def holder_of(
+    snapshot_id: int, compound_id: int, refs: list[str], version: str | None = None
+) -> Holder | None:
     """The frozen person these refs vote for now (as owner, or as buyer), None if none; raises
-    `unit_sold` when their only claim is a unit they sold during the vote."""
-    frozen = await frozen_units(snapshot_id)
+    `unit_sold` when their only claim is a unit they sold during the vote. `version`: as for
+    `frozen_units`."""
+    frozen = await frozen_units(snapshot_id, version)
     candidates = {frozen.person_of_ref[r] for r in refs if r in frozen.person_of_ref}
     units = {u for key in candidates for u in frozen.persons[key].units}
     owners = await current_owners(compound_id, units)
