@@ -21,6 +21,7 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
 from agora.i18n import _
+from agora.storage import sql
 
 MODEL_MODULES = [
     "agora.accounts.models",
@@ -114,6 +115,7 @@ async def init(database_url: str) -> None:
 
 
 async def close() -> None:
+    sql.close_readers()
     await Tortoise.close_connections()
 
 
