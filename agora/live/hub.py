@@ -8,6 +8,8 @@ A presence update goes to every member of the hall, so a big hall gets them less
 `presence_interval`: at most about `PRESENCE_SENDS_PER_SECOND` presence messages a second per hall,
 and at least one every `PRESENCE_MAX_INTERVAL` while the count changes): a burst of joins costs
 O(members) per interval, not O(members) per join. Each joining client is told the count at once.
+At 1,000 a second, the presence updates of a morning when 5,000 phones connect cost a third of the
+worker's CPU (docs/bench.md); at 200, a hall of 1,000 members or more hears its count every five seconds.
 
 Presence across processes: each process announces its own count for a hall when it changes (and
 every `PRESENCE_HEARTBEAT`); a process whose first client joins a hall asks the others to announce.
@@ -35,7 +37,7 @@ log = logging.getLogger("agora.live")
 
 TICK = 0.25
 PRESENCE_HEARTBEAT = 10.0
-PRESENCE_SENDS_PER_SECOND = 1000  # per hall: a hall of n members hears a new count every n/1000 s...
+PRESENCE_SENDS_PER_SECOND = 200  # per hall: a hall of n members hears a new count every n/200 s...
 PRESENCE_MAX_INTERVAL = 5.0  # ...but never less often than this (and never more often than TICK)
 COALESCED = frozenset({"ballot.turnout"})
 
