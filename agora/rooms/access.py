@@ -134,8 +134,8 @@ async def access_to(user: User | None, hall: Hall | None) -> HallAccess:
 async def access_hall(user: User | None, slug: str) -> HallAccess:
     if user is None:
         raise _refuse()
-    # A slug longer than the column cannot name a hall; Tortoise would refuse it with a server error.
-    hall = await Hall.get_or_none(slug=slug) if len(slug) <= SLUG_MAX_LENGTH else None
+    # A slug longer than the column cannot name a hall (PostgreSQL would refuse it with an error).
+    hall = await queries.hall_by_slug(slug) if len(slug) <= SLUG_MAX_LENGTH else None
     return await access_to(user, hall)
 
 
