@@ -87,10 +87,13 @@ async def _read_figures(records: list[dict[str, Any]], cache: FigureCache) -> No
         sql = (_FIGURES_POSTGRES if is_postgres() else _FIGURES_SQLITE).format(ids=in_list(chunk))
         for row in await fetch(sql, *chunk):
             outcome = None if row["outcome"] is None else str(row["outcome"])
+            # An art. 279 record has no count (its consents decide): a decision, but no turnout, so
+            # no total either (the median turnout leaves it out).
+            counted = row["persons"] is not None
             cache[(row["id"], numbers[row["id"]])] = (
                 outcome,
                 _int(row["persons"]),
-                _int(row["persons_total"]),
+                _int(row["persons_total"]) if counted else 0,
             )
 
 

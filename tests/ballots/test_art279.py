@@ -21,6 +21,7 @@ from agora.verifier import verify_record
 from tests.ballots.factories import close_now, set_roles, set_rules
 from tests.ballots.pdftext import extract_text
 from tests.ballots.test_special_matters import through_notice
+from tests.implementation.factories import voted
 from tests.rooms.factories import XSS, Compound, compound_with_roll
 from tests.support import bearer, browser_login
 
@@ -35,7 +36,9 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 PLAN = {"title": f"101室改为茶室 {XSS}"[:200], "body": "住改商：营业时间 9–21 时", "matter": "unanimous"}
 
 
-async def answered(compound: Compound, refused: bool = False) -> tuple[int, dict[str, str]]:
+async def answered(
+    compound: Compound, refused: bool = False, registered: bool = False
+) -> tuple[int, dict[str, str]]:
     """A proposal asking A, B and E: A online, B entered by a canvasser with a witness, E online
     (refusing when asked to); then the window closes."""
     client = compound.client
@@ -43,8 +46,10 @@ async def answered(compound: Compound, refused: bool = False) -> tuple[int, dict
         compound, "sunny", {**PLAN, "options": [], "affected": ["A", "B", "E"]}
     )
     url = f"/api/v1/proposals/{pid}/consents"
-    a = await compound.owner("A", "owner-a")
-    e = await compound.owner("E", "owner-e")
+    if registered:  # signed up already (their tokens may have expired as the clock moved)
+        a, e = await bearer(client, "owner-a"), await bearer(client, "owner-e")
+    else:
+        a, e = await compound.owner("A", "owner-a"), await compound.owner("E", "owner-e")
     canvasser = await set_roles(compound, "grid-1", "canvasser")
     assert (await client.post(url, json={"consent": True}, headers=a)).status_code == 201
     entered = await client.post(
@@ -209,3 +214,13 @@ async def test_the_result_page_while_consents_are_asked(client: httpx.AsyncClien
     await browser_login(client, "sunny-committee")
     page = await client.get(f"/proposals/{pid}/result")
     assert page.status_code == 200 and f'href="/proposals/{pid}/consents"' in page.text
+
+
+async def test_the_figures_count_the_decision_but_no_turnout(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    vote = await voted(client, compound, certify=False)  # 4 of 6 persons took part
+    await answered(compound, registered=True)
+    owner = await bearer(client, "owner-a")
+    got = (await client.get("/api/v1/halls/sunny/stats", headers=owner)).json()["votes"]
+    assert got == {"held": 2, "passed": 2, "no_decision": 0, "turnout_persons_median": "0.666"}
+    assert vote.proposal_id
