@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from agora import clock
 from agora.accounts.models import User
+from agora.art278 import RESIDENT_MEETING
 from agora.ballots import canvass, charts, electorate, paper_undo, services
 from agora.ballots.chain import hash_receipt
 from agora.ballots.idempotency import MAX_KEY_LENGTH, stored_response
@@ -197,6 +198,8 @@ def _receipt_page(request: Request, proposal: Proposal, body: dict[str, Any]) ->
 async def result_page(request: Request) -> Response:
     user = require_user(request)
     proposal, access = await access_proposal(user, _id(request))
+    if proposal.matter == RESIDENT_MEETING:  # no ballots: the meeting's own page
+        return redirect(f"/proposals/{proposal.id}/meeting")
     result = await result_of(proposal)
     context: dict[str, Any] = {
         "proposal": proposal,

@@ -77,3 +77,19 @@ async def test_the_meeting_page_from_check_in_to_the_decision(client: httpx.Asyn
     assert "现场到会，有见证人" in page.text
     assert_escaped(page.text)
     assert (await close(client, pid, party)).status_code == 409  # closed once
+
+
+async def test_the_ballot_pages_of_a_meeting_send_nobody_into_an_error(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    await residents(compound)
+    party = await party_of(compound)
+    pid = await open_meeting(compound, party)
+    await browser_login(client, "tenant-1")
+    for state in ("voting", "closed"):
+        for path in ("result", "vote", "resolution", "resolution.pdf", "ledger"):
+            response = await client.get(f"/proposals/{pid}/{path}")
+            assert response.status_code < 500, (state, path, response.status_code)
+        result = await client.get(f"/proposals/{pid}/result")
+        assert result.status_code == 303 and result.headers["location"] == f"/proposals/{pid}/meeting"
+        if state == "voting":
+            assert (await close(client, pid, party)).status_code == 200
