@@ -335,6 +335,21 @@ def failures(summary: dict[str, Any], voters: int) -> list[str]:
     return found
 
 
+def headline(summary: dict[str, Any]) -> str:
+    """The run in one line, for CI logs."""
+    five = sum(n for status, n in summary["statuses"].items() if status.startswith("5"))
+    ws, ledger, memory = summary["websockets"], summary["ledger"], summary["memory"]
+    return (
+        f"{summary['seconds']:.0f} s, {sum(summary['statuses'].values())} answers, {five} 5xx "
+        f"({summary['server_5xx_logged']} logged), {ledger.get('receipts', 0) - ledger.get('lost_count', 0)}"
+        f" of {ws['casts_acknowledged']} receipts in the ledger, {ws['sockets_open_to_the_end']} of "
+        f"{ws['sockets_connected']} websockets open to the end ({ws['comment_events_per_socket_min']} of "
+        f"{ws['comments_created']} comments on each), server RSS {memory.get('first_window_mib')} -> "
+        f"{memory.get('last_window_mib')} MiB ({memory.get('growth', 0):+.1%}), "
+        f"{summary['error_count']} error(s)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=600)
@@ -358,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     found = failures(summary, voters_for(seconds))
     for reason in found:
         print(f"soak: {reason}", file=sys.stderr)
-    print("soak: FAILED" if found else "soak: ok", file=sys.stderr)
+    print(f"soak: {'FAILED' if found else 'ok'}: {headline(summary)}", file=sys.stderr)
     return 1 if found else 0
 
 
