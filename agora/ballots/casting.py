@@ -26,7 +26,6 @@ from agora.errors import Conflict, Forbidden, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
 from agora.proposals.models import Proposal
-from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess, access_to
 from agora.rooms.rules import rules_in_force
 
@@ -203,8 +202,7 @@ def _text(data: dict[str, Any], name: str, limit: int) -> str:
 async def access_as_canvasser(user: User, proposal_id: int) -> tuple[Proposal, Any]:
     """The proposal for a canvasser's paper work (paper ballots, deliveries, undoing a paper entry):
     NotFound if the caller cannot see it, Forbidden unless a canvasser, Invalid unless an owners' vote."""
-    proposal, access = await access_proposal(user, proposal_id)
-    permissions.check_may_enter_paper(access)
+    proposal, access = await permissions.proposal_for(user, proposal_id, permissions.check_may_enter_paper)
     if not electorate.is_owners_matter(proposal):
         raise Invalid(_("Paper ballots are for owners' votes only."), code="not_owners_matter")
     return proposal, access

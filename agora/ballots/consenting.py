@@ -178,8 +178,7 @@ async def record_consent(user: User, proposal_id: int, data: dict[str, Any]) -> 
 
 async def consents_for_committee(user: User, proposal_id: int) -> dict[str, Any]:
     """Who consented, who refused, who has not answered: named, for the committee only."""
-    proposal, access = await access_proposal(user, proposal_id)
-    permissions.check_may_see_consents(access)
+    proposal, access = await permissions.proposal_for(user, proposal_id, permissions.check_may_see_consents)
     tally = await consent_tally(proposal)
     return {"consents": tally.to_json() if tally else None}
 

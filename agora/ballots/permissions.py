@@ -1,6 +1,7 @@
 """Who may do what with a vote, its record and its consents: pure predicates over the caller's access
-(`may_*`), and the checks (`check_*`) that raise the one refusal each has. The services call the
-checks; `agora.security.authz_table` maps the matrix's roles through the predicates.
+(`may_*`), the checks (`check_*`) that raise the one refusal each has, and `proposal_for`, the loader
+that reads the proposal through the caller's access and checks in one step (Helios' `election_admin`).
+The services call them; `agora.security.authz_table` maps the matrix's roles through the predicates.
 
 - on a consultation every member account votes (owners and tenants too); on an owners' matter only
   an owner on the roll frozen when voting opened (`electorate` reads the roll, `no_vote` refuses);
@@ -17,8 +18,13 @@ checks; `agora.security.authz_table` maps the matrix's roles through the predica
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from agora.accounts.models import User
 from agora.errors import Forbidden
 from agora.i18n import _
+from agora.proposals.models import Proposal
+from agora.proposals.timeline import access_proposal
 from agora.rooms.access import HallAccess
 
 ENTER_CONSENT = frozenset({"canvasser", "committee"})
@@ -148,3 +154,16 @@ def check_may_enter_consent(access: HallAccess) -> None:
 def not_listed() -> Forbidden:
     """The caller's consent is not asked on this proposal (and they may not enter one)."""
     return Forbidden(_("Your consent is not asked on this proposal."), code="not_listed")
+
+
+# --- the loader -------------------------------------------------------------------------------------
+
+
+async def proposal_for(
+    user: User | None, proposal_id: int, check: Callable[[HallAccess], None]
+) -> tuple[Proposal, HallAccess]:
+    """The proposal and the caller's access to its hall (NotFound if absent or in a hall not theirs),
+    once `check` let the caller through (Forbidden otherwise): who may act, before any state."""
+    proposal, access = await access_proposal(user, proposal_id)
+    check(access)
+    return proposal, access

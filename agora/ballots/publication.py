@@ -318,8 +318,7 @@ async def object_to_record(user: User, proposal_id: int, body: Any) -> dict[str,
 
 async def finalize_record(user: User, proposal_id: int, answers: Any) -> Resolution:
     """POST …/resolution/finalize: the committee answers each objection and posts the final record."""
-    proposal, access = await access_proposal(user, proposal_id)
-    permissions.check_may_finalize(access)  # who may, before the record's state
+    proposal, access = await permissions.proposal_for(user, proposal_id, permissions.check_may_finalize)
     async with atomic():
         locked, resolution = await _record_under_lock(proposal.id)
         await finalize(locked, resolution, user, access, answers)

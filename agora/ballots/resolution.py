@@ -460,8 +460,7 @@ async def present(resolution: Resolution) -> dict[str, Any]:
 async def certify(user: User, proposal_id: int) -> dict[str, Any]:
     """A member of the owners' committee signs; with `certify_signatures` signatures the record is
     posted as preliminary and frozen (objections follow, then the final record)."""
-    proposal, access = await access_proposal(user, proposal_id)
-    permissions.check_may_certify(access)
+    proposal, access = await permissions.proposal_for(user, proposal_id, permissions.check_may_certify)
     async with atomic():
         locked = await lock(proposal.id)
         resolution = await _closed_resolution(locked)
@@ -490,8 +489,7 @@ async def certify(user: User, proposal_id: int) -> dict[str, Any]:
 
 async def correct(user: User, proposal_id: int, reason: Any) -> dict[str, Any]:
     """A correction: a new record, counted again, pointing at the posted one it supersedes."""
-    proposal, access = await access_proposal(user, proposal_id)
-    permissions.check_may_correct(access)
+    proposal, access = await permissions.proposal_for(user, proposal_id, permissions.check_may_correct)
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid(_("A correction needs a reason."), fields={"reason": "required"})
     async with atomic():

@@ -110,8 +110,7 @@ async def ledger_json(user: User, proposal_id: int) -> dict[str, Any]:
 
 async def building_turnout(user: User, proposal_id: int) -> list[dict[str, Any]]:
     """Participation per building for the committee while voting: units and area voted, no choices."""
-    proposal, access = await access_proposal(user, proposal_id)
-    permissions.check_may_see_turnout(access)
+    proposal, access = await permissions.proposal_for(user, proposal_id, permissions.check_may_see_turnout)
     return await building_rows(proposal)
 
 
