@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 from agora import clock
+from agora.ballots.models import Resolution
 from agora.ballots.resolution import record_is_final_and_passed
 from agora.cli import main
 from agora.proposals.models import Proposal
 from agora.verifier import verify_record
-from tests.ballots.factories import close_now, set_roles, set_rules
+from tests.ballots.factories import close_now, set_roles, set_rules, voting_proposal
 from tests.ballots.pdftext import extract_text
 from tests.ballots.test_special_matters import through_notice
 from tests.implementation.factories import voted
@@ -224,3 +225,27 @@ async def test_the_figures_count_the_decision_but_no_turnout(client: httpx.Async
     got = (await client.get("/api/v1/halls/sunny/stats", headers=owner)).json()["votes"]
     assert got == {"held": 2, "passed": 2, "no_decision": 0, "turnout_persons_median": "0.666"}
     assert vote.proposal_id
+
+
+async def test_a_record_written_before_the_owners_list_and_the_staff_count_still_shows(
+    client: httpx.AsyncClient,
+) -> None:
+    """Records posted by earlier versions stay as they are: without `consents.owners` or
+    `residents_committee.staff`, the page and the PDF still render."""
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound)
+    await close_now(proposal)
+    record = await Resolution.get(proposal_id=proposal.id)
+    document = dict(record.document)
+    document["residents_committee"] = {
+        "hall": "sunshine",
+        "name": "阳光社区",
+        "notified_at": document["timeline"]["notice_at"],
+    }
+    document["consents"] = {"required": 1, "consented": 1, "refused": 0, "pending": 0, "unanimous": True}
+    record.document = document
+    await record.save(update_fields=["document"])
+    await browser_login(client, "sunny-committee")
+    page = await client.get(f"/proposals/{proposal.id}/resolution")
+    assert page.status_code == 200 and "阳光社区" in page.text
+    assert (await client.get(f"/proposals/{proposal.id}/resolution.pdf")).status_code == 200
