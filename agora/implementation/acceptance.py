@@ -17,13 +17,12 @@ from datetime import datetime, timedelta
 
 from agora import clock
 from agora.accounts.models import User
-from agora.audit.services import record
 from agora.ballots.voting import consultation_result, open_vote
 from agora.concerns.models import Concern
 from agora.concerns.rules import FINAL as CONCERN_FINAL
 from agora.concerns.services import set_status
 from agora.i18n import _
-from agora.implementation import queries, rules
+from agora.implementation import history, queries, rules
 from agora.implementation.models import Implementation, ImplementationUpdate
 from agora.live.events import atomic, emit
 from agora.proposals.models import Proposal, ProposalTransition
@@ -101,12 +100,11 @@ async def settle_closed_polls() -> int:
                 spent_fen=locked.spent_fen,
                 at=now,
             )
-            await record(
-                "implementation.accepted" if answer.passed else "implementation.not_accepted",
-                actor=None,
-                object_type="proposal",
-                object_id=locked.proposal_id,  # type: ignore[attr-defined]
-                hall_id=locked.hall_id,
+            await history.audit(
+                "accepted" if answer.passed else "not_accepted",
+                None,
+                locked.proposal_id,  # type: ignore[attr-defined]
+                locked.hall_id,
                 accepted=answer.accepted,
                 rejected=answer.rejected,
             )
@@ -159,12 +157,11 @@ async def remind_stalled() -> int:
                 spent_fen=locked.spent_fen,
                 at=now,
             )
-            await record(
-                "implementation.stalled",
-                actor=None,
-                object_type="proposal",
-                object_id=locked.proposal_id,  # type: ignore[attr-defined]
-                hall_id=locked.hall_id,
+            await history.audit(
+                "stalled",
+                None,
+                locked.proposal_id,  # type: ignore[attr-defined]
+                locked.hall_id,
                 due_at=locked.due_at.isoformat(),
             )
             proposal = await Proposal.get(id=locked.proposal_id)  # type: ignore[attr-defined]

@@ -13,11 +13,10 @@ from typing import Any, Literal
 
 from agora import clock
 from agora.accounts.models import User
-from agora.audit.services import record
 from agora.ballots import ledger
 from agora.errors import Conflict, Invalid, NotFound
 from agora.i18n import _
-from agora.implementation import acceptance, messages, permissions, rules
+from agora.implementation import acceptance, history, messages, permissions, rules
 from agora.implementation.decision import decision_stands
 from agora.implementation.models import BudgetAmendment, Implementation, Milestone, Quote
 from agora.live.events import atomic
@@ -156,12 +155,11 @@ async def open_implementation(user: User, proposal_id: int, data: dict[str, Any]
             created_by=user,
             created_at=clock.now(),
         )
-        await record(
-            "implementation.opened",
-            actor=user,
-            object_type="proposal",
-            object_id=proposal.id,
-            hall_id=access.hall.id,
+        await history.audit(
+            "opened",
+            user,
+            proposal.id,
+            access.hall.id,
             lead=lead.login,
             budget=rules.format_money(budget),
             due_at=due_at.isoformat(),
@@ -182,12 +180,11 @@ async def add_milestone(user: User, proposal_id: int, data: dict[str, Any]) -> M
         milestone = await Milestone.create(
             implementation=implementation, title=title.strip(), due_at=due_at, created_at=clock.now()
         )
-        await record(
-            "implementation.milestone_added",
-            actor=user,
-            object_type="proposal",
-            object_id=proposal_id,
-            hall_id=access.hall.id,
+        await history.audit(
+            "milestone_added",
+            user,
+            proposal_id,
+            access.hall.id,
             milestone=milestone.id,
         )
     return milestone
@@ -203,12 +200,11 @@ async def complete_milestone(user: User, proposal_id: int, milestone_id: int) ->
             raise Conflict(_("This milestone is already done."), code="already_done")
         milestone.done_at = clock.now()
         await milestone.save(update_fields=["done_at"])
-        await record(
-            "implementation.milestone_done",
-            actor=user,
-            object_type="proposal",
-            object_id=proposal_id,
-            hall_id=access.hall.id,
+        await history.audit(
+            "milestone_done",
+            user,
+            proposal_id,
+            access.hall.id,
             milestone=milestone.id,
         )
     return milestone
@@ -238,12 +234,11 @@ async def add_quote(user: User, proposal_id: int, data: dict[str, Any]) -> Quote
             quoted_on=quoted_on,
             created_at=clock.now(),
         )
-        await record(
-            "implementation.quote_added",
-            actor=user,
-            object_type="proposal",
-            object_id=proposal_id,
-            hall_id=access.hall.id,
+        await history.audit(
+            "quote_added",
+            user,
+            proposal_id,
+            access.hall.id,
             quote=quote.id,
             amount=rules.format_money(amount),
         )
@@ -264,12 +259,11 @@ async def choose_quote(user: User, proposal_id: int, quote_id: int) -> Quote:
         await Quote.filter(implementation_id=implementation.id).update(chosen=False, chosen_at=None)
         quote.chosen, quote.chosen_at = True, clock.now()
         await quote.save(update_fields=["chosen", "chosen_at"])
-        await record(
-            "implementation.quote_chosen",
-            actor=user,
-            object_type="proposal",
-            object_id=proposal_id,
-            hall_id=access.hall.id,
+        await history.audit(
+            "quote_chosen",
+            user,
+            proposal_id,
+            access.hall.id,
             quote=quote.id,
             supplier=quote.supplier,
             amount=rules.format_money(quote.amount_fen),
@@ -313,12 +307,11 @@ async def amend_budget(user: User, proposal_id: int, data: dict[str, Any]) -> Im
         locked.budget_fen = budget
         locked.funding = [{"source": s, "fen": f} for s, f in funding]
         await locked.save(update_fields=["budget_fen", "funding"])
-        await record(
-            "implementation.budget_amended",
-            actor=user,
-            object_type="proposal",
-            object_id=proposal_id,
-            hall_id=access.hall.id,
+        await history.audit(
+            "budget_amended",
+            user,
+            proposal_id,
+            access.hall.id,
             vote=vote.id,
             budget=rules.format_money(budget),
         )

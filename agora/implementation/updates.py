@@ -13,10 +13,9 @@ from typing import Any
 
 from agora import clock
 from agora.accounts.models import User
-from agora.audit.services import record
 from agora.errors import Invalid
 from agora.i18n import _
-from agora.implementation import acceptance, messages, queries, rules
+from agora.implementation import acceptance, history, messages, queries, rules
 from agora.implementation.models import ImplementationPhoto, ImplementationUpdate
 from agora.implementation.services import access_implementation, lock, margin_percent
 from agora.live.events import atomic, emit
@@ -97,12 +96,11 @@ async def post_update(
             await acceptance.open_poll(locked, proposal, user, now)
             fields.append("acceptance_proposal_id")
         await locked.save(update_fields=fields)
-        await record(
-            "implementation.update",
-            actor=user,
-            object_type="proposal",
-            object_id=proposal.id,
-            hall_id=access.hall.id,
+        await history.audit(
+            "update",
+            user,
+            proposal.id,
+            access.hall.id,
             update=update.id,
             progress=progress,
             spent=rules.format_money(spent),
