@@ -17,7 +17,7 @@ from agora.audit.models import AuditEntry
 from agora.cli import main
 from agora.proposals.models import MeetingAttendance
 from tests.ballots.factories import set_roles
-from tests.rooms.factories import XSS, Compound, compound_with_roll
+from tests.rooms.factories import XSS, Compound, compound_with_roll, make_hall
 
 TITLE = f"社区停车收费标准调整 {XSS}"[:200]
 
@@ -251,3 +251,28 @@ async def test_agora_verify_says_it_is_not_an_owners_vote_and_rechecks_the_figur
     forged["owners_vote"] = True
     path.write_text(json.dumps(forged, ensure_ascii=False), encoding="utf-8")
     assert main(["verify", str(path)]) == 1
+
+
+async def test_a_buildings_roll_and_a_hall_with_nobody_to_attend(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    people = await residents(compound)
+    party = await set_roles(compound, "party-b", "moderator")  # the compound's Party branch
+    # Building 2: only owner-e is bound to a unit there (the developer and the parking space's owner
+    # have no account); the compound's tenant and members hold their roles in the compound, not here.
+    pid = await open_meeting(compound, party, hall=compound.building("2"))
+    assert (await meeting(client, pid, people["owner-e"]))["residents"] == 1
+    assert (await attend(client, pid, people["tenant-1"])).status_code == 403
+    # A community hall with no compound under it has nobody to attend: the meeting does not open.
+    await make_hall(client, compound.admin, "community", "empty", "空社区")
+    lonely = await set_roles(compound, "party-2", "moderator", hall="empty")
+    created = await client.post(
+        "/api/v1/halls/empty/proposals",
+        json={"title": "t", "body": "b", "matter": "resident_meeting"},
+        headers=lonely,
+    )
+    url = f"/api/v1/proposals/{created.json()['id']}/transition"
+    assert (await client.post(url, json={"to": "consultation"}, headers=lonely)).status_code == 200
+    refused = await client.post(url, json={"to": "voting"}, headers=lonely)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_residents"
+    shown = await client.get(f"/api/v1/proposals/{created.json()['id']}", headers=lonely)
+    assert shown.json()["state"] == "consultation"  # nothing half-written
