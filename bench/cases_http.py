@@ -133,6 +133,15 @@ def ballot_requests(proposal_id: int, voters: list[dict[str, Any]]) -> list[dict
     ]
 
 
+def measured_load(ctx: Context, server: Server, spec: dict[str, Any]) -> dict[str, Any]:
+    """`ctx.load(spec)` with the server's CPU milliseconds per answered request (`server_cpu_ms`)."""
+    before = server.cpu_seconds()
+    measured = ctx.load(spec)
+    answered = max(1, int(measured.get("ok") or measured.get("count") or 1))
+    measured["server_cpu_ms"] = (server.cpu_seconds() - before) * 1000 / answered
+    return measured
+
+
 # --- the raw insert baseline ---------------------------------------------------------------------
 
 
@@ -190,7 +199,9 @@ def cast_once(
 ) -> dict[str, Any]:
     """Every voter casts one ballot on a newly opened vote, `concurrency` at a time; the load's result."""
     proposal_id = open_vote(world, hall, title)
-    measured = ctx.load(http_spec(server, ballot_requests(proposal_id, voters), len(voters), concurrency))
+    measured = measured_load(
+        ctx, server, http_spec(server, ballot_requests(proposal_id, voters), len(voters), concurrency)
+    )
     if measured["ok"] < measured["count"]:
         raise RuntimeError(f"ballots refused: {measured['statuses']} {measured['sample_error']}")
     return measured
@@ -212,6 +223,7 @@ def bench_ballots(ctx: Context, database: str = "sqlite", workers: int = 1) -> R
     p99_peak = result.figure(f"ballot latency p99, {peak} concurrent", "ms")
     p99 = result.figure(f"ballot latency p99, {many} concurrent", "ms")
     p50 = result.figure(f"ballot latency p50, {many} concurrent", "ms")
+    cpu = result.figure(f"server CPU per ballot, {many} concurrent", "ms")
     secret_rate = result.figure(
         f"secret ballots per second, {peak} concurrent",
         "/s",
@@ -226,6 +238,7 @@ def bench_ballots(ctx: Context, database: str = "sqlite", workers: int = 1) -> R
         rate.baseline.append(raw)
         p99.values.append(measured["latency_ms"]["p99"])
         p50.values.append(measured["latency_ms"]["p50"])
+        cpu.values.append(measured["server_cpu_ms"])
         p99_peak.values.append(at_peak["latency_ms"]["p99"])
         result.details[f"run{run + 1}"] = {"agora": measured, "raw_inserts_per_s": raw, "peak": at_peak}
         if secret:
@@ -327,6 +340,7 @@ def bench_page(ctx: Context, database: str = "sqlite", workers: int = 1) -> Resu
     )
     p99_peak = result.figure(f"page latency p99, {peak} concurrent", "ms", baseline_label="bare p99")
     p99 = result.figure(f"page latency p99, {many} concurrent", "ms", baseline_label="bare p99")
+    cpu = result.figure(f"server CPU per page, {many} concurrent", "ms", baseline_label="bare rendering")
     try:
         same = fetch(world.server, path, cookie) == fetch(baseline, "/thread", {})
         result.details["same_html"] = same
@@ -337,10 +351,12 @@ def bench_page(ctx: Context, database: str = "sqlite", workers: int = 1) -> Resu
         page = [{"method": "GET", "path": path, "headers": cookie}]
         ctx.load(http_spec(world.server, page, 20, 4))  # warm-up
         for run in range(ctx.runs):
-            measured = ctx.load(http_spec(world.server, page, ctx.sizes.http_requests, many))
+            measured = measured_load(
+                ctx, world.server, http_spec(world.server, page, ctx.sizes.http_requests, many)
+            )
             if measured["ok"] < measured["count"]:
                 raise RuntimeError(f"page refused: {measured['statuses']} {measured['sample_error']}")
-            bare = ctx.load(http_spec(baseline, bare_page, ctx.sizes.http_requests, many))
+            bare = measured_load(ctx, baseline, http_spec(baseline, bare_page, ctx.sizes.http_requests, many))
             count = max(20, ctx.sizes.http_requests // 2)
             at_peak = ctx.load(http_spec(world.server, page, count, peak))
             bare_peak = ctx.load(http_spec(baseline, bare_page, count, peak))
@@ -348,6 +364,8 @@ def bench_page(ctx: Context, database: str = "sqlite", workers: int = 1) -> Resu
             rate.baseline.append(bare["rate_per_s"])
             p99.values.append(measured["latency_ms"]["p99"])
             p99.baseline.append(bare["latency_ms"]["p99"])
+            cpu.values.append(measured["server_cpu_ms"])
+            cpu.baseline.append(bare["server_cpu_ms"])
             p99_peak.values.append(at_peak["latency_ms"]["p99"])
             p99_peak.baseline.append(bare_peak["latency_ms"]["p99"])
             result.details[f"run{run + 1}"] = {

@@ -46,6 +46,11 @@ class Server:
     def rss_kib(self) -> int:
         return sum(rss_kib(pid) for pid in self.pids())
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the serving processes have used so far, from /proc/<pid>/stat: a
+        request's cost that does not depend on how busy the machine is (its latency does)."""
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -68,6 +73,18 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def child_pids(pid: int) -> list[int]:
