@@ -304,3 +304,89 @@ def test_forged_procedure_values_are_reported_never_raised() -> None:
             forged = copy.deepcopy(record)
             forged[key] = value
             verify_record(forged)  # must not raise
+
+
+# --- art. 279: the interested owners' consents, no ballots ------------------------------------------
+
+
+def consent_record(answers: dict[str, bool | None], **kwargs) -> dict:
+    """An art. 279 record as agora writes it (`resolution.build_consent_document`), from the same roll:
+    each owner's answer (None: not answered), online for P-owners A and B, entered with a witness for C."""
+    record = procedure_record(votes=[], **kwargs)
+    refs = list(answers)
+    tally = tally_consents(refs, {ref: v for ref, v in answers.items() if v is not None})
+    outcome = "passed" if tally.unanimous else "no_decision"
+    owners = []
+    for ref, answer in answers.items():
+        channel = None if answer is None else ("witnessed" if ref == "C" else "online")
+        owners.append(
+            {
+                "owner_ref": ref,
+                "units": ["3/1-101"],
+                "answer": {True: "consented", False: "refused", None: "not_answered"}[answer],
+                "channel": channel,
+                "witness": "网格员 李" if channel == "witnessed" else None,
+                "at": None if answer is None else iso(OPENS + timedelta(days=1)),
+            }
+        )
+    record["proposal"].update(matter="unanimous", item=None, affected=refs)
+    record.update(
+        participation=[],
+        result={"outcome": outcome, "reason": None if outcome == "passed" else "not_unanimous", "tests": []},
+        verdict={"outcome": outcome, "text": VERDICTS[outcome]},
+        consents=public_consents(tally, owners),
+        deemed_participation=None,
+    )
+    for key in ("channels", "secrecy"):
+        record.pop(key, None)
+    return record
+
+
+def test_an_art_279_record_holds_and_every_forged_answer_fails() -> None:
+    assert problems(consent_record({"A": True, "B": True, "C": True})) == []
+    refused = consent_record({"A": True, "B": False, "C": None}, final=CLOSED + timedelta(days=9))
+    assert problems(refused) == []
+
+    def forged(change) -> list[str]:
+        record = copy.deepcopy(refused)
+        change(record)
+        return problems(record)
+
+    def refusal_as_consent(r: dict) -> None:
+        r["consents"]["owners"][1]["answer"] = "consented"
+
+    def counts_to_passed(r: dict) -> None:
+        r["consents"].update(consented=3, refused=0, pending=0, unanimous=True)
+        r["verdict"] = {"outcome": "passed", "text": "通过"}
+        r["result"]["outcome"] = "passed"
+
+    def after_the_close(r: dict) -> None:
+        r["consents"]["owners"][0]["at"] = iso(CLOSED)
+
+    def entered_without_witness(r: dict) -> None:
+        r["consents"]["owners"][0].update(channel="witnessed", witness=None)
+
+    def silent_with_a_time(r: dict) -> None:
+        r["consents"]["owners"][2]["at"] = iso(OPENS)
+
+    def an_owner_not_asked(r: dict) -> None:
+        r["consents"]["owners"][2]["owner_ref"] = "Z"
+
+    def a_ballot(r: dict) -> None:
+        r["participation"] = [{"building": "3", "unit": "1-101", "area": "89.50"}]
+
+    def no_owner_list(r: dict) -> None:
+        del r["consents"]["owners"]
+
+    for change in (
+        refusal_as_consent,
+        counts_to_passed,
+        after_the_close,
+        entered_without_witness,
+        silent_with_a_time,
+        an_owner_not_asked,
+        a_ballot,
+        no_owner_list,
+    ):
+        assert forged(change), change.__name__
+    assert any("art. 279" in p for p in forged(no_owner_list))
