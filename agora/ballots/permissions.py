@@ -89,7 +89,10 @@ def may_enter_consent(access: HallAccess) -> bool:
 def no_vote() -> Forbidden:
     """An owners' matter, and the caller is not on the roll frozen when voting opened."""
     return Forbidden(
-        _("You have no vote on this matter: only owners on the roll frozen when voting opened vote."),
+        _(
+            "You have no vote on this matter: only the owners of its scope (the hall, the entrance or the "
+            "units charged by the spend) on the roll frozen when voting opened vote."
+        ),
         code="no_vote",
     )
 
