@@ -55,8 +55,7 @@ class _CastRead:
 async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
     """What an online cast reads before the writer, in one query then the caller's roles in the hall:
     the proposal and its hall (as `agora.proposals.timeline.access_proposal`), the frozen roll's
-    totals and compound rules, and the caller's active owner refs in that compound (as
-    `electorate.snapshot_and_refs`).
+    totals and compound rules, and the caller's owner refs in that compound.
     Nothing is cached across requests: a removed owner or a lost role counts on the next cast."""
     read = await queries.cast_read(user.id, proposal_id)
     if read is None:

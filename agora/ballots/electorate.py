@@ -154,16 +154,6 @@ async def snapshot_info(proposal: Proposal) -> SnapshotInfo:
     return await _info_of(row)
 
 
-async def snapshot_and_refs(proposal: Proposal, user: User) -> tuple[SnapshotInfo, list[str]]:
-    """The frozen roll's info and the caller's active owner refs in its compound, in one query."""
-    if proposal.snapshot_id is None:
-        raise NotFound(_("This vote has no frozen roll."))
-    found = await queries.snapshot_and_refs(proposal.snapshot_id, user.id)
-    if found is None:
-        raise NotFound(_("This vote has no frozen roll."))
-    return await _info_of(found.snapshot), found.refs
-
-
 async def _info_of(row: queries.SnapshotRow) -> SnapshotInfo:
     snapshot_id = int(row.id)
 

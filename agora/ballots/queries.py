@@ -70,35 +70,15 @@ class SnapshotRow(NamedTuple):
     rules: Any  # the compound's rules, JSON text or decoded
 
 
-class SnapshotAndRefs(NamedTuple):
-    snapshot: SnapshotRow
-    refs: list[str]  # the caller's active owner refs in the roll's compound, sorted
-
-
-_INFO_SQL = (
+_SNAPSHOT_SQL = (
     "SELECT s.id, s.fingerprint, s.compound_id, s.persons_total, s.area_cents_total, s.created_at,"
-    " h.rules AS rules{owner} FROM roll_snapshots s JOIN halls h ON h.id = s.compound_id{join}"
-    " WHERE s.id = ?"
-)
-_SNAPSHOT_SQL = _INFO_SQL.format(owner="", join="")
-_OWNER_SQL = _INFO_SQL.format(
-    owner=", o.owner_ref AS owner_ref",
-    join=" LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ? AND o.active = ?",
+    " h.rules AS rules FROM roll_snapshots s JOIN halls h ON h.id = s.compound_id WHERE s.id = ?"
 )
 
 
 async def snapshot_row(snapshot_id: int) -> SnapshotRow | None:
     rows = await fetch_named(SnapshotRow, _SNAPSHOT_SQL, snapshot_id)
     return rows[0] if rows else None
-
-
-async def snapshot_and_refs(snapshot_id: int, user_id: int) -> SnapshotAndRefs | None:
-    """The frozen roll's row and the user's active owner refs in its compound, in one query."""
-    rows = await fetch_rows(_OWNER_SQL, user_id, True, snapshot_id)
-    if not rows:
-        return None
-    refs = sorted(str(row[7]) for row in rows if row[7] is not None)
-    return SnapshotAndRefs(SnapshotRow(*tuple(rows[0])[:7]), refs)
 
 
 class FrozenRollRow(NamedTuple):
