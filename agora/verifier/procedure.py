@@ -344,8 +344,6 @@ def check_publication(c: Checker, rules: dict | None) -> None:
         if stage is not None or record.get("objections"):
             c.problem(_("A record that is not posted has no stage and no objections."))
         return
-    if "status" not in record:  # what readers of a posted record are told it is
-        c.problem(_("A posted record states its status (preliminary or final)."))
     posted_at = c.when(record, "posted_at", "record")
     if posted_at is None:
         return

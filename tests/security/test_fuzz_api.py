@@ -275,6 +275,8 @@ def _matters(where: tuple, value: Any = "") -> bool:
         return False
     if where[0] == "residents_committee" and len(where) == 1 and value is None:
         return False  # a record that does not say the residents' committee was told claims nothing
+    if where == ("status",) and value is None:
+        return False  # the API adds the status to the stored document; its stage is what is checked
     if where == ("residents_committee", "staff") and value is None:
         return False  # nor does an absent count of the staff told (records before the count have none)
     if where[0] == "verdict" and len(where) == 1 and value is None:
