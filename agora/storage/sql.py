@@ -3,8 +3,9 @@
 Building a query through Tortoise costs a few hundred microseconds of CPU (pypika, then a converter
 per value); the reads every page makes are few and fixed, so they are written once as SQL with `?`
 placeholders (rewritten to `$1, $2, …` on PostgreSQL) and run on the current connection. Values
-come back as the driver gives them: `to_python` converts the columns that differ between drivers
-(SQLite returns datetimes as text and booleans as integers) with the model field's own converter.
+come back as the driver gives them: a feature's `queries.py` converts the columns that differ between
+drivers (SQLite returns datetimes as text and booleans as integers), with `to_datetime` or by building
+the model (`hydrate`), and returns named rows.
 """
 
 from __future__ import annotations
@@ -235,24 +236,6 @@ def to_datetime(value: Any) -> datetime:
     if not isinstance(value, datetime):
         value = datetime.fromtimestamp(value) if isinstance(value, int) else datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def converters(model: type[Model], *names: str) -> dict[str, Any]:
-    """Column name -> a converter to the model field's Python value, for the named fields."""
-    fields = model._meta.fields_map
-    return {
-        name: to_datetime if isinstance(fields[name], DatetimeField) else fields[name].to_python_value
-        for name in names
-    }
-
-
-def to_python(row: dict[str, Any], convert: dict[str, Any]) -> dict[str, Any]:
-    """Convert the given columns of a row in place (None stays None); returns the row."""
-    for name, fn in convert.items():
-        value = row[name]
-        if value is not None:
-            row[name] = fn(value)
-    return row
 
 
 # --- models from a joined read ---------------------------------------------------------------------
