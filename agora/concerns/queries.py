@@ -1,11 +1,48 @@
 """The concerns feature's plain SQL (through `agora.storage.sql`): the ranked word search and the reads
-that join several tables. Everything else goes through the ORM."""
+that join several tables, as named rows. Everything else goes through the ORM."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from agora.storage.sql import fetch, fetch_named, in_list
+from agora.storage.sql import fetch_named, fetch_rows, in_list, to_datetime
+
+
+class Scored(NamedTuple):
+    id: int
+    score: int  # the summed weights of the words the document holds
+
+
+class ProposalText(NamedTuple):
+    id: int
+    title: str
+    body: str
+    state: str
+
+
+class ProposalRef(NamedTuple):
+    id: int
+    title: str
+    state: str
+
+
+class EventRow(NamedTuple):
+    """A line of a concern's history, with the name of who acted (None: nobody, or an automatic step)."""
+
+    action: str
+    status: str
+    at: datetime
+    note: str
+    display_name: str | None
+
+
+class ReplyRow(NamedTuple):
+    id: int
+    official_as: str
+    body_html: str
+    created_at: datetime
+    display_name: str
 
 
 def _visible(alias: str, viewer: Any) -> tuple[str, list[Any]]:
@@ -20,7 +57,7 @@ def _visible(alias: str, viewer: Any) -> tuple[str, list[Any]]:
 
 async def ranked_concerns(
     compound_id: int, words: list[str], viewer: Any, limit: int, exclude: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[Scored]:
     """Concern ids with their score (the summed weights of the words they hold), best first."""
     visible, params = _visible("c", viewer)
     sql = (
@@ -29,16 +66,18 @@ async def ranked_concerns(
         f" WHERE t.compound_id = ? AND t.doc_kind = ? AND t.term IN {in_list(words)} AND {visible}"
         " AND c.id <> ? GROUP BY t.doc_id ORDER BY score DESC, t.doc_id DESC LIMIT ?"
     )
-    return await fetch(sql, compound_id, "concern", *words, *params, exclude or 0, limit)
+    rows = await fetch_rows(sql, compound_id, "concern", *words, *params, exclude or 0, limit)
+    return [Scored(doc_id, int(score)) for doc_id, score in rows]
 
 
-async def ranked_proposals(compound_id: int, words: list[str], limit: int) -> list[dict[str, Any]]:
+async def ranked_proposals(compound_id: int, words: list[str], limit: int) -> list[Scored]:
     sql = (
         "SELECT doc_id AS id, SUM(weight) AS score FROM search_terms"  # noqa: S608 — placeholders only
         f" WHERE compound_id = ? AND doc_kind = ? AND term IN {in_list(words)}"
         " GROUP BY doc_id ORDER BY score DESC, doc_id DESC LIMIT ?"
     )
-    return await fetch(sql, compound_id, "proposal", *words, limit)
+    rows = await fetch_rows(sql, compound_id, "proposal", *words, limit)
+    return [Scored(doc_id, int(score)) for doc_id, score in rows]
 
 
 _COMPOUND_PROPOSALS = (
@@ -47,23 +86,23 @@ _COMPOUND_PROPOSALS = (
 )
 
 
-async def compound_proposals(compound_id: int) -> list[dict[str, Any]]:
-    """Every proposal of the compound's hall and of its buildings' halls (id, title, body, state)."""
-    return await fetch(_COMPOUND_PROPOSALS, compound_id)
+async def compound_proposals(compound_id: int) -> list[ProposalText]:
+    """Every proposal of the compound's hall and of its buildings' halls."""
+    return await fetch_named(ProposalText, _COMPOUND_PROPOSALS, compound_id)
 
 
-async def proposals_by_id(ids: list[int]) -> list[dict[str, Any]]:
+async def proposals_by_id(ids: list[int]) -> list[ProposalText]:
     if not ids:
         return []
     sql = f"SELECT id, title, body, state FROM proposals WHERE id IN {in_list(ids)}"  # noqa: S608
-    return await fetch(sql, *ids)
+    return await fetch_named(ProposalText, sql, *ids)
 
 
 async def indexed_digests(compound_id: int, doc_kind: str) -> dict[int, str]:
-    rows = await fetch(
+    rows = await fetch_rows(
         "SELECT doc_id, digest FROM search_docs WHERE compound_id = ? AND doc_kind = ?", compound_id, doc_kind
     )
-    return {row["doc_id"]: row["digest"] for row in rows}
+    return {doc_id: digest for doc_id, digest in rows}
 
 
 _HISTORY = (
@@ -72,8 +111,11 @@ _HISTORY = (
 )
 
 
-async def history(concern_id: int) -> list[dict[str, Any]]:
-    return await fetch(_HISTORY, concern_id)
+async def history(concern_id: int) -> list[EventRow]:
+    return [
+        EventRow(action, status, to_datetime(at), note, name)
+        for action, status, at, note, name in await fetch_rows(_HISTORY, concern_id)
+    ]
 
 
 _REPLIES = (
@@ -82,25 +124,29 @@ _REPLIES = (
 )
 
 
-async def replies(concern_id: int) -> list[dict[str, Any]]:
-    return await fetch(_REPLIES, concern_id)
+async def replies(concern_id: int) -> list[ReplyRow]:
+    return [
+        ReplyRow(reply_id, official_as, body_html, to_datetime(created_at), name)
+        for reply_id, official_as, body_html, created_at, name in await fetch_rows(_REPLIES, concern_id)
+    ]
 
 
-async def proposals_answering(concern_id: int) -> list[dict[str, Any]]:
-    return await fetch("SELECT id, title, state FROM proposals WHERE concern_id = ? ORDER BY id", concern_id)
+async def proposals_answering(concern_id: int) -> list[ProposalRef]:
+    sql = "SELECT id, title, state FROM proposals WHERE concern_id = ? ORDER BY id"
+    return await fetch_named(ProposalRef, sql, concern_id)
 
 
-async def histories(concern_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+async def histories(concern_ids: list[int]) -> dict[int, list[EventRow]]:
     """The history of each concern (the list API shows it), in one query."""
-    out: dict[int, list[dict[str, Any]]] = {cid: [] for cid in concern_ids}
+    out: dict[int, list[EventRow]] = {cid: [] for cid in concern_ids}
     if not concern_ids:
         return out
     sql = (
         "SELECT e.concern_id, e.action, e.status, e.at, e.note, u.display_name FROM concern_events e"  # noqa: S608
         f" LEFT JOIN users u ON u.id = e.by_id WHERE e.concern_id IN {in_list(concern_ids)} ORDER BY e.id"
     )
-    for row in await fetch(sql, *concern_ids):
-        out[row["concern_id"]].append(row)
+    for concern_id, action, status, at, note, name in await fetch_rows(sql, *concern_ids):
+        out[concern_id].append(EventRow(action, status, to_datetime(at), note, name))
     return out
 
 
@@ -108,7 +154,7 @@ async def display_names(user_ids: list[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     sql = f"SELECT id, display_name FROM users WHERE id IN {in_list(user_ids)}"  # noqa: S608
-    return {row["id"]: row["display_name"] for row in await fetch(sql, *user_ids)}
+    return {user_id: name for user_id, name in await fetch_rows(sql, *user_ids)}
 
 
 class PhotoRow(NamedTuple):

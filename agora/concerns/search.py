@@ -48,13 +48,13 @@ async def sync_proposals(compound_id: int) -> None:
     """Index the compound's proposals that are new or changed since they were indexed; forget removed ones."""
     rows = await queries.compound_proposals(compound_id)
     known = await queries.indexed_digests(compound_id, "proposal")
-    stale = [row for row in rows if known.get(row["id"]) != digest(row["title"], row["body"])]
-    gone = set(known) - {row["id"] for row in rows}
+    stale = [row for row in rows if known.get(row.id) != digest(row.title, row.body)]
+    gone = set(known) - {row.id for row in rows}
     if not stale and not gone:
         return
     async with atomic():
         for row in stale:
-            await index_document(compound_id, "proposal", row["id"], row["title"], row["body"])
+            await index_document(compound_id, "proposal", row.id, row.title, row.body)
         if gone:
             await SearchTerm.filter(doc_kind="proposal", doc_id__in=list(gone)).delete()
             await SearchDoc.filter(doc_kind="proposal", doc_id__in=list(gone)).delete()
@@ -83,7 +83,7 @@ async def ranked_concern_ids(
     if not words:
         return []
     rows = await queries.ranked_concerns(compound_id, words, viewer, limit, exclude)
-    return [(row["id"], int(row["score"])) for row in rows if int(row["score"]) >= min_score]
+    return [(row.id, row.score) for row in rows if row.score >= min_score]
 
 
 async def ranked_proposals(compound_id: int, words: list[str], limit: int = LIMIT) -> list[dict[str, Any]]:
@@ -92,18 +92,18 @@ async def ranked_proposals(compound_id: int, words: list[str], limit: int = LIMI
         return []
     await sync_proposals(compound_id)
     ranked = await queries.ranked_proposals(compound_id, words, limit)
-    by_id = {row["id"]: row for row in await queries.proposals_by_id([row["id"] for row in ranked])}
+    by_id = {row.id: row for row in await queries.proposals_by_id([row.id for row in ranked])}
     out = []
     for row in ranked:
-        proposal = by_id.get(row["id"])
+        proposal = by_id.get(row.id)
         if proposal is not None:
             out.append(
                 {
-                    "id": proposal["id"],
-                    "title": proposal["title"],
-                    "state": proposal["state"],
-                    "score": int(row["score"]),
-                    "snippet": snippet(proposal["body"], words),
+                    "id": proposal.id,
+                    "title": proposal.title,
+                    "state": proposal.state,
+                    "score": row.score,
+                    "snippet": snippet(proposal.body, words),
                 }
             )
     return out

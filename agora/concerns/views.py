@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from agora import clock
-from agora.concerns import rules
+from agora.concerns import queries, rules
 from agora.concerns.models import Concern
 from agora.concerns.permissions import Who, can_see_names
 from agora.rooms.models import Hall
@@ -65,10 +65,10 @@ def concern_json(
     *,
     compound: Hall,
     building: Hall | None,
-    history: list[dict[str, Any]],
-    replies: list[dict[str, Any]],
+    history: list[queries.EventRow],
+    replies: list[queries.ReplyRow],
     photos: list[Any],
-    proposals: list[dict[str, Any]],
+    proposals: list[queries.ProposalRef],
     survivor: Concern | None,
     body_html: str,
     photo_url: Any,
@@ -102,22 +102,22 @@ def concern_json(
         "on_behalf": (concern.on_behalf_name or None) if names else None,
         "history": [
             {
-                "action": row["action"],
-                "status": row["status"],
-                "at": _iso(to_datetime(row["at"])),
+                "action": row.action,
+                "status": row.status,
+                "at": _iso(row.at),
                 # Who raised it is named only to those who see names; staff actions are signed.
-                "by": row["display_name"] if (row["action"] != "received" or names) else None,
-                "note": row["note"],
+                "by": row.display_name if (row.action != "received" or names) else None,
+                "note": row.note,
             }
             for row in history
         ],
         "replies": [
             {
-                "id": row["id"],
-                "as": row["official_as"],
-                "by": row["display_name"],
-                "body_html": row["body_html"],
-                "at": _iso(to_datetime(row["created_at"])),
+                "id": row.id,
+                "as": row.official_as,
+                "by": row.display_name,
+                "body_html": row.body_html,
+                "at": _iso(row.created_at),
             }
             for row in replies
         ],
@@ -131,7 +131,7 @@ def concern_json(
             }
             for p in photos
         ],
-        "proposals": [{"id": p["id"], "title": p["title"], "state": p["state"]} for p in proposals],
+        "proposals": [{"id": p.id, "title": p.title, "state": p.state} for p in proposals],
         "feedback": (
             {
                 "satisfied": concern.feedback_satisfied,
