@@ -27,10 +27,9 @@ from agora.audit.services import record
 from agora.errors import Conflict, Gone, Invalid, NotFound
 from agora.i18n import _
 from agora.live.events import atomic
-from agora.rooms import permissions
+from agora.rooms import permissions, queries
 from agora.rooms.access import HallAccess
 from agora.rooms.models import Hall, Invite, MemberRole, Owner, Unit
-from agora.storage.sql import execute_many, insert_statement
 from agora.web.http import check_time_bounds
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -68,13 +67,11 @@ def format_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-INVITE_COLUMNS = ("code_hash", "hall_id", "role", "owner_id", "max_uses", "uses", "expires_at", "created_at")
-
-
 def owner_invite_rows(
     hall_id: int, owners: list[tuple[int, str]], expires: datetime, now: datetime
 ) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
-    """Codes for (owner id, owner_ref) pairs: [(owner_ref, code)] and the invites' rows (INVITE_COLUMNS).
+    """Codes for (owner id, owner_ref) pairs: [(owner_ref, code)] and the invites' rows
+    (`queries.INVITE_COLUMNS`).
     Pure CPU (randomness and SHA-256), run in a worker thread for a big roll."""
     issued, rows = [], []
     for owner_id, owner_ref in owners:
@@ -97,7 +94,7 @@ async def issue_owner_invites(compound: Hall, owners: list[Owner]) -> list[tuple
     issued, rows = await asyncio.to_thread(
         owner_invite_rows, compound.id, pairs, now + timedelta(days=OWNER_INVITE_DAYS), now
     )
-    await execute_many(Invite, insert_statement(Invite, INVITE_COLUMNS), rows)
+    await queries.insert_invites(rows)
     return issued
 
 

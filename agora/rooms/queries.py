@@ -1,13 +1,22 @@
 """The rooms feature's plain SQL (through `agora.storage.sql`): the reads of hall access, which run on
-every request, and the roll import's reads of a whole compound's units and owners."""
+every request, and the roll import's reads and bulk writes of a whole compound's units, owners,
+ownerships and invites (executemany, no model objects: a 20,000-unit roll costs the round trips)."""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from agora.rooms.models import Hall
-from agora.storage.sql import fetch, fetch_named, hydrate, in_list
+from agora.rooms.models import Hall, Invite, Owner, Ownership, Unit
+from agora.storage.sql import (
+    execute_many,
+    fetch,
+    fetch_named,
+    hydrate,
+    in_list,
+    insert_statement,
+    update_statement,
+)
 
 # --- hall access ----------------------------------------------------------------------------------
 
@@ -145,3 +154,42 @@ async def active_owner_refs(compound_id: int) -> list[OwnerRef]:
     return await fetch_named(
         OwnerRef, "SELECT owner_ref, id FROM owners WHERE compound_id = ? AND active = ?", compound_id, True
     )
+
+
+# --- the roll import's writes ---------------------------------------------------------------------
+# Each takes rows of plain values in the order its columns name, as the database takes them.
+
+UNIT_VALUES = ("entrance", "area_cents", "kind", "status", "active")
+INVITE_COLUMNS = ("code_hash", "hall_id", "role", "owner_id", "max_uses", "uses", "expires_at", "created_at")
+Rows = list[tuple[Any, ...]]
+
+
+async def insert_units(rows: Rows) -> None:
+    """Rows of (compound_id, building_id, label, *UNIT_VALUES)."""
+    columns = ("compound_id", "building_id", "label", *UNIT_VALUES)
+    await execute_many(Unit, insert_statement(Unit, columns), rows)
+
+
+async def update_units(rows: Rows) -> None:
+    """Rows of (*UNIT_VALUES, id)."""
+    await execute_many(Unit, update_statement(Unit, UNIT_VALUES), rows)
+
+
+async def insert_owners(rows: Rows) -> None:
+    """Rows of (compound_id, owner_ref, name, active)."""
+    await execute_many(Owner, insert_statement(Owner, ("compound_id", "owner_ref", "name", "active")), rows)
+
+
+async def update_owners(rows: Rows) -> None:
+    """Rows of (name, active, id)."""
+    await execute_many(Owner, update_statement(Owner, ("name", "active")), rows)
+
+
+async def insert_ownerships(rows: Rows) -> None:
+    """Rows of (unit_id, owner_id)."""
+    await execute_many(Ownership, insert_statement(Ownership, ("unit_id", "owner_id")), rows)
+
+
+async def insert_invites(rows: Rows) -> None:
+    """Rows of INVITE_COLUMNS."""
+    await execute_many(Invite, insert_statement(Invite, INVITE_COLUMNS), rows)

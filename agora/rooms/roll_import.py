@@ -27,7 +27,6 @@ from agora.rooms.models import Hall, Owner, Ownership, Unit
 from agora.rooms.roll_csv import MAX_ROWS, LineError, ParsedRoll, RollInvalid, parse_roll
 from agora.rooms.roll_store import Totals, chunks, export_roll_csv, load_roll, parking_rule, totals_of
 from agora.storage.database import own_connection
-from agora.storage.sql import execute_many, insert_statement, update_statement
 
 
 def check_roll_access(access: HallAccess) -> Hall:
@@ -183,8 +182,7 @@ async def _ensure_buildings(compound: Hall, labels: tuple[str, ...]) -> dict[str
     return halls
 
 
-UNIT_VALUES = ("entrance", "area_cents", "kind", "status", "active")
-Rows = list[tuple[Any, ...]]
+Rows = queries.Rows
 
 
 def _unit_changes(
@@ -224,10 +222,9 @@ async def _write_units(
         _unit_changes, compound.id, parsed, hall_ids, stored
     )
     if changed:
-        await execute_many(Unit, update_statement(Unit, UNIT_VALUES), changed)
+        await queries.update_units(changed)
     if fresh:
-        columns = ("compound_id", "building_id", "label", *UNIT_VALUES)
-        await execute_many(Unit, insert_statement(Unit, columns), fresh)
+        await queries.insert_units(fresh)
     for part in chunks(gone):
         await Unit.filter(id__in=part).update(active=False)
     labels = {h.id: label for label, h in halls.items()}
@@ -258,10 +255,9 @@ async def _write_owners(compound: Hall, parsed: ParsedRoll) -> tuple[dict[str, i
     stored = await queries.owners_of(compound.id)
     fresh, changed, leaving = await run_sync_in_thread(_owner_changes, compound.id, parsed, stored)
     if changed:
-        await execute_many(Owner, update_statement(Owner, ("name", "active")), changed)
+        await queries.update_owners(changed)
     if fresh:
-        columns = ("compound_id", "owner_ref", "name", "active")
-        await execute_many(Owner, insert_statement(Owner, columns), fresh)
+        await queries.insert_owners(fresh)
     for part in chunks([row.id for row in leaving]):
         await Owner.filter(id__in=part).update(active=False)
     ids = {row.owner_ref: row.id for row in await queries.active_owner_refs(compound.id)}
@@ -294,7 +290,7 @@ async def _write_ownerships(
         await Ownership.filter(id__in=part).delete()
     links = await run_sync_in_thread(lambda: sorted(wanted - have))
     if links:
-        await execute_many(Ownership, insert_statement(Ownership, ("unit_id", "owner_id")), links)
+        await queries.insert_ownerships(links)
 
 
 class _Unbound(NamedTuple):
