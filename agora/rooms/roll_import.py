@@ -195,7 +195,7 @@ def _unit_changes(
     kept: set[int] = set()
     for ru in parsed.units:
         hall_id = hall_ids[ru.building]
-        values = (ru.entrance, ru.area_cents, ru.kind, ru.status, True)
+        values = (ru.entrance, ru.area_cents, ru.kind, ru.status, True)  # queries.UNIT_VALUES
         row = existing.get((hall_id, ru.unit))
         if row is None:
             fresh.append((compound_id, hall_id, ru.unit, *values))
