@@ -842,7 +842,10 @@ CONCERN_PATHS: dict[str, Any] = {
                 kind={"enum": ["concern", "wish"]},
                 building={"type": ["string", "null"]},
                 visibility={"enum": ["public", "moderators"]},
-                on_behalf={"type": ["string", "object", "null"]},
+                on_behalf={
+                    "anyOf": [{"type": ["string", "null"]}, _obj(["name"], name={"type": "string"})],
+                    "description": "the resident's name, as text or as {name}",
+                },
             ),
             ok=201,
             out=_obj(
