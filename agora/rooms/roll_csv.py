@@ -9,13 +9,23 @@ Line 0 in an error means the file as a whole (too large, empty, not text, no uni
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from agora.i18n import _
-from agora.rooms.counting import KINDS, STATUSES, RollUnit, format_area, parse_area
+from agora.i18n import _, use_locale
+from agora.rooms.counting import (
+    KINDS,
+    STATUSES,
+    ParkingUndecided,
+    RollUnit,
+    count_electorate,
+    format_area,
+    parse_area,
+)
 from agora.rooms.roll_columns import canonical_column, canonical_value
 from agora.security.spreadsheets import restore_cell
 
@@ -349,3 +359,57 @@ def _check_against_earlier(
                 )
             )
     return problems
+
+
+# --- the roll as plain data, for a parse in another process ---------------------------------------
+
+PlainUnit = tuple[str, str, str, int, str, str, tuple[str, ...]]
+"""A `RollUnit`'s fields in order: building, entrance, unit, area_cents, kind, status, owners."""
+PlainTotals = tuple[int, int | None, int | None]
+"""units, persons and area_cents of a group of units (persons and area None while parking is undecided)."""
+
+
+class PlainRoll(NamedTuple):
+    """A valid roll as tuples, strings and ints only: sent back from a worker process, it is rebuilt by
+    the C unpickler alone (no Python call per unit), so the event loop's process pays almost nothing
+    for the parse. `totals` and `by_building` are counted with the parking rule the parse was given."""
+
+    units: list[PlainUnit]
+    owner_names: dict[str, str]
+    buildings: tuple[str, ...]
+    totals: PlainTotals
+    by_building: dict[str, PlainTotals]
+    digest: str  # SHA-256 of the file, for the audit log
+
+
+def _plain_totals(units: list[RollUnit], parking_counts: bool | None) -> PlainTotals:
+    try:
+        electorate = count_electorate(units, parking_counts=parking_counts)
+    except ParkingUndecided:
+        return (len(units), None, None)
+    return (len(units), electorate.persons_total, electorate.area_cents_total)
+
+
+def plain_roll(data: bytes, locale: str, parking_counts: bool | None) -> PlainRoll | list[tuple[int, str]]:
+    """Parse, check and count a roll, in `locale`: a `PlainRoll`, or the (line, message) of every error.
+
+    Meant to run in a worker process (`agora.rooms.roll_import`): plain data in and out, and no
+    exception crosses the process boundary for a bad file."""
+    with use_locale(locale):
+        try:
+            parsed = parse_roll(data, known_buildings=None)
+        except RollInvalid as invalid:
+            return [(error.line, error.message) for error in invalid.errors]
+    groups: dict[str, list[RollUnit]] = {label: [] for label in parsed.buildings}
+    for unit in parsed.units:
+        groups[unit.building].append(unit)
+    return PlainRoll(
+        units=[
+            (u.building, u.entrance, u.unit, u.area_cents, u.kind, u.status, u.owners) for u in parsed.units
+        ],
+        owner_names=parsed.owner_names,
+        buildings=parsed.buildings,
+        totals=_plain_totals(list(parsed.units), parking_counts),
+        by_building={label: _plain_totals(group, parking_counts) for label, group in groups.items()},
+        digest=hashlib.sha256(data).hexdigest(),
+    )

@@ -6,9 +6,13 @@ are never deleted (snapshots, ballots and invites point at them); a frozen snaps
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
@@ -17,14 +21,21 @@ import anyio.to_thread
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.errors import Invalid, TooLarge
-from agora.i18n import _
+from agora.i18n import _, get_locale
 from agora.live.events import atomic, disconnect_user
 from agora.rooms import permissions, queries
 from agora.rooms.access import HallAccess
 from agora.rooms.counting import RollUnit
 from agora.rooms.joining import issue_owner_invites
 from agora.rooms.models import Hall, Owner, Ownership, Unit
-from agora.rooms.roll_csv import MAX_ROWS, LineError, ParsedRoll, RollInvalid, parse_roll
+from agora.rooms.roll_csv import (
+    MAX_ROWS,
+    LineError,
+    PlainRoll,
+    RollInvalid,
+    parse_roll,
+    plain_roll,
+)
 from agora.rooms.roll_store import Totals, chunks, export_roll_csv, load_roll, parking_rule, totals_of
 from agora.storage.database import own_connection
 
@@ -48,27 +59,51 @@ def check_roll_size(data: bytes) -> None:
         raise TooLarge(_("The roll has more than {max} rows.", max=MAX_ROWS), code="roll_too_large")
 
 
-async def parse_off_loop(data: bytes) -> ParsedRoll:
-    """Parse and check the roll in a worker thread: a 20,000-row file takes seconds of CPU, during
-    which this process keeps answering every other compound. The language travels with the context."""
+IN_THREAD_BELOW = 256 * 1024
+"""Bytes under which a roll (some 5,000 rows) is parsed in a worker thread: the worker process costs a
+second's start the first time, more than such a parse holds the interpreter."""
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def _parse_pool() -> ProcessPoolExecutor:
+    """One worker process, started on the first big import and kept (spawned: no copy of the server's
+    sockets, threads or database connections). Imports queue for it, so two big imports never take
+    both cores from the compounds being served."""
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
+async def parse_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll:
+    """Parse, check and count the roll in a worker process (a thread for a small file), in the request's
+    language. A 20,000-row file takes seconds of CPU: in a thread it would hold the interpreter's lock
+    for most of them and every other compound's page would wait its turn (issue 16, item 3); in another
+    process the event loop keeps the interpreter to itself."""
     check_roll_size(data)
-    return await run_sync_in_thread(parse_or_invalid, data)
+    locale = get_locale()
+    if len(data) < IN_THREAD_BELOW:
+        result = await run_sync_in_thread(plain_roll, data, locale, parking_counts)
+    else:
+        global _pool
+        try:
+            result = await asyncio.wrap_future(_parse_pool().submit(plain_roll, data, locale, parking_counts))
+        except BrokenProcessPool:  # the worker died (killed, out of memory): a new one next time
+            _pool = None
+            raise
+    if isinstance(result, list):
+        raise Invalid(
+            _("The roll has {n} error(s); nothing was imported.", n=len(result)),
+            code="invalid_roll",
+            lines=[{"line": line, "message": message} for line, message in result],
+        )
+    return result
 
 
 async def run_sync_in_thread(func: Any, *args: Any) -> Any:
     context = contextvars.copy_context()
     return await anyio.to_thread.run_sync(lambda: context.run(func, *args))
-
-
-def parse_or_invalid(data: bytes) -> ParsedRoll:
-    try:
-        return parse_roll(data, known_buildings=None)
-    except RollInvalid as invalid:
-        raise Invalid(
-            _("The roll has {n} error(s); nothing was imported.", n=len(invalid.errors)),
-            code="invalid_roll",
-            lines=[{"line": e.line, "message": e.message} for e in invalid.errors],
-        ) from None
 
 
 def building_slug(compound_slug: str, label: str, taken: set[str]) -> str:
@@ -186,19 +221,19 @@ Rows = queries.Rows
 
 
 def _unit_changes(
-    compound_id: int, parsed: ParsedRoll, hall_ids: dict[str, int], stored: list[queries.StoredUnit]
+    compound_id: int, parsed: PlainRoll, hall_ids: dict[str, int], stored: list[queries.StoredUnit]
 ) -> tuple[Rows, Rows, set[int], list[int]]:
     """Pure: the units to insert and to update, the stored ids kept and those leaving the roll."""
     existing = {(row.building_id, row.label): row for row in stored}
     fresh: Rows = []
     changed: Rows = []
     kept: set[int] = set()
-    for ru in parsed.units:
-        hall_id = hall_ids[ru.building]
-        values = (ru.entrance, ru.area_cents, ru.kind, ru.status, True)  # queries.UNIT_VALUES
-        row = existing.get((hall_id, ru.unit))
+    for building, entrance, label, area_cents, kind, status, _owners in parsed.units:
+        hall_id = hall_ids[building]
+        values = (entrance, area_cents, kind, status, True)  # queries.UNIT_VALUES
+        row = existing.get((hall_id, label)) if existing else None
         if row is None:
-            fresh.append((compound_id, hall_id, ru.unit, *values))
+            fresh.append((compound_id, hall_id, label, *values))
             continue
         kept.add(row.id)
         if (row.entrance, row.area_cents, row.kind, row.status) != values[:4] or not row.active:
@@ -208,7 +243,7 @@ def _unit_changes(
 
 
 async def _write_units(
-    compound: Hall, parsed: ParsedRoll, halls: dict[str, Hall]
+    compound: Hall, parsed: PlainRoll, halls: dict[str, Hall]
 ) -> tuple[dict[tuple[str, str], int], set[int]]:
     """Create, update and deactivate units: (building label, unit) -> unit id of the new roll, and the
     ids of the units that were already stored (only those can have ownerships to replace).
@@ -234,7 +269,7 @@ async def _write_units(
 
 
 def _owner_changes(
-    compound_id: int, parsed: ParsedRoll, stored: list[queries.StoredOwner]
+    compound_id: int, parsed: PlainRoll, stored: list[queries.StoredOwner]
 ) -> tuple[Rows, Rows, list[queries.StoredOwner]]:
     """Pure: the owners to insert, to rename or bring back, and the stored rows leaving the roll."""
     existing = {row.owner_ref: row for row in stored}
@@ -250,7 +285,7 @@ def _owner_changes(
     return fresh, changed, leaving
 
 
-async def _write_owners(compound: Hall, parsed: ParsedRoll) -> tuple[dict[str, int], list[int]]:
+async def _write_owners(compound: Hall, parsed: PlainRoll) -> tuple[dict[str, int], list[int]]:
     """Create, rename, (de)activate owners; owner_ref -> id, and the users whose owner left the roll."""
     stored = await queries.owners_of(compound.id)
     fresh, changed, leaving = await run_sync_in_thread(_owner_changes, compound.id, parsed, stored)
@@ -265,13 +300,13 @@ async def _write_owners(compound: Hall, parsed: ParsedRoll) -> tuple[dict[str, i
 
 
 def _wanted_links(
-    parsed: ParsedRoll, unit_ids: dict[tuple[str, str], int], owner_ids: dict[str, int]
+    parsed: PlainRoll, unit_ids: dict[tuple[str, str], int], owner_ids: dict[str, int]
 ) -> set[tuple[int, int]]:
-    return {(unit_ids[u.key], owner_ids[ref]) for u in parsed.units for ref in u.owners}
+    return {(unit_ids[u[0], u[2]], owner_ids[ref]) for u in parsed.units for ref in u[6]}
 
 
 async def _write_ownerships(
-    parsed: ParsedRoll, unit_ids: dict[tuple[str, str], int], owner_ids: dict[str, int], kept: set[int]
+    parsed: PlainRoll, unit_ids: dict[tuple[str, str], int], owner_ids: dict[str, int], kept: set[int]
 ) -> None:
     """Make the owner links of the roll's units exactly the file's: only units stored before can have
     links, so only theirs are read, and only the links that changed are deleted or added."""
@@ -300,23 +335,11 @@ class _Unbound(NamedTuple):
     owner_ref: str
 
 
-def _totals_by_building(parsed: ParsedRoll, rule: bool | None) -> dict[str, Totals]:
-    """building label -> its totals, grouping the units once (the roll is sorted by building)."""
-    units: dict[str, list[RollUnit]] = {label: [] for label in parsed.buildings}
-    for unit in parsed.units:
-        units[unit.building].append(unit)
-    return {label: totals_of(group, rule) for label, group in units.items()}
-
-
-def _totals(parsed: ParsedRoll, rule: bool | None) -> tuple[Totals, dict[str, Totals]]:
-    return totals_of(list(parsed.units), rule), _totals_by_building(parsed, rule)
-
-
 async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportResult:
     """Replace the compound's roll with the file's, all or nothing, and issue a new invite code for each
     owner without an account (earlier codes stay valid until one is used or they expire)."""
     compound = check_roll_access(access)
-    parsed = await parse_off_loop(data)
+    parsed = await parse_off_loop(data, await parking_rule(compound))
     async with own_connection(), atomic():
         halls = await _ensure_buildings(compound, parsed.buildings)
         unit_ids, kept = await _write_units(compound, parsed, halls)
@@ -331,9 +354,8 @@ async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportRes
             .values_list("id", "owner_ref")
         ]
         invites = await issue_owner_invites(compound, unbound)  # type: ignore[arg-type]
-        rule = await parking_rule(compound)
-        totals, by_label = await run_sync_in_thread(_totals, parsed, rule)
-        buildings = {halls[label].slug: t for label, t in by_label.items()}
+        totals = Totals(*parsed.totals)  # counted with the file, under the compound's parking rule
+        buildings = {halls[label].slug: Totals(*t) for label, t in parsed.by_building.items()}
         await record(
             "roll.imported",
             actor=actor,
@@ -344,7 +366,7 @@ async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportRes
             persons=totals.persons,
             area_cents=totals.area_cents,
             owners=len(owner_ids),
-            digest=hashlib.sha256(data).hexdigest(),
+            digest=parsed.digest,
             slips_issued=len(invites),
         )
     if left_users:
