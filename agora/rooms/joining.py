@@ -87,10 +87,14 @@ async def issue_owner_invites(compound: Hall, owners: list[Owner]) -> list[tuple
 
     A roll of 20,000 owners gets 20,000 codes: they are drawn and hashed in a worker thread and written
     with executemany, so the event loop keeps serving other requests."""
-    if not owners:
+    return await issue_invites_to(compound, [(owner.id, owner.owner_ref) for owner in owners])
+
+
+async def issue_invites_to(compound: Hall, pairs: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """`issue_owner_invites` for (owner id, owner_ref) pairs: [(owner_ref, code)]."""
+    if not pairs:
         return []
     now = clock.now()
-    pairs = [(owner.id, owner.owner_ref) for owner in owners]
     issued, rows = await asyncio.to_thread(
         owner_invite_rows, compound.id, pairs, now + timedelta(days=OWNER_INVITE_DAYS), now
     )

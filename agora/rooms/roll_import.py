@@ -14,7 +14,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import anyio.to_thread
 
@@ -26,7 +26,7 @@ from agora.live.events import atomic, disconnect_user
 from agora.rooms import permissions, queries
 from agora.rooms.access import HallAccess
 from agora.rooms.counting import RollUnit
-from agora.rooms.joining import issue_owner_invites
+from agora.rooms.joining import issue_invites_to
 from agora.rooms.models import Hall, Owner, Ownership, Unit
 from agora.rooms.roll_csv import (
     MAX_ROWS,
@@ -285,8 +285,25 @@ def _owner_changes(
     return fresh, changed, leaving
 
 
-async def _write_owners(compound: Hall, parsed: PlainRoll) -> tuple[dict[str, int], list[int]]:
-    """Create, rename, (de)activate owners; owner_ref -> id, and the users whose owner left the roll."""
+def _owner_ids(
+    active: list[queries.OwnerRef], stored: list[queries.StoredOwner]
+) -> tuple[dict[str, int], list[tuple[int, str]]]:
+    """Pure: owner_ref -> id of the roll's owners, and the (id, owner_ref) of those without an account,
+    by owner_ref (an owner's account, once bound, stays: only stored rows can have one)."""
+    bound = {row.owner_ref for row in stored if row.user_id}
+    ids = {row.owner_ref: row.id for row in active}
+    return ids, sorted(((owner_id, ref) for ref, owner_id in ids.items() if ref not in bound), key=_ref)
+
+
+def _ref(pair: tuple[int, str]) -> str:
+    return pair[1]
+
+
+async def _write_owners(
+    compound: Hall, parsed: PlainRoll
+) -> tuple[dict[str, int], list[int], list[tuple[int, str]]]:
+    """Create, rename, (de)activate owners: owner_ref -> id, the users whose owner left the roll, and
+    the (id, owner_ref) of the roll's owners without an account."""
     stored = await queries.owners_of(compound.id)
     fresh, changed, leaving = await run_sync_in_thread(_owner_changes, compound.id, parsed, stored)
     if changed:
@@ -295,8 +312,9 @@ async def _write_owners(compound: Hall, parsed: PlainRoll) -> tuple[dict[str, in
         await queries.insert_owners(fresh)
     for part in chunks([row.id for row in leaving]):
         await Owner.filter(id__in=part).update(active=False)
-    ids = {row.owner_ref: row.id for row in await queries.active_owner_refs(compound.id)}
-    return ids, [row.user_id for row in leaving if row.user_id]
+    active = await queries.active_owner_refs(compound.id)
+    ids, unbound = await run_sync_in_thread(_owner_ids, active, stored)
+    return ids, [row.user_id for row in leaving if row.user_id], unbound
 
 
 def _wanted_links(
@@ -328,13 +346,6 @@ async def _write_ownerships(
         await queries.insert_ownerships(links)
 
 
-class _Unbound(NamedTuple):
-    """An owner without an account, as `issue_owner_invites` reads it (id and owner_ref)."""
-
-    id: int
-    owner_ref: str
-
-
 async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportResult:
     """Replace the compound's roll with the file's, all or nothing, and issue a new invite code for each
     owner without an account (earlier codes stay valid until one is used or they expire)."""
@@ -343,17 +354,9 @@ async def import_roll(access: HallAccess, actor: User, data: bytes) -> ImportRes
     async with own_connection(), atomic():
         halls = await _ensure_buildings(compound, parsed.buildings)
         unit_ids, kept = await _write_units(compound, parsed, halls)
-        owner_ids, left_users = await _write_owners(compound, parsed)
+        owner_ids, left_users, unbound = await _write_owners(compound, parsed)
         await _write_ownerships(parsed, unit_ids, owner_ids, kept)
-        unbound = [
-            _Unbound(owner_id, ref)
-            for owner_id, ref in await Owner.filter(
-                compound_id=compound.id, active=True, user_id__isnull=True
-            )
-            .order_by("owner_ref")
-            .values_list("id", "owner_ref")
-        ]
-        invites = await issue_owner_invites(compound, unbound)  # type: ignore[arg-type]
+        invites = await issue_invites_to(compound, unbound)
         totals = Totals(*parsed.totals)  # counted with the file, under the compound's parking rule
         buildings = {halls[label].slug: Totals(*t) for label, t in parsed.by_building.items()}
         await record(
