@@ -13,6 +13,8 @@ import time
 import httpx
 import pytest
 
+from agora.rooms import roll_import
+from agora.rooms.models import Hall, Unit
 from agora.rooms.roll_csv import MAX_ROWS
 from tests.proposals.factories import make_hall as make_hall_row
 from tests.proposals.factories import member
@@ -118,3 +120,41 @@ async def test_a_roll_past_the_caps_is_a_clear_413(client) -> None:  # type: ign
     too_big = header + "1,1,80.00,O1," + "张" * (13 * 1024 * 1024 // 3) + "\n"
     response = await import_roll(client, admin, "huge", too_big)
     assert response.status_code == 413
+
+
+async def test_a_big_roll_is_checked_in_a_worker_process_in_the_user_s_language(client) -> None:  # type: ignore[no-untyped-def]
+    """A big roll is parsed, checked and counted in a worker process (a thread would hold the
+    interpreter's lock, and every other compound's page, for seconds): its errors still come back in
+    the request's language with their lines, nothing is imported, and a right file imports with the
+    hand count's totals."""
+    text, hand = big_roll(buildings=70)
+    assert len(text.encode()) > roll_import.IN_THREAD_BELOW  # the worker process's path
+    admin = await admin_headers(client)
+    await make_hall(client, admin, "compound", "big", "江景苑")
+    await client.put("/api/v1/halls/big/rules", json={"parking_counts": False}, headers=admin)
+    broken = text + "1,99-999,-5,X1,坏行\n"
+    bad_line = text.count("\n") + 1
+    messages = {}
+    for language in ("en", "zh-CN"):
+        response = await client.put(
+            "/api/v1/halls/big/roll",
+            content=broken.encode(),
+            headers={**admin, "Content-Type": "text/csv", "Accept-Language": language},
+        )
+        assert response.status_code == 422, response.text[:300]
+        error = response.json()["error"]
+        assert error["code"] == "invalid_roll" and [e["line"] for e in error["lines"]] == [bad_line]
+        messages[language] = error["message"]
+    assert messages == {
+        "en": "The roll has 1 error(s); nothing was imported.",
+        "zh-CN": "名册有 1 处错误，未导入任何内容。",
+    }
+    assert roll_import._pool is not None  # the file went to the worker process
+    assert await Unit.filter(compound_id=(await Hall.get(slug="big")).id).count() == 0
+    response = await import_roll(client, admin, "big", text)
+    assert response.status_code == 200, response.text[:300]
+    body = response.json()
+    assert (body["units"], body["persons"]) == (hand["units"], hand["persons"])
+    assert body["area"] == f"{hand['area_cents'] // 100}.{hand['area_cents'] % 100:02d}"
+    refs = {invite["owner_ref"] for invite in body["invites"]}
+    assert len(refs) == len(body["invites"]) > hand["persons"] // 2  # one code per owner, none twice
