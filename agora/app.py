@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 scheduler = await start_scheduler(app)
                 implementation_sweeper = await start_sweeper()
                 reminders = await start_reminders(app.state.notifier)
+            serving.freeze_startup_heap()  # no full collection walks the start-up heap again
             try:
                 yield
             finally:
