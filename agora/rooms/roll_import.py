@@ -32,8 +32,6 @@ from agora.rooms.roll_csv import (
     MAX_ROWS,
     LineError,
     PlainRoll,
-    RollInvalid,
-    parse_roll,
     plain_roll,
 )
 from agora.rooms.roll_store import Totals, chunks, export_roll_csv, load_roll, parking_rule, totals_of
@@ -76,22 +74,26 @@ def _parse_pool() -> ProcessPoolExecutor:
     return _pool
 
 
-async def parse_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll:
+async def plain_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll | list[tuple[int, str]]:
     """Parse, check and count the roll in a worker process (a thread for a small file), in the request's
-    language. A 20,000-row file takes seconds of CPU: in a thread it would hold the interpreter's lock
-    for most of them and every other compound's page would wait its turn (issue 16, item 3); in another
-    process the event loop keeps the interpreter to itself."""
+    language: the roll, or the (line, message) of every error. A 20,000-row file takes seconds of CPU:
+    in a thread it would hold the interpreter's lock for most of them and every other compound's page
+    would wait its turn (issue 16, item 3); in another process the event loop keeps it to itself."""
     check_roll_size(data)
     locale = get_locale()
     if len(data) < IN_THREAD_BELOW:
-        result = await run_sync_in_thread(plain_roll, data, locale, parking_counts)
-    else:
-        global _pool
-        try:
-            result = await asyncio.wrap_future(_parse_pool().submit(plain_roll, data, locale, parking_counts))
-        except BrokenProcessPool:  # the worker died (killed, out of memory): a new one next time
-            _pool = None
-            raise
+        return await run_sync_in_thread(plain_roll, data, locale, parking_counts)
+    global _pool
+    try:
+        return await asyncio.wrap_future(_parse_pool().submit(plain_roll, data, locale, parking_counts))
+    except BrokenProcessPool:  # the worker died (killed, out of memory): a new one next time
+        _pool = None
+        raise
+
+
+async def parse_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll:
+    """`plain_off_loop`, a bad file refused with every error (422 `invalid_roll`)."""
+    result = await plain_off_loop(data, parking_counts)
     if isinstance(result, list):
         raise Invalid(
             _("The roll has {n} error(s); nothing was imported.", n=len(result)),
@@ -151,28 +153,39 @@ def removal_is_large(removed: int, units_before: int) -> bool:
     return removed >= 10 or (removed >= 3 and removed * 5 >= units_before)
 
 
+Changes = tuple[list[RollUnit], list[tuple[RollUnit, RollUnit]], list[RollUnit]]
+
+
+def _preview_changes(current: list[RollUnit], parsed: PlainRoll) -> Changes:
+    """Pure: the units added, changed (old, new) and removed by the file (run in a worker thread)."""
+    old = {u.key: u for u in current}
+    new = {(u[0], u[2]): RollUnit(*u) for u in parsed.units}
+    return (
+        [u for k, u in new.items() if k not in old],
+        [(old[k], u) for k, u in new.items() if k in old and old[k] != u],
+        [u for k, u in old.items() if k not in new],
+    )
+
+
 async def preview_roll(access: HallAccess, data: bytes) -> RollPreview:
     compound = check_roll_access(access)
     current = await load_roll(compound.id)
     rule = await parking_rule(compound)
-    before = totals_of(current, rule)
-    check_roll_size(data)
-    try:
-        parsed = await run_sync_in_thread(parse_roll, data)
-    except RollInvalid as invalid:
-        return RollPreview(errors=invalid.errors, before=before)
-    old = {u.key: u for u in current}
-    new = {u.key: u for u in parsed.units}
+    before = await run_sync_in_thread(totals_of, current, rule)
+    parsed = await plain_off_loop(data, rule)
+    if isinstance(parsed, list):
+        return RollPreview(errors=[LineError(line, message) for line, message in parsed], before=before)
+    added, changed, removed = await run_sync_in_thread(_preview_changes, current, parsed)
     known = {u.building for u in current} | set(
         await Hall.filter(kind="building", compound_id=compound.id).values_list("label", flat=True)
     )
     return RollPreview(
         errors=[],
-        added=[u for k, u in new.items() if k not in old],
-        changed=[(old[k], u) for k, u in new.items() if k in old and old[k] != u],
-        removed=[u for k, u in old.items() if k not in new],
+        added=added,
+        changed=changed,
+        removed=removed,
         before=before,
-        after=totals_of(list(parsed.units), rule),
+        after=Totals(*parsed.totals),
         new_buildings=[b for b in parsed.buildings if b not in known],
         owners=len(parsed.owner_names),
         names={

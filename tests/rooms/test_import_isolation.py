@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import re
 import time
 
 import httpx
@@ -20,7 +21,7 @@ from agora.rooms.roll_csv import MAX_ROWS
 from tests.proposals.factories import make_hall as make_hall_row
 from tests.proposals.factories import member
 from tests.rooms.factories import admin_headers, big_roll, import_roll, make_hall
-from tests.support import browser_login
+from tests.support import browser_login, csrf_from, make_user
 
 PROBE_EVERY = 0.05  # seconds between two page loads started by the other compound's member
 
@@ -166,3 +167,34 @@ async def test_the_start_up_heap_is_out_of_the_collector_s_reach(server) -> None
     heap frozen (agora.web.serving.freeze_startup_heap) one takes milliseconds, not the 55–90 ms that
     stalled every page several times during a 20,000-row import."""
     assert gc.get_freeze_count() > 10_000
+
+
+async def test_a_big_roll_s_preview_is_checked_in_the_worker_process(client) -> None:  # type: ignore[no-untyped-def]
+    """The preview page parses and counts a big file in the worker process too: the hand count's totals,
+    nothing written, and a bad line named with its number, in Chinese."""
+    admin = await admin_headers(client)
+    await make_hall(client, admin, "compound", "big", "江景苑")
+    await client.put("/api/v1/halls/big/rules", json={"parking_counts": False}, headers=admin)
+    await make_user("weiyuan", name="业委会")
+    await client.put("/api/v1/halls/big/members/weiyuan/roles", json={"roles": ["committee"]}, headers=admin)
+    await browser_login(client, "weiyuan")
+    page = await client.get("/halls/big/roll")
+    text, hand = big_roll(buildings=70)
+    assert len(text.encode()) > roll_import.IN_THREAD_BELOW  # the worker process's path
+    preview = await client.post(
+        "/halls/big/roll/preview",
+        data={"csrf_token": csrf_from(page.text)},
+        files={"roll": ("名册.csv", text.encode(), "text/csv")},
+    )
+    assert preview.status_code == 200, preview.text[:2000]
+    assert f"<td>0</td><td>{hand['units']}</td>" in preview.text
+    assert f"<td>{hand['persons']}</td>" in preview.text
+    assert await Unit.all().count() == 0  # a preview writes nothing
+    broken = await client.post(
+        "/halls/big/roll/preview",
+        data={"csrf_token": csrf_from(page.text)},
+        files={"roll": ("名册.csv", (text + "1,99-999,-5,X1,坏行\n").encode(), "text/csv")},
+    )
+    error = re.search(rf"<tr><td>{text.count(chr(10)) + 1}</td><td>([^<]+)</td>", broken.text)
+    assert broken.status_code == 422 and error, broken.text[-3000:]
+    assert re.search("[\u4e00-\u9fff]", error.group(1)), error.group(1)  # the message in Chinese
