@@ -282,13 +282,18 @@ def _notice_message(
             title=proposal.title,
             when=when,
         )
+    return _addressed(user, contact, subject, body, f"{notifier.base_url}/notifications")
+
+
+def _addressed(user: User, contact: Contact | None, subject: str, body: str, url: str) -> Message:
+    """A message for the member, to the addresses they left (none: the inbox alone reaches them)."""
     return Message(
         user_id=user.id,
         email=contact.email if contact else None,
         phone=contact.phone if contact else None,
         subject=subject,
         body=body,
-        url=f"{notifier.base_url}/notifications",
+        url=url,
     )
 
 
@@ -304,35 +309,21 @@ def _reply_message(notifier: Notifier, user: User, contact: Contact | None, repl
             name=reply.author.display_name,
             title=reply.proposal.title,
         )
-    return Message(
-        user_id=user.id,
-        email=contact.email if contact else None,
-        phone=contact.phone if contact else None,
-        subject=subject,
-        body=body,
-        url=f"{notifier.base_url}/comments/{reply.id}",
-    )
+    return _addressed(user, contact, subject, body, f"{notifier.base_url}/comments/{reply.id}")
 
 
 def _message(notifier: Notifier, user: User, contact: Contact | None, proposal: Proposal) -> Message:
     """The reminder in the member's own language (their account's setting, Chinese by default)."""
     locale = user.locale or i18n.DEFAULT_LOCALE
     with use_locale(locale):
-        when = local_time(proposal.closes_at, clock.LOCAL_ZONE, "zh_Hans_CN" if locale == "zh_CN" else "en")
+        when = local_time(proposal.closes_at, clock.LOCAL_ZONE, _babel(locale))
         subject = _("Vote closing soon: {title}", title=proposal.title)
         body = _(
             "Voting on “{title}” closes at {when}, and you have not voted yet.",
             title=proposal.title,
             when=when,
         )
-    return Message(
-        user_id=user.id,
-        email=contact.email if contact else None,
-        phone=contact.phone if contact else None,
-        subject=subject,
-        body=body,
-        url=f"{notifier.base_url}/proposals/{proposal.id}/vote",
-    )
+    return _addressed(user, contact, subject, body, f"{notifier.base_url}/proposals/{proposal.id}/vote")
 
 
 async def _deliver(notifier: Notifier, note: Notification, user: User, proposal: Proposal) -> None:
