@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import hashlib
 import multiprocessing
+import multiprocessing.util
 import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -71,7 +72,16 @@ def _parse_pool() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        # A server that is itself a multiprocessing child (`agora serve --workers N`) joins its child
+        # processes at exit, before the executor's own exit hook would stop the worker: end it first.
+        multiprocessing.util.Finalize(_pool, _end_worker, args=(_pool,), exitpriority=100)
     return _pool
+
+
+def _end_worker(pool: ProcessPoolExecutor) -> None:
+    for process in list((pool._processes or {}).values()):  # type: ignore[attr-defined]
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def plain_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll | list[tuple[int, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import multiprocessing
 import os
 import re
 import time
@@ -198,3 +199,22 @@ async def test_a_big_roll_s_preview_is_checked_in_the_worker_process(client) -> 
     error = re.search(rf"<tr><td>{text.count(chr(10)) + 1}</td><td>([^<]+)</td>", broken.text)
     assert broken.status_code == 422 and error, broken.text[-3000:]
     assert re.search("[\u4e00-\u9fff]", error.group(1)), error.group(1)  # the message in Chinese
+
+
+def _parse_a_big_roll_and_exit() -> None:
+    """In a spawned process, as a server worker of `agora serve --workers N` is: one big parse."""
+    text, hand = big_roll(buildings=70)
+    parsed = asyncio.run(roll_import.parse_off_loop(text.encode(), False))
+    assert len(parsed.units) == hand["units"]
+
+
+def test_a_server_process_that_is_itself_a_child_still_exits_after_a_big_import() -> None:
+    """multiprocessing joins a child process's own children at its exit before the executor's exit
+    hook stops them: without `_end_worker` the worker of a server started by `agora serve --workers 2`
+    waits for work for ever and the server never exits."""
+    child = multiprocessing.get_context("spawn").Process(target=_parse_a_big_roll_and_exit)
+    child.start()
+    child.join(timeout=120)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0
