@@ -44,6 +44,7 @@ from agora.storage import database
 from agora.web import errors, serving
 from agora.web.http import redirect
 from agora.web.middleware import AgoraMiddleware
+from agora.web.routing import PrefixRouter
 from agora.web.staticfiles import load_manifest, serve_static
 from agora.web.templating import build_environment, render
 
@@ -133,18 +134,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     load_manifest()
     app = Starlette(
         debug=False,
-        routes=[
+        middleware=[Middleware(GZipMiddleware, minimum_size=800), Middleware(AgoraMiddleware)],
+        exception_handlers={
+            DomainError: errors.domain_error_handler,
+            HTTPException: errors.http_exception_handler,
+        },
+    )
+    app.router = PrefixRouter(  # Starlette's router, trying only the routes a path can match
+        [
             Route("/", home),
             Route("/healthz", healthz),
             Route("/api/openapi.json", openapi_json),
             Route("/static/{digest}/{path:path}", serve_static),
             *feature_routes(),
         ],
-        middleware=[Middleware(GZipMiddleware, minimum_size=800), Middleware(AgoraMiddleware)],
-        exception_handlers={
-            DomainError: errors.domain_error_handler,
-            HTTPException: errors.http_exception_handler,
-        },
         lifespan=lifespan,
     )
     app.state.settings = settings
