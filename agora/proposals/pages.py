@@ -25,6 +25,7 @@ from agora.proposals import (
     lifecycle,
     markdown,
     moderation,
+    page_cache,
     permissions,
     photos,
     search,
@@ -107,9 +108,7 @@ async def proposal_page(request: Request) -> Response:
     user = require_user(request)
     proposal, access = await timeline.access_proposal(user, _id(request))
     sort = request.query_params.get("sort", "oldest")
-    tree, cursor = await discussion.comment_page(
-        proposal, sort=sort, after=request.query_params.get("after"), shown_depth=discussion.PAGE_DEPTH
-    )
+    view = await page_cache.discussion_view(proposal, sort=sort, after=request.query_params.get("after"))
     actor = lifecycle.Actor(is_author=proposal.author_id == user.id, is_moderator=access.is_moderator)  # type: ignore[attr-defined]
     voting_from = None
     if proposal.state == "notice" and proposal.opens_from is not None:
@@ -118,7 +117,6 @@ async def proposal_page(request: Request) -> Response:
         rules = await services.compound_rules(access.hall)
         voting_from = lifecycle.earliest_voting_start(proposal.notice_at, rules.notice_days)
     # Seconding is a draft's business: other states show neither the button nor the note.
-    stances, comment_count = await discussion.summary(proposal)
     seconded = proposal.state == "draft" and await services.has_seconded(proposal, user)
     return _page(
         request,
@@ -126,13 +124,13 @@ async def proposal_page(request: Request) -> Response:
         proposal=proposal,
         hall=access.hall,
         body_html=markdown.render(proposal.body),
-        timeline=await timeline.timeline_view(proposal),
+        timeline=view.timeline,
         targets=lifecycle.allowed_targets(proposal.state, proposal.matter, actor),
-        tree=[comment_view(node) for node in tree],
-        next_cursor=cursor,
+        tree=view.tree,
+        next_cursor=view.next_cursor,
         sort=sort,
-        stances=stances,
-        comment_count=comment_count,
+        stances=view.stances,
+        comment_count=view.comment_count,
         can_second=proposal.state == "draft" and not actor.is_author and not seconded,
         seconded=seconded,
         can_moderate=access.is_moderator,
@@ -144,7 +142,7 @@ async def proposal_page(request: Request) -> Response:
         and proposal.state == "voting"
         and proposal.matter in lifecycle.OWNERS_MATTERS
         and proposal.extension is None,
-        photos=await photos.photo_rows(proposal),
+        photos=view.photos,
         can_add_photo=photos.can_add(access, proposal, user),
         max_photos=photos.MAX_PHOTOS,
         photo_url=photos.photo_url,

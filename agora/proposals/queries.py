@@ -187,3 +187,23 @@ async def stance_counts(proposal_id: int, stances: tuple[str, ...]) -> list[Stan
     a row with stance "" counting every comment of the proposal."""
     sql = _SUMMARY.format(stances=in_list(stances))
     return await fetch_named(StanceCount, sql, proposal_id, *stances, proposal_id)
+
+
+# --- the discussion's version (migration 0012) ---------------------------------------------------
+
+# The proposal's row, and row 0 (everyone's display names): database triggers give each a new random
+# version on every write a proposal page shows, so (proposal, both versions) names one state of it.
+_VERSIONS = (
+    "SELECT (SELECT version FROM discussion_versions WHERE proposal_id = ?),"
+    " (SELECT version FROM discussion_versions WHERE proposal_id = 0)"
+)
+
+
+async def discussion_version(proposal_id: int) -> tuple[int, int] | None:
+    """The version of what the proposal's page shows below the proposal, or None if it has none yet
+    (then nothing may be cached for it)."""
+    rows = await fetch_rows(_VERSIONS, proposal_id)
+    if not rows or rows[0][0] is None:
+        return None
+    version, names = rows[0]
+    return int(version), int(names or 0)

@@ -185,5 +185,7 @@ def test_upgrading_an_existing_database_keeps_every_row(tmp_path: Path) -> None:
     after = _counts(db, list(before))
     assert after == before
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    # 0012: the proposal that was already there gets a discussion version (its page may be cached).
+    assert [pid for (pid,) in db.execute("SELECT proposal_id FROM discussion_versions")] == [1]
     applied = {name for (name,) in db.execute("SELECT name FROM tortoise_migrations")}
     assert set(names) <= applied, applied
