@@ -6,6 +6,7 @@ name, title and body carries a payload so any page, fragment or push that forget
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -75,6 +76,24 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], slug: str, 
     )
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+async def post_comment(
+    client: httpx.AsyncClient, headers: dict[str, str], pid: int, body: str, **extra: object
+) -> int:
+    """A comment posted through the API; its id."""
+    response = await client.post(
+        f"/api/v1/proposals/{pid}/comments", json={"body": body, **extra}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def comment_box(html: str, comment_id: int) -> str:
+    """One comment's <article> on a page."""
+    match = re.search(rf'<article id="comment-{comment_id}".*?</article>', html, re.S)
+    assert match, f"comment {comment_id} is not on the page"
+    return match.group(0)
 
 
 async def move(

@@ -12,9 +12,9 @@ import pytest
 from tortoise import connections
 
 from agora.accounts.models import User
+from agora.proposals import queries
 from agora.proposals.models import Comment, ProposalPhoto, ProposalTransition
-from agora.storage import sql
-from tests.proposals.factories import api, create, make_hall, member, move
+from tests.proposals.factories import api, comment_box, create, make_hall, member, move, post_comment
 from tests.proposals.test_photos import jpeg_with_gps, upload
 from tests.support import browser_login
 
@@ -28,30 +28,17 @@ async def hall(server):  # type: ignore[no-untyped-def]
     return sunny
 
 
-def box(html: str, comment_id: int) -> str:
-    match = re.search(rf'<article id="comment-{comment_id}".*?</article>', html, re.S)
-    assert match, f"comment {comment_id} is not on the page"
-    return match.group(0)
-
-
 def timeline(html: str) -> str:
     match = re.search(r'<ol class="timeline">.*?</ol>', html, re.S)
     assert match, "no timeline on the page"
     return match.group(0)
 
 
-async def comment(client: httpx.AsyncClient, headers: dict[str, str], pid: int, body: str) -> int:
-    response = await client.post(f"/api/v1/proposals/{pid}/comments", json={"body": body}, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
 async def versions(pid: int) -> tuple[int, int]:
-    rows = await sql.fetch_rows(
-        "SELECT proposal_id, version FROM discussion_versions WHERE proposal_id IN (?, 0)", pid
-    )
-    found = {int(row[0]): int(row[1]) for row in rows}
-    return found[pid], found.get(0, 0)
+    """The proposal's version and the names' version, as the page reads them."""
+    found = await queries.discussion_version(pid)
+    assert found is not None, f"proposal {pid} has no discussion version"
+    return found
 
 
 async def set_version(pid: int, version: int) -> None:
@@ -66,18 +53,18 @@ async def set_version(pid: int, version: int) -> None:
 async def test_a_rename_a_step_and_a_photo_show_on_the_next_view(server, client, hall) -> None:  # type: ignore[no-untyped-def]
     wang, party = await api(client, "wang"), await api(client, "party")
     pid = await create(client, wang, "sunny")
-    cid = await comment(client, wang, pid, "先看看")
+    cid = await post_comment(client, wang, pid, "先看看")
     async with httpx.AsyncClient(base_url=server.url) as http:
         await browser_login(http, "lili")
         for _ in range(2):  # the second view comes from the cache
             page = (await http.get(f"/proposals/{pid}")).text
-            assert "先看看" in box(page, cid) and 'class="photo-grid"' not in page
+            assert "先看看" in comment_box(page, cid) and 'class="photo-grid"' not in page
 
         # An operator corrects a display name (no route of agora's does): the comment and the
         # timeline step that show it change.
         await User.filter(login="wang").update(display_name="王老师")
         page = (await http.get(f"/proposals/{pid}")).text
-        assert "王老师" in box(page, cid) and "王老师" in timeline(page)
+        assert "王老师" in comment_box(page, cid) and "王老师" in timeline(page)
 
         moved = await move(client, party, pid, "consultation")
         assert moved.status_code == 200, moved.text
@@ -101,23 +88,24 @@ async def test_the_page_is_served_from_the_cache_while_the_version_stands(server
     the version is put back to the one already seen stays old; a new version shows it."""
     wang = await api(client, "wang")
     pid = await create(client, wang, "sunny")
-    cid = await comment(client, wang, pid, "原文")
+    cid = await post_comment(client, wang, pid, "原文")
     async with httpx.AsyncClient(base_url=server.url) as http:
         await browser_login(http, "lili")
-        assert "原文" in box((await http.get(f"/proposals/{pid}")).text, cid)
+        assert "原文" in comment_box((await http.get(f"/proposals/{pid}")).text, cid)
         seen, _names = await versions(pid)
         await Comment.filter(id=cid).update(body_html="<p>改过</p>")
         changed, _names = await versions(pid)
         assert changed != seen  # the trigger gave the discussion a new version
         await set_version(pid, seen)
-        assert "原文" in box((await http.get(f"/proposals/{pid}")).text, cid)
+        assert "原文" in comment_box((await http.get(f"/proposals/{pid}")).text, cid)
         await set_version(pid, changed)
-        assert "改过" in box((await http.get(f"/proposals/{pid}")).text, cid)
+        assert "改过" in comment_box((await http.get(f"/proposals/{pid}")).text, cid)
 
 
 async def test_every_write_a_page_shows_gives_a_new_version(client, hall) -> None:  # type: ignore[no-untyped-def]
     """Each trigger, on its own: inserts, updates and deletes of comments, steps and photos, and a
-    display name (row 0); a write the page does not show (a login time) changes nothing."""
+    display name (row 0); a write the page does not show (the same name again, another column of the
+    account, another proposal's rows) changes nothing."""
     wang, party = await api(client, "wang"), await api(client, "party")
     pid = await create(client, wang, "sunny")
     other = await create(client, wang, "sunny", title="另一项")
@@ -130,7 +118,7 @@ async def test_every_write_a_page_shows_gives_a_new_version(client, hall) -> Non
         moved, last = now[0] != last[0], now
         return moved
 
-    cid = await comment(client, wang, pid, "一")
+    cid = await post_comment(client, wang, pid, "一")
     assert await changed()
     await Comment.filter(id=cid).update(stance="support")
     assert await changed()

@@ -5,7 +5,6 @@ stored HTML is never served unsanitized, however often the page is seen."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +13,16 @@ import pytest
 
 from agora.proposals.models import Comment
 from agora.proposals.threads import stance_summary
-from tests.proposals.factories import XSS_ALL, api, assert_no_xss, create, make_hall, member
+from tests.proposals.factories import (
+    XSS_ALL,
+    api,
+    assert_no_xss,
+    comment_box,
+    create,
+    make_hall,
+    member,
+    post_comment,
+)
 from tests.support import browser_login, csrf_from
 
 
@@ -34,45 +42,28 @@ async def browser(server, login: str) -> AsyncIterator[tuple[httpx.AsyncClient, 
         yield http, csrf_from((await http.get("/inbox")).text)
 
 
-def box(html: str, comment_id: int) -> str:
-    """One comment's <article> on a page."""
-    match = re.search(rf'<article id="comment-{comment_id}".*?</article>', html, re.S)
-    assert match, f"comment {comment_id} is not on the page"
-    return match.group(0)
-
-
-async def post(
-    client: httpx.AsyncClient, headers: dict[str, str], pid: int, body: str, **extra: object
-) -> int:
-    response = await client.post(
-        f"/api/v1/proposals/{pid}/comments", json={"body": body, **extra}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
 async def test_every_change_to_a_comment_shows_on_the_next_view(server, hall) -> None:  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(base_url=server.url) as setup:
         wang, lili = await api(setup, "wang"), await api(setup, "lili")
         pid = await create(setup, wang, "sunny")
-        first = await post(setup, wang, pid, "第一版 **粗体**", stance="support")
-        other = await post(setup, lili, pid, "另一条")
+        first = await post_comment(setup, wang, pid, "第一版 **粗体**", stance="support")
+        other = await post_comment(setup, lili, pid, "另一条")
     async with browser(server, "wang") as (http, token):
         for _ in range(2):  # the second view comes from the caches
             page = (await http.get(f"/proposals/{pid}")).text
-            assert "第一版 <strong>粗体</strong>" in box(page, first)
-            assert f"/comments/{first}#history" not in box(page, first)
+            assert "第一版 <strong>粗体</strong>" in comment_box(page, first)
+            assert f"/comments/{first}#history" not in comment_box(page, first)
         edited = await http.post(
             f"/comments/{first}/edit", data={"csrf_token": token, "body": f"第二版 {XSS_ALL}"}
         )
         assert edited.status_code == 303
         page = (await http.get(f"/proposals/{pid}")).text
-        assert "第二版" in box(page, first) and "第一版" not in box(page, first)
-        assert f'href="/comments/{first}#history"' in box(page, first)  # the "edited" link
+        assert "第二版" in comment_box(page, first) and "第一版" not in comment_box(page, first)
+        assert f'href="/comments/{first}#history"' in comment_box(page, first)  # the "edited" link
         assert_no_xss(page)
 
         async with httpx.AsyncClient(base_url=server.url) as other_client:
-            reply = await post(other_client, lili, pid, "回复 <b>不是粗体</b>", parent=first)
+            reply = await post_comment(other_client, lili, pid, "回复 <b>不是粗体</b>", parent=first)
         page = (await http.get(f"/proposals/{pid}")).text
         assert f'<ul class="replies" id="replies-{first}">' in page
         thread = page[page.index(f'id="thread-{first}"') : page.index(f'id="thread-{other}"')]
@@ -85,31 +76,33 @@ async def test_every_change_to_a_comment_shows_on_the_next_view(server, hall) ->
         )
         assert hidden.status_code == 303
         page = (await http.get(f"/proposals/{pid}")).text
-        assert "不是粗体" not in box(page, reply) and "广告 &lt;i&gt;x&lt;/i&gt;" in box(page, reply)
-        assert "hidden-by-mod" in box(page, reply)
+        shown = comment_box(page, reply)
+        assert "不是粗体" not in shown and "广告 &lt;i&gt;x&lt;/i&gt;" in shown
+        assert "hidden-by-mod" in comment_box(page, reply)
         restored = await http.post(f"/comments/{reply}/restore", data={"csrf_token": token, "reason": "误判"})
         assert restored.status_code == 303
         page = (await http.get(f"/proposals/{pid}")).text
-        assert "hidden-by-mod" not in box(page, reply) and "不是粗体" in box(page, reply)
+        assert "hidden-by-mod" not in comment_box(page, reply) and "不是粗体" in comment_box(page, reply)
 
     async with browser(server, "lili") as (http, token):
         deleted = await http.post(f"/comments/{other}/delete", data={"csrf_token": token})
         assert deleted.status_code == 303
         page = (await http.get(f"/proposals/{pid}")).text
-        assert "另一条" not in box(page, other) and 'class="comment deleted"' in box(page, other)
+        shown = comment_box(page, other)
+        assert "另一条" not in shown and 'class="comment deleted"' in shown
 
 
 async def test_each_language_gets_its_own_rendering(server, hall) -> None:  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(base_url=server.url) as setup:
         wang = await api(setup, "wang")
         pid = await create(setup, wang, "sunny")
-        cid = await post(setup, wang, pid, "电梯", stance="oppose")
+        cid = await post_comment(setup, wang, pid, "电梯", stance="oppose")
     async with browser(server, "wang") as (http, _token):
-        chinese = box((await http.get(f"/proposals/{pid}?lang=zh-CN")).text, cid)
-        english = box((await http.get(f"/proposals/{pid}?lang=en")).text, cid)
+        chinese = comment_box((await http.get(f"/proposals/{pid}?lang=zh-CN")).text, cid)
+        english = comment_box((await http.get(f"/proposals/{pid}?lang=en")).text, cid)
         assert "Reply or more" in english and "Oppose" in english
         assert "Reply or more" not in chinese and "Oppose" not in chinese
-        assert box((await http.get(f"/proposals/{pid}?lang=zh-CN")).text, cid) == chinese
+        assert comment_box((await http.get(f"/proposals/{pid}?lang=zh-CN")).text, cid) == chinese
 
 
 async def test_stored_html_is_sanitized_on_every_view(server, hall) -> None:  # type: ignore[no-untyped-def]
@@ -117,7 +110,7 @@ async def test_stored_html_is_sanitized_on_every_view(server, hall) -> None:  # 
     async with httpx.AsyncClient(base_url=server.url) as setup:
         wang = await api(setup, "wang")
         pid = await create(setup, wang, "sunny")
-        cid = await post(setup, wang, pid, "正常")
+        cid = await post_comment(setup, wang, pid, "正常")
     raw = (
         "<p>留下 <strong>这个</strong></p><script>alert(1)</script><img src=x onerror=alert(1)>"
         '<a href="javascript:alert(1)" onclick="alert(1)">链接</a>'
@@ -127,16 +120,16 @@ async def test_stored_html_is_sanitized_on_every_view(server, hall) -> None:  # 
     async with browser(server, "wang") as (http, _token):
         for _ in range(3):
             page = (await http.get(f"/proposals/{pid}")).text
-            comment = box(page, cid)
+            comment = comment_box(page, cid)
             assert_no_xss(page)
             assert "留下 <strong>这个</strong>" in comment and "链接" in comment
             assert "style=" not in comment and 'class="x"' not in comment and "hx-get" not in comment
         await Comment.filter(id=cid).update(body_html=raw.replace("留下", "换了"))
         page = (await http.get(f"/proposals/{pid}")).text
-        assert "换了 <strong>这个</strong>" in box(page, cid)
+        assert "换了 <strong>这个</strong>" in comment_box(page, cid)
         assert_no_xss(page)
         thread = (await http.get(f"/comments/{cid}")).text
-        assert "换了 <strong>这个</strong>" in box(thread, cid)
+        assert "换了 <strong>这个</strong>" in comment_box(thread, cid)
         assert_no_xss(thread)
 
 
@@ -149,7 +142,7 @@ async def test_stances_count_each_members_latest_visible_stance(server, hall) ->
             ("lili", "support"), ("chen", "oppose"), ("zhao", "oppose"), ("chen", "neutral"),
         ]  # fmt: skip
         ids = [
-            await post(setup, heads[login], pid, f"{login} {stance}", stance=stance)
+            await post_comment(setup, heads[login], pid, f"{login} {stance}", stance=stance)
             for login, stance in script
         ]
         hide = await setup.post(
