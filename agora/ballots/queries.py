@@ -72,7 +72,8 @@ class SnapshotRow(NamedTuple):
 
 _SNAPSHOT_SQL = (
     "SELECT s.id, s.fingerprint, s.compound_id, s.persons_total, s.area_cents_total, s.created_at,"
-    " h.rules AS rules FROM roll_snapshots s JOIN halls h ON h.id = s.compound_id WHERE s.id = ?"
+    " h.rules AS rules FROM roll_snapshots s INDEXED BY roll_snapshots_head"
+    " JOIN halls h ON h.id = s.compound_id WHERE s.id = ?"
 )
 
 
@@ -114,7 +115,7 @@ class SnapshotStamp(NamedTuple):
 
 async def snapshot_stamp(snapshot_id: int) -> SnapshotStamp | None:
     """What tells one saved roll from another (an id can be reused after tables are truncated)."""
-    sql = "SELECT fingerprint, created_at FROM roll_snapshots WHERE id = ?"
+    sql = "SELECT fingerprint, created_at FROM roll_snapshots INDEXED BY roll_snapshots_head WHERE id = ?"
     rows = await fetch_named(SnapshotStamp, sql, snapshot_id)
     return rows[0] if rows else None
 
@@ -140,7 +141,8 @@ def _cast_read_sql() -> str:
     columns += ["c.id AS c__id", "c.rules AS s__rules", "o.owner_ref AS o__owner_ref"]
     return (
         f"SELECT {', '.join(columns)} FROM proposals p JOIN halls h ON h.id = p.hall_id"  # noqa: S608
-        " LEFT JOIN roll_snapshots s ON s.id = p.snapshot_id LEFT JOIN halls c ON c.id = s.compound_id"
+        " LEFT JOIN roll_snapshots s INDEXED BY roll_snapshots_head ON s.id = p.snapshot_id"
+        " LEFT JOIN halls c ON c.id = s.compound_id"
         " LEFT JOIN owners o ON o.compound_id = s.compound_id AND o.user_id = ?"
         " WHERE p.id = ?"
     )

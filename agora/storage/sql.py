@@ -2,7 +2,9 @@
 
 Building a query through Tortoise costs a few hundred microseconds of CPU (pypika, then a converter
 per value); the reads every page makes are few and fixed, so they are written once as SQL with `?`
-placeholders (rewritten to `$1, $2, …` on PostgreSQL) and run on the current connection. Values
+placeholders (rewritten to `$1, $2, …` on PostgreSQL) and run on the current connection. An
+`INDEXED BY name` after a table is SQLite's hint to use that index (a covering one, say, where the
+row itself is costly to reach); PostgreSQL has no such syntax, and it is dropped there. Values
 come back as the driver gives them: a feature's `queries.py` converts the columns that differ between
 drivers (SQLite returns datetimes as text and booleans as integers), with `to_datetime` or by building
 the model (`hydrate`), and returns named rows.
@@ -29,21 +31,23 @@ from tortoise.fields import DatetimeField
 from tortoise.models import Model
 
 _PLACEHOLDER = re.compile(r"\?")
+_INDEXED_BY = re.compile(r" INDEXED BY \w+")
 M = TypeVar("M", bound=Model)
 R = TypeVar("R", bound=tuple[Any, ...])
 
 
 @lru_cache(maxsize=256)
-def _numbered(sql: str) -> str:
+def _for_postgres(sql: str) -> str:
+    """`?` placeholders numbered, `INDEXED BY` hints dropped."""
     counter = iter(range(1, 10_000))
-    return _PLACEHOLDER.sub(lambda _match: f"${next(counter)}", sql)
+    return _PLACEHOLDER.sub(lambda _match: f"${next(counter)}", _INDEXED_BY.sub("", sql))
 
 
 def _connection(sql: str) -> tuple[BaseDBAsyncClient, str]:
     """The current connection (the transaction's, inside one) and `sql` in its placeholder style."""
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
-        sql = _numbered(sql)
+        sql = _for_postgres(sql)
     return conn, sql
 
 

@@ -169,6 +169,7 @@ def test_upgrading_an_existing_database_keeps_every_row(tmp_path: Path) -> None:
     names = sorted(p.stem for p in Path("agora/migrations").glob("0*.py"))
     path = tmp_path / "agora.sqlite3"
     config = tortoise_config(f"sqlite://{path}")
+
     async def first_only() -> None:
         try:
             await run_migrations(config=config, app_labels=["agora"], target=f"agora.{names[0]}")
@@ -187,5 +188,9 @@ def test_upgrading_an_existing_database_keeps_every_row(tmp_path: Path) -> None:
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     # 0012: the proposal that was already there gets a discussion version (its page may be cached).
     assert [pid for (pid,) in db.execute("SELECT proposal_id FROM discussion_versions")] == [1]
+    # 0013: the frozen rolls' covering index, which the ballot's reads name (INDEXED BY).
+    assert db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='index' AND name='roll_snapshots_head'"
+    ).fetchone()
     applied = {name for (name,) in db.execute("SELECT name FROM tortoise_migrations")}
     assert set(names) <= applied, applied
