@@ -35,12 +35,20 @@ class OpenVote:
 
 async def my_part(proposal: Proposal, access: HallAccess, user: User) -> str | None:
     """"to_vote", "voted", or None when the caller has no ballot on this proposal."""
+    part, _person = await my_part_and_person(proposal, access, user)
+    return part
+
+
+async def my_part_and_person(
+    proposal: Proposal, access: HallAccess, user: User
+) -> tuple[str | None, str | None]:
+    """`my_part`, and the key of the person whose ballot is the caller's (None with no ballot)."""
     try:
         voter = await electorate.voter_for_user(proposal, access, user)
     except DomainError:
-        return None
+        return None, None
     voted = await BallotSlot.exists(proposal_id=proposal.id, person_key=voter.person_key)
-    return "voted" if voted else "to_vote"
+    return ("voted" if voted else "to_vote"), voter.person_key
 
 
 async def open_votes(access: HallAccess, user: User) -> list[OpenVote]:

@@ -12,8 +12,8 @@ still needs it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -21,7 +21,7 @@ from tortoise.exceptions import IntegrityError
 from agora import clock, i18n
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.ballots.needs import my_part
+from agora.ballots.needs import my_part, my_part_and_person
 from agora.errors import Invalid, NotFound
 from agora.i18n import _, use_locale
 from agora.notify import notices, rules
@@ -31,6 +31,7 @@ from agora.proposals.models import Comment, Proposal
 from agora.rooms.access import access_to
 from agora.rooms.models import Hall, MemberRole, Owner
 from agora.settings import Settings
+from agora.storage.sql import fetch_rows
 from agora.timefmt import local_time
 
 log = logging.getLogger("agora.notify")
@@ -73,6 +74,32 @@ async def _candidates(hall: Hall) -> list[User]:
     return await User.filter(id__in=list(user_ids), is_active=True).order_by("id")
 
 
+# The sweep runs every minute for as long as a reminder is due (24 hours by default), and checking
+# one member reads their access, the roll and the ledger: on a 10,000-person compound, tens of
+# thousands of reads a minute, nearly all for members who had voted long before. So each process
+# remembers, per vote and lead, who needs no reminder. A voter is skipped while their person's ballot
+# slot is still there (one read of the vote's slots per sweep): a paper ballot taken back frees the
+# slot, and they are checked again. A member with no ballot on the vote (a tenant on an owners'
+# matter, someone who left the hall) is checked again after `NO_BALLOT_RECHECK`, so a buyer who
+# becomes an owner during the vote is still reminded.
+NO_BALLOT_RECHECK = timedelta(minutes=15)
+
+
+@dataclass
+class _Settled:
+    voted: dict[int, str] = field(default_factory=dict)  # user id -> the person key of their ballot
+    no_ballot: dict[int, datetime] = field(default_factory=dict)  # user id -> when to check again
+
+
+# Keyed by the reminder's key and the proposal's creation time (ids restart in a new database).
+_settled: dict[tuple[str, datetime], _Settled] = {}
+
+
+async def _slot_keys(proposal_id: int) -> set[str]:
+    rows = await fetch_rows("SELECT person_key FROM ballot_slots WHERE proposal_id = ?", proposal_id)
+    return {str(row[0]) for row in rows}
+
+
 async def sweep_reminders(notifier: Notifier) -> int:
     """Make and deliver the reminders that are due now; the number made."""
     now = clock.now()
@@ -81,21 +108,35 @@ async def sweep_reminders(notifier: Notifier) -> int:
         "id"
     )
     made = 0
+    current: set[tuple[str, datetime]] = set()
     for proposal in votes:
         lead = rules.due_lead(now, proposal.closes_at, notifier.leads)  # type: ignore[arg-type]
         if lead is None:
             continue
         hall = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
         key = rules.reminder_key(proposal.id, lead)
+        current.add((key, proposal.created_at))
+        settled = _settled.setdefault((key, proposal.created_at), _Settled())
+        slots = await _slot_keys(proposal.id) if settled.voted else set()
         done = set(await Notification.filter(key=key).values_list("user_id", flat=True))
         for user in await _candidates(hall):
-            if user.id in done:
+            if user.id in done or settled.voted.get(user.id) in slots:
+                continue
+            if settled.no_ballot.get(user.id, now) > now:
                 continue
             try:
                 access = await access_to(user, hall)
             except NotFound:
+                settled.no_ballot[user.id] = now + NO_BALLOT_RECHECK
                 continue
-            if await my_part(proposal, access, user) != "to_vote":
+            part, person = await my_part_and_person(proposal, access, user)
+            settled.voted.pop(user.id, None)
+            settled.no_ballot.pop(user.id, None)
+            if part == "voted" and person is not None:
+                settled.voted[user.id] = person
+            if part is None:
+                settled.no_ballot[user.id] = now + NO_BALLOT_RECHECK
+            if part != "to_vote":
                 continue
             try:
                 note = await Notification.create(
@@ -111,6 +152,8 @@ async def sweep_reminders(notifier: Notifier) -> int:
                 continue
             made += 1
             await _deliver(notifier, note, user, proposal)
+    for gone in set(_settled) - current:  # closed, or its lead changed: nothing more to remember
+        del _settled[gone]
     return made
 
 

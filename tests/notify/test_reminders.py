@@ -15,12 +15,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from agora import clock
+from agora.accounts.models import User
+from agora.notify import services
 from agora.notify.channels import SmtpConfig, build_channels
 from agora.notify.models import Delivery, Notification
 from agora.notify.rules import DEFAULT_LEADS, RETRY_AFTER
 from agora.notify.services import Notifier, sweep_reminders, sweep_replies, sweep_retries
+from tests.ballots.factories import paper, set_roles, voting_proposal
 from tests.conftest import free_port
 from tests.proposals.factories import api, assert_no_xss, create, make_hall, member, move
+from tests.rooms.factories import compound_with_roll
 from tests.support import browser_login, csrf_from
 
 
@@ -263,3 +267,54 @@ async def test_a_channel_that_keeps_failing_is_given_up_after_the_last_wait(serv
     assert retries == len(RETRY_AFTER)  # wang alone left an address: tried again once per wait
     deliveries = await Delivery.filter(notification__user__login="wang")
     assert len(deliveries) == 1 + len(RETRY_AFTER) and not any(d.ok for d in deliveries)
+
+
+async def test_voters_are_not_checked_again_each_minute_unless_their_paper_ballot_is_taken_back(  # type: ignore[no-untyped-def]
+    server, client, monkeypatch
+) -> None:
+    """The sweep runs every minute for 24 hours: a member found to have voted is remembered and skipped,
+    while their ballot slot stands. A canvasser's undo frees it, and the owner is reminded after all."""
+    compound = await compound_with_roll(client)
+    proposal = await voting_proposal(compound, days=7)
+    owner_a = await compound.owner("A", "owner-a")
+    await compound.owner("E", "owner-e")
+    canvasser = await set_roles(compound, "grid-1", "canvasser")
+    assert proposal.closes_at is not None
+    clock.travel(proposal.closes_at - clock.now() - timedelta(hours=23))  # the 24-hour reminder is due
+    response = await client.post(
+        f"/api/v1/proposals/{proposal.id}/ballots", json={"choice": "yes"}, headers=owner_a
+    )
+    assert response.status_code == 201, response.text
+    entered = await paper(client, proposal.id, canvasser, "E", "no")
+    assert entered.status_code == 201, entered.text
+
+    checked: list[int] = []
+    real = services.my_part_and_person
+
+    async def counting(proposal, access, user):  # type: ignore[no-untyped-def]
+        checked.append(user.id)
+        return await real(proposal, access, user)
+
+    monkeypatch.setattr(services, "my_part_and_person", counting)
+    notifier = _notifier(server, 0, ("inbox",))
+    await sweep_reminders(notifier)
+    first = len(checked)
+    assert first >= 3  # the two voters and the members without a ballot (the committee, the canvasser)
+    reminded = {n.user.login for n in await Notification.all().prefetch_related("user")}  # type: ignore[attr-defined]
+    assert "owner-a" not in reminded and "owner-e" not in reminded
+
+    clock.travel(timedelta(minutes=1))
+    assert await sweep_reminders(notifier) == 0
+    assert len(checked) == first  # nobody is checked again: voters and members without a ballot
+
+    undone = await client.post(f"/api/v1/proposals/{proposal.id}/ballots/paper/2/undo", headers=canvasser)
+    assert undone.status_code == 200, undone.text
+    clock.travel(timedelta(minutes=1))
+    assert await sweep_reminders(notifier) == 1  # the slot is free: owner E has not voted after all
+    owner_e = (await User.get(login="owner-e")).id  # type: ignore[attr-defined]
+    assert checked[first:] == [owner_e]
+    assert await Notification.filter(user__login="owner-e").count() == 1
+
+    clock.travel(services.NO_BALLOT_RECHECK)  # members without a ballot are looked at again, now and then
+    assert await sweep_reminders(notifier) == 0
+    assert len(checked) > first + 1 and owner_e not in checked[first + 1 :]
