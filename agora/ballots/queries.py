@@ -206,3 +206,12 @@ async def units_of_owners(compound_id: int, refs: list[str]) -> list[UnitLabel]:
     """The active units these active owners of the compound hold (at least one ref)."""
     sql = _UNITS_OF_OWNERS.format(refs=in_list(refs))
     return await fetch_named(UnitLabel, sql, compound_id, True, True, *refs)
+
+
+# --- who has voted --------------------------------------------------------------------------------
+
+
+async def slot_person_keys(proposal_id: int) -> set[str]:
+    """The persons whose ballot stands on this proposal (their slots; a ballot taken back frees one)."""
+    rows = await fetch_rows("SELECT person_key FROM ballot_slots WHERE proposal_id = ?", proposal_id)
+    return {str(row[0]) for row in rows}

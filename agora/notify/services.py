@@ -22,6 +22,7 @@ from agora import clock, i18n
 from agora.accounts.models import User
 from agora.audit.services import record
 from agora.ballots.needs import my_part, my_part_and_person
+from agora.ballots.queries import slot_person_keys
 from agora.errors import Invalid, NotFound
 from agora.i18n import _, use_locale
 from agora.notify import notices, rules
@@ -31,7 +32,6 @@ from agora.proposals.models import Comment, Proposal
 from agora.rooms.access import access_to
 from agora.rooms.models import Hall, MemberRole, Owner
 from agora.settings import Settings
-from agora.storage.sql import fetch_rows
 from agora.timefmt import local_time
 
 log = logging.getLogger("agora.notify")
@@ -95,11 +95,6 @@ class _Settled:
 _settled: dict[tuple[str, datetime], _Settled] = {}
 
 
-async def _slot_keys(proposal_id: int) -> set[str]:
-    rows = await fetch_rows("SELECT person_key FROM ballot_slots WHERE proposal_id = ?", proposal_id)
-    return {str(row[0]) for row in rows}
-
-
 async def sweep_reminders(notifier: Notifier) -> int:
     """Make and deliver the reminders that are due now; the number made."""
     now = clock.now()
@@ -117,7 +112,7 @@ async def sweep_reminders(notifier: Notifier) -> int:
         key = rules.reminder_key(proposal.id, lead)
         current.add((key, proposal.created_at))
         settled = _settled.setdefault((key, proposal.created_at), _Settled())
-        slots = await _slot_keys(proposal.id) if settled.voted else set()
+        slots = await slot_person_keys(proposal.id) if settled.voted else set()
         done = set(await Notification.filter(key=key).values_list("user_id", flat=True))
         for user in await _candidates(hall):
             if user.id in done or settled.voted.get(user.id) in slots:
