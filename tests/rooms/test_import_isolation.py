@@ -24,7 +24,7 @@ from tests.proposals.factories import member
 from tests.rooms.factories import admin_headers, big_roll, import_roll, make_hall
 from tests.support import browser_login, csrf_from, make_user
 
-PROBE_EVERY = 0.05  # seconds between two page loads started by the other compound's member
+PROBE_EVERY = 0.025  # seconds between two page loads started by the other compound's member
 
 
 async def test_other_requests_are_answered_while_a_roll_is_parsed(server) -> None:  # type: ignore[no-untyped-def]
