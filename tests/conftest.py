@@ -98,6 +98,16 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture
+async def connected_db(db_url: str) -> AsyncIterator[None]:
+    """Tortoise connected to this test's database, without a server (for reads tested on their own)."""
+    await database.init(db_url)
+    try:
+        yield
+    finally:
+        await database.close()
+
+
 @dataclass
 class LiveServer:
     url: str

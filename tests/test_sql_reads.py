@@ -5,25 +5,15 @@ transaction read on its connection. Slow statements go back to Tortoise's connec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from agora.storage import database, sql
+from agora.storage import sql
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the read connection is SQLite's")
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[None]:
-    await database.init(db_url)
-    try:
-        yield
-    finally:
-        await database.close()
 
 
 async def names() -> list[str]:
@@ -40,7 +30,9 @@ async def insert(slug: str) -> None:
     )
 
 
-async def test_a_read_does_not_wait_for_a_write_transaction_and_sees_only_what_is_committed(db: None) -> None:
+async def test_a_read_does_not_wait_for_a_write_transaction_and_sees_only_what_is_committed(
+    connected_db: None,
+) -> None:
     await insert("t-a")
     inside, read_done = asyncio.Event(), asyncio.Event()
 
@@ -59,7 +51,7 @@ async def test_a_read_does_not_wait_for_a_write_transaction_and_sees_only_what_i
     assert await names() == ["T-A", "T-B"]  # the commit is seen by the very next read
 
 
-async def test_inside_a_transaction_a_read_sees_its_own_writes(db: None) -> None:
+async def test_inside_a_transaction_a_read_sees_its_own_writes(connected_db: None) -> None:
     async with in_transaction():
         await insert("t-c")
         assert await names() == ["T-C"]
@@ -71,7 +63,7 @@ COUNT_TO = (
 
 
 async def test_a_slow_statement_runs_on_tortoises_connection_from_then_on(
-    db: None, monkeypatch: pytest.MonkeyPatch
+    connected_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sql, "_SLOW", set())
     assert await sql.fetch(COUNT_TO, 10) == [{"c": 10}]

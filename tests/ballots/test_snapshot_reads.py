@@ -4,25 +4,13 @@ pages that a read would walk page by page (0.2 ms a read for a 12,000-unit roll 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from tortoise import connections
 
 from agora.ballots import queries
-from agora.storage import database
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="INDEXED BY and the overflow chain are SQLite's")
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[None]:
-    await database.init(db_url)
-    try:
-        yield
-    finally:
-        await database.close()
 
 
 async def plan(sql: str) -> str:
@@ -39,7 +27,9 @@ async def plan(sql: str) -> str:
         pytest.param(lambda: queries._SNAPSHOT_SQL, id="snapshot row"),
     ],
 )
-async def test_the_ballots_reads_of_a_frozen_roll_use_its_covering_index(db: None, sql: object) -> None:
+async def test_the_ballots_reads_of_a_frozen_roll_use_its_covering_index(
+    connected_db: None, sql: object
+) -> None:
     detail = await plan(sql())  # type: ignore[operator]
     snapshot_lines = [line for line in detail.splitlines() if line.startswith("SEARCH s ")]
     assert snapshot_lines == ["SEARCH s USING COVERING INDEX roll_snapshots_head (id=?) LEFT-JOIN"] or (
