@@ -10,7 +10,7 @@ from bench.world import World, add_members, create_users, ensure_compound, share
 
 HALL = "bench-live"
 WS_PATH = f"/ws/halls/{HALL}?format=json"
-AUTHORS = 100  # agora lets a member post 10 comments a minute: probes rotate over this many authors
+AUTHORS = 400  # agora lets a member post 10 comments a minute: probes rotate over this many authors
 
 
 def live_world(ctx: Context) -> tuple[World, list[dict[str, Any]]]:
