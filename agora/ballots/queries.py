@@ -211,6 +211,14 @@ async def units_of_owners(compound_id: int, refs: list[str]) -> list[UnitLabel]:
 # --- who has voted --------------------------------------------------------------------------------
 
 
+async def slot_totals(proposal_id: int) -> tuple[int, int]:
+    """How many ballots stand on this proposal (its slots) and their area in cents."""
+    rows = await fetch_rows(
+        "SELECT COUNT(id), COALESCE(SUM(area_cents), 0) FROM ballot_slots WHERE proposal_id = ?", proposal_id
+    )
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+
+
 async def slot_person_keys(proposal_id: int) -> set[str]:
     """The persons whose ballot stands on this proposal (their slots; a ballot taken back frees one)."""
     rows = await fetch_rows("SELECT person_key FROM ballot_slots WHERE proposal_id = ?", proposal_id)
