@@ -30,6 +30,7 @@ from agora.notify.scheduler import start_reminders
 from agora.notify.services import Notifier
 from agora.proposals.routes import routes as proposal_routes
 from agora.recovery.routes import routes as recovery_routes
+from agora.rooms import roll_import
 from agora.rooms.routes import routes as room_routes
 from agora.settings import Settings
 from agora.startup import (
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     if task is not None:
                         task.cancel()
                 await stop_hub(app)
+                roll_import.stop_parse_worker()
         finally:
             await database.close()
 

@@ -11,7 +11,10 @@ import contextvars
 import hashlib
 import multiprocessing
 import multiprocessing.util
+import os
 import re
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -71,17 +74,46 @@ def _parse_pool() -> ProcessPoolExecutor:
     both cores from the compounds being served."""
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_follow_parent,
+            initargs=(os.getpid(),),
+        )
         # A server that is itself a multiprocessing child (`agora serve --workers N`) joins its child
         # processes at exit, before the executor's own exit hook would stop the worker: end it first.
         multiprocessing.util.Finalize(_pool, _end_worker, args=(_pool,), exitpriority=100)
     return _pool
 
 
+def stop_parse_worker() -> None:
+    """End the worker process now (the app's shutdown). uvicorn's workers end by raising the signal
+    they were stopped with once the app has shut down, so no exit hook of theirs runs after it."""
+    global _pool
+    if _pool is not None:
+        _end_worker(_pool)
+        _pool = None
+
+
 def _end_worker(pool: ProcessPoolExecutor) -> None:
     for process in list((pool._processes or {}).values()):  # type: ignore[attr-defined]
         process.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _follow_parent(parent: int) -> None:
+    """In the worker process: exit when the server process that started it is gone, however it ended
+    (killed, out of memory), instead of waiting for work for ever as an orphan."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="agora-follow-parent", daemon=True).start()
 
 
 async def plain_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll | list[tuple[int, str]]:

@@ -11,7 +11,9 @@ import gc
 import multiprocessing
 import os
 import re
+import signal
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -226,3 +228,86 @@ def test_a_server_process_that_is_itself_a_child_still_exits_after_a_big_import(
     if child.is_alive():
         child.kill()
     assert child.exitcode == 0
+
+
+# --- the parse worker ends with its server ---------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        await asyncio.sleep(0.1)
+    return not _alive(pid)
+
+
+@pytest.fixture
+async def served(client, db_url, tmp_path):  # type: ignore[no-untyped-def]
+    """`agora serve --workers 2` on this test's database (killed with its whole group at the end)."""
+    from tests.reliability.procs import AgoraProcess
+
+    server = AgoraProcess(db_url, tmp_path / "served", workers=2)
+    try:
+        await server.start()
+        yield server
+    finally:
+        server.kill9()
+
+
+async def _parse_worker_after_a_big_import(client: httpx.AsyncClient, server) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """A big roll imported through `server`: the worker process that imported and its parse worker."""
+    admin = await admin_headers(client)
+    text, _hand = big_roll(buildings=60)
+    assert len(text.encode()) > roll_import.IN_THREAD_BELOW  # parsed in the worker process
+    async with httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+        await make_hall(http, admin, "compound", "big", "江景苑")
+        imported = await import_roll(http, admin, "big", text)
+    assert imported.status_code == 200, imported.text[:300]
+    owners = [(w, c) for w in _children(server.process.pid) for c in _children(w)]
+    parse_workers = [(w, c) for w, c in owners if b"multiprocessing" in _cmdline(c)]
+    assert len(parse_workers) == 1, owners
+    return parse_workers[0]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
+async def test_the_parse_worker_ends_when_the_server_is_stopped(client, served) -> None:  # type: ignore[no-untyped-def]
+    """uvicorn's worker ends by raising its stop signal after the app's shutdown, so no exit hook of
+    its own runs: the app's shutdown ends the parse worker (before: an orphan, waiting for ever)."""
+    _worker, parse_worker = await _parse_worker_after_a_big_import(client, served)
+    os.kill(served.process.pid, signal.SIGINT)  # the supervisor alone, as `kill -INT` would
+    served.process.wait(timeout=30)
+    assert await _gone(parse_worker, 5), "the roll's parse worker outlived its server"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
+async def test_the_parse_worker_ends_when_its_server_process_is_killed(client, served) -> None:  # type: ignore[no-untyped-def]
+    worker, parse_worker = await _parse_worker_after_a_big_import(client, served)
+    os.kill(worker, signal.SIGKILL)  # no shutdown, no exit hook at all
+    assert await _gone(parse_worker, 5), "the roll's parse worker outlived its killed server"
