@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from agora import clock
@@ -181,10 +182,30 @@ async def lock(proposal_id: int) -> Proposal:
 
 
 @dataclass
+class NewSlot:
+    """A slot this book creates, written by `Book.write` (a revote in the same book moves it first)."""
+
+    person_key: str
+    seq: int
+    channel: str
+    area_cents: int
+    owner_ref: str
+    user_id: int | None
+    created_at: datetime
+
+    def values(self) -> tuple[Any, ...]:
+        """queries.SLOT_COLUMNS' values after the proposal id."""
+        return (
+            self.person_key, self.seq, self.channel, self.area_cents,
+            self.owner_ref, self.user_id, self.created_at,
+        )  # fmt: skip
+
+
+@dataclass
 class _Slot:
     earlier: Earlier
     id: int | None = None  # None: created by this book
-    row: BallotSlot | None = None  # the unsaved row, when created by this book
+    row: NewSlot | None = None  # the unsaved row, when created by this book
 
 
 @dataclass
@@ -199,8 +220,8 @@ class Book:
     head: Head = Head(0, GENESIS)
     public_key: bytes | None = None  # a secret vote's: every entry is sealed as it is recorded
     _slots: dict[str, _Slot] = field(default_factory=dict)
-    _entries: list[LedgerRow] = field(default_factory=list)
-    _new_slots: list[BallotSlot] = field(default_factory=list)
+    _entries: list[LedgerEntry | SecretEntry] = field(default_factory=list)
+    _new_slots: list[NewSlot] = field(default_factory=list)
     _moves: list[tuple[int, int, int, int | None]] = field(default_factory=list)  # id, from, to, user
     _freed: list[int] = field(default_factory=list)  # slots of withdrawn ballots, deleted on write
     opened_at: Head = Head(0, GENESIS)  # the head when the book was opened (the turnout memo's check)
@@ -234,18 +255,10 @@ class Book:
             entry = secrecy.sealed(self.public_key, self.proposal.id, entry)
             outcome = Accepted(entry, outcome.receipt)
         self.head = Head(entry.seq, entry.hash)
-        self._entries.append(_row_of(self.proposal.id, entry))
+        self._entries.append(entry)
         if slot is None:
-            row = BallotSlot(
-                proposal_id=self.proposal.id,
-                person_key=person,
-                seq=entry.seq,
-                channel=ballot.channel,
-                area_cents=ballot.voter.area_cents,
-                owner_ref=ballot.voter.owner_ref,
-                user_id=ballot.user_id,
-                created_at=now,
-            )
+            voter, user_id = ballot.voter, ballot.user_id
+            row = NewSlot(person, entry.seq, ballot.channel, voter.area_cents, voter.owner_ref, user_id, now)
             self._new_slots.append(row)
             self._slots[person] = _Slot(Earlier(ballot.channel, entry.seq), None, row)
             self._slots_added += 1
@@ -289,7 +302,7 @@ class Book:
         else:
             entry = append(self.head.hash, self.proposal.id, self.head.seq + 1, choice=WITHDRAWN, **fields)
         self.head = Head(entry.seq, entry.hash)
-        self._entries.append(_row_of(self.proposal.id, entry))
+        self._entries.append(entry)
         self._freed.append(slot.id)
         self._slots_added -= 1
         self._area_added -= area_cents  # the slot's weight: the replaced entry's, as given
@@ -300,11 +313,12 @@ class Book:
         """Save what was added (entries, new or moved or freed slots) and announce the turnout."""
         if not self._entries:
             return
-        await LedgerRow.bulk_create(self._entries)
+        proposal_id = self.proposal.id
+        await queries.insert_entries(_entry_values(proposal_id, entry) for entry in self._entries)
         if self._freed:
             await BallotSlot.filter(id__in=self._freed).delete()
         if self._new_slots:
-            await BallotSlot.bulk_create(self._new_slots)
+            await queries.insert_slots((proposal_id, *slot.values()) for slot in self._new_slots)
         for slot_id, old, new, user_id in self._moves:
             moved = await BallotSlot.filter(id=slot_id, seq=old).update(seq=new, user_id=user_id)
             if moved != 1:  # the lock makes this impossible; the database's guard says it anyway
@@ -362,8 +376,9 @@ async def open_book(proposal_id: int, person_keys: Iterable[str]) -> Book:
     return book
 
 
-def _row_of(proposal_id: int, entry: LedgerEntry | SecretEntry) -> LedgerRow:
-    return LedgerRow(proposal_id=proposal_id, **secrecy.row_values(entry))
+def _entry_values(proposal_id: int, entry: LedgerEntry | SecretEntry) -> tuple[Any, ...]:
+    values = secrecy.row_values(entry)
+    return (proposal_id, *(values[column] for column in queries.ENTRY_COLUMNS[1:]))
 
 
 def receipt_json(accepted: Accepted, voter: Voter) -> dict[str, Any]:

@@ -2,20 +2,33 @@
 rows: the ledger's reads (called by `ledger.py` and `secrecy.py`, which own the ledger), the online
 cast's one read, the frozen roll's rows and the roll as it is now (a unit sold since the freeze).
 
-Reads only: the ledger is written by `ledger.py` alone, through the ORM inside its lock.
+Reads, and the ledger's two bulk inserts (its entries, the slots of new ballots), which `ledger.py`
+alone makes, inside its lock: rows of plain values, no model objects (a batch holds up to 128 ballots).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, NamedTuple
 
 from agora.ballots.chain import WITHDRAWN, LedgerEntry
+from agora.ballots.models import BallotSlot, LedgerRow
 from agora.ballots.secret_ledger import SecretEntry
 from agora.ballots.tally import CountedBallot
 from agora.proposals.models import Proposal
 from agora.rooms.models import Hall
-from agora.storage.sql import aliased, by_alias, fetch, fetch_named, fetch_rows, hydrate, in_list
+from agora.storage.sql import (
+    aliased,
+    by_alias,
+    execute_many,
+    fetch,
+    fetch_named,
+    fetch_rows,
+    hydrate,
+    in_list,
+    insert_statement,
+)
 
 # --- the ledger -----------------------------------------------------------------------------------
 
@@ -118,6 +131,27 @@ async def snapshot_stamp(snapshot_id: int) -> SnapshotStamp | None:
     sql = "SELECT fingerprint, created_at FROM roll_snapshots INDEXED BY roll_snapshots_head WHERE id = ?"
     rows = await fetch_named(SnapshotStamp, sql, snapshot_id)
     return rows[0] if rows else None
+
+
+# --- the ledger's writes (inside its lock) ---------------------------------------------------------
+
+ENTRY_COLUMNS = (
+    "proposal_id", "seq", "receipt_hash", "choice", "ciphertext", "proof", "persons", "area_cents",
+    "channel", "at", "replaces", "prev", "hash",
+)  # fmt: skip
+SLOT_COLUMNS = (
+    "proposal_id", "person_key", "seq", "channel", "area_cents", "owner_ref", "user_id", "created_at",
+)  # fmt: skip
+
+
+async def insert_entries(rows: Iterable[tuple[Any, ...]]) -> None:
+    """Ledger rows of ENTRY_COLUMNS' values."""
+    await execute_many(LedgerRow, insert_statement(LedgerRow, ENTRY_COLUMNS), list(rows))
+
+
+async def insert_slots(rows: Iterable[tuple[Any, ...]]) -> None:
+    """Slot rows of SLOT_COLUMNS' values."""
+    await execute_many(BallotSlot, insert_statement(BallotSlot, SLOT_COLUMNS), list(rows))
 
 
 # --- the online cast's one read -------------------------------------------------------------------

@@ -299,7 +299,12 @@ BATCH = 1000  # rows per executemany
 
 def insert_statement(model: type[Model], columns: Sequence[str]) -> str:
     """`INSERT INTO t (columns) VALUES (?, …)` with the backend's own placeholders (Tortoise's query
-    builder and executor)."""
+    builder and executor), built once per model, columns and dialect (the ballot writer's every batch)."""
+    return _insert_statement(model, tuple(columns), model._meta.db.capabilities.dialect)
+
+
+@lru_cache(maxsize=64)
+def _insert_statement(model: type[Model], columns: tuple[str, ...], _dialect: str) -> str:
     db = model._meta.db
     executor = db.executor_class(model=model, db=db)
     query = db.query_class.into(model._meta.basetable).columns(*columns)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections import Counter
 
 import pytest
 
@@ -245,6 +246,9 @@ def test_receipt_codes():
     for code in codes:
         assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{2}", code)
         assert not set(code) & set("01IO")
+    symbols = Counter("".join(codes).replace("-", ""))  # 20,000 draws: every symbol, none far off
+    assert set(symbols) == set(chain.RECEIPT_ALPHABET)
+    assert all(450 < n < 800 for n in symbols.values()), symbols  # 625 each expected
     code = next(iter(codes))
     plain = code.replace("-", "")
     variants = [code, code.lower(), plain, f" {plain[:3]} {plain[3:]}\t", code.replace("-", " ")]
