@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import DoesNotExist
+
 from agora import clock
 from agora.ballots import electorate, queries, secrecy
 from agora.ballots.chain import (
@@ -35,7 +37,7 @@ from agora.ballots.chain import (
     receipt_code,
 )
 from agora.ballots.electorate import Voter
-from agora.ballots.models import BallotSlot, LedgerRow
+from agora.ballots.models import BallotSlot
 from agora.ballots.secret_ledger import SecretEntry, append_secret
 from agora.ballots.tally import CountedBallot, turnout, turnout_to_json
 from agora.errors import Conflict, DomainError
@@ -359,20 +361,19 @@ async def open_book(proposal_id: int, person_keys: Iterable[str]) -> Book:
     """Lock the proposal, re-check that voting is open, read the head and these persons' slots.
 
     Call inside `agora.live.events.atomic()`; the lock is held until that transaction ends."""
-    proposal = await lock(proposal_id)
-    if not is_open(proposal):
-        return Book(proposal, open=False)
-    book = Book(proposal, open=True)
+    read = await queries.book_head(proposal_id, is_postgres())
+    if read is None:
+        raise DoesNotExist(Proposal)  # as `lock`'s get() would
+    if not is_open(read.proposal):
+        return Book(read.proposal, open=False)
+    book = Book(read.proposal, open=True)
+    if read.head_seq is not None and read.head_hash is not None:
+        book.head = book.opened_at = Head(read.head_seq, read.head_hash)
+    book.public_key = bytes.fromhex(read.public_key) if read.public_key is not None else None
     wanted = list(set(person_keys))
     if wanted:
-        for row in await BallotSlot.filter(proposal_id=proposal.id, person_key__in=wanted).values(
-            "id", "person_key", "seq", "channel"
-        ):
-            book._slots[row["person_key"]] = _Slot(Earlier(row["channel"], row["seq"]), row["id"])
-    head = await LedgerRow.filter(proposal_id=proposal.id).order_by("-seq").limit(1).values("seq", "hash")
-    if head:
-        book.head = book.opened_at = Head(head[0]["seq"], head[0]["hash"])
-    book.public_key = await secrecy.public_key_of(proposal.id)
+        for row in await queries.slots_of(proposal_id, wanted):
+            book._slots[row.person_key] = _Slot(Earlier(row.channel, row.seq), row.id)
     return book
 
 

@@ -133,6 +133,56 @@ async def snapshot_stamp(snapshot_id: int) -> SnapshotStamp | None:
     return rows[0] if rows else None
 
 
+# --- opening the book (inside the writing transaction) ------------------------------------------
+
+
+class BookHead(NamedTuple):
+    proposal: Proposal
+    head_seq: int | None  # None: the ledger is empty
+    head_hash: str | None
+    public_key: str | None  # hex; None: a named vote
+
+
+@cache
+def _book_head_sql() -> str:
+    last = "FROM ballot_ledger WHERE proposal_id = p.id ORDER BY seq DESC LIMIT 1"
+    return (
+        f"SELECT {aliased(Proposal, 'p')}, (SELECT seq {last}) AS b__seq, (SELECT hash {last}) AS b__hash,"  # noqa: S608
+        " (SELECT public_key FROM vote_keys WHERE proposal_id = p.id) AS b__key"
+        " FROM proposals p WHERE p.id = ?"
+    )
+
+
+async def book_head(proposal_id: int, postgres: bool) -> BookHead | None:
+    """The proposal, its ledger's last entry and its vote key, in one statement after the lock.
+
+    On SQLite the write transaction is the lock. On PostgreSQL the proposal's row is locked first, in
+    a statement of its own: a statement that waited for the lock still reads with the snapshot it
+    started with (READ COMMITTED), so a head read in it would miss the entries the other writer has
+    just committed (two batches then took the same seq: tests/reliability/test_concurrency.py)."""
+    if postgres:
+        await fetch_rows("SELECT id FROM proposals WHERE id = ? FOR UPDATE", proposal_id)
+    rows = await fetch(_book_head_sql(), proposal_id)
+    if not rows:
+        return None
+    columns = by_alias(rows[0])
+    book = columns["b"]
+    return BookHead(hydrate(Proposal, columns["p"]), book["seq"], book["hash"], book["key"])
+
+
+class SlotRow(NamedTuple):
+    id: int
+    person_key: str
+    seq: int
+    channel: str
+
+
+async def slots_of(proposal_id: int, person_keys: list[str]) -> list[SlotRow]:
+    """These persons' slots on the proposal (at least one key)."""
+    sql = "SELECT id, person_key, seq, channel FROM ballot_slots WHERE proposal_id = ? AND person_key IN "
+    return await fetch_named(SlotRow, sql + in_list(person_keys), proposal_id, *person_keys)
+
+
 # --- the ledger's writes (inside its lock) ---------------------------------------------------------
 
 ENTRY_COLUMNS = (
