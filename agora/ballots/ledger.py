@@ -221,6 +221,7 @@ class Book:
     open: bool
     head: Head = Head(0, GENESIS)
     public_key: bytes | None = None  # a secret vote's: every entry is sealed as it is recorded
+    roll_totals: tuple[int | None, int | None] | None = None  # the frozen roll's (persons, area), as read
     _slots: dict[str, _Slot] = field(default_factory=dict)
     _entries: list[LedgerEntry | SecretEntry] = field(default_factory=list)
     _new_slots: list[NewSlot] = field(default_factory=list)
@@ -326,9 +327,9 @@ class Book:
             if moved != 1:  # the lock makes this impossible; the database's guard says it anyway
                 raise already_voted("online")
         self._entries, self._new_slots, self._moves, self._freed = [], [], [], []
-        slots = await _slot_totals_after(self)
-        secret = self.public_key is not None
-        payload = await turnout_payload(self.proposal, slots=slots, secret=secret)
+        slots, secret = await _slot_totals_after(self), self.public_key is not None
+        known = {"slots": slots, "secret": secret, "roll_totals": self.roll_totals}
+        payload = await turnout_payload(self.proposal, **known)
         hall_id = self.proposal.hall_id  # type: ignore[attr-defined]
         await emit(hall_id, "ballot.turnout", payload, durable=False)
 
@@ -370,6 +371,7 @@ async def open_book(proposal_id: int, person_keys: Iterable[str]) -> Book:
     if read.head_seq is not None and read.head_hash is not None:
         book.head = book.opened_at = Head(read.head_seq, read.head_hash)
     book.public_key = bytes.fromhex(read.public_key) if read.public_key is not None else None
+    book.roll_totals = read.roll_totals
     wanted = list(set(person_keys))
     if wanted:
         for row in await queries.slots_of(proposal_id, wanted):
@@ -396,15 +398,22 @@ def receipt_json(accepted: Accepted, voter: Voter) -> dict[str, Any]:
 
 
 async def turnout_now(
-    proposal: Proposal, *, slots: tuple[int, int] | None = None, secret: bool | None = None
+    proposal: Proposal,
+    *,
+    slots: tuple[int, int] | None = None,
+    secret: bool | None = None,
+    roll_totals: tuple[int | None, int | None] | None = None,
 ) -> dict[str, Any]:
     """Participation so far (never the split of choices), in the docs/api.md shape; `slots` (the
-    count of standing ballots and their area) and `secret` when the caller already knows them."""
+    count of standing ballots and their area), `secret` and the frozen roll's `roll_totals` (persons,
+    area) when the caller already read them."""
     voted, area = slots if slots is not None else await queries.slot_totals(proposal.id)
     persons_total = area_total = None
     if electorate.is_owners_matter(proposal) and proposal.snapshot_id is not None:
-        info = await electorate.snapshot_info(proposal)
-        persons_total, area_total = info.persons_total, info.area_cents_total
+        if roll_totals is None:
+            info = await electorate.snapshot_info(proposal)
+            roll_totals = (info.persons_total, info.area_cents_total)
+        persons_total, area_total = roll_totals
     meter = turnout(persons_total, area_total, voted, area)
     if secret is None:
         secret = await secrecy.is_secret(proposal.id)
@@ -413,11 +422,9 @@ async def turnout_now(
     return turnout_to_json(meter)
 
 
-async def turnout_payload(
-    proposal: Proposal, *, slots: tuple[int, int] | None = None, secret: bool | None = None
-) -> dict[str, Any]:
-    """The `ballot.turnout` event's payload."""
-    return {"proposal": proposal.id, "turnout": await turnout_now(proposal, slots=slots, secret=secret)}
+async def turnout_payload(proposal: Proposal, **known: Any) -> dict[str, Any]:
+    """The `ballot.turnout` event's payload (`known`: as `turnout_now` takes them)."""
+    return {"proposal": proposal.id, "turnout": await turnout_now(proposal, **known)}
 
 
 async def ledger_entries(proposal_id: int) -> list[LedgerEntry]:

@@ -141,6 +141,7 @@ class BookHead(NamedTuple):
     head_seq: int | None  # None: the ledger is empty
     head_hash: str | None
     public_key: str | None  # hex; None: a named vote
+    roll_totals: tuple[int | None, int | None] | None  # the frozen roll's persons and area; None: no roll
 
 
 @cache
@@ -148,13 +149,15 @@ def _book_head_sql() -> str:
     last = "FROM ballot_ledger WHERE proposal_id = p.id ORDER BY seq DESC LIMIT 1"
     return (
         f"SELECT {aliased(Proposal, 'p')}, (SELECT seq {last}) AS b__seq, (SELECT hash {last}) AS b__hash,"  # noqa: S608
-        " (SELECT public_key FROM vote_keys WHERE proposal_id = p.id) AS b__key"
-        " FROM proposals p WHERE p.id = ?"
+        " (SELECT public_key FROM vote_keys WHERE proposal_id = p.id) AS b__key,"
+        " s.id AS s__id, s.persons_total AS s__persons, s.area_cents_total AS s__area FROM proposals p"
+        " LEFT JOIN roll_snapshots s INDEXED BY roll_snapshots_head ON s.id = p.snapshot_id WHERE p.id = ?"
     )
 
 
 async def book_head(proposal_id: int, postgres: bool) -> BookHead | None:
-    """The proposal, its ledger's last entry and its vote key, in one statement after the lock.
+    """The proposal, its ledger's last entry, its vote key and its frozen roll's totals (for the
+    turnout), in one statement after the lock.
 
     On SQLite the write transaction is the lock. On PostgreSQL the proposal's row is locked first, in
     a statement of its own: a statement that waited for the lock still reads with the snapshot it
@@ -166,8 +169,12 @@ async def book_head(proposal_id: int, postgres: bool) -> BookHead | None:
     if not rows:
         return None
     columns = by_alias(rows[0])
-    book = columns["b"]
-    return BookHead(hydrate(Proposal, columns["p"]), book["seq"], book["hash"], book["key"])
+    book, roll = columns["b"], columns["s"]
+    totals = None
+    if roll["id"] is not None:
+        persons, area = roll["persons"], roll["area"]
+        totals = (None if persons is None else int(persons), None if area is None else int(area))
+    return BookHead(hydrate(Proposal, columns["p"]), book["seq"], book["hash"], book["key"], totals)
 
 
 class SlotRow(NamedTuple):
