@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, cast
 
 from agora import art278
@@ -167,10 +167,23 @@ async def _info_of(row: queries.SnapshotRow) -> SnapshotInfo:
         compound_id=int(row.compound_id),
         persons_total=None if row.persons_total is None else int(row.persons_total),
         area_cents_total=None if row.area_cents_total is None else int(row.area_cents_total),
-        rules=rules_from(_decoded(row.rules)),
+        rules=_compound_rules(row.rules),
         index=index,
         version=standing.snapshot_version(row.fingerprint, row.created_at),
     )
+
+
+def _compound_rules(stored: Any) -> Rules:
+    """The compound's rules from their column, decoded once per distinct text (Rules is immutable;
+    every cast reads them)."""
+    if isinstance(stored, str | bytes):
+        return _rules_of_text(stored)
+    return rules_from(_decoded(stored))
+
+
+@lru_cache(maxsize=256)
+def _rules_of_text(text: str | bytes) -> Rules:
+    return rules_from(_decoded(text))
 
 
 def _json(value: Any) -> Any:
