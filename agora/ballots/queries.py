@@ -9,7 +9,7 @@ alone makes, inside its lock: rows of plain values, no model objects (a batch ho
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from agora.ballots.chain import WITHDRAWN, LedgerEntry
@@ -254,27 +254,23 @@ async def cast_read(user_id: int, proposal_id: int) -> CastRead | None:
     return CastRead(proposal, hall, snapshot, refs)
 
 
-_CAST_MODELS_KEPT = 256
-_cast_models_seen: dict[tuple[Any, ...], tuple[Proposal, Hall]] = {}
-
-
 def _cast_models(proposal: dict[str, Any], hall: dict[str, Any]) -> tuple[Proposal, Hall]:
     """The proposal and hall models of a cast read, made once per distinct row: the key is every
     column's value as read, so any change to either row (the vote closes, a title is edited) is a new
     key and new models; nothing is served that the database did not just return. The models are
     shared by the casts that read the same rows: the cast path only reads them (building them was a
     tenth of a cast's time, most of it the proposal's dates and JSON columns)."""
-    key = (*proposal.values(), None, *hall.values())
     try:
-        return _cast_models_seen[key]
-    except KeyError:
-        pass
+        return _models_of_rows(tuple(proposal.items()), tuple(hall.items()))
     except TypeError:  # a value that cannot be a key (none of today's columns): built every time
         return hydrate(Proposal, proposal), hydrate(Hall, hall)
-    if len(_cast_models_seen) >= _CAST_MODELS_KEPT:
-        del _cast_models_seen[next(iter(_cast_models_seen))]
-    models = _cast_models_seen[key] = (hydrate(Proposal, proposal), hydrate(Hall, hall))
-    return models
+
+
+@lru_cache(maxsize=256)
+def _models_of_rows(
+    proposal: tuple[tuple[str, Any], ...], hall: tuple[tuple[str, Any], ...]
+) -> tuple[Proposal, Hall]:
+    return hydrate(Proposal, dict(proposal)), hydrate(Hall, dict(hall))
 
 
 # --- the roll as it is now ------------------------------------------------------------------------
