@@ -226,10 +226,8 @@ class Book:
     _entries: list[LedgerEntry | SecretEntry] = field(default_factory=list)
     _new_slots: list[NewSlot] = field(default_factory=list)
     _moves: list[tuple[int, int, int, int | None]] = field(default_factory=list)  # id, from, to, user
-    _freed: list[int] = field(default_factory=list)  # slots of withdrawn ballots, deleted on write
+    _freed: list[tuple[int, int]] = field(default_factory=list)  # withdrawn ballots' slots (id, area)
     opened_at: Head = Head(0, GENESIS)  # the head when the book was opened (the turnout memo's check)
-    _slots_added: int = 0  # slots this book adds (new) less those it frees
-    _area_added: int = 0  # their area, likewise
 
     def check_open(self) -> None:
         if not self.open:
@@ -264,8 +262,6 @@ class Book:
             row = NewSlot(person, entry.seq, ballot.channel, voter.area_cents, voter.owner_ref, user_id, now)
             self._new_slots.append(row)
             self._slots[person] = _Slot(Earlier(ballot.channel, entry.seq), None, row)
-            self._slots_added += 1
-            self._area_added += ballot.voter.area_cents
         elif slot.row is not None:  # a revote of a ballot added earlier to this book
             slot.row.seq = entry.seq
             slot.row.user_id = ballot.user_id
@@ -306,9 +302,7 @@ class Book:
             entry = append(self.head.hash, self.proposal.id, self.head.seq + 1, choice=WITHDRAWN, **fields)
         self.head = Head(entry.seq, entry.hash)
         self._entries.append(entry)
-        self._freed.append(slot.id)
-        self._slots_added -= 1
-        self._area_added -= area_cents  # the slot's weight: the replaced entry's, as given
+        self._freed.append((slot.id, area_cents))  # the slot's weight: the replaced entry's, as given
         del self._slots[person_key]
         return entry
 
@@ -319,17 +313,24 @@ class Book:
         proposal_id = self.proposal.id
         await queries.insert_entries(_entry_values(proposal_id, entry) for entry in self._entries)
         if self._freed:
-            await BallotSlot.filter(id__in=self._freed).delete()
+            await BallotSlot.filter(id__in=[slot_id for slot_id, _area in self._freed]).delete()
         if self._new_slots:
             await queries.insert_slots((proposal_id, *slot.values()) for slot in self._new_slots)
         for slot_id, old, new, user_id in self._moves:
             moved = await BallotSlot.filter(id=slot_id, seq=old).update(seq=new, user_id=user_id)
             if moved != 1:  # the lock makes this impossible; the database's guard says it anyway
                 raise already_voted("online")
+        change = (
+            len(self._new_slots) - len(self._freed),
+            sum(slot.area_cents for slot in self._new_slots) - sum(area for _id, area in self._freed),
+        )
         self._entries, self._new_slots, self._moves, self._freed = [], [], [], []
-        slots, secret = await _slot_totals_after(self), self.public_key is not None
-        known = {"slots": slots, "secret": secret, "roll_totals": self.roll_totals}
-        payload = await turnout_payload(self.proposal, **known)
+        payload = await turnout_payload(
+            self.proposal,
+            slots=await _slot_totals_after(self, change),
+            secret=self.public_key is not None,
+            roll_totals=self.roll_totals,
+        )
         hall_id = self.proposal.hall_id  # type: ignore[attr-defined]
         await emit(hall_id, "ballot.turnout", payload, durable=False)
 
@@ -344,17 +345,18 @@ _SLOT_TOTALS_KEPT = 512
 _slot_totals: dict[int, tuple[Head, int, int]] = {}  # proposal id -> (head, slots, area cents)
 
 
-async def _slot_totals_after(book: Book) -> tuple[int, int]:
+async def _slot_totals_after(book: Book, change: tuple[int, int]) -> tuple[int, int]:
+    """The slots and their area after `book`'s write, which changed them by `change`."""
     proposal_id = book.proposal.id
     known = _slot_totals.pop(proposal_id, None)
     if known is not None and known[0] == book.opened_at:
-        totals = (known[1] + book._slots_added, known[2] + book._area_added)
+        totals = (known[1] + change[0], known[2] + change[1])
     else:
         totals = await queries.slot_totals(proposal_id)
     if len(_slot_totals) >= _SLOT_TOTALS_KEPT:
         del _slot_totals[next(iter(_slot_totals))]  # the least recently written
     _slot_totals[proposal_id] = (book.head, *totals)
-    book.opened_at, book._slots_added, book._area_added = book.head, 0, 0
+    book.opened_at = book.head
     return totals
 
 
