@@ -21,6 +21,7 @@ import pytest
 from agora.rooms import roll_import
 from agora.rooms.models import Hall, Unit
 from agora.rooms.roll_csv import MAX_ROWS
+from bench.servers import child_pids
 from tests.proposals.factories import make_hall as make_hall_row
 from tests.proposals.factories import member
 from tests.rooms.factories import admin_headers, big_roll, import_roll, make_hall
@@ -233,20 +234,6 @@ def test_a_server_process_that_is_itself_a_child_still_exits_after_a_big_import(
 # --- the parse worker ends with its server ---------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 def _cmdline(pid: int) -> bytes:
     return Path(f"/proc/{pid}/cmdline").read_bytes()
 
@@ -290,7 +277,7 @@ async def _parse_worker_after_a_big_import(client: httpx.AsyncClient, server) ->
         await make_hall(http, admin, "compound", "big", "江景苑")
         imported = await import_roll(http, admin, "big", text)
     assert imported.status_code == 200, imported.text[:300]
-    owners = [(w, c) for w in _children(server.process.pid) for c in _children(w)]
+    owners = [(w, c) for w in child_pids(server.process.pid) for c in child_pids(w)]
     parse_workers = [(w, c) for w, c in owners if b"multiprocessing" in _cmdline(c)]
     assert len(parse_workers) == 1, owners
     return parse_workers[0]
