@@ -10,7 +10,9 @@
   is agora's, byte for byte (`bench.cases_http` checks), so the page's ratio to it measures agora's own
   work around the template: reads, access checks, the pipeline, the response;
 - `WS /ws`: a minimal websocket endpoint that keeps its clients;
-- `POST /broadcast`: sends the request body, as text, to every connected `/ws` client.
+- `POST /broadcast`: sends the request body, as text, to every connected `/ws` client; with
+  `AGORA_BENCH_REDIS_URL` set, publishes it on a Redis channel instead, and every process (`--workers N`)
+  sends what it hears there to its own clients: the bare shape of agora's fan-out through Redis.
 """
 
 from __future__ import annotations
@@ -125,14 +127,33 @@ async def socket(websocket: WebSocket) -> None:
         CLIENTS.discard(websocket)
 
 
-async def broadcast(request: Request) -> Response:
-    text = (await request.body()).decode()
+REDIS_URL = os.environ.get("AGORA_BENCH_REDIS_URL", "")
+CHANNEL = f"agora-bench:broadcast:{os.getppid() if os.environ.get('AGORA_BENCH_WORKERS') else os.getpid()}"
+REDIS: list[Any] = []  # the publishing connection, when broadcasting through Redis
+
+
+async def send_to_clients(text: str) -> None:
     for client in list(CLIENTS):
         try:
             await client.send_text(text)
         except Exception:  # noqa: BLE001 — a closing client
             CLIENTS.discard(client)
+
+
+async def broadcast(request: Request) -> Response:
+    text = (await request.body()).decode()
+    if REDIS:
+        await REDIS[0].publish(CHANNEL, text)
+    else:
+        await send_to_clients(text)
     return PlainTextResponse(str(len(CLIENTS)))
+
+
+async def listen(pubsub: Any) -> None:
+    while True:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+        if message and message.get("type") == "message":
+            await send_to_clients(message["data"].decode())
 
 
 async def healthz(request: Request) -> Response:
@@ -141,7 +162,26 @@ async def healthz(request: Request) -> Response:
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    yield
+    if not REDIS_URL:
+        yield
+        return
+    import asyncio
+
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(CHANNEL)
+    listener = asyncio.create_task(listen(pubsub))
+    REDIS.append(client)
+    try:
+        yield
+    finally:
+        REDIS.clear()
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        await pubsub.aclose()
+        await client.aclose()
 
 
 app = Starlette(
@@ -162,11 +202,15 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     if os.environ.get("AGORA_BENCH_THREAD"):
         THREAD.append(capture_page(os.environ["AGORA_BENCH_THREAD"], os.environ["AGORA_BENCH_COOKIE"]))
+    if args.workers > 1:
+        os.environ["AGORA_BENCH_WORKERS"] = str(args.workers)  # the workers share this process's channel
     uvicorn.run(
-        app,
+        "bench.baseline_apps:app" if args.workers > 1 else app,
+        workers=args.workers if args.workers > 1 else None,
         host="127.0.0.1",
         port=args.port,
         ws_per_message_deflate=False,

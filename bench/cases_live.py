@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from bench.harness import Context, NotMeasurable, Result
@@ -51,7 +52,7 @@ def _clients(users: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
 def fanout_once(
     ctx: Context,
     world: World,
-    port: int,
+    server: Server,
     clients: list[dict[str, Any]],
     trigger: dict[str, Any],
     messages: int,
@@ -62,7 +63,8 @@ def fanout_once(
         {
             "mode": "ws_fanout",
             "cycle_offset": offset,
-            "port": port,
+            "port": server.port,
+            "watch_pids": server.pids(),
             "path": WS_PATH,
             "clients": clients,
             "trigger": trigger,
@@ -86,26 +88,14 @@ def bench_fanout(ctx: Context) -> Result:
     baseline = start_baseline(world.server.log_path.parent)
     try:
         for run in range(ctx.runs):
-            measured = fanout_once(ctx, world, world.server.port, clients, trigger, ctx.sizes.fanout_messages)
+            measured = fanout_once(ctx, world, world.server, clients, trigger, ctx.sizes.fanout_messages)
             if measured["trigger_errors"]:
                 raise RuntimeError(f"posting a comment failed: {measured['trigger_errors'][0]}")
             sample = measured.get("sample") or result.details.get("sample") or ""
             if sample:
                 result.details["sample"] = sample
                 result.details["message_bytes"] = len(sample.encode())
-            bare_trigger = {"method": "POST", "path": "/broadcast", "body": _with_marker(sample)}
-            bare = ctx.load(
-                {
-                    "mode": "ws_fanout",
-                    "port": baseline.port,
-                    "path": "/ws",
-                    "clients": [{"headers": {}} for _ in clients],
-                    "trigger": bare_trigger,
-                    "messages": ctx.sizes.fanout_messages,
-                    "connect_concurrency": 100,
-                    "message_timeout": 15,
-                }
-            )
+            bare = bare_fanout(ctx, baseline, len(clients), sample)
             last.values.append(measured["last_ms"]["p99"])
             last.baseline.append(bare["last_ms"]["p99"])
             median.values.append(measured["last_ms"]["p50"])
@@ -121,6 +111,23 @@ def bench_fanout(ctx: Context) -> Result:
         "the comment's write (SQLite, synchronous=FULL) and rendering; the bare broadcast sends the same text"
     )
     return result
+
+
+def bare_fanout(ctx: Context, baseline: Server, clients: int, sample: str) -> dict[str, Any]:
+    """The bare broadcast of the same text to as many clients."""
+    return ctx.load(
+        {
+            "mode": "ws_fanout",
+            "port": baseline.port,
+            "watch_pids": baseline.pids(),
+            "path": "/ws",
+            "clients": [{"headers": {}} for _ in range(clients)],
+            "trigger": {"method": "POST", "path": "/broadcast", "body": _with_marker(sample)},
+            "messages": ctx.sizes.fanout_messages,
+            "connect_concurrency": 100,
+            "message_timeout": 15,
+        }
+    )
 
 
 def _with_marker(sample: str) -> str:
@@ -142,6 +149,8 @@ def _brief(measured: dict[str, Any]) -> dict[str, Any]:
     brief.update(
         last_ms=measured["last_ms"],
         trigger_ms=measured.get("trigger_ms"),  # the POST alone: how much of last_ms is the write
+        server_cpu_ms=measured.get("server_cpu_ms"),  # a message's CPU, server and load generator
+        client_cpu_ms=measured.get("client_cpu_ms"),
         connect_s=round(measured["connect_s"], 2),
         closed_codes=measured["closed_codes"],
         connect_failures=measured["connect_failures"],
@@ -163,7 +172,7 @@ def bench_fanout_max(ctx: Context) -> Result:
     all_met = True
     for run in range(ctx.runs):
         measured = fanout_once(
-            ctx, world, world.server.port, clients, trigger, max(3, ctx.sizes.fanout_messages // 5)
+            ctx, world, world.server, clients, trigger, max(3, ctx.sizes.fanout_messages // 5)
         )
         complete = (
             measured["messages_complete"] == measured["messages_sent"] and not measured["missing_deliveries"]
@@ -225,7 +234,8 @@ def _rss_per_connection(ctx: Context, server: Any, path: str, clients: list[dict
 
 def bench_fanout_redis(ctx: Context) -> Result:
     """The same fan-out through Redis pub/sub across two workers, against one worker in-process; beside
-    it, through Redis with one worker (the hop alone) and the workers' CPU a comment in each."""
+    it, through Redis with one worker (the hop alone), the workers' CPU a comment in each, and the bare
+    broadcast both ways (what the two-worker shape costs on this machine with no agora code in it)."""
     n = ctx.sizes.fanout_clients
     result = Result("fanout_redis", f"Comment fan-out to {n:,} members through Redis, 2 workers")
     if not ctx.redis_url:
@@ -245,18 +255,30 @@ def bench_fanout_redis(ctx: Context) -> Result:
     cpu_two = result.figure(
         "workers' CPU a comment (Redis, 2 workers)", "ms", baseline_label="in-process, 1 worker"
     )
+    bare_two = result.figure(
+        "bare broadcast p99 (Redis, 2 workers)", "ms", baseline_label="bare broadcast, 1 worker"
+    )
     messages = ctx.sizes.fanout_messages
+    work = world.server.log_path.parent
+    bare_env = {**os.environ, "AGORA_BENCH_REDIS_URL": ctx.redis_url}
+    bare_redis = bare_local = None
 
     def measured(server: Server) -> tuple[dict[str, Any], float]:
-        before = server.cpu_seconds()
-        outcome = fanout_once(ctx, world, server.port, clients, trigger, messages)
-        return outcome, (server.cpu_seconds() - before) * 1000 / max(1, outcome["messages_complete"])
+        outcome = fanout_once(ctx, world, server, clients, trigger, messages)
+        return outcome, outcome["server_cpu_ms"]
 
     try:
+        bare_redis = start_baseline(work, env=bare_env, workers=2)
+        bare_local = start_baseline(work)
         for run in range(ctx.runs):
             through_redis, redis_cpu = measured(two)
             in_process, local_cpu = measured(world.server)
             through_one, _one_cpu = measured(one)
+            sample = in_process.get("sample") or ""
+            bare_through_redis = bare_fanout(ctx, bare_redis, len(clients), sample)
+            bare_in_process = bare_fanout(ctx, bare_local, len(clients), sample)
+            bare_two.values.append(bare_through_redis["last_ms"]["p99"])
+            bare_two.baseline.append(bare_in_process["last_ms"]["p99"])
             last.values.append(through_redis["last_ms"]["p99"])
             last.baseline.append(in_process["last_ms"]["p99"])
             hop.values.append(through_one["last_ms"]["p99"])
@@ -267,10 +289,13 @@ def bench_fanout_redis(ctx: Context) -> Result:
                 "redis": _brief(through_redis),
                 "in_process": _brief(in_process),
                 "redis_one_worker": _brief(through_one),
+                "bare_redis": _brief(bare_through_redis),
+                "bare_in_process": _brief(bare_in_process),
             }
     finally:
-        two.stop()
-        one.stop()
+        for server in (two, one, bare_redis, bare_local):
+            if server is not None:
+                server.stop()
     figure = last.as_dict()
     a, b = figure["value"]["median"], figure["baseline"]["median"]
     result.target("p99 ≤ in-process p99 + 10 ms", None if a is None or b is None else a <= b + 10)
@@ -280,7 +305,10 @@ def bench_fanout_redis(ctx: Context) -> Result:
     result.notes.append(
         "the same path through Redis with one worker measures the hop alone; with two, three busy "
         "processes (two workers and the load generator with its 1,000 sockets) share this machine's two "
-        "cores, which the in-process run (one worker and the load generator) does not: compare the "
-        "workers' CPU a comment, which is agora's own work"
+        "cores, which the in-process run (one worker and the load generator) does not. The bare "
+        "broadcast through Redis with two workers, against the bare broadcast in one process, measures "
+        "that shape's cost here with no agora code in it; the workers' CPU a comment (while the "
+        "comments are sent, not while connecting) is agora's own work, and each run's details give the "
+        "load generator's CPU a comment (client_cpu_ms) beside it"
     )
     return result

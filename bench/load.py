@@ -300,6 +300,8 @@ async def run_ws_fanout(spec: dict[str, Any]) -> dict[str, Any]:
     missing = 0
     trigger_errors: list[str] = []
     sent = 0
+    watched = [int(pid) for pid in spec.get("watch_pids", ())]
+    cpu_before = (time.process_time(), _cpu_of(watched))
     try:
         for _ in range(int(spec["messages"])):
             if time.perf_counter() > deadline or not fleet.alive():
@@ -334,9 +336,11 @@ async def run_ws_fanout(spec: dict[str, Any]) -> dict[str, Any]:
             fleet.marker = None
             await asyncio.sleep(float(spec.get("pause", 0.05)))
     finally:
+        cpu_after = (time.process_time(), _cpu_of(watched))
         await connection.close()
         alive_after = fleet.alive()
         await close_fleet(fleet)
+    per_message = 1000 / max(1, len(last_ms))
     return {
         "mode": "ws_fanout",
         "clients": len(spec["clients"]),
@@ -354,7 +358,17 @@ async def run_ws_fanout(spec: dict[str, Any]) -> dict[str, Any]:
         "trigger_ms": latency_summary(trigger_ms),
         "trigger_errors": trigger_errors[:3],
         "sample": fleet.sample,
+        # CPU while the messages were probed (not while connecting): this process's, and the
+        # server's (`watch_pids`): on a shared machine, what competes for the cores per message.
+        "client_cpu_ms": (cpu_after[0] - cpu_before[0]) * per_message,
+        "server_cpu_ms": (cpu_after[1] - cpu_before[1]) * per_message if watched else None,
     }
+
+
+def _cpu_of(pids: list[int]) -> float:
+    from bench.servers import cpu_seconds
+
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 async def run_ws_idle(spec: dict[str, Any]) -> dict[str, Any]:

@@ -186,13 +186,16 @@ def start_agora(
     return server
 
 
-def start_baseline(work: Path, server: str = "uvicorn", env: dict[str, str] | None = None) -> Server:
+def start_baseline(
+    work: Path, server: str = "uvicorn", env: dict[str, str] | None = None, workers: int = 1
+) -> Server:
     """The bare baselines (bench.baseline_apps) under uvicorn, as agora, or under granian; `env` for
-    the `/thread` page (agora's environment and AGORA_BENCH_THREAD/AGORA_BENCH_COOKIE)."""
+    the `/thread` page (agora's environment and AGORA_BENCH_THREAD/AGORA_BENCH_COOKIE) or the broadcast
+    through Redis (AGORA_BENCH_REDIS_URL)."""
     port = free_port()
     log_path = work / f"baseline-{server}-{port}.log"
     log = log_path.open("wb")
-    command = [PYTHON, "-m", "bench.baseline_apps", "--port", str(port)]
+    command = [PYTHON, "-m", "bench.baseline_apps", "--port", str(port), "--workers", str(workers)]
     if server == "granian":
         command = granian_command("bench.baseline_apps:app", port)
     process = subprocess.Popen(  # noqa: S603
@@ -202,6 +205,6 @@ def start_baseline(work: Path, server: str = "uvicorn", env: dict[str, str] | No
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = Server("baseline", process, port, log_path)
+    server = Server("baseline", process, port, log_path, workers=workers)
     wait_ready(server, "/healthz")
     return server
