@@ -294,6 +294,33 @@ async def test_the_parse_worker_ends_when_the_server_is_stopped(client, served) 
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
+async def test_the_app_s_shutdown_ends_the_parse_worker(settings) -> None:  # type: ignore[no-untyped-def]
+    """The app's own shutdown ends the parse worker, while the process that served it lives on (so
+    the worker's watch on its parent has nothing to notice): an app stopped inside a longer-lived
+    process (a test, an embedding server) leaves no worker behind."""
+    from agora.app import create_app
+    from tests.support import TEST_PASSWORDS
+
+    app = create_app(settings)
+    text, _hand = big_roll(buildings=60)
+    assert len(text.encode()) > roll_import.IN_THREAD_BELOW  # parsed in the worker process
+    before = set(child_pids(os.getpid()))
+    async with app.router.lifespan_context(app):
+        app.state.passwords = TEST_PASSWORDS
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=120) as http:
+            admin = await admin_headers(http)
+            await make_hall(http, admin, "compound", "big", "江景苑")
+            imported = await import_roll(http, admin, "big", text)
+        assert imported.status_code == 200, imported.text[:300]
+        new = set(child_pids(os.getpid())) - before  # the worker (and the spawn's resource tracker)
+        workers = [c for c in new if b"spawn_main" in _cmdline(c)]
+        assert len(workers) == 1, [_cmdline(c) for c in new]
+    assert await _gone(workers[0], 5), "the roll's parse worker outlived the app's shutdown"
+    assert roll_import._pool is None
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
 async def test_the_parse_worker_ends_when_its_server_process_is_killed(client, served) -> None:  # type: ignore[no-untyped-def]
     worker, parse_worker = await _parse_worker_after_a_big_import(client, served)
     os.kill(worker, signal.SIGKILL)  # no shutdown, no exit hook at all
