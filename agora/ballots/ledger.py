@@ -174,13 +174,10 @@ def check_open(proposal: Proposal) -> None:
 
 
 async def lock(proposal_id: int) -> Proposal:
-    """Re-read the proposal inside the writing transaction, holding its lock until commit.
-
-    On SQLite the write transaction itself is the lock (one writer at a time)."""
-    query = Proposal.filter(id=proposal_id)
-    if is_postgres():
-        query = query.select_for_update()
-    return await query.get()
+    """Re-read the proposal inside the writing transaction, holding its lock until commit
+    (`queries.lock_proposal`)."""
+    await queries.lock_proposal(proposal_id, is_postgres())
+    return await Proposal.get(id=proposal_id)
 
 
 @dataclass

@@ -155,16 +155,22 @@ def _book_head_sql() -> str:
     )
 
 
-async def book_head(proposal_id: int, postgres: bool) -> BookHead | None:
-    """The proposal, its ledger's last entry, its vote key and its frozen roll's totals (for the
-    turnout), in one statement after the lock.
+async def lock_proposal(proposal_id: int, postgres: bool) -> None:
+    """Hold the proposal's lock until the transaction ends: every writer of its ledger takes it first.
 
-    On SQLite the write transaction is the lock. On PostgreSQL the proposal's row is locked first, in
-    a statement of its own: a statement that waited for the lock still reads with the snapshot it
-    started with (READ COMMITTED), so a head read in it would miss the entries the other writer has
-    just committed (two batches then took the same seq: tests/reliability/test_concurrency.py)."""
+    On SQLite the write transaction is the lock. On PostgreSQL the proposal's row is locked in a
+    statement of its own: a statement that waited for the lock still reads with the snapshot it
+    started with (READ COMMITTED), so rows other than the proposal's read in it (the ledger's head)
+    would miss what the other writer has just committed (two batches then took the same seq:
+    tests/reliability/test_concurrency.py)."""
     if postgres:
         await fetch_rows("SELECT id FROM proposals WHERE id = ? FOR UPDATE", proposal_id)
+
+
+async def book_head(proposal_id: int, postgres: bool) -> BookHead | None:
+    """The proposal, its ledger's last entry, its vote key and its frozen roll's totals (for the
+    turnout), in one statement after the lock (`lock_proposal`)."""
+    await lock_proposal(proposal_id, postgres)
     rows = await fetch(_book_head_sql(), proposal_id)
     if not rows:
         return None
