@@ -130,8 +130,7 @@ async def post_comment(
                 comment_id=comment.id,
                 at=comment.created_at,
             )
-        await emit(access.hall.id, "comment.created", comment_json(comment))
-        await announce_summary(access.hall.id, comment.proposal_id)  # type: ignore[attr-defined]
+        await emit_comment(access.hall.id, "comment.created", comment)
     return comment
 
 
@@ -169,8 +168,7 @@ async def edit_comment(access: HallAccess, comment: Comment, actor: User, body: 
         await record(
             "comment.edit", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
         )
-        await emit(fresh.hall_id, "comment.edited", comment_json(fresh))
-        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
+        await emit_comment(fresh.hall_id, "comment.edited", fresh)
     return fresh
 
 
@@ -187,8 +185,7 @@ async def delete_comment(access: HallAccess, comment: Comment, actor: User) -> C
         await record(
             "comment.delete", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
         )
-        await emit(fresh.hall_id, "comment.deleted", comment_json(fresh))
-        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
+        await emit_comment(fresh.hall_id, "comment.deleted", fresh)
     return fresh
 
 
@@ -213,8 +210,7 @@ async def pin_official(access: HallAccess, comment: Comment, actor: User) -> Com
         await record(
             "comment.official", actor=actor, object_type="comment", object_id=fresh.id, hall_id=fresh.hall_id
         )
-        await emit(fresh.hall_id, "comment.edited", comment_json(fresh))
-        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
+        await emit_comment(fresh.hall_id, "comment.edited", fresh)
     return fresh
 
 
@@ -295,12 +291,13 @@ async def summary(proposal: Proposal) -> tuple[dict[str, int], int]:
     return counts, total
 
 
-async def announce_summary(hall_id: int, proposal_id: int) -> None:
-    """After a comment changed (inside its transaction): the count and stances, live, as the page
-    shows them (`proposal.discussion`; not durable: the next one carries the current figures)."""
-    stances, total = await summary(Proposal(id=proposal_id))
-    payload = {"proposal": proposal_id, "comments": total, "stances": stances}
-    await emit(hall_id, "proposal.discussion", payload, durable=False)
+async def emit_comment(hall_id: int, event_type: str, comment: Comment) -> None:
+    """A comment event for the hall (inside the change's transaction), carrying the discussion's count
+    and stances after the change (`discussion`, as the page shows them): one message a change to every
+    phone in the hall, and a client that catches up with `since=` gets the figures with the comments."""
+    stances, total = await summary(Proposal(id=comment.proposal_id))  # type: ignore[attr-defined]
+    figures = {"comments": total, "stances": stances}
+    await emit(hall_id, event_type, {**comment_json(comment), "discussion": figures})
 
 
 async def stances(proposal: Proposal) -> dict[str, int]:

@@ -2,9 +2,9 @@
 
 Registered with the hub when this module is imported (the routes module imports it). A new comment
 is appended to its parent's replies (or the proposal's top level); an edited, hidden, restored or
-deleted comment replaces its own box by id, and the discussion's count and stances follow
-(`proposal.discussion`); a state change replaces the proposal's state badge and its actions (the
-Vote button appears when voting opens).
+deleted comment replaces its own box by id; every comment event carries the discussion's count and
+stances after it (`discussion`), which replace the page's in the same message. A state change
+replaces the proposal's state badge and its actions (the Vote button appears when voting opens).
 Each also adds a line to the proposal's `role="log"` region for screen readers.
 """
 
@@ -32,12 +32,13 @@ def render_comment_created(env: Any, message: dict[str, Any]) -> str:
     proposal_id = int(message["proposal"])
     target = f"replies-{int(message['parent'])}" if message.get("parent") else f"replies-root-{proposal_id}"
     thread = _render(env, "proposals/_thread.html", node=comment_view(message), depth=0, max_depth=4)
-    return f'<div hx-swap-oob="beforeend:#{target}">{thread}</div>' + _log_line(env, proposal_id, message)
+    added = f'<div hx-swap-oob="beforeend:#{target}">{thread}</div>'
+    return added + _figures(env, message) + _log_line(env, proposal_id, message)
 
 
 def render_comment_changed(env: Any, message: dict[str, Any]) -> str:
     box = _render(env, "proposals/_comment.html", c=comment_view(message), oob=True)
-    return box + _log_line(env, int(message["proposal"]), message)
+    return box + _figures(env, message) + _log_line(env, int(message["proposal"]), message)
 
 
 def render_proposal_state(env: Any, message: dict[str, Any]) -> str:
@@ -54,10 +55,13 @@ def render_proposal_state(env: Any, message: dict[str, Any]) -> str:
     return badge + actions + _log_line(env, proposal_id, message)
 
 
-def render_discussion(env: Any, message: dict[str, Any]) -> str:
+def _figures(env: Any, message: dict[str, Any]) -> str:
     """The comment count and stance badges after a comment was added, edited, hidden or deleted."""
-    proposal_id, count = int(message["proposal"]), int(message["comments"])
-    stances = {str(k): int(v) for k, v in dict(message["stances"]).items()}
+    figures = message.get("discussion")
+    if not isinstance(figures, dict):
+        return ""
+    proposal_id, count = int(message["proposal"]), int(figures["comments"])
+    stances = {str(k): int(v) for k, v in dict(figures["stances"]).items()}
     badges = _render(env, "proposals/_summary.html", proposal_id=proposal_id, stances=stances, oob=True)
     number = _render(env, "proposals/_count.html", proposal_id=proposal_id, comment_count=count, oob=True)
     return number + badges
@@ -90,4 +94,3 @@ for _type in ("comment.created", "comment.edited", "comment.hidden", "comment.re
     register_json_shaper(_type, comment_for_json)
 register_renderer("proposal.state", render_proposal_state)
 register_renderer("proposal.locked", render_proposal_locked)
-register_renderer("proposal.discussion", render_discussion)

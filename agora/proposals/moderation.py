@@ -16,11 +16,10 @@ from agora.accounts.models import User
 from agora.audit.services import record
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
-from agora.live.events import atomic, emit
+from agora.live.events import atomic
 from agora.proposals import permissions
-from agora.proposals.discussion import announce_summary
+from agora.proposals.discussion import emit_comment
 from agora.proposals.models import Comment, CommentReport, ModerationEntry
-from agora.proposals.serialize import comment_json
 from agora.rooms.access import HallAccess
 
 MAX_REASON = 500
@@ -50,8 +49,7 @@ async def hide(access: HallAccess, comment: Comment, actor: User, reason: Any) -
         await fresh.save(update_fields=["hidden_at", "hidden_reason", "hidden_by_id"])
         await CommentReport.filter(comment_id=fresh.id, resolved_at=None).update(resolved_at=now)
         await _log(fresh, "hide", actor, text)
-        await emit(fresh.hall_id, "comment.hidden", comment_json(fresh))
-        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
+        await emit_comment(fresh.hall_id, "comment.hidden", fresh)
     return fresh
 
 
@@ -65,8 +63,7 @@ async def restore(access: HallAccess, comment: Comment, actor: User, reason: Any
         fresh.hidden_at, fresh.hidden_reason, fresh.hidden_by_id = None, "", None
         await fresh.save(update_fields=["hidden_at", "hidden_reason", "hidden_by_id"])
         await _log(fresh, "restore", actor, text)
-        await emit(fresh.hall_id, "comment.restored", comment_json(fresh))
-        await announce_summary(fresh.hall_id, fresh.proposal_id)  # type: ignore[attr-defined]
+        await emit_comment(fresh.hall_id, "comment.restored", fresh)
     return fresh
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from datetime import timedelta
@@ -62,6 +63,7 @@ async def test_two_members_one_posts_the_other_sees_it_live(client: httpx.AsyncC
         assert message["type"] == "comment.created" and isinstance(message["seq"], int)
         assert message["id"] == cid and message["proposal"] == pid and message["parent"] is None
         assert message["stance"] == "support" and message["official"] is False and message["hidden"] is None
+        assert message["discussion"] == {"comments": 1, "stances": {"support": 1, "oppose": 0, "question": 0}}
         assert message["author"].startswith("zhou")
         assert_no_xss(message["body_html"])
         fragment = await until(html_ws, lambda t: f'id="comment-{cid}"' in t)
@@ -110,6 +112,42 @@ async def test_two_members_one_posts_the_other_sees_it_live(client: httpx.AsyncC
         assert state["proposal"] == pid and state["state"] == "consultation" and state["from"] == "draft"
         badge = await until(html_ws, lambda t: f'id="proposal-state-{pid}"' in t)
         assert 'hx-swap-oob="true"' in badge and ("征求意见" in badge or "Consultation" in badge)
+
+
+async def test_a_comment_is_one_message_carrying_the_discussion_s_figures(
+    client: httpx.AsyncClient, server, hall
+) -> None:  # type: ignore[no-untyped-def]
+    """Each comment change reaches a phone as one message, with the count and stances after it (as
+    the proposal reads then): a busy discussion costs every phone in the hall one message a comment,
+    and a client catching up with `since=` gets the figures with the comments it missed."""
+    wang, lili, zhou = await api(client, "wang"), await api(client, "lili"), await api(client, "zhou")
+    party = await api(client, "party")
+    pid = await create(client, zhou, "sunny")
+    url = f"{server.ws_url}/ws/halls/sunny?format=json"
+    messages: list[dict[str, Any]] = []
+    figures: list[dict[str, Any]] = []
+    async with connect(url, additional_headers=lili) as ws:
+        await until(ws, lambda t: '"presence"' in t)
+        for n, (author, stance) in enumerate([(wang, "support"), (zhou, "oppose"), (wang, "question")]):
+            body = {"body": f"意见 {n}", "stance": stance}
+            posted = await client.post(f"/api/v1/proposals/{pid}/comments", json=body, headers=author)
+            assert posted.status_code == 201
+            figures.append((await client.get(f"/api/v1/proposals/{pid}", headers=lili)).json()["stances"])
+        last = posted.json()["id"]
+        hidden = await client.post(f"/api/v1/comments/{last}/hide", json={"reason": "广告"}, headers=party)
+        assert hidden.status_code == 200, hidden.text
+        figures.append((await client.get(f"/api/v1/proposals/{pid}", headers=lili)).json()["stances"])
+        with contextlib.suppress(TimeoutError):
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 1.0))
+                if message["type"] != "presence":
+                    messages.append(message)
+    assert [m["type"] for m in messages] == ["comment.created"] * 3 + ["comment.hidden"]
+    assert [m["discussion"]["stances"] for m in messages] == figures
+    assert [m["discussion"]["comments"] for m in messages] == [1, 2, 3, 3]
+    async with connect(f"{url}&since={messages[0]['seq']}", additional_headers=lili) as ws:
+        missed = [json.loads(await until(ws, lambda t: '"seq":null' not in t)) for _ in messages[1:]]
+    assert [m["discussion"] for m in missed] == [m["discussion"] for m in messages[1:]]
 
 
 async def test_a_reconnecting_client_catches_up_with_since(client: httpx.AsyncClient, server, hall) -> None:  # type: ignore[no-untyped-def]
