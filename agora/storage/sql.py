@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.fields import DatetimeField
 from tortoise.models import Model
@@ -45,7 +45,7 @@ def _for_postgres(sql: str) -> str:
 
 def _connection(sql: str) -> tuple[BaseDBAsyncClient, str]:
     """The current connection (the transaction's, inside one) and `sql` in its placeholder style."""
-    conn = connections.get("default")
+    conn = get_connection("default")
     if conn.capabilities.dialect == "postgres":
         sql = _for_postgres(sql)
     return conn, sql
