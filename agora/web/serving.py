@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import http
 import logging
 import re
 import resource
@@ -15,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+import uvicorn.logging
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -26,21 +28,68 @@ _SECRET_QUERY = re.compile(r"(?i)([?&#](?:" + "|".join(SECRET_PARAMS) + r")=)[^&
 
 def redact(text: str) -> str:
     """`?receipt=ABC&x=1` → `?receipt=[redacted]&x=1`: codes never reach a log line."""
+    if "=" not in text:  # the pattern needs one: most lines (every API path) skip the regex
+        return text
     return _SECRET_QUERY.sub(r"\1[redacted]", text)
+
+
+def _has_secret(value: object) -> bool:
+    return isinstance(value, str) and "=" in value and _SECRET_QUERY.search(value) is not None
 
 
 class RedactSecrets(logging.Filter):
     """Rewrites a record's message and arguments (uvicorn's access log passes the path with its
-    query as an argument) so no receipt, invite code or token is written by any handler."""
+    query as an argument) so no receipt, invite code or token is written by any handler.
+    A record with nothing to redact is left as it is (no new tuple): this runs on every request."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        args = record.args
+        if isinstance(args, tuple):
+            for value in args:
+                if _has_secret(value):
+                    record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+                    break
+        elif isinstance(args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in args.items()}
         return True
+
+
+ACCESS_FORMAT = '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
+_STATUS_LINES: dict[int, str] = {}
+
+
+def _status_line(code: int) -> str:
+    """`201 Created`, as uvicorn's access formatter writes it, looked up once per code."""
+    line = _STATUS_LINES.get(code)
+    if line is None:
+        try:
+            phrase = http.HTTPStatus(code).phrase
+        except ValueError:
+            phrase = ""
+        line = _STATUS_LINES[code] = f"{code} {phrase}"
+    return line
+
+
+class AccessFormatter(uvicorn.logging.AccessFormatter):
+    """uvicorn's access line, byte for byte, without its per-line copy of the record and status
+    lookup when there are no colours and the format is uvicorn's own: an access line is written for
+    every request, and on a voting day's loop it was a tenth of each ballot's time
+    (docs/bench.md). With colours or another format, uvicorn's own code runs."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        args = record.args
+        if self.use_colors or self._style._fmt != ACCESS_FORMAT or not (
+            isinstance(args, tuple) and len(args) == 5
+        ):
+            return super().formatMessage(record)
+        client_addr, method, full_path, http_version, status_code = args
+        level = record.levelname
+        return (
+            f'{level}:{" " * (8 - len(level))} {client_addr} - "{method} {full_path} HTTP/{http_version}" '
+            f"{_status_line(int(status_code))}"  # type: ignore[call-overload]
+        )
 
 
 REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "agora")
@@ -59,6 +108,10 @@ def uvicorn_log_config() -> dict[str, Any]:
     (a filter on a logger does not see records propagated from its children)."""
     config: dict[str, Any] = {**LOGGING_CONFIG}
     config["filters"] = {"redact": {"()": "agora.web.serving.RedactSecrets"}}
+    config["formatters"] = {
+        **LOGGING_CONFIG["formatters"],
+        "access": {**LOGGING_CONFIG["formatters"]["access"], "()": "agora.web.serving.AccessFormatter"},
+    }
     config["handlers"] = {
         name: {**handler, "filters": ["redact"]} for name, handler in LOGGING_CONFIG["handlers"].items()
     }
@@ -165,6 +218,59 @@ def connection_cap(limits: Limits, nofile: int) -> int:
     return min(limits.max_connections, derived) if limits.max_connections else derived
 
 
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class OneWriteResponse:
+    """A connection's transport as one request's response cycle sees it: the status line and headers
+    are held back and go out in one write with the body that follows them.
+
+    uvicorn writes the head and the body with a write each, so every answer was two sends, two TCP
+    segments and, for a phone on a slow link or the benchmark's client on the same two cores, two
+    wake-ups for one response. Starlette (and the gzip middleware, which holds the head until it has
+    seen the body) sends the body right after the head within the same step of the event loop, so the
+    held head waits for nothing; should a body be slow to come (a streamed answer), the head goes out
+    by itself at the end of the loop's current step. `100 Continue` is never held."""
+
+    __slots__ = ("_head", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._head: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            if len(data) < 65536:
+                self._transport.write(head + data)
+            else:  # a large body (a PDF, a photo) is not copied to join it
+                self._transport.writelines((head, data))
+        elif data.startswith(b"HTTP/") and data != _CONTINUE:
+            self._head = data
+            self._loop.call_soon(self._flush)
+        else:
+            self._transport.write(data)
+
+    def _flush(self) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            if not self._transport.is_closing():
+                self._transport.write(head)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a deadline for each request's head, a per-address cap and a
     process-wide cap on connections. A connection over a cap is closed at once, before it costs a
@@ -220,7 +326,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm_head_timer()
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not before:  # a new request (not an upgrade)
+            self.cycle.transport = OneWriteResponse(self.transport, self.loop)  # type: ignore[assignment]
         self._requests = getattr(self, "_requests", 0) + 1
         if self._requests >= self.limits.requests_per_connection and self.cycle is not None:
             self.cycle.keep_alive = False  # this answer says `Connection: close`, then the socket closes

@@ -73,3 +73,47 @@ def test_qr_links_carry_codes_in_the_fragment() -> None:
         "https://agora.example/proposals/7/resolution#receipt=K7Q2-ABCD"
     )
     assert join_url("https://agora.example", "ABCD1234") == "https://agora.example/join#code=ABCD1234"
+
+
+
+def test_the_access_line_agora_serve_writes_is_uvicorns_redacted() -> None:
+    """`agora serve` writes its access log through its own formatter (`agora.web.serving.AccessFormatter`,
+    uvicorn's line without uvicorn's per-line copy): the same line uvicorn writes, the code redacted.
+    The handler is built from `agora serve`'s logging configuration as `logging.config` builds it."""
+    import io
+    import logging.config
+
+    from uvicorn.logging import AccessFormatter as UvicornAccessFormatter
+
+    from agora.web.serving import ACCESS_FORMAT, uvicorn_log_config
+
+    config = uvicorn_log_config()
+    assert config["loggers"]["uvicorn.access"]["handlers"] == ["access"]
+    assert config["handlers"]["access"]["formatter"] == "access"
+    assert config["handlers"]["access"]["filters"] == ["redact"]
+    builder = logging.config.DictConfigurator(config)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(builder.configure_formatter(dict(config["formatters"]["access"])))
+    handler.addFilter(builder.configure_filter(dict(config["filters"]["redact"])))
+    access = logging.getLogger("tests.access_line")
+    access.propagate = False
+    access.addHandler(handler)
+    try:
+        args = ("203.0.113.7:51000", "GET", "/proposals/3/resolution?receipt=K7Q2-9XYZ&x=1", "1.1", 200)
+        access.warning('%s - "%s %s HTTP/%s" %d', *args)
+        access.error('%s - "%s %s HTTP/%s" %d', *args[:4], 599)
+    finally:
+        access.removeHandler(handler)
+    written = stream.getvalue().splitlines()
+    redacted = (*args[:2], "/proposals/3/resolution?receipt=[redacted]&x=1", *args[3:])
+    uvicorns = UvicornAccessFormatter(fmt=ACCESS_FORMAT, use_colors=False)
+    expected = [
+        uvicorns.format(logging.LogRecord("uvicorn.access", level, "", 0, '%s - "%s %s HTTP/%s" %d', a, None))
+        for level, a in ((logging.WARNING, redacted), (logging.ERROR, (*redacted[:4], 599)))
+    ]
+    assert written == expected
+    assert written[0] == (
+        'WARNING:  203.0.113.7:51000 - "GET /proposals/3/resolution?receipt=[redacted]&x=1 HTTP/1.1" 200 OK'
+    )
+    assert "K7Q2" not in stream.getvalue()
