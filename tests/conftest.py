@@ -25,6 +25,7 @@ from agora import clock
 from agora.app import create_app
 from agora.settings import Settings
 from agora.storage import database
+from agora.web import serving
 from tests.support import TEST_PASSWORDS, check_response
 
 PG_URL = os.environ.get("AGORA_TEST_DATABASE_URL", "")
@@ -133,6 +134,7 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
         ws_per_message_deflate=False,
         lifespan="on",
         ws_max_size=64 * 1024,
+        http=serving.uvicorn_options()["http"],  # `agora serve`'s protocol: every test goes through it
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())
