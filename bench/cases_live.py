@@ -167,13 +167,18 @@ def bench_fanout_max(ctx: Context) -> Result:
     clients = _clients(users, n)
     served = result.figure("clients connected and served", "clients")
     last = result.figure("last client has it, p99", "ms")
-    connect = result.figure("time to connect (all, or until the limit)", "s")
+    connect = result.figure(
+        "time to connect (all, or until the limit)",
+        "s",
+        baseline_label="the same clients to a bare websocket server",
+    )
     rate = result.figure("connections accepted per second", "/s")
     all_met = True
     for run in range(ctx.runs):
         measured = fanout_once(
             ctx, world, world.server, clients, trigger, max(3, ctx.sizes.fanout_messages // 5)
         )
+        connect.baseline.append(_bare_connect_s(ctx, world.server.log_path.parent, n))
         complete = (
             measured["messages_complete"] == measured["messages_sent"] and not measured["missing_deliveries"]
         )
@@ -186,7 +191,27 @@ def bench_fanout_max(ctx: Context) -> Result:
     result.target(f"all of {n:,} clients served by one worker", all_met)
     connect_median = connect.as_dict()["value"]["median"]
     result.target(f"all of {n:,} connected in < 5 s", None if connect_median is None else connect_median < 5)
+    result.notes.append(
+        "the baseline connects the same number of clients, from the same source addresses and as many at a "
+        "time, to the bare websocket route of bench.baseline_apps (uvicorn and Starlette, no authentication, "
+        "no hub): what accepting the connections costs on this machine before any agora code runs"
+    )
     return result
+
+
+def _bare_connect_s(ctx: Context, work: Any, n: int) -> float:
+    """Seconds for `n` clients to connect to the bare websocket server (a fresh one)."""
+    bare = start_baseline(work)
+    try:
+        spec = {"mode": "ws_idle", "port": bare.port, "path": "/ws", "clients": [{} for _ in range(n)]}
+        fleet = ctx.idle_fleet(spec)
+        status = fleet.wait_connected()
+        fleet.release()
+    finally:
+        bare.stop()
+    if status["connected"] < n:
+        raise RuntimeError(f"only {status['connected']} of {n} clients reached the bare websocket server")
+    return float(status["connect_s"])
 
 
 def bench_idle_memory(ctx: Context) -> Result:

@@ -376,7 +376,14 @@ async def run_ws_idle(spec: dict[str, Any]) -> dict[str, Any]:
     fleet, connect_s = await connect_fleet(spec, deadline)
     await settle(fleet, float(spec.get("settle_quiet", 0.5)), float(spec.get("settle_max", 20)))
     print(
-        json.dumps({"event": "connected", "connected": len(fleet.sockets), "alive": fleet.alive()}),
+        json.dumps(
+            {
+                "event": "connected",
+                "connected": len(fleet.sockets),
+                "alive": fleet.alive(),
+                "connect_s": connect_s,
+            }
+        ),
         flush=True,
     )
     loop = asyncio.get_running_loop()
