@@ -47,12 +47,18 @@ class RecordingTransport(asyncio.Transport):
         pass
 
 
-async def _serve(app: Any, request: bytes, settle: float = 0.05) -> RecordingTransport:
+def _connect(app: Any, transport: RecordingTransport) -> serving.GuardedHttpProtocol:
+    """agora serve's protocol serving `app`, connected to `transport` as uvicorn connects it."""
     config = uvicorn.Config(app, lifespan="off", log_level="warning", **_protocol_only())
     config.load()
     protocol = serving.GuardedHttpProtocol(config, ServerState(), {})
-    transport = RecordingTransport()
     protocol.connection_made(transport)
+    return protocol
+
+
+async def _serve(app: Any, request: bytes, settle: float = 0.05) -> RecordingTransport:
+    transport = RecordingTransport()
+    protocol = _connect(app, transport)
     protocol.data_received(request)
     await asyncio.sleep(settle)
     protocol.connection_lost(None)
@@ -106,7 +112,7 @@ async def test_a_large_body_follows_its_head_in_the_same_write() -> None:
 async def test_a_head_whose_body_is_slow_to_come_is_not_held_back() -> None:
     sent_head = asyncio.Event()
     seen_before_body: list[list[bytes]] = []
-    transport_box: list[RecordingTransport] = []
+    transport = RecordingTransport()
 
     async def slow(scope: Any, receive: Any, send: Any) -> None:
         await receive()
@@ -114,15 +120,10 @@ async def test_a_head_whose_body_is_slow_to_come_is_not_held_back() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         sent_head.set()
         await asyncio.sleep(0.05)  # the body is still being made
-        seen_before_body.append(list(transport_box[0].writes))
+        seen_before_body.append(list(transport.writes))
         await send({"type": "http.response.body", "body": b"late", "more_body": False})
 
-    config = uvicorn.Config(slow, lifespan="off", log_level="warning", **_protocol_only())
-    config.load()
-    protocol = serving.GuardedHttpProtocol(config, ServerState(), {})
-    transport = RecordingTransport()
-    transport_box.append(transport)
-    protocol.connection_made(transport)
+    protocol = _connect(slow, transport)
     protocol.data_received(GET)
     await asyncio.sleep(0.2)
     protocol.connection_lost(None)
@@ -137,21 +138,16 @@ async def test_100_continue_is_sent_at_once_and_the_answer_after_it() -> None:
         b"Content-Type: application/json\r\n\r\n"
     )
     got_continue: list[list[bytes]] = []
-    transport_box: list[RecordingTransport] = []
+    transport = RecordingTransport()
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         task = asyncio.ensure_future(receive())
         await asyncio.sleep(0.01)
-        got_continue.append(list(transport_box[0].writes))
+        got_continue.append(list(transport.writes))
         await task
         await _answer(scope, _nothing, send)
 
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", **_protocol_only())
-    config.load()
-    protocol = serving.GuardedHttpProtocol(config, ServerState(), {})
-    transport = RecordingTransport()
-    transport_box.append(transport)
-    protocol.connection_made(transport)
+    protocol = _connect(app, transport)
     protocol.data_received(request)
     await asyncio.sleep(0.02)
     protocol.data_received(b"{}")  # the client sends its body once it has the 100

@@ -8,13 +8,16 @@ every log line.
 
 from __future__ import annotations
 
+import io
 import logging
+import logging.config
 import re
 
 import httpx
 import pytest
+from uvicorn.logging import AccessFormatter as UvicornAccessFormatter
 
-from agora.web.serving import redact
+from agora.web.serving import ACCESS_FORMAT, redact, uvicorn_log_config
 from tests.ballots.factories import cast, close_now, voting_proposal
 from tests.rooms.factories import compound_with_roll
 from tests.support import browser_login, csrf_from
@@ -75,18 +78,10 @@ def test_qr_links_carry_codes_in_the_fragment() -> None:
     assert join_url("https://agora.example", "ABCD1234") == "https://agora.example/join#code=ABCD1234"
 
 
-
 def test_the_access_line_agora_serve_writes_is_uvicorns_redacted() -> None:
     """`agora serve` writes its access log through its own formatter (`agora.web.serving.AccessFormatter`,
     uvicorn's line without uvicorn's per-line copy): the same line uvicorn writes, the code redacted.
     The handler is built from `agora serve`'s logging configuration as `logging.config` builds it."""
-    import io
-    import logging.config
-
-    from uvicorn.logging import AccessFormatter as UvicornAccessFormatter
-
-    from agora.web.serving import ACCESS_FORMAT, uvicorn_log_config
-
     config = uvicorn_log_config()
     assert config["loggers"]["uvicorn.access"]["handlers"] == ["access"]
     assert config["handlers"]["access"]["formatter"] == "access"
