@@ -14,7 +14,7 @@ from agora.errors import NotFound
 from agora.live import connection, services
 from agora.live.connection import CLOSE_TRY_LATER, Client
 from agora.live.hub import Hub, current_hub
-from agora.rooms.access import access_hall
+from agora.rooms.access import hall_roles
 from agora.web.cookies import SESSION_COOKIE
 from agora.web.middleware import choose_locale
 
@@ -67,12 +67,12 @@ async def _admit(websocket: WebSocket) -> tuple[services.Credential, int, str] |
     settings = websocket.app.state.settings
     caller = await services.authenticate(_bearer(websocket), websocket.cookies.get(SESSION_COOKIE), settings)
     try:
-        access = await access_hall(caller.user if caller else None, websocket.path_params["slug"])
+        hall_id, _roles = await hall_roles(caller.user if caller else None, websocket.path_params["slug"])
     except NotFound:
         return None
     assert caller is not None
     locale = choose_locale(websocket.headers, websocket.scope.get("query_string", b"").decode(), caller.user)
-    return caller.credential, access.hall.id, locale
+    return caller.credential, hall_id, locale
 
 
 async def _serve(

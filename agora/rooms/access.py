@@ -32,6 +32,7 @@ from agora.rooms.models import SLUG_MAX_LENGTH, STAFF_ROLE, Hall, MemberRole
 MODERATE = frozenset({"moderator", "admin"})
 STAFF_READER = frozenset({STAFF_ROLE})
 COMMITTEE = frozenset({"committee", "admin"})
+ADMIN = frozenset({"admin", "member"})
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,11 @@ class HallAccess:
 
 
 async def roles_by_hall(
-    user: User | None, *, buildings: bool = True, owners_in: int | None = None
+    user: User | None,
+    *,
+    buildings: bool = True,
+    owners_in: int | None = None,
+    rows: list[queries.RoleOrUnit] | None = None,
 ) -> dict[int, set[str]]:
     """The caller's roles per hall id, reading only the halls that concern them (not every hall:
     this runs on every request, and the database may hold many compounds).
@@ -63,7 +68,8 @@ async def roles_by_hall(
     `buildings=False` leaves out what compound roles give in their buildings (the second query), for a
     caller that only asks about a hall that is not a building. `owners_in` reads only the caller's owner
     records on that compound's roll (a roll's owners hold the roll's units), for a caller that only asks
-    about that compound or one of its buildings."""
+    about that compound or one of its buildings. `rows`: `roles_and_units(user.id, owners_in)` already
+    read (with the hall, by `queries.hall_and_roles`)."""
     if user is None:
         return {}
     if user.is_admin:
@@ -77,7 +83,8 @@ async def roles_by_hall(
         if hall_id is not None:
             result.setdefault(hall_id, set()).update(roles)
 
-    rows = await queries.roles_and_units(user.id, owners_in)
+    if rows is None:
+        rows = await queries.roles_and_units(user.id, owners_in)
     roles = [row for row in rows if row.src == "r"]
     compound_roles: dict[int, set[str]] = {}
     for row in roles:
@@ -119,16 +126,21 @@ async def access_to(user: User | None, hall: Hall | None) -> HallAccess:
     """The caller's access to a hall already loaded (or NotFound, as for a hall that is not there)."""
     if hall is None or user is None:
         raise _refuse()
+    return HallAccess(hall=hall, roles=await _roles_in(user, hall.id, hall.kind, hall.compound_id))
+
+
+async def _roles_in(
+    user: User, hall_id: int, kind: str, compound_id: int | None, rows: list[queries.RoleOrUnit] | None = None
+) -> frozenset[str]:
+    """The caller's roles in one hall (NotFound when none), reading only what that hall needs."""
     if user.is_admin:
-        roles: set[str] | None = {"admin", "member"}
-    else:
-        compound = {"compound": hall.id, "building": hall.compound_id}.get(hall.kind)
-        roles = (await roles_by_hall(user, buildings=hall.kind == "building", owners_in=compound)).get(
-            hall.id
-        )
+        return ADMIN
+    compound = {"compound": hall_id, "building": compound_id}.get(kind)
+    found = await roles_by_hall(user, buildings=kind == "building", owners_in=compound, rows=rows)
+    roles = found.get(hall_id)
     if not roles:
         raise _refuse()
-    return HallAccess(hall=hall, roles=frozenset(roles))
+    return frozenset(roles)
 
 
 async def access_hall(user: User | None, slug: str) -> HallAccess:
@@ -137,6 +149,18 @@ async def access_hall(user: User | None, slug: str) -> HallAccess:
     # A slug longer than the column cannot name a hall (PostgreSQL would refuse it with an error).
     hall = await queries.hall_by_slug(slug) if len(slug) <= SLUG_MAX_LENGTH else None
     return await access_to(user, hall)
+
+
+async def hall_roles(user: User | None, slug: str) -> tuple[int, frozenset[str]]:
+    """The id of the hall a slug names and the caller's roles in it, as `access_hall` decides them
+    (NotFound alike), in one read and without building the hall's model: what a live socket's
+    handshake asks, thousands of times a minute on the morning a compound opens its vote."""
+    if user is None or len(slug) > SLUG_MAX_LENGTH:
+        raise _refuse()
+    hall, rows = await queries.hall_and_roles(slug, user.id)
+    if hall is None:
+        raise _refuse()
+    return hall.hall_id, await _roles_in(user, hall.hall_id, str(hall.kind), hall.compound_id, rows)
 
 
 async def access_hall_by_id(user: User | None, hall_id: int) -> HallAccess:

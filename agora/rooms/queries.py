@@ -74,6 +74,36 @@ async def roles_and_units(user_id: int, owners_in: int | None) -> list[RoleOrUni
     return await fetch_named(RoleOrUnit, _OWNERS_IN, user_id, owners_in, user_id, True, True)
 
 
+# The hall named by a slug (`src` "h": its id, kind, compound and parent) with `_ROLES_AND_UNITS`' rows
+# for that hall, in one statement: the owner records are read on the hall's compound's roll only
+# (`owners_in`, as `access_to` asks), and nothing but the hall row when the slug names no hall.
+_HALL_AND_ROLES = (
+    "WITH h AS (SELECT id, kind, compound_id, parent_id FROM halls WHERE slug = ?),"
+    " k AS (SELECT CASE kind WHEN 'compound' THEN id WHEN 'building' THEN compound_id END AS owners_in"
+    " FROM h)"
+    " SELECT 'h' AS src, h.id AS hall_id, NULL AS role, h.kind AS kind, h.compound_id AS compound_id,"
+    " h.parent_id AS parent_id FROM h"
+    " UNION ALL"
+    " SELECT 'r', r.hall_id, r.role, x.kind, x.compound_id, x.parent_id FROM member_roles r"
+    " LEFT JOIN halls x ON x.id = r.hall_id WHERE r.user_id = ? AND EXISTS (SELECT 1 FROM h)"
+    " UNION ALL"
+    " SELECT DISTINCT 'u', u.compound_id, NULL, x.kind, u.building_id, x.parent_id"
+    " FROM owners w JOIN ownerships o ON o.owner_id = w.id JOIN units u ON u.id = o.unit_id"
+    " LEFT JOIN halls x ON x.id = u.compound_id"
+    " JOIN k ON k.owners_in IS NULL OR w.compound_id = k.owners_in"
+    " WHERE w.user_id = ? AND w.active = ? AND u.active = ?"
+)
+
+
+async def hall_and_roles(slug: str, user_id: int) -> tuple[RoleOrUnit | None, list[RoleOrUnit]]:
+    """In one read, the hall a slug names (as a row of `src` "h", without the model: a live socket's
+    handshake needs only its id, kind and compound) and `roles_and_units` for it; (None, []) when
+    no hall has that slug."""
+    rows = await fetch_named(RoleOrUnit, _HALL_AND_ROLES, slug, user_id, user_id, True, True)
+    hall = next((row for row in rows if row.src == "h"), None)
+    return hall, [row for row in rows if row.src != "h"] if hall is not None else []
+
+
 class HallAndCompound(NamedTuple):
     id: int
     compound_id: int

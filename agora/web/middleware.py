@@ -62,17 +62,20 @@ def client_ip(scope: Scope) -> str:
 
 
 def choose_locale(headers: Headers, query: str, user: Any) -> str:
-    params = parse_qs(query)
-    for candidate in (
-        (params.get("lang") or [""])[0],
-        getattr(user, "locale", None),
-        read_cookie(headers, LANG_COOKIE),
-        i18n.from_accept_language(headers.get("accept-language")),
-    ):
-        locale = i18n.normalize(candidate)
+    """The first language named by `?lang=`, the account, the language cookie, Accept-Language.
+    Each source is read only when the ones before name none (this runs on every request and every
+    socket's handshake); a query that cannot name `lang` (no "lang", nothing percent-encoded) is
+    not parsed."""
+    if "lang" in query or "%" in query:
+        locale = i18n.normalize((parse_qs(query).get("lang") or [""])[0])
         if locale:
             return locale
-    return i18n.DEFAULT_LOCALE
+    return (
+        i18n.normalize(getattr(user, "locale", None))
+        or i18n.normalize(read_cookie(headers, LANG_COOKIE))
+        or i18n.from_accept_language(headers.get("accept-language"))
+        or i18n.DEFAULT_LOCALE
+    )
 
 
 class AgoraMiddleware:

@@ -16,7 +16,8 @@ from agora.live import routes as live_routes
 from agora.live.events import disconnect_user
 from agora.rooms.models import MemberRole
 from tests.live.factories import compound, member, next_of, open_socket, presence_reaches
-from tests.support import browser_login, csrf_from, make_user
+from tests.rooms.factories import compound_with_roll
+from tests.support import bearer, browser_login, csrf_from, make_user
 
 
 async def refusal(server, slug: str, headers=None, **kwargs) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
@@ -206,3 +207,56 @@ async def test_the_cap_holds_against_a_burst_of_simultaneous_handshakes(server) 
 async def test_http_get_on_the_socket_path_is_not_a_page(client: httpx.AsyncClient) -> None:
     response = await client.get("/ws/halls/sunny")
     assert response.status_code in (400, 403, 404, 426)
+
+
+async def _socket_admits(server, slug: str, headers: dict[str, str]) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        async with open_socket(server, slug, headers) as ws:
+            await next_of(ws, "presence")
+            return True
+    except InvalidStatus as refused:
+        assert refused.response.status_code == 403
+        return False
+
+
+async def test_the_socket_admits_exactly_whom_the_hall_shows(server, client) -> None:  # type: ignore[no-untyped-def]
+    """The handshake decides access in a read of its own (the hall and the caller's roles at once): it
+    must agree with the hall's API for every kind of hall and every way of belonging to one."""
+    sunny = await compound_with_roll(client)
+    moon = await compound_with_roll(client, slug="moon", name="月亮湾", admin=sunny.admin)
+    await make_user("b2-moderator")
+    response = await client.put(
+        f"/api/v1/halls/{sunny.building('2')}/members/b2-moderator/roles",
+        json={"roles": ["moderator"]},
+        headers=sunny.admin,
+    )
+    assert response.status_code == 200, response.text
+    await make_user("nobody")
+    callers = {
+        "admin": sunny.admin,
+        "committee": sunny.committee,  # a compound role: its buildings too
+        "owner in building 1": await sunny.owner("A", "owner-a"),
+        "moderator of building 2": await bearer(client, "b2-moderator"),
+        "owner in the other compound": await moon.owner("E", "moon-e"),
+        "nobody": await bearer(client, "nobody"),
+    }
+    halls = [sunny.community, sunny.slug, sunny.building("1"), sunny.building("2")]
+    halls += [moon.slug, moon.building("2")]
+    admitted: dict[tuple[str, str], bool] = {}
+    for name, headers in callers.items():
+        for slug in halls:
+            shown = (await client.get(f"/api/v1/halls/{slug}", headers=headers)).status_code
+            assert shown in (200, 404), (name, slug, shown)
+            admitted[name, slug] = await _socket_admits(server, slug, headers)
+            assert admitted[name, slug] == (shown == 200), (name, slug, shown)
+    # The matrix is not all one answer: each way of belonging reaches where it should and no further.
+    assert all(admitted["admin", slug] for slug in halls)
+    assert not any(admitted["nobody", slug] for slug in halls)
+    assert admitted["owner in building 1", sunny.building("1")]
+    assert not admitted["owner in building 1", sunny.building("2")]
+    assert admitted["owner in building 1", sunny.community]
+    assert admitted["committee", sunny.building("2")]
+    assert admitted["moderator of building 2", sunny.slug]
+    assert not admitted["moderator of building 2", sunny.building("1")]
+    assert not admitted["owner in the other compound", sunny.slug]
+    assert admitted["owner in the other compound", moon.building("2")]
