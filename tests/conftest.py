@@ -134,7 +134,8 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
         ws_per_message_deflate=False,
         lifespan="on",
         ws_max_size=64 * 1024,
-        http=serving.uvicorn_options()["http"],  # `agora serve`'s protocol: every test goes through it
+        http=serving.uvicorn_options()["http"],  # `agora serve`'s protocols: every test goes through them
+        ws=serving.uvicorn_options()["ws"],
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())
