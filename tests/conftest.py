@@ -159,6 +159,14 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
 @pytest.fixture
 async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
-        base_url=server.url, follow_redirects=False, timeout=30, event_hooks={"response": [check_response]}
+        base_url=server.url,
+        follow_redirects=False,
+        timeout=30,
+        event_hooks={"response": [check_response]},
+        # The server closes a connection idle for 5 s (agora.web.serving.Limits.keep_alive); a client
+        # that keeps idle connections as long (httpx's default) may send on one as the server closes it
+        # and get "Server disconnected without sending a response" (seen under load on PostgreSQL).
+        # Browsers retry such a request; httpx does not, so it gives idle connections up sooner.
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0),
     ) as http:
         yield http
