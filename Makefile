@@ -60,7 +60,7 @@ test: install-test test-deps
 	$(BIN)/python -m pytest -q
 
 lint: install-test
-	$(BIN)/ruff check agora tests scripts setup.py
+	$(BIN)/ruff check agora tests scripts bench setup.py
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_imports.py
 

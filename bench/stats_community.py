@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import statistics
 import subprocess
 import sys
@@ -130,7 +131,8 @@ async def seed(url: str, compounds: int, items: int) -> None:
         concerns.append(
             Concern(compound_id=compound.id, building_id=building.id if k % 3 else None, seq=k + 1,
                     ref=f"2026-{k + 1:05d}", kind="wish" if k % 7 == 0 else "concern", title=f"诉求 {k}",
-                    body="楼道灯不亮，晚上很黑。" * 3, category=("livelihood", "policy", "health", "education")[k % 4],
+                    body="楼道灯不亮，晚上很黑。" * 3,
+                    category=("livelihood", "policy", "health", "education")[k % 4],
                     status=status, urgency=(None, 1, 2, 3)[k % 4], created_at=created, updated_at=created,
                     resolved_at=resolved, feedback_satisfied=(None, True, False)[k % 3] if resolved else None)
         )  # fmt: skip
@@ -155,13 +157,21 @@ async def main(
     seeded = time.perf_counter() - started
     if not quiet:
         print(f"seeded {compounds} compounds, {items:,} concerns and {items:,} proposals in {seeded:.1f} s")
-    settings = Settings(database_url=url, secret_key="bench", var_dir=folder / "var", argon2_profile="test",
-                        run_scheduler=False)  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        secret_key=secrets.token_urlsafe(32),
+        var_dir=folder / "var",
+        argon2_profile="test",
+        run_scheduler=False,
+    )
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # uvicorn sets a flag, not an event
+        if task.done():
+            task.result()  # the server's own error
+            raise RuntimeError("the server did not start")
         await asyncio.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
@@ -191,7 +201,7 @@ def bench_stats_community(ctx: Any) -> Any:
 
     compounds, items = ctx.sizes.stats_compounds, ctx.sizes.stats_items
     result = Result("stats_community", f"Figures of a community: {compounds} compounds, {items:,} concerns")
-    completed = subprocess.run(
+    completed = subprocess.run(  # noqa: S603 — this interpreter and fixed arguments
         [sys.executable, "-m", "bench.stats_community", "--compounds", str(compounds), "--items", str(items),
          "--json"],
         capture_output=True, text=True, timeout=1800, check=True,
