@@ -126,6 +126,7 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
     """agora served by uvicorn on a free port, in this test's event loop."""
     clock.reset()
     app = create_app(settings)
+    options = serving.uvicorn_options()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -134,8 +135,8 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
         ws_per_message_deflate=False,
         lifespan="on",
         ws_max_size=64 * 1024,
-        http=serving.uvicorn_options()["http"],  # `agora serve`'s protocols: every test goes through them
-        ws=serving.uvicorn_options()["ws"],
+        http=options["http"],  # `agora serve`'s protocols: every test goes through them
+        ws=options["ws"],
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

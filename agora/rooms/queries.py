@@ -76,23 +76,15 @@ async def roles_and_units(user_id: int, owners_in: int | None) -> list[RoleOrUni
 
 # The hall named by a slug (`src` "h": its id, kind, compound and parent) with `_ROLES_AND_UNITS`' rows
 # for that hall, in one statement: the owner records are read on the hall's compound's roll only
-# (`owners_in`, as `access_to` asks), and nothing but the hall row when the slug names no hall.
-_HALL_AND_ROLES = (
-    "WITH h AS (SELECT id, kind, compound_id, parent_id FROM halls WHERE slug = ?),"
+# (`owners_in`, as `access_to` asks; all of the caller's for a community, or when no hall has the slug).
+_NAMED_HALL = (
+    "WITH named AS (SELECT id, kind, compound_id, parent_id FROM halls WHERE slug = ?),"
     " k AS (SELECT CASE kind WHEN 'compound' THEN id WHEN 'building' THEN compound_id END AS owners_in"
-    " FROM h)"
-    " SELECT 'h' AS src, h.id AS hall_id, NULL AS role, h.kind AS kind, h.compound_id AS compound_id,"
-    " h.parent_id AS parent_id FROM h"
-    " UNION ALL"
-    " SELECT 'r', r.hall_id, r.role, x.kind, x.compound_id, x.parent_id FROM member_roles r"
-    " LEFT JOIN halls x ON x.id = r.hall_id WHERE r.user_id = ? AND EXISTS (SELECT 1 FROM h)"
-    " UNION ALL"
-    " SELECT DISTINCT 'u', u.compound_id, NULL, x.kind, u.building_id, x.parent_id"
-    " FROM owners w JOIN ownerships o ON o.owner_id = w.id JOIN units u ON u.id = o.unit_id"
-    " LEFT JOIN halls x ON x.id = u.compound_id"
-    " JOIN k ON k.owners_in IS NULL OR w.compound_id = k.owners_in"
-    " WHERE w.user_id = ? AND w.active = ? AND u.active = ?"
+    " FROM named)"
+    " SELECT 'h' AS src, id AS hall_id, NULL AS role, kind, compound_id, parent_id FROM named UNION ALL "
 )
+_ON_NAMED_ROLL = "w.compound_id = COALESCE((SELECT owners_in FROM k), w.compound_id) AND "
+_HALL_AND_ROLES = _NAMED_HALL + _ROLES_AND_UNITS.format(owners=_ON_NAMED_ROLL)
 
 
 async def hall_and_roles(slug: str, user_id: int) -> tuple[RoleOrUnit | None, list[RoleOrUnit]]:
