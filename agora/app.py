@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from agora.accounts.passwords import Passwords
 from agora.accounts.routes import routes as account_routes
@@ -45,7 +45,7 @@ from agora.storage import database
 from agora.web import errors, serving
 from agora.web.http import redirect
 from agora.web.middleware import AgoraMiddleware
-from agora.web.routing import PrefixRouter
+from agora.web.routing import PrefixRouter, SocketLane
 from agora.web.staticfiles import load_manifest, serve_static
 from agora.web.templating import build_environment, render
 
@@ -134,24 +134,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await database.close()
 
     load_manifest()
+    routes = [
+        Route("/", home),
+        Route("/healthz", healthz),
+        Route("/api/openapi.json", openapi_json),
+        Route("/static/{digest}/{path:path}", serve_static),
+        *feature_routes(),
+    ]
+    sockets = [route for route in routes if isinstance(route, WebSocketRoute)]  # in front (SocketLane)
     app = Starlette(
         debug=False,
-        middleware=[Middleware(GZipMiddleware, minimum_size=800), Middleware(AgoraMiddleware)],
+        middleware=[
+            Middleware(SocketLane, routes=sockets, middleware=AgoraMiddleware),
+            Middleware(GZipMiddleware, minimum_size=800),
+            Middleware(AgoraMiddleware),
+        ],
         exception_handlers={
             DomainError: errors.domain_error_handler,
             HTTPException: errors.http_exception_handler,
         },
     )
-    app.router = PrefixRouter(  # Starlette's router, trying only the routes a path can match
-        [
-            Route("/", home),
-            Route("/healthz", healthz),
-            Route("/api/openapi.json", openapi_json),
-            Route("/static/{digest}/{path:path}", serve_static),
-            *feature_routes(),
-        ],
-        lifespan=lifespan,
-    )
+    # Starlette's router, trying only the routes a path can match; every route is in it, the sockets
+    # too (the lane only reaches them first).
+    app.router = PrefixRouter(routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.templates = build_environment(auto_reload=settings.debug)
     app.state.passwords = Passwords(settings.argon2_profile, settings.max_concurrent_hashes)

@@ -265,14 +265,48 @@ async def load_session(raw: str, policy: SessionPolicy) -> tuple[Session, User] 
     if session.revoked_at is not None or not user.is_active:
         return None
     now = clock.now()
-    if now - session.last_seen_at > policy.idle or now - session.created_at > policy.absolute:
+    state = session_state(session.last_seen_at, session.created_at, now, policy)
+    if state == "expired":
         session.revoked_at = now
         await session.save(update_fields=["revoked_at"])
         return None
-    if now - session.last_seen_at > timedelta(minutes=1):
+    if state == "stale":
         session.last_seen_at = now
         await session.save(update_fields=["last_seen_at"])
     return session, user
+
+
+HOLDERS = {"token": queries.TOKEN_HOLDER, "session": queries.SESSION_HOLDER}
+"""The statement that reads who holds a token or a session, by its digest (a live socket's handshake)."""
+holder = queries.holder
+SEEN_EVERY = timedelta(minutes=1)  # a session's last_seen_at is written at most this often
+
+
+def session_state(last_seen_at: datetime, created_at: datetime, now: datetime, policy: SessionPolicy) -> str:
+    """A session that is not revoked: "expired" (idle or too old: revoke it), "stale" (still good, but
+    last seen over `SEEN_EVERY` ago: write that it was seen) or "fresh"."""
+    if now - last_seen_at > policy.idle or now - created_at > policy.absolute:
+        return "expired"
+    return "stale" if now - last_seen_at > SEEN_EVERY else "fresh"
+
+
+async def still_holds(holder: queries.Holder, via: str, key: str, policy: SessionPolicy) -> bool:
+    """Does the token or session (`via`, its digest `key`) a holder was read with still hold, as
+    `load_token` and `load_session` decide (with the same writes to a session)?"""
+    if not holder.is_active or holder.revoked_at is not None:
+        return False
+    now = clock.now()
+    if via == "token":
+        return holder.expires_at is not None and holder.expires_at > now
+    if holder.last_seen_at is None or holder.created_at is None:
+        return False
+    state = session_state(holder.last_seen_at, holder.created_at, now, policy)
+    if state == "expired":
+        await Session.filter(id_hash=key, revoked_at=None).update(revoked_at=now)
+        return False
+    if state == "stale":
+        await Session.filter(id_hash=key).update(last_seen_at=now)
+    return True
 
 
 async def end_session(raw: str) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
-from agora.errors import NotFound
 from agora.live import connection, services
 from agora.live.connection import CLOSE_TRY_LATER, Client
 from agora.live.hub import Hub, current_hub
-from agora.rooms.access import hall_roles
 from agora.web.cookies import SESSION_COOKIE
 from agora.web.middleware import choose_locale
 
@@ -64,15 +62,16 @@ async def hall_socket(websocket: WebSocket) -> None:
 async def _admit(websocket: WebSocket) -> tuple[services.Credential, int, str] | None:
     """Who is connecting, to which hall, in which language; None when they may not. Only these few
     values outlive the handshake (not the user and hall rows: a hall may hold thousands of sockets)."""
-    settings = websocket.app.state.settings
-    caller = await services.authenticate(_bearer(websocket), websocket.cookies.get(SESSION_COOKIE), settings)
-    try:
-        hall_id, _roles = await hall_roles(caller.user if caller else None, websocket.path_params["slug"])
-    except NotFound:
+    admitted = await services.admit(
+        _bearer(websocket),
+        websocket.cookies.get(SESSION_COOKIE),
+        websocket.path_params["slug"],
+        websocket.app.state.settings,
+    )
+    if admitted is None:
         return None
-    assert caller is not None
-    locale = choose_locale(websocket.headers, websocket.scope.get("query_string", b"").decode(), caller.user)
-    return caller.credential, hall_id, locale
+    query = websocket.scope.get("query_string", b"").decode()
+    return admitted.credential, admitted.hall_id, choose_locale(websocket.headers, query, admitted)
 
 
 async def _serve(

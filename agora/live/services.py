@@ -9,22 +9,12 @@ from typing import Any
 from agora import clock
 from agora.accounts import services as accounts
 from agora.accounts.models import ApiToken, Session, User
+from agora.errors import NotFound
 from agora.live.events import message_for
 from agora.live.models import LiveEvent
-from agora.rooms.access import roles_by_hall
+from agora.rooms.access import named_hall_of, roles_by_hall, roles_named
 
 CATCH_UP_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class Caller:
-    user: User
-    via: str  # "session" | "token"
-    digest: str  # of the session id or token: what revocation names
-
-    @property
-    def credential(self) -> Credential:
-        return Credential(self.user.id, self.via, self.digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,32 +22,45 @@ class Credential:
     """What an open socket keeps of its caller (not the user row: a hall may hold thousands)."""
 
     user_id: int
-    via: str
-    digest: str
+    via: str  # "token" | "session"
+    digest: str  # of the token or session id: what revocation names
 
 
-async def authenticate(bearer: str | None, session_raw: str | None, settings: Any) -> Caller | None:
-    """The caller behind a bearer token or a session cookie (the token wins when both are sent)."""
-    if bearer is not None:
-        user = await accounts.load_token(bearer)
-        return Caller(user, "token", accounts.digest(bearer)) if user is not None else None
-    if session_raw:
-        loaded = await accounts.load_session(
-            session_raw,
-            accounts.SessionPolicy(
-                idle=timedelta(seconds=settings.session_idle_seconds),
-                absolute=timedelta(seconds=settings.session_absolute_seconds),
-            ),
-        )
-        if loaded is not None:
-            return Caller(loaded[1], "session", accounts.digest(session_raw))
-    return None
+@dataclass(frozen=True, slots=True)
+class Admission:
+    credential: Credential
+    hall_id: int
+    locale: str | None  # the account's language, if it chose one
 
 
-async def still_allowed(caller: Caller | Credential, hall_id: int, settings: Any) -> bool:
+async def admit(bearer: str | None, session_raw: str | None, slug: str, settings: Any) -> Admission | None:
+    """Who is connecting (a bearer token, which wins, or a session cookie) to which hall, or None when
+    they may not: as a page decides it (`load_token`, `load_session` with its writes, `access_hall`),
+    in one read of the credential, its user, the hall and their roles (`rooms.access.named_hall_of`)."""
+    via, raw = ("token", bearer) if bearer is not None else ("session", session_raw)
+    if not raw or len(raw) > 100:
+        return None
+    key = accounts.digest(raw)
+    found = await named_hall_of(accounts.HOLDERS[via], key, slug)
+    if found is None:
+        return None
+    holder = accounts.holder(found.holder)
+    policy = accounts.SessionPolicy(
+        idle=timedelta(seconds=settings.session_idle_seconds),
+        absolute=timedelta(seconds=settings.session_absolute_seconds),
+    )
+    if not await accounts.still_holds(holder, via, key, policy):
+        return None
+    try:
+        hall_id, _roles = await roles_named(holder, found)
+    except NotFound:
+        return None
+    return Admission(Credential(holder.id, via, key), hall_id, holder.locale)
+
+
+async def still_allowed(credential: Credential, hall_id: int, settings: Any) -> bool:
     """Is the credential still valid and the hall still visible? Read-only: an open socket does not
     keep an idle session alive."""
-    credential = caller.credential if isinstance(caller, Caller) else caller
     now = clock.now()
     if credential.via == "token":
         valid = await ApiToken.filter(

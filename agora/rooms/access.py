@@ -21,13 +21,24 @@ not ask `access_to_read` does not see them there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, cast
 
 from agora.accounts.models import User
 from agora.errors import NotFound
 from agora.i18n import _
 from agora.rooms import queries
 from agora.rooms.models import SLUG_MAX_LENGTH, STAFF_ROLE, Hall, MemberRole
+
+
+class Person(Protocol):
+    """Whom access is decided for: a `User`, or a credential's holder read without the model."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_admin(self) -> bool: ...
+
 
 MODERATE = frozenset({"moderator", "admin"})
 STAFF_READER = frozenset({STAFF_ROLE})
@@ -53,7 +64,7 @@ class HallAccess:
 
 
 async def roles_by_hall(
-    user: User | None,
+    user: Person | None,
     *,
     buildings: bool = True,
     owners_in: int | None = None,
@@ -130,7 +141,11 @@ async def access_to(user: User | None, hall: Hall | None) -> HallAccess:
 
 
 async def _roles_in(
-    user: User, hall_id: int, kind: str, compound_id: int | None, rows: list[queries.RoleOrUnit] | None = None
+    user: Person,
+    hall_id: int,
+    kind: str,
+    compound_id: int | None,
+    rows: list[queries.RoleOrUnit] | None = None,
 ) -> frozenset[str]:
     """The caller's roles in one hall (NotFound when none), reading only what that hall needs."""
     if user.is_admin:
@@ -151,16 +166,23 @@ async def access_hall(user: User | None, slug: str) -> HallAccess:
     return await access_to(user, hall)
 
 
-async def hall_roles(user: User | None, slug: str) -> tuple[int, frozenset[str]]:
-    """The id of the hall a slug names and the caller's roles in it, as `access_hall` decides them
-    (NotFound alike), in one read and without building the hall's model: what a live socket's
-    handshake asks, thousands of times a minute on the morning a compound opens its vote."""
-    if user is None or len(slug) > SLUG_MAX_LENGTH:
+async def named_hall_of(holder: str, key: str, slug: str) -> queries.HolderAndHall | None:
+    """Who holds a credential (`holder`, a statement of one row for `key`), the hall a slug names and
+    what `roles_named` needs, in one read and without building the hall's model: what a live socket's
+    handshake asks, thousands of times a minute on the morning a compound opens its vote. None when
+    nobody holds `key`."""
+    if len(slug) > SLUG_MAX_LENGTH:
+        slug = ""  # cannot name a hall (PostgreSQL would refuse it with an error)
+    return await queries.hall_and_roles_of(holder, key, slug)
+
+
+async def roles_named(person: Person, found: queries.HolderAndHall) -> tuple[int, frozenset[str]]:
+    """The id of the hall `named_hall_of` read and the person's roles in it, as `access_hall` decides
+    them (NotFound alike)."""
+    if found.hall is None:
         raise _refuse()
-    hall, rows = await queries.hall_and_roles(slug, user.id)
-    if hall is None:
-        raise _refuse()
-    return hall.hall_id, await _roles_in(user, hall.hall_id, str(hall.kind), hall.compound_id, rows)
+    hall = found.hall
+    return hall.hall_id, await _roles_in(person, hall.hall_id, str(hall.kind), hall.compound_id, found.rows)
 
 
 async def access_hall_by_id(user: User | None, hall_id: int) -> HallAccess:

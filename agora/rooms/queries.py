@@ -52,17 +52,20 @@ class RoleOrUnit(NamedTuple):
 
 
 # `{owners}` limits the owner records: to the caller's, or to theirs on one compound's roll (found
-# through the (compound, owner_ref) index, and a roll's owners hold that roll's units).
+# through the (compound, owner_ref) index, and a roll's owners hold that roll's units). `{user}` is
+# the caller's id: a parameter, or a subquery (`hall_and_roles_of`).
 _ROLES_AND_UNITS = (
     "SELECT 'r' AS src, r.hall_id AS hall_id, r.role AS role, h.kind AS kind, h.compound_id AS compound_id,"
-    " h.parent_id AS parent_id FROM member_roles r LEFT JOIN halls h ON h.id = r.hall_id WHERE r.user_id = ?"
+    " h.parent_id AS parent_id FROM member_roles r LEFT JOIN halls h ON h.id = r.hall_id"
+    " WHERE r.user_id = {user}"
     " UNION ALL"
     " SELECT DISTINCT 'u', u.compound_id, NULL, h.kind, u.building_id, h.parent_id"
     " FROM owners w JOIN ownerships o ON o.owner_id = w.id JOIN units u ON u.id = o.unit_id"
-    " LEFT JOIN halls h ON h.id = u.compound_id WHERE {owners}w.user_id = ? AND w.active = ? AND u.active = ?"
+    " LEFT JOIN halls h ON h.id = u.compound_id"
+    " WHERE {owners}w.user_id = {user} AND w.active = ? AND u.active = ?"
 )
-_ALL_OWNERS = _ROLES_AND_UNITS.format(owners="")
-_OWNERS_IN = _ROLES_AND_UNITS.format(owners="w.compound_id = ? AND ")
+_ALL_OWNERS = _ROLES_AND_UNITS.format(owners="", user="?")
+_OWNERS_IN = _ROLES_AND_UNITS.format(owners="w.compound_id = ? AND ", user="?")
 
 
 async def roles_and_units(user_id: int, owners_in: int | None) -> list[RoleOrUnit]:
@@ -78,22 +81,47 @@ async def roles_and_units(user_id: int, owners_in: int | None) -> list[RoleOrUni
 # for that hall, in one statement: the owner records are read on the hall's compound's roll only
 # (`owners_in`, as `access_to` asks; all of the caller's for a community, or when no hall has the slug).
 _NAMED_HALL = (
-    "WITH named AS (SELECT id, kind, compound_id, parent_id FROM halls WHERE slug = ?),"
+    "named AS (SELECT id, kind, compound_id, parent_id FROM halls WHERE slug = ?),"
     " k AS (SELECT CASE kind WHEN 'compound' THEN id WHEN 'building' THEN compound_id END AS owners_in"
     " FROM named)"
-    " SELECT 'h' AS src, id AS hall_id, NULL AS role, kind, compound_id, parent_id FROM named UNION ALL "
 )
+_NAMED_ROW = "SELECT 'h' AS src, id AS hall_id, NULL AS role, kind, compound_id, parent_id FROM named"
 _ON_NAMED_ROLL = "w.compound_id = COALESCE((SELECT owners_in FROM k), w.compound_id) AND "
-_HALL_AND_ROLES = _NAMED_HALL + _ROLES_AND_UNITS.format(owners=_ON_NAMED_ROLL)
+_ACCESS_COLUMNS = len(RoleOrUnit._fields)
 
 
-async def hall_and_roles(slug: str, user_id: int) -> tuple[RoleOrUnit | None, list[RoleOrUnit]]:
-    """In one read, the hall a slug names (as a row of `src` "h", without the model: a live socket's
-    handshake needs only its id, kind and compound) and `roles_and_units` for it; (None, []) when
-    no hall has that slug."""
-    rows = await fetch_named(RoleOrUnit, _HALL_AND_ROLES, slug, user_id, user_id, True, True)
-    hall = next((row for row in rows if row.src == "h"), None)
-    return hall, [row for row in rows if row.src != "h"] if hall is not None else []
+@cache
+def _hall_and_roles_of(holder: str) -> str:
+    """The hall and the roles of whoever `holder` names, each row led by the holder's columns."""
+    roles = _ROLES_AND_UNITS.format(owners=_ON_NAMED_ROLL, user="(SELECT holder_id FROM holder)")
+    return (
+        f"WITH holder AS ({holder}), {_NAMED_HALL}, access AS ({_NAMED_ROW} UNION ALL {roles})"  # noqa: S608
+        " SELECT holder.*, access.* FROM holder LEFT JOIN access ON 1 = 1"
+    )
+
+
+class HolderAndHall(NamedTuple):
+    holder: tuple[Any, ...]  # the holder statement's columns, as the driver gave them
+    hall: RoleOrUnit | None  # src "h"; None: no hall has the slug
+    rows: list[RoleOrUnit]  # the holder's roles and units (`roles_and_units`), for that hall
+
+
+async def hall_and_roles_of(holder: str, key: str, slug: str) -> HolderAndHall | None:
+    """In one read, who holds a credential, the hall a slug names and the holder's roles and units for
+    it (`roles_and_units`, limited as `access_to` limits them): what a live socket's handshake asks,
+    thousands of times a minute on the morning a compound opens its vote. `holder` is a statement of
+    one row (or none) for the parameter `key`, its first column `holder_id` (the user's id): the
+    holder's values come back as it gives them, with the hall (a row of `src` "h", no model) and the
+    other rows; None when nobody holds `key`."""
+    rows = await fetch_rows(_hall_and_roles_of(holder), key, slug, True, True)
+    if not rows:
+        return None
+    values = [tuple(row) for row in rows]  # asyncpg's records do not slice
+    split = len(values[0]) - _ACCESS_COLUMNS
+    new = tuple.__new__
+    access = [new(RoleOrUnit, row[split:]) for row in values if row[split] is not None]
+    hall = next((row for row in access if row.src == "h"), None)
+    return HolderAndHall(values[0][:split], hall, [row for row in access if row.src != "h"] if hall else [])
 
 
 class HallAndCompound(NamedTuple):

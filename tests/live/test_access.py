@@ -10,8 +10,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from agora import clock
-from agora.accounts.models import User
-from agora.accounts.services import revoke_all
+from agora.accounts.models import Session, User
+from agora.accounts.services import digest, revoke_all
 from agora.live import routes as live_routes
 from agora.live.events import disconnect_user
 from agora.rooms.models import MemberRole
@@ -80,6 +80,58 @@ async def test_every_refusal_looks_the_same(server) -> None:  # type: ignore[no-
     assert set(answers.values()) == {(403, b"")}, answers
     async with open_socket(server, "sunny", wang) as ws:  # and the real thing works
         await next_of(ws, "presence")
+
+
+async def test_a_session_is_kept_and_expired_by_the_socket_as_by_a_page(server, client) -> None:  # type: ignore[no-untyped-def]
+    """The handshake reads the session with the hall in one statement: it still records that the
+    session was seen (at most once a minute, as a page does), and one idle for too long is refused
+    and revoked there and then, as a page would revoke it."""
+    hall = await compound("sunny")
+    user = await make_user("lili")
+    await MemberRole.create(user=user, hall=hall, role="member")
+    await browser_login(client, "lili")
+    raw = client.cookies.get("agora_session")
+    cookie = {"Cookie": f"agora_session={raw}"}
+    signed_in = await Session.get(id_hash=digest(raw))
+    clock.travel(timedelta(seconds=30))
+    async with open_socket(server, "sunny", cookie) as ws:
+        await next_of(ws, "presence")
+    assert (await Session.get(id_hash=digest(raw))).last_seen_at == signed_in.last_seen_at  # under a minute
+    clock.travel(timedelta(minutes=5))
+    async with open_socket(server, "sunny", cookie) as ws:
+        await next_of(ws, "presence")
+    seen = (await Session.get(id_hash=digest(raw))).last_seen_at
+    assert seen > signed_in.last_seen_at + timedelta(minutes=5)
+    clock.travel(timedelta(hours=2, minutes=6))  # idle for longer than the two hours allowed
+    assert await refusal(server, "sunny", cookie) == (403, b"")
+    assert (await Session.get(id_hash=digest(raw))).revoked_at is not None
+    clock.reset()
+    assert await refusal(server, "sunny", cookie) == (403, b"")  # revoked, not only late
+
+
+async def test_a_disabled_account_opens_no_socket_with_its_token_or_its_session(server, client) -> None:  # type: ignore[no-untyped-def]
+    hall = await compound("sunny")
+    token = await member("wang", hall)
+    await browser_login(client, "wang")
+    cookie = {"Cookie": f"agora_session={client.cookies.get('agora_session')}"}
+    for headers in (token, cookie):
+        async with open_socket(server, "sunny", headers) as ws:
+            await next_of(ws, "presence")
+    await User.filter(login="wang").update(is_active=False)  # neither the token nor the session revoked
+    assert await refusal(server, "sunny", token) == (403, b"")
+    assert await refusal(server, "sunny", cookie) == (403, b"")
+
+
+async def test_only_the_hall_socket_path_is_a_socket(server, client) -> None:  # type: ignore[no-untyped-def]
+    """Sockets are routed in front of the HTTP middleware: a path below a hall's socket is no socket,
+    and the socket's path over plain HTTP is a page that does not exist."""
+    hall = await compound("sunny")
+    headers = await member("wang", hall)
+    assert await refusal(server, "sunny/extra", headers) == (403, b"")
+    response = await client.get("/ws/halls/sunny", headers=headers)
+    assert response.status_code == 404
+    async with open_socket(server, "sunny", headers) as ws:
+        assert (await next_of(ws, "presence"))["count"] == 1
 
 
 async def test_logout_closes_the_sockets_of_that_session_only(server, client) -> None:  # type: ignore[no-untyped-def]
