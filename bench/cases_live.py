@@ -11,6 +11,7 @@ from bench.world import World, add_members, create_users, ensure_compound, share
 
 HALL = "bench-live"
 WS_PATH = f"/ws/halls/{HALL}?format=json"
+CONNECT_CONCURRENCY = 100  # handshakes in flight at once, for agora and for the bare server alike
 AUTHORS = 400  # agora lets a member post 10 comments a minute: probes rotate over this many authors
 
 
@@ -69,7 +70,7 @@ def fanout_once(
             "clients": clients,
             "trigger": trigger,
             "messages": messages,
-            "connect_concurrency": 100,
+            "connect_concurrency": CONNECT_CONCURRENCY,
             "message_timeout": 15,
             "max_seconds": max(ctx.sizes.max_seconds, 30 + len(clients) / 50),
         }
@@ -124,7 +125,7 @@ def bare_fanout(ctx: Context, baseline: Server, clients: int, sample: str) -> di
             "clients": [{"headers": {}} for _ in range(clients)],
             "trigger": {"method": "POST", "path": "/broadcast", "body": _with_marker(sample)},
             "messages": ctx.sizes.fanout_messages,
-            "connect_concurrency": 100,
+            "connect_concurrency": CONNECT_CONCURRENCY,
             "message_timeout": 15,
         }
     )
@@ -203,7 +204,13 @@ def _bare_connect_s(ctx: Context, work: Any, n: int) -> float:
     """Seconds for `n` clients to connect to the bare websocket server (a fresh one)."""
     bare = start_baseline(work)
     try:
-        spec = {"mode": "ws_idle", "port": bare.port, "path": "/ws", "clients": [{} for _ in range(n)]}
+        spec = {
+            "mode": "ws_idle",
+            "port": bare.port,
+            "path": "/ws",
+            "clients": [{} for _ in range(n)],
+            "connect_concurrency": CONNECT_CONCURRENCY,  # as many at a time as agora's clients
+        }
         fleet = ctx.idle_fleet(spec)
         status = fleet.wait_connected()
         fleet.release()
