@@ -353,9 +353,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if protocol is None or protocol is self:
             self._release_address()
             return
+        # Nothing here is used again, and what holds what must not form cycles: the parser holds this
+        # protocol (a plain connection's end breaks that, an upgraded one's end is never heard of here),
+        # and the hook below holds the websocket's protocol, which holds the hook. Each closed socket's
+        # cycles waited for a full collection, which came in the middle of the next storm of phones
+        # (tests/reliability/test_socket_garbage.py, docs/bench.md).
+        self.parser = None  # type: ignore[assignment]
         lost = protocol.connection_lost
 
         def connection_lost(exc: Exception | None) -> None:
+            del protocol.connection_lost  # (see above)
             self._release_address()
             lost(exc)
 
@@ -398,6 +405,12 @@ class AgoraWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self.conn.logger = WEBSOCKETS_LOG
         self.conn.debug = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        # The library's parser is a generator suspended on its next frame, holding the connection that
+        # holds it: nothing is parsed after the end, and without the cycle the socket is freed now.
+        self.conn.parser = None  # type: ignore[assignment]
 
 
 def protocol_for(limits: Limits, cap: int) -> type[GuardedHttpProtocol]:
