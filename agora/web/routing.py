@@ -115,8 +115,8 @@ class SocketLane:
 
     A live socket stays open for hours and uses nothing the layers in between are for (compression,
     error pages, exception handlers), yet each of them kept a coroutine, closures and a wrapper around
-    `send` alive for as long as it was open: some thirty objects per socket that every garbage
-    collection walks, and a tenth of the handshake's CPU when 5,000 phones connect (docs/bench.md)."""
+    `send` alive for as long as it was open, objects every garbage collection walks: about 4% of the
+    worker's CPU a connection when 5,000 phones connect (docs/bench.md)."""
 
     def __init__(
         self, app: ASGIApp, routes: Sequence[WebSocketRoute], middleware: Callable[[ASGIApp], ASGIApp]
