@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -233,10 +234,21 @@ async def _authenticate(passwords: Passwords, login: str, password: str, keys: d
 # --- sessions ---------------------------------------------------------------------------------
 
 
+CREDENTIAL_MAX_LENGTH = 100  # longer than any session id or token issued: not looked up at all
+
+
 @dataclass(frozen=True)
 class SessionPolicy:
     idle: timedelta
     absolute: timedelta
+
+    @classmethod
+    def of(cls, settings: Any) -> SessionPolicy:
+        """The policy the settings name (pages and live sockets alike)."""
+        return cls(
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            absolute=timedelta(seconds=settings.session_absolute_seconds),
+        )
 
 
 async def start_session(user: User, ip: str, user_agent: str) -> str:
@@ -256,7 +268,7 @@ async def start_session(user: User, ip: str, user_agent: str) -> str:
 
 
 async def load_session(raw: str, policy: SessionPolicy) -> tuple[Session, User] | None:
-    if not raw or len(raw) > 100:
+    if not raw or len(raw) > CREDENTIAL_MAX_LENGTH:
         return None
     found = await queries.session_and_user(digest(raw))
     if found is None:
@@ -342,7 +354,7 @@ async def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:
 async def load_token(raw: str) -> User | None:
     """The token's user, read with the token in one plain query on every request (no cache: a revoked
     token or a disabled account stops working on the next request, in every worker)."""
-    if not raw or len(raw) > 100:
+    if not raw or len(raw) > CREDENTIAL_MAX_LENGTH:
         return None
     token = await queries.token_and_user(digest(raw))
     if token is None or token.revoked or token.expires_at <= clock.now():

@@ -38,18 +38,14 @@ async def admit(bearer: str | None, session_raw: str | None, slug: str, settings
     they may not: as a page decides it (`load_token`, `load_session` with its writes, `access_hall`),
     in one read of the credential, its user, the hall and their roles (`rooms.access.named_hall_of`)."""
     via, raw = ("token", bearer) if bearer is not None else ("session", session_raw)
-    if not raw or len(raw) > 100:
+    if not raw or len(raw) > accounts.CREDENTIAL_MAX_LENGTH:
         return None
     key = accounts.digest(raw)
     found = await named_hall_of(accounts.HOLDERS[via], key, slug)
     if found is None:
         return None
     holder = accounts.holder(found.holder)
-    policy = accounts.SessionPolicy(
-        idle=timedelta(seconds=settings.session_idle_seconds),
-        absolute=timedelta(seconds=settings.session_absolute_seconds),
-    )
-    if not await accounts.still_holds(holder, via, key, policy):
+    if not await accounts.still_holds(holder, via, key, accounts.SessionPolicy.of(settings)):
         return None
     try:
         hall_id, _roles = await roles_named(holder, found)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
@@ -122,13 +121,7 @@ class AgoraMiddleware:
             if user is not None:
                 state.update(user=user, via="token")
         elif session_raw:
-            loaded = await accounts.load_session(
-                session_raw,
-                accounts.SessionPolicy(
-                    idle=_seconds(settings.session_idle_seconds),
-                    absolute=_seconds(settings.session_absolute_seconds),
-                ),
-            )
+            loaded = await accounts.load_session(session_raw, accounts.SessionPolicy.of(settings))
             if loaded is not None:
                 state.update(user=loaded[1], session_raw=session_raw, via="session", session=loaded[0])
             else:
@@ -260,10 +253,6 @@ def _refuse_nul_in_url(scope: Scope) -> None:
                     code="invalid_text",
                     fields={name: "nul"},
                 )
-
-
-def _seconds(n: int) -> timedelta:
-    return timedelta(seconds=n)
 
 
 def _error_response(scope: Scope, error: DomainError, is_api: bool) -> Response:
