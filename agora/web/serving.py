@@ -150,18 +150,21 @@ def freeze_startup_heap() -> None:
         space_full_collections()
 
 
-FULL_COLLECTION_AFTER = 100
+FULL_COLLECTION_AFTER = 1000
 """Collections of the middle generation between two full ones (Python's default: 10)."""
 
 
 def space_full_collections() -> None:
-    """Make full collections ten times rarer while the heap grows. Python runs one whenever ten
+    """Make full collections a hundred times rarer while the heap grows. Python runs one whenever ten
     middle-generation collections have passed and the objects that reached the oldest generation since
     the last one are a quarter of those there: while 5,000 phones connect, every connection's objects
     are new and long-lived, so a full walk of a growing heap came every few hundred connections
     (13 in one storm, 2.2–2.9 s of the worker's time in all, each a stall of every socket and page).
-    With 100, one. Young cycles are still collected as often as before, and a heap that stops growing
-    (a steady day) has no full collections either way; `make soak` checks that memory stays flat."""
+    With 100, still one a storm: 0.23-0.45 s with nothing to collect, every socket and page stopped
+    (docs/bench.md); with 1,000, none in three. Young cycles are still collected as often as before,
+    a heap that stops growing (a steady day) has no full collections either way, and one that grew by a
+    quarter still has its walk after 1,000 middle collections (a few thousand requests); `make soak`
+    checks that memory stays flat."""
     young, middle, _old = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_AFTER)
 

@@ -176,9 +176,10 @@ async def test_the_start_up_heap_is_out_of_the_collector_s_reach(server) -> None
 async def test_full_collections_are_spaced_while_the_heap_grows(server) -> None:  # type: ignore[no-untyped-def]
     """While thousands of phones connect, each connection's objects are new and long-lived: with Python's
     default a full collection walked the growing heap every few hundred connections (13 in a 5,000-socket
-    storm, 2.2-2.9 s of the worker). After start-up the oldest generation waits for 100 middle ones."""
+    storm, 2.2-2.9 s of the worker); after 100 middle ones, still one (0.23-0.45 s) in each storm. After
+    start-up the oldest generation waits for 1,000 middle ones."""
     young, middle, old = gc.get_threshold()
-    assert (middle, old) == (10, 100) and young > 0
+    assert (middle, old) == (10, 1000) and young > 0
 
 
 async def test_a_big_roll_s_preview_is_checked_in_the_worker_process(client) -> None:  # type: ignore[no-untyped-def]
