@@ -97,8 +97,9 @@ TEXT = {"type": "string"}
 NOTIFICATION = _obj(
     ["id", "kind", "proposal", "title", "closes_at", "needed", "created_at", "read"],
     id=ID,
-    kind={"enum": ["vote_closing", "reply", "vote_notice"]},
+    kind={"enum": ["vote_closing", "reply", "vote_notice", "vote_result"]},
     comment={"type": ["integer", "null"]},
+    outcome={"enum": ["passed", "no_decision", "undetermined", None]},
     proposal=ID,
     title={"type": "string"},
     closes_at={"type": ["string", "null"], "format": "date-time"},

@@ -30,6 +30,7 @@ from agora.ballots.standing import holder_of
 from agora.errors import Conflict, Invalid
 from agora.i18n import _
 from agora.live.events import atomic
+from agora.notify.notices import tell_result
 from agora.proposals import calendar
 from agora.proposals.models import Proposal
 from agora.proposals.timeline import access_proposal
@@ -265,6 +266,28 @@ async def finalize(
         hall_id=proposal.hall_id,  # type: ignore[attr-defined]
         number=resolution.number,
         objections=len(rows),
+    )
+    await tell_residents_committee(proposal, resolution, user, now)
+
+
+async def tell_residents_committee(
+    proposal: Proposal, resolution: Resolution, user: User, now: datetime
+) -> None:
+    """The residents' committee is told of every owners' vote's result (domain.md, "Who takes part"):
+    at the final record, every staff member of the compound's community gets the outcome in their
+    inbox (e-mail or SMS by the notifier), in the record's transaction; the audit log says how many."""
+    compound = await electorate.compound_of(proposal)
+    if compound.parent_id is None:  # type: ignore[attr-defined]
+        return
+    told = await tell_result(compound.parent_id, proposal.id, now)  # type: ignore[attr-defined]
+    await record(
+        "resolution.residents_committee_told",
+        actor=user,
+        object_type="resolution",
+        object_id=resolution.id,
+        hall_id=compound.parent_id,  # type: ignore[attr-defined]
+        number=resolution.number,
+        staff=told,
     )
 
 

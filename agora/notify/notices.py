@@ -1,11 +1,13 @@
-"""The residents' committee is told of every owners' vote (docs/domain.md, "The calendar").
+"""The residents' committee is told of every owners' vote and of its result (docs/domain.md).
 
 The community's `staff` role (社区/街道工作人员, held in the community hall) stands for the residents'
 committee (居委会). When a proposal's notice is published, inside the same transaction, every active
 staff account of the compound's community gets one notification (its inbox entry, made once: the
 (user, key) pair is unique); `agora.notify.services.sweep_notices` then passes it on by e-mail or SMS
 where the operator turned those on and the staff member left an address. The resolution record says
-when the committee was told and how many staff members (`told_count`).
+when the committee was told and how many staff members (`told_count`). When the final record is
+posted, the same staff are told the result (`tell_result`, kind `vote_result`): the outcome is in the
+message itself, since staff do not read a compound's proposals (docs/stats.md, "Community staff").
 
 Storage only below this module (notify's models, the roll's roles, accounts): the proposals feature
 calls it from the notice, and the record reads the count, without the notifier's services.
@@ -20,17 +22,34 @@ from agora.notify.models import Notification
 from agora.rooms.models import STAFF_ROLE, MemberRole
 
 KIND = "vote_notice"
+RESULT_KIND = "vote_result"
+KINDS = (KIND, RESULT_KIND)
+"""What the community's staff are told: an owners' vote's notice, and its final result."""
 
 
 def notice_key(proposal_id: int) -> str:
     return f"{KIND}:{proposal_id}"
 
 
+def result_key(proposal_id: int) -> str:
+    return f"{RESULT_KIND}:{proposal_id}"
+
+
 async def tell_community_staff(
     community_id: int, proposal_id: int, closes_at: datetime | None, now: datetime
 ) -> int:
-    """One notification for each active staff member of the community; the number told."""
-    key = notice_key(proposal_id)
+    """One notification of the notice for each active staff member of the community; the number told."""
+    return await _tell(KIND, notice_key(proposal_id), community_id, proposal_id, closes_at, now)
+
+
+async def tell_result(community_id: int, proposal_id: int, now: datetime) -> int:
+    """One notification of the final result for each active staff member; the number told."""
+    return await _tell(RESULT_KIND, result_key(proposal_id), community_id, proposal_id, None, now)
+
+
+async def _tell(
+    kind: str, key: str, community_id: int, proposal_id: int, due_at: datetime | None, now: datetime
+) -> int:
     role_holders = await MemberRole.filter(hall_id=community_id, role=STAFF_ROLE).values_list(
         "user_id", flat=True
     )
@@ -45,11 +64,11 @@ async def tell_community_staff(
             continue
         await Notification.create(
             user_id=user_id,
-            kind=KIND,
+            kind=kind,
             key=key,
             proposal_id=proposal_id,
             hall_id=community_id,
-            due_at=closes_at,
+            due_at=due_at,
             created_at=now,
         )
     return len(staff)

@@ -21,8 +21,10 @@ from tortoise.exceptions import IntegrityError
 from agora import clock, i18n
 from agora.accounts.models import User
 from agora.audit.services import record
+from agora.ballots.models import Resolution
 from agora.ballots.needs import my_part, my_part_and_person
 from agora.ballots.queries import slot_person_keys
+from agora.ballots.resolution import verdict_label
 from agora.errors import Invalid, NotFound
 from agora.i18n import _, use_locale
 from agora.notify import notices, rules
@@ -213,8 +215,10 @@ async def sweep_retries(notifier: Notifier) -> int:
     Only deliveries of the last `RETRY_HORIZON` are looked at: the waits add up to well under it."""
     now = clock.now()
     channels = {channel.name: channel for channel in notifier.channels}
-    attempts = await Delivery.filter(at__gte=now - RETRY_HORIZON).order_by("id").values(
-        "notification_id", "channel", "ok", "at"
+    attempts = (
+        await Delivery.filter(at__gte=now - RETRY_HORIZON)
+        .order_by("id")
+        .values("notification_id", "channel", "ok", "at")
     )
     runs: dict[tuple[int, str], tuple[int, Any]] = {}  # failures in a row since the last success, last at
     for attempt in attempts:
@@ -264,15 +268,19 @@ async def _message_again(notifier: Notifier, note: Notification) -> Message | No
         if proposal.state in ("closed", "certified"):
             return None
         return _notice_message(notifier, user, contact, proposal, await Hall.get(id=proposal.hall_id))  # type: ignore[attr-defined]
+    if note.kind == notices.RESULT_KIND:  # … and of its final result
+        return await _result_message(notifier, user, contact, proposal, await Hall.get(id=proposal.hall_id))  # type: ignore[attr-defined]
     return None
 
 
 async def sweep_notices(notifier: Notifier) -> int:
-    """Pass on, by e-mail or SMS, each notice told to the community's staff (the residents' committee)
-    in the last day that has not been passed on yet (`agora.notify.notices` made it at the notice);
-    the number passed on."""
+    """Pass on, by e-mail or SMS, each notice or final result told to the community's staff (the
+    residents' committee) in the last day that has not been passed on yet (`agora.notify.notices` made
+    it at the notice, or at the final record); the number passed on."""
     now = clock.now()
-    notes = await Notification.filter(kind=notices.KIND, created_at__gte=now - REPLY_WINDOW).order_by("id")
+    notes = await Notification.filter(kind__in=notices.KINDS, created_at__gte=now - REPLY_WINDOW).order_by(
+        "id"
+    )
     passed_on = set(
         await Delivery.filter(notification_id__in=[n.id for n in notes]).values_list(
             "notification_id", flat=True
@@ -288,7 +296,10 @@ async def sweep_notices(notifier: Notifier) -> int:
         if user is None or proposal is None or hall is None:
             continue
         contact = await Contact.get_or_none(user_id=user.id)
-        message = _notice_message(notifier, user, contact, proposal, hall)
+        if note.kind == notices.RESULT_KIND:
+            message = await _result_message(notifier, user, contact, proposal, hall)
+        else:
+            message = _notice_message(notifier, user, contact, proposal, hall)
         if any(channel.reaches(message) for channel in notifier.channels):
             await _send(notifier, note, message)
             sent += 1
@@ -321,6 +332,35 @@ def _notice_message(
             when=when,
         )
     return _addressed(user, contact, subject, body, f"{notifier.base_url}/notifications")
+
+
+async def _result_message(
+    notifier: Notifier, user: User, contact: Contact | None, proposal: Proposal, hall: Hall
+) -> Message:
+    """The residents' committee told of an owners' vote's final result: the outcome itself, and where
+    the record is on display (their language)."""
+    locale = user.locale or i18n.DEFAULT_LOCALE
+    outcome = await final_outcome(proposal.id)
+    with use_locale(locale):
+        subject = _("Result of an owners' vote: {title}", title=proposal.title)
+        body = _(
+            "The owners of {hall} voted on “{title}”: {outcome}. The final record is posted in the"
+            " compound's hall. The residents' committee is told of every owners' vote and of its result.",
+            hall=hall.name,
+            title=proposal.title,
+            outcome=verdict_label(outcome),
+        )
+    return _addressed(user, contact, subject, body, f"{notifier.base_url}/notifications")
+
+
+async def final_outcome(proposal_id: int) -> str | None:
+    """The outcome of the proposal's final record ("passed", "no_decision", "undetermined"), or None."""
+    resolution = (
+        await Resolution.filter(proposal_id=proposal_id, finalized_at__not_isnull=True)
+        .order_by("-id")
+        .first()
+    )
+    return None if resolution is None else (resolution.document.get("verdict") or {}).get("outcome")
 
 
 def _addressed(user: User, contact: Contact | None, subject: str, body: str, url: str) -> Message:
@@ -414,9 +454,17 @@ async def inbox(user: User) -> tuple[list[dict[str, Any]], int]:
                 {"note": note, "proposal": proposal, "needed": note.read_at is None, "comment": comment}
             )
             continue
-        if note.kind == notices.KIND:  # the residents' committee told of a notice, until read
+        if note.kind in notices.KINDS:  # the residents' committee told of a notice or result, until read
+            outcome = await final_outcome(proposal.id) if note.kind == notices.RESULT_KIND else None
             items.append(
-                {"note": note, "proposal": proposal, "needed": note.read_at is None, "comment": None}
+                {
+                    "note": note,
+                    "proposal": proposal,
+                    "needed": note.read_at is None,
+                    "comment": None,
+                    "outcome": outcome,
+                    "verdict": verdict_label(outcome),
+                }
             )
             continue
         open_now = proposal.state == "voting" and proposal.closes_at is not None and proposal.closes_at > now
@@ -469,6 +517,7 @@ def notification_json(item: dict[str, Any]) -> dict[str, Any]:
         "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
         "needed": bool(item["needed"]),
         "comment": item["comment"],
+        "outcome": item.get("outcome"),  # a final result told to the residents' committee
         "created_at": note.created_at.isoformat(),
         "read": note.read_at is not None,
     }
