@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from agora import clock
 from agora.ballots.consenting import required_refs
-from agora.errors import DomainError, Invalid
+from agora.errors import Conflict, DomainError, Invalid
 from agora.i18n import _
 from agora.implementation.labels import LABELS as IMPLEMENTATION_LABELS
 from agora.implementation.queries import summary_for
@@ -36,9 +36,10 @@ from agora.proposals import (
 from agora.proposals.drafting import options_from_lines
 from agora.proposals.fragments import FRAGMENTS
 from agora.proposals.labels import LABELS
-from agora.proposals.models import CATEGORIES
+from agora.proposals.models import CATEGORIES, Proposal
 from agora.proposals.serialize import comment_view
 from agora.rooms.access import access_hall
+from agora.rooms.models import Hall
 from agora.rooms.qr import qr_svg
 from agora.web.http import path_id, read_form, redirect, require_user
 from agora.web.templating import is_htmx, render
@@ -132,6 +133,7 @@ async def proposal_page(request: Request) -> Response:
         stances=view.stances,
         comment_count=view.comment_count,
         can_second=proposal.state == "draft" and not actor.is_author and not seconded,
+        can_change_charged=services.may_change_charged_units(access, proposal),
         seconded=seconded,
         can_moderate=access.is_moderator,
         can_official=permissions.may_answer_officially(access),
@@ -214,6 +216,41 @@ async def extend_submit(request: Request) -> Response:
         access, proposal, user, {"closes_at": form.get("closes_at"), "reason": form.get("reason")}, live
     )
     return redirect(f"/proposals/{proposal.id}")
+
+
+async def charged_units_page(request: Request) -> Response:
+    """The form behind `PUT …/charged-units`: the units a maintenance-fund spend charges, one per line."""
+    proposal, access = await timeline.access_proposal(require_user(request), _id(request))
+    permissions.check_may_set_charged_units(access)
+    lines = "\n".join(proposal.charged_units or [])
+    return _charged_units_form(request, proposal, access.hall, lines, None)
+
+
+async def charged_units_submit(request: Request) -> Response:
+    """Change the charged units (empty: the whole hall votes); an error keeps what was typed."""
+    user = require_user(request)
+    proposal, access = await timeline.access_proposal(user, _id(request))
+    form = await read_form(request)
+    lines = str(form.get("charged_units") or "")
+    try:
+        await services.set_charged_units(access, proposal, user, lines)
+    except (Invalid, Conflict) as error:
+        return _charged_units_form(request, proposal, access.hall, lines, error)
+    return redirect(f"/proposals/{proposal.id}")
+
+
+def _charged_units_form(
+    request: Request, proposal: Proposal, hall: Hall, lines: str, error: DomainError | None
+) -> Response:
+    return _page(
+        request,
+        "proposals/charged_units.html",
+        error.status if error else 200,
+        proposal=proposal,
+        hall=hall,
+        lines=lines,
+        error=error.message if error else None,
+    )
 
 
 async def second_submit(request: Request) -> Response:
@@ -371,6 +408,8 @@ routes: list[BaseRoute] = [
     Route("/proposals/{id}/share", share_page, methods=["GET"]),
     Route("/proposals/{id}/transition", transition_submit, methods=["POST"]),
     Route("/proposals/{id}/extend", extend_submit, methods=["POST"]),
+    Route("/proposals/{id}/charged-units", charged_units_page, methods=["GET"]),
+    Route("/proposals/{id}/charged-units", charged_units_submit, methods=["POST"]),
     Route("/proposals/{id}/second", second_submit, methods=["POST"]),
     Route("/proposals/{id}/lock", lock_submit, methods=["POST"]),
     Route("/proposals/{id}/unlock", lock_submit, methods=["POST"]),

@@ -134,6 +134,17 @@ async def charged_units(access: HallAccess, refs: list[str] | None) -> list[str]
 PLAN_STATES = ("draft", "consultation")  # the plan may still change; the notice fixes it
 
 
+def may_change_charged_units(access: HallAccess, proposal: Proposal) -> bool:
+    """Whether the page offers the caller the charged units' form: a maintenance-fund spend of the
+    whole hall (not one entrance), its plan still open, and the Party branch or the committee."""
+    return (
+        permissions.may_set_charged_units(access)
+        and proposal.state in PLAN_STATES
+        and is_fund_use(proposal.category, proposal.item)
+        and not proposal.entrance
+    )
+
+
 async def set_charged_units(access: HallAccess, proposal: Proposal, actor: User, raw: Any) -> Proposal:
     """The Party branch or the committee changes the units a maintenance-fund spend charges (null: the
     whole hall votes) while the plan may still change; from the notice on it is fixed (409 plan_fixed)."""

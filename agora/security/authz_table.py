@@ -269,6 +269,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/proposals/{id}/extend"): rule(hall(proposals.may_extend)),
     # A maintenance-fund spend's charged units: the Party branch or the committee (409 from the notice on).
     ("PUT", "/api/v1/proposals/{id}/charged-units"): rule(hall(proposals.may_set_charged_units)),
+    ("GET", "/proposals/{id}/charged-units"): rule(hall(proposals.may_set_charged_units)),
+    ("POST", "/proposals/{id}/charged-units"): rule(hall(proposals.may_set_charged_units)),
     ("POST", "/api/v1/proposals/{id}/second"): rule(hall(proposals.may_second)),
     ("POST", "/proposals/{id}/second"): rule(hall(proposals.may_second)),
     ("POST", "/api/v1/proposals/{id}/lock"): rule(hall(proposals.may_moderate)),

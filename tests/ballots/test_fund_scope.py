@@ -253,3 +253,54 @@ async def test_the_proposal_form_lists_the_charged_units_for_the_party_branch(
         assert (await Proposal.get(id=pid)).charged_units == ["1/101", "1/102", "1/103"]
         page = await http.get(f"/proposals/{pid}")
         assert page.status_code == 200 and "1/101、1/102、1/103" in page.text
+
+
+async def test_the_party_branch_changes_the_charged_units_on_a_page_until_the_notice(
+    client: httpx.AsyncClient,
+) -> None:
+    """The form behind `PUT …/charged-units`, for phones and no JavaScript: prefilled, all or nothing,
+    and a refused list comes back as typed with the reason in Chinese."""
+    compound = await simple_compound(client, ROWS)
+    party = await set_roles(compound, "party-1", "moderator")
+    await compound.owner("A", "owner-a")
+    pid = (await draft(client, party, charged_units=CHARGED[:2])).json()["id"]
+    url = f"/proposals/{pid}/charged-units"
+    async with httpx.AsyncClient(base_url=str(client.base_url)) as owner:
+        await browser_login(owner, "owner-a")
+        page = await owner.get(f"/proposals/{pid}")
+        assert page.status_code == 200 and f'href="{url}"' not in page.text
+        assert (await owner.get(url)).status_code == 403
+        refused = await owner.post(url, data={"csrf_token": csrf_from(page.text), "charged_units": "1/101"})
+        assert refused.status_code == 403
+    async with httpx.AsyncClient(base_url=str(client.base_url)) as http:
+        await browser_login(http, "party-1")
+        detail = await http.get(f"/proposals/{pid}")
+        assert f'href="/proposals/{pid}/charged-units"' in detail.text
+        form = await http.get(url)
+        assert form.status_code == 200 and ">1/101\n1/102</textarea>" in form.text
+        assert_escaped(form.text)
+        token = csrf_from(form.text)
+        typed = "1/101\n1/999\n1/102"
+        bad = await http.post(url, data={"csrf_token": token, "charged_units": typed})
+        assert bad.status_code == 422 and "1/999" in bad.text and f">{typed}</textarea>" in bad.text
+        assert "房屋" in bad.text or "名册" in bad.text
+        assert (await Proposal.get(id=pid)).charged_units == CHARGED[:2]  # all or nothing
+        saved = await http.post(url, data={"csrf_token": token, "charged_units": "\n".join(CHARGED)})
+        assert saved.status_code == 303 and saved.headers["location"] == f"/proposals/{pid}"
+        assert (await Proposal.get(id=pid)).charged_units == CHARGED
+        again = await http.post(url, data={"csrf_token": token, "charged_units": "\n".join(CHARGED)})
+        assert again.status_code == 303  # a double submit is harmless
+        whole = await http.post(url, data={"csrf_token": token, "charged_units": ""})
+        assert whole.status_code == 303 and (await Proposal.get(id=pid)).charged_units is None
+        no_token = await http.post(url, data={"charged_units": "1/101"})
+        assert no_token.status_code == 403 and (await Proposal.get(id=pid)).charged_units is None
+        await http.post(url, data={"csrf_token": token, "charged_units": "1/101"})
+        transition = f"/api/v1/proposals/{pid}/transition"
+        assert (await client.post(transition, json={"to": "consultation"}, headers=party)).status_code == 200
+        closes = (earliest_voting_start(clock.now(), 15) + timedelta(days=7)).isoformat()
+        notice = await client.post(transition, json={"to": "notice", "closes_at": closes}, headers=party)
+        assert notice.status_code == 200, notice.text
+        assert f'href="/proposals/{pid}/charged-units"' not in (await http.get(f"/proposals/{pid}")).text
+        fixed = await http.post(url, data={"csrf_token": token, "charged_units": "1/102"})
+        assert fixed.status_code == 409 and "公告" in fixed.text and ">1/102</textarea>" in fixed.text
+        assert (await Proposal.get(id=pid)).charged_units == ["1/101"]
