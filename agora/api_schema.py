@@ -357,8 +357,9 @@ MEETING = _obj(
     roll={
         "type": "array",
         "description": "moderators, while the meeting is open: the frozen roll, to enter those in the room",
-        "items": _obj(["resident", "name", "present", "voted"], resident=ID, name=TEXT,
-                      present={"type": "boolean"}, voted={"type": "boolean"}),
+        "items": _obj(["resident", "name", "present", "voted", "present_in_room", "voted_in_room"],
+                      resident=ID, name=TEXT, present={"type": "boolean"}, voted={"type": "boolean"},
+                      present_in_room={"type": "boolean"}, voted_in_room={"type": "boolean"}),
     },
 )  # fmt: skip
 WITNESS = {"type": "string", "maxLength": 120}
@@ -401,6 +402,18 @@ MEETING_PATHS = {
                 channel={"enum": ["online", "room"]},
                 voted_at=TIME,
             ),
+            params=[PID],
+            errors=(400, 401, 403, 404, 409, 422),
+        )  # fmt: skip
+    },
+    "/api/v1/proposals/{id}/meeting/undo": {
+        "post": _op(
+            "The Party branch takes back an entry it made in the room, while the meeting is open: the vote"
+            " (the resident stays present) or the attendance; a resident's own entry stands",
+            body=_obj(["resident", "what", "reason"], resident=ID, what={"enum": ["vote", "attendance"]},
+                      reason={"type": "string", "maxLength": 500}),
+            out=_obj(["resident", "what", "name"], resident=ID, what={"enum": ["vote", "attendance"]},
+                     name=TEXT),
             params=[PID],
             errors=(400, 401, 403, 404, 409, 422),
         )  # fmt: skip

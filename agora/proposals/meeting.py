@@ -277,6 +277,55 @@ async def record_vote(user: User, proposal_id: int, data: dict[str, Any]) -> dic
     return {"resident": resident, "name": row.name, "channel": channel, "voted_at": now.isoformat()}
 
 
+UNDO_WHAT = ("vote", "attendance")
+REASON_MAX = 500
+
+
+async def undo_entry(user: User, proposal_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """`POST …/meeting/undo {resident, what, reason}`: the Party branch takes back an entry it made in
+    the room by mistake, while the meeting is open — `vote` clears the resident's vote (they stay
+    present), `attendance` removes them from the attendance (with their vote, if it too was entered in
+    the room). A resident's own check-in or vote online stands: only what the room entered is undone.
+    The audit log keeps the entry undone (who, how, the witness, when) and the reason; never the choice."""
+    proposal, access, meeting = await _meeting_of(user, proposal_id)
+    permissions.check_may_enter_in_room(access)
+    _check_open(proposal, meeting)
+    resident, what, reason = data.get("resident"), data.get("what"), data.get("reason")
+    if isinstance(resident, str) and resident.strip().isdecimal():
+        resident = int(resident.strip())
+    if not isinstance(resident, int) or isinstance(resident, bool):
+        raise Invalid(_("Choose the resident from the meeting's roll."), fields={"resident": "required"})
+    if what not in UNDO_WHAT:
+        raise Invalid(_("Say what to undo: the vote or the attendance."), fields={"what": "invalid"})
+    if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > REASON_MAX:
+        raise Invalid(_("Say why the entry is undone."), fields={"reason": "required"})
+    async with atomic():
+        locked = await _open_meeting_locked(proposal.id)
+        row = await MeetingAttendance.get_or_none(meeting_id=locked.id, user_id=resident)
+        if row is None or (what == "vote" and row.choice is None):
+            raise Conflict(_("There is no such entry to undo."), code="nothing_to_undo")
+        entered = {"vote": row.vote_channel == "room", "attendance": row.channel == "room"}
+        if not entered[what] or (what == "attendance" and row.choice is not None and not entered["vote"]):
+            raise Conflict(
+                _("Only an entry made in the room is undone here: a resident's own check-in or vote stands."),
+                code="not_entered_in_room",
+            )
+        undone: dict[str, Any] = {"resident": resident, "what": what, "reason": reason.strip()}
+        if what == "vote":
+            undone.update(witness=row.vote_witness, entered_at=_iso(row.voted_at))
+            changed = await MeetingAttendance.filter(id=row.id, vote_channel="room").update(
+                choice=None, vote_channel=None, vote_witness="", vote_entered_by_id=None, voted_at=None
+            )
+        else:
+            undone.update(witness=row.witness, entered_at=_iso(row.present_at), vote=row.choice is not None)
+            changed = await MeetingAttendance.filter(id=row.id).delete()
+        if changed != 1:  # changed since it was read (SQLite takes no row lock): nothing is undone
+            raise Conflict(_("There is no such entry to undo."), code="nothing_to_undo")
+        await _audit("meeting.undo", user, proposal, **undone)
+        await emit(proposal.hall_id, "meeting.attendance", {"proposal": proposal.id})  # type: ignore[attr-defined]
+    return {"resident": resident, "what": what, "name": row.name}
+
+
 async def _audit(action: str, actor: User, proposal: Proposal, **detail: Any) -> None:
     """The audit entry names who and how, never the choice (the record carries the counts)."""
     await record(
@@ -356,6 +405,9 @@ async def meeting_json(user: User, proposal_id: int) -> dict[str, Any]:
                     "name": str(name),
                     "present": int(uid) in present,
                     "voted": int(uid) in present and present[int(uid)].choice is not None,
+                    # what the room entered, and so what the Party branch may undo (undo_entry)
+                    "present_in_room": int(uid) in present and present[int(uid)].channel == "room",
+                    "voted_in_room": int(uid) in present and present[int(uid)].vote_channel == "room",
                 }
                 for uid, name in meeting.roll
             ]

@@ -1,6 +1,6 @@
 """The residents' meeting over HTTP: `GET /api/v1/proposals/{id}/meeting`, `POST …/meeting/attendance`,
-`POST …/meeting/votes`, and the page `/proposals/{id}/meeting` (works without JavaScript: one form per
-action, post/redirect/get). Thin handlers around `agora.proposals.meeting`.
+`POST …/meeting/votes`, `POST …/meeting/undo`, and the page `/proposals/{id}/meeting` (works without
+JavaScript: one form per action, post/redirect/get). Thin handlers around `agora.proposals.meeting`.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ async def votes_api(request: Request) -> Response:
     return json_response(body, status=201)
 
 
+async def undo_api(request: Request) -> Response:
+    body = await meeting.undo_entry(require_user(request), _id(request), await read_json(request))
+    return json_response(body)
+
+
 async def _page(request: Request, status: int = 200, **extra: Any) -> Response:
     user = require_user(request)
     view = await meeting.meeting_json(user, _id(request))
@@ -48,6 +53,7 @@ async def _page(request: Request, status: int = 200, **extra: Any) -> Response:
         "form": {},
         "recorded": request.query_params.get("recorded") == "1",
         "witness_max": meeting.WITNESS_MAX,
+        "reason_max": meeting.REASON_MAX,
     }
     return render(request, "proposals/meeting.html", {**context, **extra}, status=status)
 
@@ -57,7 +63,8 @@ async def meeting_page(request: Request) -> Response:
 
 
 async def meeting_submit(request: Request) -> Response:
-    """One form, two actions: `action=present` records attendance, `action=vote` a vote."""
+    """One form per action: `action=present` records attendance, `action=vote` a vote, `action=undo`
+    takes back an entry made in the room (the Party branch)."""
     user = require_user(request)
     form = await read_form(request)
     data: dict[str, Any] = {}
@@ -68,6 +75,9 @@ async def meeting_submit(request: Request) -> Response:
     try:
         if form.get("action") == "vote":
             await meeting.record_vote(user, _id(request), data)
+        elif form.get("action") == "undo":
+            undo = {key: str(form.get(key, "")).strip() for key in ("resident", "what", "reason")}
+            await meeting.undo_entry(user, _id(request), undo)
         else:
             await meeting.record_attendance(user, _id(request), data)
     except DomainError as error:
@@ -82,6 +92,7 @@ routes: list[BaseRoute] = [
     Route("/api/v1/proposals/{id}/meeting", meeting_api, methods=["GET"]),
     Route("/api/v1/proposals/{id}/meeting/attendance", attendance_api, methods=["POST"]),
     Route("/api/v1/proposals/{id}/meeting/votes", votes_api, methods=["POST"]),
+    Route("/api/v1/proposals/{id}/meeting/undo", undo_api, methods=["POST"]),
     Route("/proposals/{id}/meeting", meeting_page, methods=["GET"]),
     Route("/proposals/{id}/meeting", meeting_submit, methods=["POST"]),
 ]

@@ -370,6 +370,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/proposals/{id}/meeting"): rule(hall(proposals.may_read), note=MEETING_NOTE),
     ("POST", "/api/v1/proposals/{id}/meeting/attendance"): rule(hall(proposals.may_read), note=MEETING_ENTRY),
     ("POST", "/api/v1/proposals/{id}/meeting/votes"): rule(hall(proposals.may_read), note=MEETING_ENTRY),
+    ("POST", "/api/v1/proposals/{id}/meeting/undo"): rule(
+        hall(proposals.may_enter_in_room), note="an entry made in the room, while the meeting is open"
+    ),
     ("GET", "/proposals/{id}/meeting"): rule(hall(proposals.may_read), note=MEETING_NOTE),
     ("POST", "/proposals/{id}/meeting"): rule(hall(proposals.may_read), note=MEETING_ENTRY),
     ("GET", "/api/v1/halls/{slug}/resolutions"): rule(hall(proposals.may_read)),

@@ -276,3 +276,90 @@ async def test_a_buildings_roll_and_a_hall_with_nobody_to_attend(client: httpx.A
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_residents"
     shown = await client.get(f"/api/v1/proposals/{created.json()['id']}", headers=lonely)
     assert shown.json()["state"] == "consultation"  # nothing half-written
+
+
+async def undo(client: httpx.AsyncClient, pid: int, headers: dict[str, str], **body: Any) -> httpx.Response:
+    return await client.post(f"/api/v1/proposals/{pid}/meeting/undo", json=body, headers=headers)
+
+
+async def test_the_party_branch_undoes_an_entry_made_in_the_room_and_only_that(
+    client: httpx.AsyncClient,
+) -> None:
+    """A wrong name or a wrong button in the room is taken back before the close, with a reason the audit
+    log keeps beside the entry undone; a resident's own check-in or vote online is never undone."""
+    compound = await compound_with_roll(client)
+    people = await residents(compound)
+    party = await party_of(compound)
+    pid = await open_meeting(compound, party)
+    roll = await meeting(client, pid, party)
+    m1, m2, m3 = (resident_id(roll, f"member-{n}") for n in (1, 2, 3))
+    tenant = resident_id(roll, "tenant-1")
+    assert (await vote(client, pid, party, "yes", resident=m1, witness="居委会 王主任")).status_code == 201
+    assert (await attend(client, pid, party, resident=m2, witness="居委会 王主任")).status_code == 201
+    assert (await vote(client, pid, people["tenant-1"], "no")).status_code == 201  # online, by herself
+    assert (await attend(client, pid, people["member-3"])).status_code == 201  # online
+    assert (await vote(client, pid, party, "abstain", resident=m3, witness="王")).status_code == 201
+
+    flags = {
+        row["resident"]: (row["present_in_room"], row["voted_in_room"])
+        for row in (await meeting(client, pid, party))["roll"]
+    }
+    assert flags[m1] == (True, True) and flags[m2] == (True, False) and flags[tenant] == (False, False)
+    assert flags[m3] == (False, True)
+
+    refused = await undo(client, pid, people["owner-e"], resident=m1, what="vote", reason="录错")
+    assert refused.status_code == 403
+    no_reason = await undo(client, pid, party, resident=m1, what="vote", reason=" ")
+    assert no_reason.status_code == 422 and no_reason.json()["error"]["fields"] == {"reason": "required"}
+    what = await undo(client, pid, party, resident=m1, what="everything", reason="录错")
+    assert what.status_code == 422 and what.json()["error"]["fields"] == {"what": "invalid"}
+    for resident, what in ((tenant, "vote"), (tenant, "attendance"), (m3, "attendance")):
+        own = await undo(client, pid, party, resident=resident, what=what, reason="录错")
+        assert own.status_code == 409 and own.json()["error"]["code"] == "not_entered_in_room", own.text
+        assert "居民本人" in own.json()["error"]["message"]
+    nothing = await undo(client, pid, party, resident=m2, what="vote", reason="录错")
+    assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "nothing_to_undo"
+
+    # A wrong button: the vote goes, the resident stays present and votes again.
+    wrong = await undo(client, pid, party, resident=m1, what="vote", reason=f"按错了 {XSS}")
+    assert wrong.status_code == 200 and wrong.json() == {
+        "resident": m1,
+        "what": "vote",
+        "name": wrong.json()["name"],
+    }
+    view = await meeting(client, pid, people["owner-e"])
+    assert (view["present"], view["voted"]) == (4, 2)
+    assert (await vote(client, pid, party, "no", resident=m1, witness="王")).status_code == 201
+    # A wrong name: the attendance goes (with its vote, entered in the room too).
+    assert (
+        await undo(client, pid, party, resident=m1, what="attendance", reason="不是本人")
+    ).status_code == 200
+    assert (
+        await undo(client, pid, party, resident=m2, what="attendance", reason="走错会场")
+    ).status_code == 200
+    assert await MeetingAttendance.filter(user_id__in=[m1, m2]).count() == 0
+    # The vote entered in the room for a resident who checked in online goes; her check-in stays.
+    assert (await undo(client, pid, party, resident=m3, what="vote", reason="录错")).status_code == 200
+    view = await meeting(client, pid, people["owner-e"])
+    assert (view["present"], view["voted"]) == (2, 1)
+
+    undone = await AuditEntry.filter(action="meeting.undo").order_by("id").values_list("detail", flat=True)
+    assert [(d["resident"], d["what"]) for d in undone] == [
+        (m1, "vote"),
+        (m1, "attendance"),
+        (m2, "attendance"),
+        (m3, "vote"),
+    ]
+    assert undone[0]["reason"].startswith("按错了") and undone[0]["witness"] == "居委会 王主任"
+    assert not any("choice" in d for d in undone)
+
+    assert (await close(client, pid, party)).status_code == 200
+    late = await undo(client, pid, party, resident=tenant, what="vote", reason="录错")
+    assert late.status_code == 409 and late.json()["error"]["code"] == "not_open"
+    assert (await meeting(client, pid, party))["counts"] == {
+        "present": 2,
+        "yes": 0,
+        "no": 1,
+        "abstain": 0,
+        "not_voted": 1,
+    }

@@ -93,3 +93,33 @@ async def test_the_ballot_pages_of_a_meeting_send_nobody_into_an_error(client: h
         assert result.status_code == 303 and result.headers["location"] == f"/proposals/{pid}/meeting"
         if state == "voting":
             assert (await close(client, pid, party)).status_code == 200
+
+
+async def test_the_party_branch_undoes_a_room_entry_on_the_page(client: httpx.AsyncClient) -> None:
+    compound = await compound_with_roll(client)
+    await residents(compound)
+    party = await party_of(compound)
+    pid = await open_meeting(compound, party)
+    url = f"/proposals/{pid}/meeting"
+    roll = (await client.get(f"/api/v1/proposals/{pid}/meeting", headers=party)).json()["roll"]
+    member = next(row["resident"] for row in roll if row["name"].startswith("member-1"))
+    await browser_login(client, "party-1")
+    page = await client.get(url)
+    assert "会场代为录入" not in page.text  # nothing entered yet, nothing to undo
+    token = csrf_from(page.text)
+    entry = {"csrf_token": token, "action": "vote", "choice": "yes", "resident": member, "witness": "王"}
+    assert (await client.post(url, data=entry)).status_code == 303
+    page = await client.get(url)
+    assert "会场代为录入" in page.text and "撤销表决" in page.text and "撤销到会记录" in page.text
+    assert_escaped(page.text)
+    undo = {"csrf_token": token, "action": "undo", "resident": member, "what": "vote"}
+    no_reason = await client.post(url, data=undo)
+    assert no_reason.status_code == 422 and "请填写撤销的理由。" in no_reason.text
+    done = await client.post(url, data={**undo, "reason": "按错了"})
+    assert done.status_code == 303 and done.headers["location"] == f"{url}?recorded=1"
+    row = await MeetingAttendance.get(user_id=member)
+    assert row.choice is None and row.channel == "room"
+    page = await client.get(url)
+    assert "撤销表决" not in page.text and "撤销到会记录" in page.text
+    gone = await client.post(url, data={**undo, "what": "attendance", "reason": "不是本人"})
+    assert gone.status_code == 303 and await MeetingAttendance.filter(user_id=member).count() == 0

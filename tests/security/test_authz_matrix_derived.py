@@ -51,6 +51,7 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "proposals.may_answer_officially": STAFF,
     "proposals.may_comment": MEMBERS,
     "proposals.may_draft": MEMBERS,
+    "proposals.may_enter_in_room": MODERATORS,
     "proposals.may_extend": OWNERS_COMMITTEE,
     "proposals.may_moderate": MODERATORS,
     "proposals.may_read": MEMBERS,
