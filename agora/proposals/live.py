@@ -4,7 +4,8 @@ Registered with the hub when this module is imported (the routes module imports 
 is appended to its parent's replies (or the proposal's top level); an edited, hidden, restored or
 deleted comment replaces its own box by id; every comment event carries the discussion's count and
 stances after it (`discussion`), which replace the page's in the same message. A state change
-replaces the proposal's state badge and its actions (the Vote button appears when voting opens).
+replaces the proposal's state badge and its actions (the Vote button appears when voting opens). A
+residents' meeting's attendance replaces its page's line of figures (present, voted, never a choice).
 Each also adds a line to the proposal's `role="log"` region for screen readers.
 """
 
@@ -77,6 +78,21 @@ def render_proposal_locked(env: Any, message: dict[str, Any]) -> str:
     )
 
 
+def render_meeting_attendance(env: Any, message: dict[str, Any]) -> str | None:
+    """A residents' meeting's line "n of N present, v voted", replaced on its page."""
+    if not isinstance(message.get("present"), int):
+        return None
+    return _render(
+        env,
+        "proposals/_meeting_figures.html",
+        proposal_id=int(message["proposal"]),
+        present=int(message["present"]),
+        residents=int(message["residents"]),
+        voted=int(message["voted"]),
+        oob=True,
+    )
+
+
 def comment_for_json(message: dict[str, Any]) -> dict[str, Any]:
     """A comment event for JSON clients: the data, with `body_html` sanitized again (as every page
     does) and no other markup."""
@@ -92,5 +108,8 @@ for _type in ("comment.edited", "comment.hidden", "comment.restored", "comment.d
     register_renderer(_type, render_comment_changed)
 for _type in ("comment.created", "comment.edited", "comment.hidden", "comment.restored", "comment.deleted"):
     register_json_shaper(_type, comment_for_json)
+
+
+register_renderer("meeting.attendance", render_meeting_attendance)
 register_renderer("proposal.state", render_proposal_state)
 register_renderer("proposal.locked", render_proposal_locked)

@@ -242,7 +242,7 @@ async def record_attendance(user: User, proposal_id: int, data: dict[str, Any]) 
         now = clock.now()
         row = await _present(locked, resident, channel, witness, user, now)
         await _audit("meeting.present", user, proposal, resident=resident, channel=channel, witness=witness)
-        await emit(proposal.hall_id, "meeting.attendance", {"proposal": proposal.id})  # type: ignore[attr-defined]
+        await _tell_the_hall(proposal, locked)
     return {"resident": resident, "name": row.name, "channel": channel, "present_at": now.isoformat()}
 
 
@@ -273,7 +273,7 @@ async def record_vote(user: User, proposal_id: int, data: dict[str, Any]) -> dic
         if changed != 1:
             raise Conflict(_("This resident has already voted at this meeting."), code="already_voted")
         await _audit("meeting.vote", user, proposal, resident=resident, channel=channel, witness=witness)
-        await emit(proposal.hall_id, "meeting.attendance", {"proposal": proposal.id})  # type: ignore[attr-defined]
+        await _tell_the_hall(proposal, locked)
     return {"resident": resident, "name": row.name, "channel": channel, "voted_at": now.isoformat()}
 
 
@@ -322,8 +322,21 @@ async def undo_entry(user: User, proposal_id: int, data: dict[str, Any]) -> dict
         if changed != 1:  # changed since it was read (SQLite takes no row lock): nothing is undone
             raise Conflict(_("There is no such entry to undo."), code="nothing_to_undo")
         await _audit("meeting.undo", user, proposal, **undone)
-        await emit(proposal.hall_id, "meeting.attendance", {"proposal": proposal.id})  # type: ignore[attr-defined]
+        await _tell_the_hall(proposal, locked)
     return {"resident": resident, "what": what, "name": row.name}
+
+
+async def _tell_the_hall(proposal: Proposal, meeting: ResidentsMeeting) -> None:
+    """`meeting.attendance` with the figures every member sees (never a choice): open pages update
+    their line "n of N present, v voted" (agora.proposals.live), JSON clients get the numbers."""
+    rows = MeetingAttendance.filter(meeting_id=meeting.id)
+    figures = {
+        "proposal": proposal.id,
+        "residents": meeting.residents,
+        "present": await rows.count(),
+        "voted": await rows.filter(choice__not_isnull=True).count(),
+    }
+    await emit(proposal.hall_id, "meeting.attendance", figures)  # type: ignore[attr-defined]
 
 
 async def _audit(action: str, actor: User, proposal: Proposal, **detail: Any) -> None:

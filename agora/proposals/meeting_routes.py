@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agora.errors import DomainError
+from agora.live.services import latest_seq
 from agora.proposals import meeting
 from agora.proposals.labels import state_label
 from agora.web.http import json_response, path_id, read_form, read_json, redirect, require_user
@@ -44,9 +45,11 @@ async def undo_api(request: Request) -> Response:
 async def _page(request: Request, status: int = 200, **extra: Any) -> Response:
     user = require_user(request)
     view = await meeting.meeting_json(user, _id(request))
-    proposal, _access = await meeting.proposal_of(user, _id(request))
+    proposal, access = await meeting.proposal_of(user, _id(request))
     context = {
         "proposal": proposal,
+        "hall": access.hall,
+        "live_seq": await latest_seq(access.hall.id),
         "state_label": state_label,
         "m": view,
         "error": None,

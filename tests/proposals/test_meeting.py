@@ -5,6 +5,7 @@ present in favour — and the record shows it. Not an owners' vote: no ballots, 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from pathlib import Path
@@ -17,7 +18,9 @@ from agora.audit.models import AuditEntry
 from agora.cli import main
 from agora.proposals.models import MeetingAttendance
 from tests.ballots.factories import set_roles
+from tests.live.factories import next_of, open_socket
 from tests.rooms.factories import XSS, Compound, compound_with_roll, make_hall
+from tests.support import browser_login
 
 TITLE = f"社区停车收费标准调整 {XSS}"[:200]
 
@@ -363,3 +366,35 @@ async def test_the_party_branch_undoes_an_entry_made_in_the_room_and_only_that(
         "abstain": 0,
         "not_voted": 1,
     }
+
+
+async def test_the_meeting_s_figures_reach_open_pages_and_phones_live(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, server
+) -> None:
+    """The Party branch counts the room while residents check in on their phones: every open meeting
+    page has its line "n of N present, v voted" replaced, JSON clients get the numbers, never a choice."""
+    compound = await compound_with_roll(client)
+    people = await residents(compound)
+    party = await party_of(compound)
+    pid = await open_meeting(compound, party)
+    await browser_login(client, "owner-e")
+    page = await client.get(f"/proposals/{pid}/meeting")
+    assert 'ws-connect="/ws/halls/sunshine"' in page.text and f'id="meeting-figures-{pid}"' in page.text
+    watcher = people["owner-e"]
+    async with (
+        open_socket(server, "sunshine", watcher) as phone,
+        open_socket(server, "sunshine", watcher, format=None, lang="zh-CN") as browser,
+    ):
+        await next_of(phone, "presence")
+        assert 'id="presence"' in await asyncio.wait_for(browser.recv(), 3)
+        assert (await attend(client, pid, people["tenant-1"])).status_code == 201
+        event = await next_of(phone, "meeting.attendance")
+        assert (event["proposal"], event["residents"], event["present"], event["voted"]) == (pid, 6, 1, 0)
+        text = ""
+        while f'id="meeting-figures-{pid}"' not in text:
+            text = await asyncio.wait_for(browser.recv(), 3)
+        assert "名单上 6 位居民中已有 1 位到会，0 位已表决。" in text and 'hx-swap-oob="true"' in text
+        assert (await vote(client, pid, people["owner-a"], "no")).status_code == 201
+        event = await next_of(phone, "meeting.attendance")
+        assert (event["present"], event["voted"]) == (2, 1)
+        assert set(event) == {"type", "seq", "hall", "proposal", "residents", "present", "voted"}
