@@ -187,15 +187,21 @@ def _who(
             raise permissions.not_on_meeting_roll()
         return user.id, "online", ""
     permissions.check_may_enter_in_room(access)
-    if isinstance(resident, str) and resident.strip().isdecimal():
-        resident = int(resident.strip())
-    if not isinstance(resident, int) or isinstance(resident, bool):
-        raise Invalid(_("Choose the resident from the meeting's roll."), fields={"resident": "required"})
+    resident = _resident_id(resident)
     if not isinstance(witness, str) or not witness.strip() or len(witness.strip()) > WITNESS_MAX:
         raise Invalid(_("A resident entered in the room needs the witness."), fields={"witness": "required"})
     if _on_roll(meeting, resident) is None:
         raise NotFound(_("This resident is not on the meeting's roll."), code="not_on_roll")
     return resident, "room", witness.strip()
+
+
+def _resident_id(raw: Any) -> int:
+    """The roll's user id of the resident a room entry names (a number, or its digits from a form)."""
+    if isinstance(raw, str) and raw.strip().isdecimal():
+        raw = int(raw.strip())
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise Invalid(_("Choose the resident from the meeting's roll."), fields={"resident": "required"})
+    return raw
 
 
 async def _open_meeting_locked(proposal_id: int) -> ResidentsMeeting:
@@ -290,11 +296,7 @@ async def undo_entry(user: User, proposal_id: int, data: dict[str, Any]) -> dict
     proposal, access, meeting = await _meeting_of(user, proposal_id)
     permissions.check_may_enter_in_room(access)
     _check_open(proposal, meeting)
-    resident, what, reason = data.get("resident"), data.get("what"), data.get("reason")
-    if isinstance(resident, str) and resident.strip().isdecimal():
-        resident = int(resident.strip())
-    if not isinstance(resident, int) or isinstance(resident, bool):
-        raise Invalid(_("Choose the resident from the meeting's roll."), fields={"resident": "required"})
+    resident, what, reason = _resident_id(data.get("resident")), data.get("what"), data.get("reason")
     if what not in UNDO_WHAT:
         raise Invalid(_("Say what to undo: the vote or the attendance."), fields={"what": "invalid"})
     if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > REASON_MAX:
@@ -413,18 +415,22 @@ async def meeting_json(user: User, proposal_id: int) -> dict[str, Any]:
         }
         if permissions.may_enter_in_room(access) and status == "open":
             body["roll"] = [
-                {
-                    "resident": int(uid),
-                    "name": str(name),
-                    "present": int(uid) in present,
-                    "voted": int(uid) in present and present[int(uid)].choice is not None,
-                    # what the room entered, and so what the Party branch may undo (undo_entry)
-                    "present_in_room": int(uid) in present and present[int(uid)].channel == "room",
-                    "voted_in_room": int(uid) in present and present[int(uid)].vote_channel == "room",
-                }
-                for uid, name in meeting.roll
+                _roll_row(int(uid), str(name), present.get(int(uid))) for uid, name in meeting.roll
             ]
     return body
+
+
+def _roll_row(resident: int, name: str, row: MeetingAttendance | None) -> dict[str, Any]:
+    """A roll line for the Party branch: present, voted, and what the room entered (so what
+    `undo_entry` may take back)."""
+    return {
+        "resident": resident,
+        "name": name,
+        "present": row is not None,
+        "voted": row is not None and row.choice is not None,
+        "present_in_room": row is not None and row.channel == "room",
+        "voted_in_room": row is not None and row.vote_channel == "room",
+    }
 
 
 async def meeting_result(proposal: Proposal) -> dict[str, Any] | None:
