@@ -264,12 +264,11 @@ async def _message_again(notifier: Notifier, note: Notification) -> Message | No
             "author", "proposal"
         )
         return _reply_message(notifier, user, contact, reply) if reply is not None else None
-    if note.kind == notices.KIND:  # the residents' committee told of a notice: until the vote closes
-        if proposal.state in ("closed", "certified"):
+    if note.kind in notices.KINDS:  # the residents' committee: a notice only until the vote closes
+        if note.kind == notices.KIND and proposal.state in ("closed", "certified"):
             return None
-        return _notice_message(notifier, user, contact, proposal, await Hall.get(id=proposal.hall_id))  # type: ignore[attr-defined]
-    if note.kind == notices.RESULT_KIND:  # … and of its final result
-        return await _result_message(notifier, user, contact, proposal, await Hall.get(id=proposal.hall_id))  # type: ignore[attr-defined]
+        where = await Hall.get(id=proposal.hall_id)  # type: ignore[attr-defined]
+        return await _committee_message(notifier, note.kind, user, contact, proposal, where)
     return None
 
 
@@ -296,10 +295,7 @@ async def sweep_notices(notifier: Notifier) -> int:
         if user is None or proposal is None or hall is None:
             continue
         contact = await Contact.get_or_none(user_id=user.id)
-        if note.kind == notices.RESULT_KIND:
-            message = await _result_message(notifier, user, contact, proposal, hall)
-        else:
-            message = _notice_message(notifier, user, contact, proposal, hall)
+        message = await _committee_message(notifier, note.kind, user, contact, proposal, hall)
         if any(channel.reaches(message) for channel in notifier.channels):
             await _send(notifier, note, message)
             sent += 1
@@ -314,6 +310,16 @@ async def sweep(notifier: Notifier) -> int:
         + await sweep_retries(notifier)
         + await sweep_notices(notifier)
     )
+
+
+async def _committee_message(
+    notifier: Notifier, kind: str, user: User, contact: Contact | None, proposal: Proposal, hall: Hall
+) -> Message:
+    """What the residents' committee is told (`agora.notify.notices`): an owners' vote's notice, or
+    its final result."""
+    if kind == notices.RESULT_KIND:
+        return await _result_message(notifier, user, contact, proposal, hall)
+    return _notice_message(notifier, user, contact, proposal, hall)
 
 
 def _notice_message(
