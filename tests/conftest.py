@@ -1,4 +1,4 @@
-"""Test fixtures: a fresh database per test and a real uvicorn server on a free port.
+"""Test fixtures: a fresh database per test and a real server (uvicorn) on a free port.
 
 The database is SQLite by default (migrated once per session into a template file that each test
 copies) or PostgreSQL when `AGORA_TEST_DATABASE_URL` is set (migrated once, truncated per test).
@@ -8,6 +8,7 @@ copies) or PostgreSQL when `AGORA_TEST_DATABASE_URL` is set (migrated once, trun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -121,11 +122,14 @@ class LiveServer:
         return self.url.replace("http://", "ws://")
 
 
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[LiveServer]:
-    """agora served by uvicorn on a free port, in this test's event loop."""
-    clock.reset()
-    app = create_app(settings)
+TEST_SERVER = os.environ.get("AGORA_TEST_SERVER", "uvicorn")
+"""The server the `server` fixture runs agora in: uvicorn with `agora serve`'s protocols, or granian
+(`AGORA_TEST_SERVER=granian`, embedded in the test's loop) to ask again whether granian passes the
+whole suite, the condition for it to become `agora serve`'s default (docs/bench.md, "Which server")."""
+
+
+@contextlib.asynccontextmanager
+async def _uvicorn(app: Any) -> AsyncIterator[int]:
     options = serving.uvicorn_options()
     config = uvicorn.Config(
         app,
@@ -145,13 +149,51 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
             task.result()
             raise RuntimeError("server did not start")
         await asyncio.sleep(0.01)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    app.state.passwords = TEST_PASSWORDS
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", port=port, app=app, settings=settings)
+        yield uv.servers[0].sockets[0].getsockname()[1]
     finally:
         uv.should_exit = True
         await asyncio.wait_for(task, timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def _granian(app: Any) -> AsyncIterator[int]:
+    from granian.constants import Interfaces
+    from granian.server.embed import Server
+
+    port = free_port()
+    embedded = Server(app, address="127.0.0.1", port=port, interface=Interfaces.ASGI, log_enabled=False)
+    task = asyncio.create_task(embedded.serve())
+    for _ in range(1000):  # the socket listens before the app's start-up is over: wait for an answer
+        if task.done():
+            task.result()
+            raise RuntimeError("server did not start")
+        with contextlib.suppress(OSError):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: agora\r\nConnection: close\r\n\r\n")
+            answer = await asyncio.wait_for(reader.read(12), 5)
+            writer.close()
+            if answer.endswith(b"200"):
+                break
+        await asyncio.sleep(0.01)
+    try:
+        yield port
+    finally:
+        embedded.stop()
+        await asyncio.wait_for(task, timeout=10)
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[LiveServer]:
+    """agora served on a free port, in this test's event loop (by uvicorn unless `TEST_SERVER`)."""
+    clock.reset()
+    app = create_app(settings)
+    serve = _granian if TEST_SERVER == "granian" else _uvicorn
+    try:
+        async with serve(app) as port:
+            app.state.passwords = TEST_PASSWORDS
+            yield LiveServer(url=f"http://127.0.0.1:{port}", port=port, app=app, settings=settings)
+    finally:
         clock.reset()
         if Tortoise._inited:
             await Tortoise.close_connections()
