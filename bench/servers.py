@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -165,25 +166,39 @@ def granian_command(target: str, port: int, workers: int = 1, factory: bool = Fa
 
 
 def start_agora(
-    env: dict[str, str], work: Path, workers: int = 1, name: str = "agora", server: str = "uvicorn"
+    env: dict[str, str],
+    work: Path,
+    workers: int = 1,
+    name: str = "agora",
+    server: str = "uvicorn",
+    nofile: tuple[int, int] | None = None,
 ) -> Server:
-    """`agora serve` (uvicorn, as in production), or agora's app under granian (`server="granian"`)."""
+    """`agora serve` (uvicorn, as in production), or agora's app under granian (`server="granian"`,
+    with its own head deadline set to agora's: `Limits.header_timeout`); `nofile` is the (soft, hard)
+    RLIMIT_NOFILE the server starts with."""
     port = free_port()
     log_path = work / f"{name}-{server}-{port}.log"
     log = log_path.open("wb")
     command = [AGORA, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     if server == "granian":
         command = granian_command("agora.app:create_app", port, workers, factory=True)
+        command[-1:-1] = ["--http1-header-read-timeout", "10000"]
+
+    def limit_descriptors() -> None:
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
+
     process = subprocess.Popen(  # noqa: S603
         command,
         env=env,
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=limit_descriptors if nofile else None,  # noqa: PLW1509 — only setrlimit, before exec
     )
-    server = Server(name, process, port, log_path, workers, env)
-    wait_ready(server, "/healthz")
-    return server
+    started = Server(name, process, port, log_path, workers, env)
+    wait_ready(started, "/healthz")
+    return started
 
 
 def start_baseline(
@@ -205,6 +220,6 @@ def start_baseline(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = Server("baseline", process, port, log_path, workers=workers)
-    wait_ready(server, "/healthz")
-    return server
+    started = Server("baseline", process, port, log_path, workers=workers)
+    wait_ready(started, "/healthz")
+    return started
