@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from agora import offload
 from agora.accounts.passwords import Passwords
 from agora.accounts.routes import routes as account_routes
 from agora.api_schema import openapi_json
@@ -30,7 +31,6 @@ from agora.notify.scheduler import start_reminders
 from agora.notify.services import Notifier
 from agora.proposals.routes import routes as proposal_routes
 from agora.recovery.routes import routes as recovery_routes
-from agora.rooms import roll_import
 from agora.rooms.routes import routes as room_routes
 from agora.settings import Settings
 from agora.startup import (
@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     if task is not None:
                         task.cancel()
                 await stop_hub(app)
-                roll_import.stop_parse_worker()
+                offload.stop_all()  # the roll's parse worker, the ballots' sealing worker
         finally:
             await database.close()
 

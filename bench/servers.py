@@ -48,9 +48,12 @@ class Server:
         return sum(rss_kib(pid) for pid in self.pids())
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the serving processes have used so far, from /proc/<pid>/stat: a
-        request's cost that does not depend on how busy the machine is (its latency does)."""
-        return sum(cpu_seconds(pid) for pid in self.pids())
+        """CPU time (user + system) the serving processes and their own worker processes (the roll's
+        parse worker, the ballots' sealing worker: `agora.offload`) have used so far, from
+        /proc/<pid>/stat: a request's cost that does not depend on how busy the machine is (its
+        latency does)."""
+        serving = self.pids()
+        return sum(cpu_seconds(pid) for pid in serving + [c for pid in serving for c in child_pids(pid)])
 
     def stop(self) -> None:
         if self.process.poll() is None:

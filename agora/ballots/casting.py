@@ -8,7 +8,7 @@ alone when its batch failed; a paper or proxy ballot in its own transaction.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -17,7 +17,8 @@ from agora import clock
 from agora.accounts.models import User
 from agora.art278 import RESIDENT_MEETING
 from agora.audit.services import record
-from agora.ballots import electorate, ledger, permissions, proxies, queries, writer
+from agora.ballots import electorate, ledger, permissions, proxies, queries, secrecy, writer
+from agora.ballots.chain import hash_receipt, receipt_code
 from agora.ballots.electorate import Voter
 from agora.ballots.idempotency import check_key, remember, replay_of, request_digest
 from agora.ballots.ledger import Ballot, Refused, already_voted, not_open, receipt_json
@@ -50,6 +51,7 @@ class _CastRead:
     access: HallAccess
     snapshot: queries.SnapshotRow | None  # the frozen roll's row as `electorate.snapshot_info` reads it
     refs: list[str]  # the caller's owner refs in the frozen roll's compound (also those a re-import left out)
+    public_key: str | None  # a secret vote's key (hex)
 
 
 async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
@@ -60,7 +62,7 @@ async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
     read = await queries.cast_read(user.id, proposal_id)
     if read is None:
         raise NotFound(_("This proposal does not exist or you cannot see it."))
-    proposal, hall, snapshot, refs = read
+    proposal, hall, snapshot, refs, public_key = read
     try:
         access = await access_to(user, hall)
     except NotFound:
@@ -72,7 +74,7 @@ async def _read_for_cast(user: User, proposal_id: int) -> _CastRead:
         if not any(ref in info.index.person_of for ref in refs):
             raise NotFound(_("This proposal does not exist or you cannot see it.")) from None
         access = HallAccess(hall, frozenset({"owner"}))
-    return _CastRead(proposal, access, snapshot, refs)
+    return _CastRead(proposal, access, snapshot, refs, public_key)
 
 
 async def _snapshot_of(read: _CastRead) -> electorate.SnapshotInfo:
@@ -113,12 +115,26 @@ async def cast_ballot(user: User, proposal_id: int, choice: Any, idempotency_key
         voter = await electorate.voter_for_user(proposal, access, user)
         revote = False
     ballot = Ballot(voter, check_choice(proposal, choice), "online", user.id, revote)
+    if read.public_key is not None and proposal.state == "voting":
+        ballot = await _sealed_ahead(ballot, proposal, bytes.fromhex(read.public_key))
     outcome = await writer.submit(proposal.id, ballot, user, key)
     if isinstance(outcome, dict):
         return outcome
     if isinstance(outcome, Refused):
         raise outcome.error()
     return await _cast_alone(user, proposal, ballot, key)
+
+
+async def _sealed_ahead(ballot: Ballot, proposal: Proposal, public_key: bytes) -> Ballot:
+    """The ballot with its receipt chosen and its choice sealed before the writer's lock
+    (`secrecy.seal_ahead`). Not for a person whose standing ballot it cannot replace: the writer
+    refuses that one, and sealing it first would make each refused cast cost the sealing's work.
+    Whatever happens between here and the lock, the book seals anew what this envelope does not fit."""
+    if not ballot.revote and await queries.has_slot(proposal.id, ballot.voter.person_key):
+        return ballot
+    receipt = receipt_code()
+    envelope = await secrecy.seal_ahead(public_key, proposal.id, hash_receipt(receipt), ballot.choice)
+    return replace(ballot, receipt=receipt, envelope=envelope)
 
 
 async def _cast_alone(user: User, proposal: Proposal, ballot: Ballot, key: str | None) -> dict:

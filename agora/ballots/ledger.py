@@ -99,6 +99,8 @@ class Ballot:
     channel: str = "online"
     user_id: int | None = None  # the account that cast it online; None on paper and in the demo
     revote: bool = False  # the compound's rules let a later online ballot replace an online one
+    receipt: str | None = None  # the receipt code, when chosen before the lock (a new one otherwise)
+    envelope: secrecy.Envelope | None = None  # the choice sealed before the lock for that receipt
 
 
 @dataclass(frozen=True)
@@ -243,14 +245,14 @@ class Book:
             self.head,
             slot.earlier if slot else None,
             ballot,
-            receipt=receipt_code(),
+            receipt=ballot.receipt or receipt_code(),
             at=now.isoformat(timespec="milliseconds"),
         )
         if isinstance(outcome, Refused):
             return outcome
         entry: LedgerEntry | SecretEntry = outcome.entry
         if self.public_key is not None:  # a secret vote: the choice is sealed, and not kept
-            entry = secrecy.sealed(self.public_key, self.proposal.id, entry)
+            entry = secrecy.sealed(self.public_key, self.proposal.id, entry, ballot.envelope)
             outcome = Accepted(entry, outcome.receipt)
         self.head = Head(entry.seq, entry.hash)
         self._entries.append(entry)

@@ -190,6 +190,12 @@ class SlotRow(NamedTuple):
     channel: str
 
 
+async def has_slot(proposal_id: int, person_key: str) -> bool:
+    """This person holds a ballot on the proposal (read outside the lock: a hint, not a decision)."""
+    sql = "SELECT 1 FROM ballot_slots WHERE proposal_id = ? AND person_key = ? LIMIT 1"
+    return bool(await fetch_rows(sql, proposal_id, person_key))
+
+
 async def slots_of(proposal_id: int, person_keys: list[str]) -> list[SlotRow]:
     """These persons' slots on the proposal (at least one key)."""
     sql = "SELECT id, person_key, seq, channel FROM ballot_slots WHERE proposal_id = ? AND person_key IN "
@@ -225,6 +231,7 @@ class CastRead(NamedTuple):
     hall: Hall
     snapshot: SnapshotRow | None  # None: no frozen roll (or its compound is gone)
     refs: list[str]  # the caller's owner refs in the frozen roll's compound (also those a re-import left out)
+    public_key: str | None  # a secret vote's key (hex), made when voting opened; None for a named vote
 
 
 _SNAPSHOT_COLUMNS = ("id", "fingerprint", "compound_id", "persons_total", "area_cents_total", "created_at")
@@ -236,6 +243,7 @@ def _cast_read_sql() -> str:
     columns = [aliased(Proposal, "p"), aliased(Hall, "h")]
     columns += [f"s.{c} AS s__{c}" for c in _SNAPSHOT_COLUMNS]
     columns += ["c.id AS c__id", "c.rules AS s__rules", "o.owner_ref AS o__owner_ref"]
+    columns += ["(SELECT public_key FROM vote_keys WHERE proposal_id = p.id) AS k__public_key"]
     return (
         f"SELECT {', '.join(columns)} FROM proposals p JOIN halls h ON h.id = p.hall_id"  # noqa: S608
         " LEFT JOIN roll_snapshots s INDEXED BY roll_snapshots_head ON s.id = p.snapshot_id"
@@ -246,8 +254,8 @@ def _cast_read_sql() -> str:
 
 
 async def cast_read(user_id: int, proposal_id: int) -> CastRead | None:
-    """In one query: the proposal and its hall, the frozen roll's totals and compound rules, and the
-    user's owner refs in that compound (active or not)."""
+    """In one query: the proposal and its hall, the frozen roll's totals and compound rules, the
+    user's owner refs in that compound (active or not), and the vote's public key if it is secret."""
     rows = await fetch(_cast_read_sql(), user_id, proposal_id)
     if not rows:
         return None
@@ -257,7 +265,7 @@ async def cast_read(user_id: int, proposal_id: int) -> CastRead | None:
         snapshot = SnapshotRow(**columns["s"])
     refs = sorted(str(row["o__owner_ref"]) for row in rows if row["o__owner_ref"] is not None)
     proposal, hall = _cast_models(columns["p"], columns["h"])
-    return CastRead(proposal, hall, snapshot, refs)
+    return CastRead(proposal, hall, snapshot, refs, columns["k"]["public_key"])
 
 
 def _cast_models(proposal: dict[str, Any], hall: dict[str, Any]) -> tuple[Proposal, Hall]:

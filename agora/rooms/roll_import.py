@@ -6,17 +6,9 @@ are never deleted (snapshots, ballots and invites point at them); a frozen snaps
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import hashlib
-import multiprocessing
-import multiprocessing.util
-import os
 import re
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -27,6 +19,7 @@ from agora.audit.services import record
 from agora.errors import Invalid, TooLarge
 from agora.i18n import _, get_locale
 from agora.live.events import atomic, disconnect_user
+from agora.offload import WorkerPool
 from agora.rooms import permissions, queries
 from agora.rooms.access import HallAccess
 from agora.rooms.counting import RollUnit
@@ -65,55 +58,9 @@ IN_THREAD_BELOW = 256 * 1024
 """Bytes under which a roll (some 5,000 rows) is parsed in a worker thread: the worker process costs a
 second's start the first time, more than such a parse holds the interpreter."""
 
-_pool: ProcessPoolExecutor | None = None
-
-
-def _parse_pool() -> ProcessPoolExecutor:
-    """One worker process, started on the first big import and kept (spawned: no copy of the server's
-    sockets, threads or database connections). Imports queue for it, so two big imports never take
-    both cores from the compounds being served."""
-    global _pool
-    if _pool is None:
-        _pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_follow_parent,
-            initargs=(os.getpid(),),
-        )
-        # A server that is itself a multiprocessing child (`agora serve --workers N`) joins its child
-        # processes at exit, before the executor's own exit hook would stop the worker: end it first.
-        multiprocessing.util.Finalize(_pool, _end_worker, args=(_pool,), exitpriority=100)
-    return _pool
-
-
-def stop_parse_worker() -> None:
-    """End the worker process now (the app's shutdown). uvicorn's workers end by raising the signal
-    they were stopped with once the app has shut down, so no exit hook of theirs runs after it."""
-    global _pool
-    if _pool is not None:
-        _end_worker(_pool)
-        _pool = None
-
-
-def _end_worker(pool: ProcessPoolExecutor) -> None:
-    for process in list((pool._processes or {}).values()):  # type: ignore[attr-defined]
-        process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-PARENT_CHECK_SECONDS = 0.5
-
-
-def _follow_parent(parent: int) -> None:
-    """In the worker process: exit when the server process that started it is gone, however it ended
-    (killed, out of memory), instead of waiting for work for ever as an orphan."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="agora-follow-parent", daemon=True).start()
+PARSING = WorkerPool("roll parsing", 1)
+"""One worker process, started on the first big import and kept. Imports queue for it, so two big
+imports never take both cores from the compounds being served."""
 
 
 async def plain_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll | list[tuple[int, str]]:
@@ -125,12 +72,7 @@ async def plain_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll 
     locale = get_locale()
     if len(data) < IN_THREAD_BELOW:
         return await run_sync_in_thread(plain_roll, data, locale, parking_counts)
-    global _pool
-    try:
-        return await asyncio.wrap_future(_parse_pool().submit(plain_roll, data, locale, parking_counts))
-    except BrokenProcessPool:  # the worker died (killed, out of memory): a new one next time
-        _pool = None
-        raise
+    return await PARSING.run(plain_roll, data, locale, parking_counts)  # a dead worker: a new one next time
 
 
 async def parse_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll:

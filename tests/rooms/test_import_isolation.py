@@ -155,7 +155,7 @@ async def test_a_big_roll_is_checked_in_a_worker_process_in_the_user_s_language(
         "en": "The roll has 1 error(s); nothing was imported.",
         "zh-CN": "名册有 1 处错误，未导入任何内容。",
     }
-    assert roll_import._pool is not None  # the file went to the worker process
+    assert roll_import.PARSING.started  # the file went to the worker process
     assert await Unit.filter(compound_id=(await Hall.get(slug="big")).id).count() == 0
     response = await import_roll(client, admin, "big", text)
     assert response.status_code == 200, response.text[:300]
@@ -222,7 +222,7 @@ def _parse_a_big_roll_and_exit() -> None:
 
 def test_a_server_process_that_is_itself_a_child_still_exits_after_a_big_import() -> None:
     """multiprocessing joins a child process's own children at its exit before the executor's exit
-    hook stops them: without `_end_worker` the worker of a server started by `agora serve --workers 2`
+    hook stops them: without `agora.offload._end` the worker of a server started by `agora serve --workers 2`
     waits for work for ever and the server never exits."""
     child = multiprocessing.get_context("spawn").Process(target=_parse_a_big_roll_and_exit)
     child.start()
@@ -318,7 +318,7 @@ async def test_the_app_s_shutdown_ends_the_parse_worker(settings) -> None:  # ty
         workers = [c for c in new if b"spawn_main" in _cmdline(c)]
         assert len(workers) == 1, [_cmdline(c) for c in new]
     assert await _gone(workers[0], 5), "the roll's parse worker outlived the app's shutdown"
-    assert roll_import._pool is None
+    assert not roll_import.PARSING.started
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
