@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     if task is not None:
                         task.cancel()
                 await stop_hub(app)
-                offload.stop_all()  # the roll's parse worker, the ballots' sealing worker
+                await offload.stop_all()  # the roll's parse worker, the ballots' sealing worker
         finally:
             await database.close()
 

@@ -15,6 +15,7 @@ from bench.world import World, create_users, ensure_compound, roll_csv, shared_w
 
 VOTE_HALL = "bench-votes"
 SECRET_HALL = "bench-votes-secret"  # noqa: S105 — a hall slug
+SEALING_WARM_UP = 64  # secret ballots before the measured ones (agora.ballots.secrecy.SEALING)
 PAGE_HALL = "bench-pages"
 PEAK = 16  # concurrent clients: a realistic peak for one compound (the p99 targets are taken here)
 
@@ -231,6 +232,9 @@ def bench_ballots(ctx: Context, database: str = "sqlite", workers: int = 1) -> R
         baseline_label=f"named ballots/s, {peak} concurrent",
     )
     secret_p99 = result.figure(f"secret ballot latency p99, {peak} concurrent", "ms")
+    if secret:  # a vote day's first minute, not measured: the sealing worker starts after 32 ballots
+        warm = SEALING_WARM_UP
+        cast_once(ctx, world, world.server, secret_voters[:warm], peak, "Secret warm-up", SECRET_HALL)
     for run in range(ctx.runs):
         measured = cast_once(ctx, world, world.server, voters, many, f"Ballot run {run + 1}")
         at_peak = cast_once(ctx, world, world.server, voters, peak, f"Ballot run {run + 1}, {peak} clients")
@@ -259,11 +263,22 @@ def bench_ballots(ctx: Context, database: str = "sqlite", workers: int = 1) -> R
             f"≥ 0.6× the raw durable insert rate ({many} concurrent)", None if ratio is None else ratio >= 0.6
         )
     result.target(f"p99 < 100 ms at {peak} concurrent", None if peak_median is None else peak_median < 100)
+    if secret:
+        secret_median = secret_p99.as_dict()["value"]["median"]
+        result.target(
+            f"secret ballot (the default) p99 < 100 ms at {peak} concurrent",
+            None if secret_median is None else secret_median < 100,
+        )
     result.notes.append(
         f"{len(voters):,} distinct voters per figure and run, each figure on a newly opened vote of a "
         "compound whose ballots are named; the secret figures on a compound with secret ballots "
         "(the default: each ballot sealed with ElGamal and proven on the server)"
     )
+    if secret:
+        result.notes.append(
+            f"the secret figures after {SEALING_WARM_UP} unmeasured secret ballots on a vote of their own: "
+            "the server's sealing worker starts after 32, as in a vote day's first minute"
+        )
     _note_cut(ctx, result)
     if database != "sqlite":
         result.notes.append("the raw insert baseline stays SQLite (the target is defined against it)")

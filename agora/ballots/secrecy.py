@@ -18,15 +18,16 @@ from agora import clock
 from agora.ballots import elgamal, queries
 from agora.ballots.chain import GENESIS, SEALED_WITHDRAWAL, hash_of, secret_entry_hash
 from agora.ballots.models import VoteKey
+from agora.ballots.sealer import Sealer
 from agora.ballots.secret_ledger import (
     SecretEntry,
     SecretTally,
     append_secret,
+    seal_choice,
     tally_secret,
 )
 from agora.errors import Conflict
 from agora.i18n import _
-from agora.offload import WorkerPool
 from agora.rooms.counting import format_area
 from agora.settings import Settings
 
@@ -70,12 +71,6 @@ async def is_secret(proposal_id: int) -> bool:
     return await VoteKey.filter(proposal_id=proposal_id).exists()
 
 
-def seal(public_key: bytes, proposal_id: int, receipt_hash: str, choice: str) -> tuple[str, str]:
-    """The ciphertext and proof (hex) that the ledger stores instead of the choice."""
-    ciphertext, proof = elgamal.encrypt_ballot(public_key, proposal_id, receipt_hash, choice)
-    return ciphertext.hex(), proof.hex()
-
-
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """An online ballot's choice sealed before it reaches the ledger's lock, for one key and receipt."""
@@ -86,22 +81,20 @@ class Envelope:
     proof: str  # hex
 
 
-SEALING = WorkerPool("ballot sealing", 1, start_after=32)
-"""One worker process beside each serving process, started once it has sealed 32 ballots: on a vote
-day a secret vote's sealing gets a core of its own while the event loop serves on another (a
-deployment that needs more runs more serving workers); a server that seals a ballot now and then
-seals it on the event loop and starts no process."""
+SEALER = Sealer()
+"""The sealing worker beside this serving process (`agora.ballots.sealer`): on a vote day a secret
+vote's sealing gets a core of its own while the event loop serves on another (a deployment that needs
+more runs more serving workers)."""
 
 
 async def seal_ahead(public_key: bytes, proposal_id: int, receipt_hash: str, choice: str) -> Envelope:
-    """Seal an online ballot before it is queued for the writer, in the sealing worker process.
+    """Seal an online ballot before it is queued for the writer, by the sealing worker once it runs.
 
     Sealing is most of a secret ballot's work (30 scalar multiplications, about 2 ms). Done inside
     the writer's batch it ran on the event loop and under the ledger's lock, one ballot after another;
-    in a thread it cost twice as much (`agora.offload`). Here it runs beside the event loop and the
-    lock only chains the envelope. The proof binds the receipt, not the ledger position, so it holds
-    wherever the entry lands. Until the worker is ready, or if it died, the ballot is sealed here."""
-    ciphertext, proof = await SEALING.run_when_busy(seal, public_key, proposal_id, receipt_hash, choice)
+    here it runs beside the event loop, and the lock only chains the envelope. The proof binds the
+    receipt, not the ledger position, so it holds wherever the entry lands."""
+    ciphertext, proof = await SEALER.seal(public_key, proposal_id, receipt_hash, choice)
     return Envelope(public_key, receipt_hash, ciphertext, proof)
 
 
@@ -112,7 +105,7 @@ def sealed(public_key: bytes, proposal_id: int, entry: Any, envelope: Envelope |
     if envelope is not None and envelope.public_key == public_key and envelope.receipt_hash == receipt_hash:
         ciphertext, proof = envelope.ciphertext, envelope.proof
     else:
-        ciphertext, proof = seal(public_key, proposal_id, entry.receipt_hash, entry.choice)
+        ciphertext, proof = seal_choice(public_key, proposal_id, entry.receipt_hash, entry.choice)
     return append_secret(
         entry.prev,
         proposal_id,

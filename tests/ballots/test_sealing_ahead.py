@@ -1,22 +1,24 @@
-"""A secret ballot is sealed before the ledger's lock, on a vote day in a worker process: the server
-keeps answering while ballots are sealed, a refused second ballot costs no sealing, and what the
-ledger holds proves whatever order the ballots reached the lock in."""
+"""A secret ballot is sealed before the ledger's lock, on a vote day by a worker process
+(`agora.ballots.sealer`): the server keeps answering while ballots are sealed, a refused second
+ballot costs no sealing, a worker that dies loses no ballot, and what the ledger holds proves
+whatever order the ballots reached the lock in."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from agora.ballots import elgamal, secrecy
+from agora.ballots import elgamal, sealer
 from agora.ballots.models import LedgerRow, VoteKey
 from agora.ballots.queries import ledger_entries
-from bench.servers import child_pids
-from tests.ballots import slow_seal
+from agora.ballots.secrecy import SEALER
+from tests.ballots import slow_sealer
 from tests.ballots.factories import cast, close_now, simple_compound, voting_proposal
 from tests.rooms.factories import Row
 
@@ -25,16 +27,29 @@ ROWS = [Row("1", str(100 + n), "100.00", f"O{n}", f"业主{n}") for n in range(4
 
 async def _ready(seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
-    while not secrecy.SEALING.ready:
+    while not SEALER.ready:
         assert time.monotonic() < deadline, "the sealing worker did not start"
+        await asyncio.sleep(0.02)
+
+
+async def _gone(pid: int, seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
         await asyncio.sleep(0.05)
+    return False
 
 
 async def test_the_server_answers_while_a_ballot_is_sealed(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(secrecy, "seal", slow_seal.seal_slowly)
-    monkeypatch.setattr(secrecy.SEALING, "start_after", 0)  # a vote day from the first ballot
+    monkeypatch.setattr(SEALER, "worker", "tests.ballots.slow_sealer")
+    monkeypatch.setattr(SEALER, "start_after", 0)  # a vote day from the first ballot
     compound = await simple_compound(client, ROWS, slug="ahead")
     owners = [await compound.owner(f"O{n}", f"ahead-{n}") for n in range(4)]
     proposal = await voting_proposal(compound)
@@ -43,31 +58,30 @@ async def test_the_server_answers_while_a_ballot_is_sealed(
     await _ready()
 
     async def page() -> float:
-        await asyncio.sleep(slow_seal.SLOW / 4)  # once the cast is sealing (late, if sealing blocks the loop)
+        await asyncio.sleep(slow_sealer.SLOW / 4)  # once the cast is sealing (late, if the loop is held)
         response = await client.get(f"/api/v1/proposals/{proposal.id}", headers=owners[1])
         assert response.status_code == 200, response.text
         return time.perf_counter() - started
 
     started = time.perf_counter()
     ballot, answered = await asyncio.gather(cast(client, proposal.id, owners[1], "no"), page())
-    sealed_in = time.perf_counter() - started
     assert ballot.status_code == 201, ballot.text
-    assert sealed_in >= slow_seal.SLOW  # the slow sealing did run for this ballot
-    sent = slow_seal.SLOW / 4
-    assert answered < slow_seal.SLOW * 0.75, f"a read sent at {sent:.2f} s was answered at {answered:.2f} s"
+    assert time.perf_counter() - started >= slow_sealer.SLOW  # the slow worker sealed it
+    sent = slow_sealer.SLOW / 4
+    assert answered < slow_sealer.SLOW * 0.75, f"a read sent at {sent:.2f} s was answered at {answered:.2f} s"
 
 
 async def test_a_refused_second_ballot_is_not_sealed(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = secrecy.seal
+    real = sealer.seal_choice
 
-    def counted(*args):  # type: ignore[no-untyped-def]
-        calls.append(args[2])
-        return real(*args)
+    def counted(public_key: bytes, proposal_id: int, receipt_hash: str, choice: str) -> tuple[str, str]:
+        calls.append(receipt_hash)
+        return real(public_key, proposal_id, receipt_hash, choice)
 
-    monkeypatch.setattr(secrecy, "seal", counted)  # in this process: the worker starts after 32 ballots
+    monkeypatch.setattr(sealer, "seal_choice", counted)  # sealed in this process: the first 32 are
     compound = await simple_compound(client, ROWS, slug="ahead2")
     owner = await compound.owner("O0", "ahead2-0")
     proposal = await voting_proposal(compound)
@@ -75,27 +89,26 @@ async def test_a_refused_second_ballot_is_not_sealed(
     again = await cast(client, proposal.id, owner, "yes")
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_voted"
     assert len(calls) == 1  # only the first ballot was sealed
-    assert not secrecy.SEALING.started
+    assert not SEALER.started
 
 
-@pytest.mark.parametrize("start_after", [10**6, 0], ids=["sealed-on-the-loop", "sealed-in-the-worker"])
+@pytest.mark.parametrize("in_worker", [False, True], ids=["sealed-on-the-loop", "sealed-by-the-worker"])
 async def test_ballots_sealed_ahead_chain_and_prove_in_any_order(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, start_after: int
+    client: httpx.AsyncClient, in_worker: bool
 ) -> None:
     """Concurrent casts are sealed apart and chained in whatever order they reach the lock: each
     entry's proof binds its own receipt, and the close decrypts what was cast."""
-    monkeypatch.setattr(secrecy.SEALING, "start_after", start_after)
     compound = await simple_compound(client, ROWS, slug="ahead3")
     owners = [await compound.owner(f"O{n}", f"ahead3-{n}") for n in range(4)]
     proposal = await voting_proposal(compound)
-    if start_after == 0:
-        secrecy.SEALING.warm()
+    if in_worker:
+        SEALER.start()
         await _ready()
     choices = ["yes", "no", "yes", "abstain"]
     casts = [cast(client, proposal.id, owner, choice) for owner, choice in zip(owners, choices, strict=True)]
     answers = await asyncio.gather(*casts)
     assert [r.status_code for r in answers] == [201] * 4
-    assert secrecy.SEALING.ready is (start_after == 0)
+    assert SEALER.ready is in_worker
     key = bytes.fromhex((await VoteKey.get(proposal_id=proposal.id)).public_key)
     entries = await ledger_entries(proposal.id)
     for entry in entries:
@@ -111,29 +124,50 @@ async def test_ballots_sealed_ahead_chain_and_prove_in_any_order(
     assert result["choices"]["abstain"] == {"persons": 1, "area": "100.00"}
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
 async def test_the_sealing_worker_starts_after_32_ballots(client: httpx.AsyncClient) -> None:
-    """A server that seals a ballot now and then starts no process; from the 33rd ballot on, a worker
-    process seals them."""
+    """A server that seals a ballot now and then starts no process; from the 33rd ballot on, the
+    worker seals them."""
     rows = [Row("1", str(100 + n), "100.00", f"O{n}", f"业主{n}") for n in range(40)]
     compound = await simple_compound(client, rows, slug="ahead4")
     proposal = await voting_proposal(compound)
-    before = set(child_pids(os.getpid()))
     for n in range(32):
         owner = await compound.owner(f"O{n}", f"ahead4-{n}")
         assert (await cast(client, proposal.id, owner, "yes")).status_code == 201
-    assert not secrecy.SEALING.started
+    assert not SEALER.started
     owner = await compound.owner("O32", "ahead4-32")
-    assert (await cast(client, proposal.id, owner, "no")).status_code == 201  # sealed here, the worker starts
+    assert (await cast(client, proposal.id, owner, "no")).status_code == 201  # sealed here; the worker starts
     await _ready()
-    workers = [pid for pid in set(child_pids(os.getpid())) - before if b"spawn_main" in _cmdline(pid)]
-    assert len(workers) == 1
+    assert SEALER.pid is not None
+    assert b"agora.ballots.sealer" in Path(f"/proc/{SEALER.pid}/cmdline").read_bytes()
     for n in range(33, 40):
         owner = await compound.owner(f"O{n}", f"ahead4-{n}")
         assert (await cast(client, proposal.id, owner, "abstain")).status_code == 201
     assert await close_now(proposal) == 1
     result = (await client.get(f"/api/v1/proposals/{proposal.id}/result", headers=owner)).json()
     assert [result["choices"][c]["persons"] for c in ("yes", "no", "abstain")] == [32, 1, 7]
+
+
+async def test_a_worker_that_dies_loses_no_ballot(client: httpx.AsyncClient) -> None:
+    """Killed while it seals: the ballots it held are sealed in the server, each acknowledged ballot
+    is in the ledger and counted, and a new worker comes after 32 more ballots."""
+    rows = [Row("1", str(100 + n), "100.00", f"O{n}", f"业主{n}") for n in range(12)]
+    compound = await simple_compound(client, rows, slug="ahead5")
+    owners = [await compound.owner(f"O{n}", f"ahead5-{n}") for n in range(12)]
+    proposal = await voting_proposal(compound)
+    SEALER.start()
+    await _ready()
+    pid = SEALER.pid
+    assert pid is not None
+    casts = [cast(client, proposal.id, owner, "yes") for owner in owners]
+    os.kill(pid, signal.SIGKILL)
+    answers = await asyncio.gather(*casts)
+    assert [r.status_code for r in answers] == [201] * 12
+    assert await _gone(pid)
+    assert not SEALER.ready
+    assert len(await ledger_entries(proposal.id)) == 12
+    assert await close_now(proposal) == 1
+    result = (await client.get(f"/api/v1/proposals/{proposal.id}/result", headers=owners[0])).json()
+    assert result["choices"]["yes"]["persons"] == 12
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
@@ -143,28 +177,9 @@ async def test_the_app_s_shutdown_ends_the_sealing_worker(settings) -> None:  # 
     from agora.app import create_app
 
     app = create_app(settings)
-    before = set(child_pids(os.getpid()))
     async with app.router.lifespan_context(app):
-        secrecy.SEALING.warm()
+        SEALER.start()
         await _ready()
-        workers = [pid for pid in set(child_pids(os.getpid())) - before if b"spawn_main" in _cmdline(pid)]
-        assert len(workers) == 1
-    assert not secrecy.SEALING.started
-    assert await _gone(workers[0], 5), "the sealing worker outlived the app's shutdown"
-
-
-def _cmdline(pid: int) -> bytes:
-    return Path(f"/proc/{pid}/cmdline").read_bytes()
-
-
-async def _gone(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return True
-        if state == "Z":
-            return True
-        await asyncio.sleep(0.1)
-    return False
+        pid = SEALER.pid
+    assert pid is not None and not SEALER.started
+    assert await _gone(pid), "the sealing worker outlived the app's shutdown"
