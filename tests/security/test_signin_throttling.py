@@ -36,9 +36,14 @@ def test_device_cookies_are_bound_to_the_account_and_the_secret() -> None:
     assert devices.device_for("s3cret", "d1..x", "owner-a") is None
 
 
+# The server closes a connection idle for 5 s: a client that keeps one as long may send on it as the
+# server closes it (httpx.ReadError under load, tests/conftest.py's `client` says more).
+IDLE_CONNECTIONS = httpx.Limits(keepalive_expiry=2.0)
+
+
 def from_address(url: str, n: int) -> httpx.AsyncClient:
     """A client whose connections come from 127.0.0.n (any loopback address is ours)."""
-    transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{n}")
+    transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{n}", limits=IDLE_CONNECTIONS)
     return httpx.AsyncClient(base_url=url, transport=transport, timeout=30)
 
 
@@ -49,7 +54,7 @@ async def token(client: httpx.AsyncClient, login: str, password: str) -> httpx.R
 async def test_rotating_addresses_never_lock_the_owner_out_of_their_known_device(server) -> None:  # type: ignore[no-untyped-def]
     await make_user("owner-rot")
     attackers: dict[int, httpx.AsyncClient] = {}
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as phone:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=IDLE_CONNECTIONS) as phone:
         first = await token(phone, "owner-rot", TEST_PASSWORD)
         assert first.status_code == 200 and devices.COOKIE in phone.cookies
         statuses: list[int] = []
@@ -117,7 +122,7 @@ async def test_one_address_guessing_many_accounts_is_slowed(server) -> None:  # 
 async def test_a_known_device_counts_its_own_failures(server) -> None:  # type: ignore[no-untyped-def]
     """A device cookie is no free pass: the device's own wrong passwords are throttled like any."""
     await make_user("owner-dev")
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as phone:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=IDLE_CONNECTIONS) as phone:
         assert (await token(phone, "owner-dev", TEST_PASSWORD)).status_code == 200
         for _n in range(LIMITS["pair"].limit):
             assert (await token(phone, "owner-dev", "wrong-wrong")).status_code == 401
@@ -130,7 +135,7 @@ async def test_the_sign_in_form_sets_a_device_cookie(server) -> None:  # type: i
     from tests.support import browser_login
 
     await make_user("owner-form")
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as browser:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=IDLE_CONNECTIONS) as browser:
         response = await browser_login(browser, "owner-form")
         assert response.status_code == 303
         cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
