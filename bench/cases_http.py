@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agora.ballots.sealer import START_AFTER
 from bench import server_abuse
 from bench.harness import Context, Result, http_spec
 from bench.servers import Server, start_baseline
@@ -15,7 +16,7 @@ from bench.world import World, create_users, ensure_compound, roll_csv, shared_w
 
 VOTE_HALL = "bench-votes"
 SECRET_HALL = "bench-votes-secret"  # noqa: S105 — a hall slug
-SEALING_WARM_UP = 64  # secret ballots before the measured ones (agora.ballots.secrecy.SEALING)
+SEALING_WARM_UP = 64  # secret ballots before the measured ones (agora.ballots.sealer.START_AFTER: 32)
 PAGE_HALL = "bench-pages"
 PEAK = 16  # concurrent clients: a realistic peak for one compound (the p99 targets are taken here)
 
@@ -232,9 +233,9 @@ def bench_ballots(ctx: Context, database: str = "sqlite", workers: int = 1) -> R
         baseline_label=f"named ballots/s, {peak} concurrent",
     )
     secret_p99 = result.figure(f"secret ballot latency p99, {peak} concurrent", "ms")
-    if secret:  # a vote day's first minute, not measured: the sealing worker starts after 32 ballots
-        warm = SEALING_WARM_UP
-        cast_once(ctx, world, world.server, secret_voters[:warm], peak, "Secret warm-up", SECRET_HALL)
+    if secret:  # a vote day's first minute, not measured: the sealing worker starts on the way
+        warm_up = secret_voters[:SEALING_WARM_UP]
+        cast_once(ctx, world, world.server, warm_up, peak, "Secret warm-up", SECRET_HALL)
     for run in range(ctx.runs):
         measured = cast_once(ctx, world, world.server, voters, many, f"Ballot run {run + 1}")
         at_peak = cast_once(ctx, world, world.server, voters, peak, f"Ballot run {run + 1}, {peak} clients")
@@ -277,7 +278,7 @@ def bench_ballots(ctx: Context, database: str = "sqlite", workers: int = 1) -> R
     if secret:
         result.notes.append(
             f"the secret figures after {SEALING_WARM_UP} unmeasured secret ballots on a vote of their own: "
-            "the server's sealing worker starts after 32, as in a vote day's first minute"
+            f"the server's sealing worker starts after {START_AFTER}, as in a vote day's first minute"
         )
     _note_cut(ctx, result)
     if database != "sqlite":

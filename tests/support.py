@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 from typing import Any
 
 import httpx
@@ -100,6 +102,25 @@ class ApiSchema:
 
 
 _API_SCHEMA: ApiSchema | None = None
+
+
+def process_alive(pid: int) -> bool:
+    """The process runs (a zombie, ended but not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def process_gone(pid: int, seconds: float = 5) -> bool:
+    """The process has ended within `seconds` (polled every 0.1 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not process_alive(pid):
+            return True
+        await asyncio.sleep(0.1)
+    return not process_alive(pid)
 
 
 async def check_response(response: httpx.Response) -> None:

@@ -130,8 +130,8 @@ async def _sealed_ahead(ballot: Ballot, proposal: Proposal, public_key: bytes) -
     (`secrecy.seal_ahead`). Not for a person whose standing ballot it cannot replace: the writer
     refuses that one, and sealing it first would make each refused cast cost the sealing's work.
     Whatever happens between here and the lock, the book seals anew what this envelope does not fit."""
-    if not ballot.revote and await queries.has_slot(proposal.id, ballot.voter.person_key):
-        return ballot
+    if not ballot.revote and await queries.slots_of(proposal.id, [ballot.voter.person_key]):
+        return ballot  # read outside the lock: a hint, the book decides
     receipt = receipt_code()
     envelope = await secrecy.seal_ahead(public_key, proposal.id, hash_receipt(receipt), ballot.choice)
     return replace(ballot, receipt=receipt, envelope=envelope)

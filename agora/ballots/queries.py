@@ -190,12 +190,6 @@ class SlotRow(NamedTuple):
     channel: str
 
 
-async def has_slot(proposal_id: int, person_key: str) -> bool:
-    """This person holds a ballot on the proposal (read outside the lock: a hint, not a decision)."""
-    sql = "SELECT 1 FROM ballot_slots WHERE proposal_id = ? AND person_key = ? LIMIT 1"
-    return bool(await fetch_rows(sql, proposal_id, person_key))
-
-
 async def slots_of(proposal_id: int, person_keys: list[str]) -> list[SlotRow]:
     """These persons' slots on the proposal (at least one key)."""
     sql = "SELECT id, person_key, seq, channel FROM ballot_slots WHERE proposal_id = ? AND person_key IN "

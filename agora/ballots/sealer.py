@@ -165,11 +165,8 @@ class Sealer:
         if self._starting is not None:
             self._starting.cancel()
             self._starting = None
-        transport = self._transport
-        self.ended(transport)
+        self.ended(self._transport)  # closes the transport: kills the process if it still runs
         self._loop = self._pipe = None
-        if transport is not None:
-            transport.close()  # kills the process if it still runs
 
 
 class _Pipe(asyncio.SubprocessProtocol):

@@ -105,7 +105,7 @@ def sealed(public_key: bytes, proposal_id: int, entry: Any, envelope: Envelope |
     if envelope is not None and envelope.public_key == public_key and envelope.receipt_hash == receipt_hash:
         ciphertext, proof = envelope.ciphertext, envelope.proof
     else:
-        ciphertext, proof = seal_choice(public_key, proposal_id, entry.receipt_hash, entry.choice)
+        ciphertext, proof = seal_choice(public_key, proposal_id, receipt_hash, entry.choice)
     return append_secret(
         entry.prev,
         proposal_id,

@@ -21,6 +21,7 @@ from agora.ballots.secrecy import SEALER
 from tests.ballots import slow_sealer
 from tests.ballots.factories import cast, close_now, simple_compound, voting_proposal
 from tests.rooms.factories import Row
+from tests.support import process_gone
 
 ROWS = [Row("1", str(100 + n), "100.00", f"O{n}", f"业主{n}") for n in range(4)]
 
@@ -30,19 +31,6 @@ async def _ready(seconds: float = 60) -> None:
     while not SEALER.ready:
         assert time.monotonic() < deadline, "the sealing worker did not start"
         await asyncio.sleep(0.02)
-
-
-async def _gone(pid: int, seconds: float = 5) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return True
-        if state == "Z":
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def test_the_server_answers_while_a_ballot_is_sealed(
@@ -162,7 +150,7 @@ async def test_a_worker_that_dies_loses_no_ballot(client: httpx.AsyncClient) -> 
     os.kill(pid, signal.SIGKILL)
     answers = await asyncio.gather(*casts)
     assert [r.status_code for r in answers] == [201] * 12
-    assert await _gone(pid)
+    assert await process_gone(pid)
     assert not SEALER.ready
     assert len(await ledger_entries(proposal.id)) == 12
     assert await close_now(proposal) == 1
@@ -182,4 +170,4 @@ async def test_the_app_s_shutdown_ends_the_sealing_worker(settings) -> None:  # 
         await _ready()
         pid = SEALER.pid
     assert pid is not None and not SEALER.started
-    assert await _gone(pid), "the sealing worker outlived the app's shutdown"
+    assert await process_gone(pid), "the sealing worker outlived the app's shutdown"

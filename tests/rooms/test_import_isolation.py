@@ -25,7 +25,7 @@ from bench.servers import child_pids
 from tests.proposals.factories import make_hall as make_hall_row
 from tests.proposals.factories import member
 from tests.rooms.factories import admin_headers, big_roll, import_roll, make_hall
-from tests.support import browser_login, csrf_from, make_user
+from tests.support import browser_login, csrf_from, make_user, process_gone
 
 PROBE_EVERY = 0.025  # seconds between two page loads started by the other compound's member
 
@@ -239,23 +239,6 @@ def _cmdline(pid: int) -> bytes:
     return Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-async def _gone(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        await asyncio.sleep(0.1)
-    return not _alive(pid)
-
-
 @pytest.fixture
 async def served(client, db_url, tmp_path):  # type: ignore[no-untyped-def]
     """`agora serve --workers 2` on this test's database (killed with its whole group at the end)."""
@@ -291,7 +274,7 @@ async def test_the_parse_worker_ends_when_the_server_is_stopped(client, served) 
     _worker, parse_worker = await _parse_worker_after_a_big_import(client, served)
     os.kill(served.process.pid, signal.SIGINT)  # the supervisor alone, as `kill -INT` would
     served.process.wait(timeout=30)
-    assert await _gone(parse_worker, 5), "the roll's parse worker outlived its server"
+    assert await process_gone(parse_worker, 5), "the roll's parse worker outlived its server"
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
@@ -317,7 +300,7 @@ async def test_the_app_s_shutdown_ends_the_parse_worker(settings) -> None:  # ty
         new = set(child_pids(os.getpid())) - before  # the worker (and the spawn's resource tracker)
         workers = [c for c in new if b"spawn_main" in _cmdline(c)]
         assert len(workers) == 1, [_cmdline(c) for c in new]
-    assert await _gone(workers[0], 5), "the roll's parse worker outlived the app's shutdown"
+    assert await process_gone(workers[0], 5), "the roll's parse worker outlived the app's shutdown"
     assert not roll_import.PARSING.started
 
 
@@ -325,4 +308,4 @@ async def test_the_app_s_shutdown_ends_the_parse_worker(settings) -> None:  # ty
 async def test_the_parse_worker_ends_when_its_server_process_is_killed(client, served) -> None:  # type: ignore[no-untyped-def]
     worker, parse_worker = await _parse_worker_after_a_big_import(client, served)
     os.kill(worker, signal.SIGKILL)  # no shutdown, no exit hook at all
-    assert await _gone(parse_worker, 5), "the roll's parse worker outlived its killed server"
+    assert await process_gone(parse_worker, 5), "the roll's parse worker outlived its killed server"
