@@ -6,6 +6,7 @@ whatever order the ballots reached the lock in."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import time
@@ -23,6 +24,7 @@ from tests.ballots.factories import cast, close_now, simple_compound, voting_pro
 from tests.rooms.factories import Row
 from tests.support import process_gone
 
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)  # Linux: the capacity of a pipe
 ROWS = [Row("1", str(100 + n), "100.00", f"O{n}", f"业主{n}") for n in range(4)]
 
 
@@ -171,3 +173,43 @@ async def test_the_app_s_shutdown_ends_the_sealing_worker(settings) -> None:  # 
         pid = SEALER.pid
     assert pid is not None and not SEALER.started
     assert await process_gone(pid), "the sealing worker outlived the app's shutdown"
+
+
+async def test_a_worker_that_stops_reading_holds_a_bounded_number_of_ballots(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that stops reading its pipe: the requests it holds are bounded (the pipe's own buffer
+    and `sealer.BEHIND` bytes more); past that, each ballot is sealed in the server, properly, and
+    answered at once, so a stalled worker neither swallows a vote day's ballots nor the server's memory."""
+    monkeypatch.setattr(SEALER, "worker", "tests.ballots.stalled_sealer")
+    SEALER.start()
+    await _ready()
+    pid = SEALER.pid
+    assert pid is not None
+    key = elgamal.generate_key()
+    held: list[asyncio.Task[sealer.Sealed]] = []
+    sealed: tuple[str, sealer.Sealed] | None = None
+    try:
+        for n in range(10_000):
+            receipt_hash = f"{n:064x}"
+            task = asyncio.create_task(SEALER.seal(key.public, 7, receipt_hash, "yes"))
+            await asyncio.sleep(0)  # the task's first step: a request on the pipe, or sealed here
+            if task.done():
+                sealed = receipt_hash, task.result()
+                break
+            held.append(task)
+        assert sealed is not None, "every ballot waited for a worker that reads nothing"
+        stdin = SEALER._stdin
+        assert stdin is not None
+        pipe = fcntl.fcntl(stdin.get_extra_info("pipe").fileno(), F_GETPIPE_SZ)
+        shortest = len(f"0 {key.public.hex()} 7 {sealed[0]} yes\n")  # a request line, as few bytes as any
+        assert len(held) <= (pipe + sealer.BEHIND) // shortest + 2, (len(held), pipe)
+        assert not any(task.done() for task in held)  # the held ones still wait for the worker
+        receipt_hash, (ciphertext, proof) = sealed
+        elgamal.check_ballot(key.public, 7, receipt_hash, bytes.fromhex(ciphertext), bytes.fromhex(proof))
+    finally:
+        SEALER.stop()
+        for task in held:
+            task.cancel()
+        await asyncio.gather(*held, return_exceptions=True)
+    assert await process_gone(pid)
