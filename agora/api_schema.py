@@ -1109,7 +1109,7 @@ def build_schema() -> dict[str, Any]:
                 body_type="text/csv",
                 out=ROLL_IMPORTED,
                 params=[SLUG],
-                errors=(400, 401, 403, 404, 413, 422),
+                errors=(400, 401, 403, 404, 413, 422, 503),
             )
         },
         "/api/v1/halls/{slug}/roll.csv": {

@@ -91,7 +91,8 @@ class Throttled(DomainError):
 
 
 class Unavailable(DomainError):
-    """Storage cannot take writes right now (disk full, read-only); nothing was written."""
+    """Something the request needs cannot serve it right now (storage full or read-only, a worker
+    process gone); nothing was written."""
 
     status = 503
     default_code = "unavailable"

@@ -11,6 +11,7 @@ instead and registers its own stop. `stop_all`, at the app's shutdown, ends them
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import multiprocessing.util
 import os
@@ -20,6 +21,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+
+log = logging.getLogger("agora.offload")
 
 PARENT_CHECK_SECONDS = 0.5
 _stops: list[Callable[[], Awaitable[None] | None]] = []
@@ -73,6 +76,7 @@ class WorkerPool:
             return await asyncio.wrap_future(self.executor().submit(func, *args))
         except BrokenProcessPool:
             self._executor = None
+            log.warning("agora: the %s worker process stopped; the next job starts a new one", self.name)
             raise
 
     def stop(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import re
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ import anyio.to_thread
 
 from agora.accounts.models import User
 from agora.audit.services import record
-from agora.errors import Invalid, TooLarge
+from agora.errors import Invalid, TooLarge, Unavailable
 from agora.i18n import _, get_locale
 from agora.live.events import atomic, disconnect_user
 from agora.offload import WorkerPool
@@ -72,7 +73,13 @@ async def plain_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll 
     locale = get_locale()
     if len(data) < IN_THREAD_BELOW:
         return await run_sync_in_thread(plain_roll, data, locale, parking_counts)
-    return await PARSING.run(plain_roll, data, locale, parking_counts)  # a dead worker: a new one next time
+    try:
+        return await PARSING.run(plain_roll, data, locale, parking_counts)
+    except BrokenProcessPool:  # the worker died (killed, out of memory): a new one with the next file
+        raise Unavailable(
+            _("The roll could not be checked just now: nothing was imported. Please try again."),
+            code="roll_worker_stopped",
+        ) from None
 
 
 async def parse_off_loop(data: bytes, parking_counts: bool | None) -> PlainRoll:

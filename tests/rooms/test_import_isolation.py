@@ -24,6 +24,7 @@ from agora.rooms.roll_csv import MAX_ROWS
 from bench.servers import child_pids
 from tests.proposals.factories import make_hall as make_hall_row
 from tests.proposals.factories import member
+from tests.rooms import dying_parser
 from tests.rooms.factories import admin_headers, big_roll, import_roll, make_hall
 from tests.support import browser_login, csrf_from, make_user, process_gone
 
@@ -309,3 +310,32 @@ async def test_the_parse_worker_ends_when_its_server_process_is_killed(client, s
     worker, parse_worker = await _parse_worker_after_a_big_import(client, served)
     os.kill(worker, signal.SIGKILL)  # no shutdown, no exit hook at all
     assert await process_gone(parse_worker, 5), "the roll's parse worker outlived its killed server"
+
+
+async def test_a_parse_worker_that_dies_loses_nothing_and_says_so(client, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The worker process dies while it checks a big roll: the importer gets a clear 503 in their
+    language (not a server error), nothing is imported, the operator's log names the worker, and the
+    same file imports with a new worker the next time."""
+    text, hand = big_roll(buildings=70)
+    assert len(text.encode()) > roll_import.IN_THREAD_BELOW  # the worker process's path
+    admin = await admin_headers(client)
+    await make_hall(client, admin, "compound", "dies", "江景苑")
+    await client.put("/api/v1/halls/dies/rules", json={"parking_counts": False}, headers=admin)
+    monkeypatch.setattr(roll_import, "plain_roll", dying_parser.die)
+    response = await client.put(
+        "/api/v1/halls/dies/roll",
+        content=text.encode(),
+        headers={**admin, "Content-Type": "text/csv", "Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 503, response.text[:300]
+    error = response.json()["error"]
+    assert error["code"] == "roll_worker_stopped"
+    assert error["message"] == "名册暂时无法核验，未导入任何内容，请稍后重试。"
+    assert "roll parsing worker process stopped" in caplog.text
+    assert not roll_import.PARSING.started  # the dead worker's pool is dropped
+    assert await Unit.filter(compound_id=(await Hall.get(slug="dies")).id).count() == 0
+    monkeypatch.undo()
+    response = await import_roll(client, admin, "dies", text)
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["units"] == hand["units"]
+    assert roll_import.PARSING.started
